@@ -1,0 +1,1 @@
+"""Training-process side of the run protocol: RunSession (process) and RunRecorder (Lightning)."""

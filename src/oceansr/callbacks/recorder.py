@@ -1,0 +1,259 @@
+"""RunRecorder: a Lightning callback that writes training progress into the run directory.
+
+It turns Lightning's hooks into the status/event schema of DESIGN §3: phases,
+step-level progress with ETA and samples/s (throttled to one status write per
+``min_interval_s`` so the cost stays negligible), per-epoch metrics with the bicubic
+baseline, best-so-far metrics, checkpoints as they appear, and a NaN/Inf guard that
+stops the run *before* a non-finite loss reaches the optimiser (so ``last.ckpt``
+keeps finite weights). Everything that concerns the process as a whole (heartbeat,
+SIGTERM, final status) lives in :class:`~oceansr.callbacks.session.RunSession`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import Callback
+
+from oceansr.callbacks.session import RunSession
+from oceansr.runs import append_event, update_status
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN/Inf; carries the global step for the error summary."""
+
+    failure_type = "nan_loss"
+
+    def __init__(self, step: int, value: float) -> None:
+        super().__init__(f"non-finite training loss ({value}) at global step {step}")
+        self.step = step
+
+
+def _floats(metrics: dict[str, Any], prefix: str) -> dict[str, float]:
+    """Scalar metrics whose name starts with ``prefix`` as plain floats (NaN → None later)."""
+    out: dict[str, float] = {}
+    for key, value in metrics.items():
+        if key.startswith(prefix):
+            out[key] = float(value.item() if isinstance(value, torch.Tensor) else value)
+    return out
+
+
+class RunRecorder(Callback):
+    """Status and events for one training run (rank zero only; other ranks are silent)."""
+
+    def __init__(
+        self,
+        session: RunSession,
+        *,
+        monitor: str = "val/rmse",
+        mode: str = "min",
+        min_interval_s: float = 1.0,
+        run_info: dict[str, Any] | None = None,
+    ) -> None:
+        self.session = session
+        self.paths = session.paths
+        self.monitor = monitor
+        self.mode = mode
+        self.min_interval_s = min_interval_s
+        self.run_info = run_info or {}
+        self._t0 = 0.0
+        self._last_write = 0.0
+        self._step0 = 0
+        self._samples = 0
+        self._best: float | None = None
+        self._ckpt_mtimes: dict[Path, float] = {}
+        self.best_epoch: int | None = None
+        self._last_val: dict[str, float] = {}
+        self.fit_started_at: float | None = None
+
+    # -- helpers -----------------------------------------------------------------
+    def _active(self, trainer: L.Trainer) -> bool:
+        return self.session.enabled and trainer.is_global_zero
+
+    def _progress(self, trainer: L.Trainer) -> dict[str, Any]:
+        total_steps = int(trainer.estimated_stepping_batches)
+        step = int(trainer.global_step)
+        elapsed = time.monotonic() - self._t0
+        done = max(step - self._step0, 0)
+        rate = done / elapsed if elapsed > 0 else 0.0
+        remaining = max(total_steps - step, 0)
+        return {
+            "epoch": int(trainer.current_epoch),
+            "total_epochs": int(trainer.max_epochs) if trainer.max_epochs else None,
+            "step": step,
+            "total_steps": total_steps if math.isfinite(total_steps) else None,
+            "percent": round(100.0 * step / total_steps, 2) if total_steps else None,
+            "elapsed_s": round(elapsed, 2),
+            "eta_s": round(remaining / rate, 1) if rate > 0 else None,
+            "samples_per_s": round(self._samples / elapsed, 2) if elapsed > 0 else None,
+        }
+
+    def _phase(self, trainer: L.Trainer, phase: str, **extra: Any) -> None:
+        if self._active(trainer):
+            update_status(self.paths, {"phase": phase, **extra})
+
+    def _emit_new_checkpoints(self, trainer: L.Trainer) -> None:
+        for path in (self.paths.best_ckpt, self.paths.last_ckpt):
+            try:
+                mtime = path.stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if self._ckpt_mtimes.get(path) != mtime:
+                self._ckpt_mtimes[path] = mtime
+                rel = str(path.relative_to(self.paths.dir))
+                key = "best_checkpoint" if path == self.paths.best_ckpt else "last_checkpoint"
+                update_status(self.paths, {key: rel})
+                append_event(
+                    self.paths,
+                    "checkpoint_saved",
+                    path=rel,
+                    kind=path.stem,
+                    step=int(trainer.global_step),
+                    epoch=int(trainer.current_epoch),
+                )
+
+    # -- fit lifecycle -----------------------------------------------------------
+    def on_sanity_check_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._phase(trainer, "sanity_check")
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._t0 = time.monotonic()
+        self._step0 = int(trainer.global_step)
+        self.fit_started_at = time.time()
+        self.session.in_training_loop = True
+        self.session.training_started = True
+        if not self._active(trainer):
+            return
+        progress = self._progress(trainer)
+        update_status(self.paths, {"phase": "training", "progress": progress})
+        params = sum(p.numel() for p in pl_module.parameters())
+        append_event(
+            self.paths,
+            "training_start",
+            params=params,
+            trainable_params=sum(p.numel() for p in pl_module.parameters() if p.requires_grad),
+            total_epochs=progress["total_epochs"],
+            total_steps=progress["total_steps"],
+            start_step=self._step0,
+            device=str(pl_module.device),
+            accelerator=type(trainer.accelerator).__name__,
+            precision=str(trainer.precision),
+            world_size=int(trainer.world_size),
+            **self.run_info,
+        )
+
+    def on_before_backward(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor
+    ) -> None:
+        if not torch.isfinite(loss.detach()).all():
+            raise NonFiniteLossError(int(trainer.global_step), float(loss.detach().float().sum()))
+
+    def on_train_batch_end(
+        self,
+        trainer: L.Trainer,
+        pl_module: L.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        if isinstance(batch, dict) and "lr" in batch:
+            self._samples += len(batch["lr"])
+        now = time.monotonic()
+        if not self._active(trainer) or now - self._last_write < self.min_interval_s:
+            return
+        self._last_write = now
+        update_status(self.paths, {"progress": self._progress(trainer)})
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._phase(trainer, "validating")
+
+    def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            self._phase(trainer, "training")
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._active(trainer):
+            self._emit_new_checkpoints(trainer)
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not self._active(trainer):
+            return
+        metrics = trainer.callback_metrics
+        train = _floats(metrics, "train/")
+        val = _floats(metrics, "val/")
+        self._last_val = val
+        epoch = int(trainer.current_epoch) + 1
+        is_best = self._update_best(val.get(self.monitor))
+        if is_best:
+            self.best_epoch = epoch
+        lrs = [group["lr"] for opt in trainer.optimizers for group in opt.param_groups]
+        progress = self._progress(trainer)
+        progress["epoch"] = epoch
+        changes: dict[str, Any] = {"progress": progress, "metrics": {"latest": {**train, **val}}}
+        if is_best:
+            changes["metrics"]["best"] = {**val, "epoch": epoch}
+        update_status(self.paths, changes)
+        append_event(
+            self.paths,
+            "epoch_end",
+            epoch=epoch,
+            step=int(trainer.global_step),
+            train=train,
+            val=val,
+            lr=lrs[0] if len(lrs) == 1 else lrs,
+            is_best=is_best,
+            elapsed_s=progress["elapsed_s"],
+        )
+
+    def _update_best(self, value: float | None) -> bool:
+        if value is None or not math.isfinite(value):
+            return False
+        better = (
+            self._best is None
+            or (self.mode == "min" and value < self._best)
+            or (self.mode == "max" and value > self._best)
+        )
+        if better:
+            self._best = value
+        return better
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self.session.in_training_loop = False
+        if self._active(trainer):
+            self._emit_new_checkpoints(trainer)
+            update_status(self.paths, {"progress": self._progress(trainer)})
+
+    def on_exception(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException
+    ) -> None:
+        self.session.in_training_loop = False
+
+    # -- test --------------------------------------------------------------------
+    def on_test_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._phase(trainer, "testing")
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._active(trainer):
+            test = _floats(trainer.callback_metrics, "test/")
+            update_status(self.paths, {"phase": "finishing", "metrics": {"test": test}})
+
+    def final_val(self) -> dict[str, float]:
+        """The last validation metrics seen (for training_end)."""
+        return dict(self._last_val)
+
+    def summary(self) -> dict[str, Any]:
+        """Facts for the training_end event."""
+        duration = time.time() - self.fit_started_at if self.fit_started_at else None
+        return {
+            "best_epoch": self.best_epoch,
+            "best_value": self._best,
+            "monitor": self.monitor,
+            "fit_duration_s": round(duration, 2) if duration else None,
+            "samples_seen": self._samples,
+        }

@@ -1,0 +1,250 @@
+"""The training process's side of the run protocol, for the whole process lifetime.
+
+A :class:`RunSession` is opened as soon as the entry point knows its run id — before
+data loading or model building — so that *every* outcome reaches ``status.json`` and
+``events.jsonl``: a config error, a crash, a NaN, a kill, a lost controller, success.
+It owns three things that must outlive any single Lightning hook:
+
+- the heartbeat thread (``heartbeat_at`` refreshed every few seconds, also during long
+  validation or data loading, so readers can tell a live run from a lost one);
+- the parent watcher (``on_exit="terminate"``: when the controller that started us
+  dies, even by SIGKILL, we stop ourselves gracefully, as on SIGTERM);
+- the SIGTERM policy: inside the training loop Lightning turns SIGTERM into a clean
+  stop at the next batch; anywhere else we stop at once, and either way the run ends
+  ``killed`` with exit code 143 and, when training had started, ``last.ckpt``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import threading
+from typing import Any
+
+from oceansr.errors import ConfigError
+from oceansr.runs import (
+    RunPaths,
+    add_attempt,
+    create_run,
+    heartbeat,
+    is_alive,
+    is_terminal,
+    process_identity,
+    read_events,
+    read_status,
+    transition,
+    update_run,
+)
+from oceansr.runs.failures import classify_exception
+
+HEARTBEAT_S = 5.0
+PARENT_POLL_S = 0.5
+PARENT_ENV = "OCEANSR_PARENT"
+EXIT_KILLED = 143
+LOG_TAIL_BYTES = 4000
+
+
+class StopRequested(SystemExit):
+    """Raised by our SIGTERM handler outside Lightning's training loop."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(EXIT_KILLED)
+        self.reason = reason
+
+
+def read_log_tail(paths: RunPaths, limit: int = LOG_TAIL_BYTES) -> str | None:
+    """Last bytes of train.log (the process's own stdout/stderr in background runs)."""
+    try:
+        with open(paths.train_log, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - limit))
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def parse_parent(value: str | None) -> tuple[int, float | None] | None:
+    """``"<pid>:<create_time>"`` (create_time guards against PID reuse)."""
+    if not value:
+        return None
+    pid, _, created = value.partition(":")
+    try:
+        return int(pid), float(created) if created else None
+    except ValueError:
+        return None
+
+
+class RunSession:
+    """Creates or attaches to the run directory and records the process's life in it."""
+
+    def __init__(
+        self,
+        paths: RunPaths,
+        overrides: list[str],
+        *,
+        enabled: bool = True,
+        resuming_from: str | None = None,
+    ) -> None:
+        self.paths = paths
+        self.resuming_from = resuming_from
+        self.overrides = overrides
+        self.enabled = enabled
+        self.in_training_loop = False
+        self.stop_reason: str | None = None
+        self.training_started = False
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._parent = parse_parent(os.environ.get(PARENT_ENV))
+
+    # -- opening -----------------------------------------------------------------
+    def open(self, *, handle_signals: bool = True) -> RunSession:
+        """Attach (or create, for foreground runs) and start heartbeat/parent watcher.
+
+        ``handle_signals=False`` for in-process use (notebooks): no SIGTERM handler.
+        """
+        if not self.enabled:
+            return self
+        if self.paths.status_json.exists():
+            self._reopen_existing()
+        else:
+            create_run(
+                self.paths,
+                kind="train",
+                overrides=self.overrides,
+                command=[sys.executable, *sys.argv],
+                backend="foreground",
+                on_exit="keep",
+            )
+        me = process_identity()
+        update_run(
+            self.paths,
+            pid=me["pid"],
+            pgid=os.getpgid(0),
+            process_create_time=me["create_time"],
+            parent_pid=os.getppid(),
+        )
+        transition(
+            self.paths,
+            "running",
+            event="process_started",
+            changes={"phase": "starting", "pid": me["pid"], "host": socket.gethostname()},
+            pid=me["pid"],
+            host=socket.gethostname(),
+            argv=sys.argv[1:],
+        )
+        heartbeat(self.paths)
+        if handle_signals:
+            signal.signal(signal.SIGTERM, self._on_sigterm)
+        self._spawn(self._heartbeat_loop, "oceansr-heartbeat")
+        if self._parent is not None:
+            self._spawn(self._watch_parent, "oceansr-parent-watch")
+        return self
+
+    def _reopen_existing(self) -> None:
+        """Attach to a run made by the control plane, or resume a finished one.
+
+        A terminal run only reopens with a checkpoint to resume from (``ckpt_path``):
+        that is an explicit resume, recorded as a new attempt and a ``resumed`` event.
+        """
+        doc = read_status(self.paths)
+        if not is_terminal(doc):
+            return
+        if not self.resuming_from:
+            raise ConfigError(
+                f"run {self.paths.run_id} already exists and is {doc['status']}",
+                field="run_id",
+                fix="omit run_id for a new run, or add ckpt_path=<its last.ckpt> to resume it",
+            )
+        add_attempt(self.paths, ckpt_path=self.resuming_from, backend="foreground")
+        transition(
+            self.paths,
+            "running",
+            event="resumed",
+            allow_terminal_exit=True,
+            changes={"phase": "starting", "error_summary": None},
+            ckpt_path=self.resuming_from,
+            previous_status=doc["status"],
+        )
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    # -- background threads ------------------------------------------------------
+    def _heartbeat_loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_S):
+            with contextlib.suppress(Exception):  # a missed beat must never kill training
+                heartbeat(self.paths)
+
+    def _watch_parent(self) -> None:
+        pid, created = self._parent
+        while not self._stop.wait(PARENT_POLL_S):
+            if not is_alive(pid, created):
+                self.request_stop(f"controller (pid {pid}) exited and on_exit=terminate")
+                return
+
+    # -- stopping ----------------------------------------------------------------
+    def request_stop(self, reason: str) -> None:
+        """Stop like SIGTERM does, remembering why (used by the parent watcher)."""
+        self.stop_reason = self.stop_reason or reason
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def _on_sigterm(self, signum: int, frame: Any) -> None:
+        self.stop_reason = self.stop_reason or self._kill_reason()
+        if self.in_training_loop:
+            return  # Lightning stops at the end of the current batch (SIGTERMException)
+        raise StopRequested(self.stop_reason)
+
+    def _kill_reason(self) -> str:
+        for event in reversed(read_events(self.paths, names=["kill_requested"])):
+            return event.get("reason") or "kill requested"
+        return "SIGTERM received"
+
+    # -- outcomes ----------------------------------------------------------------
+    def completed(self, payload: dict[str, Any], test_metrics: dict[str, float]) -> None:
+        if not self.enabled:
+            return
+        transition(
+            self.paths,
+            "completed",
+            event="training_end",
+            changes={"metrics": {"test": test_metrics}, "exit_code": 0},
+            **payload,
+        )
+
+    def killed(self, last_checkpoint: str | None) -> None:
+        if not self.enabled:
+            return
+        reason = self.stop_reason or "SIGTERM received"
+        transition(
+            self.paths,
+            "killed",
+            event="killed",
+            changes={"exit_code": EXIT_KILLED, "last_checkpoint": last_checkpoint},
+            reason=reason,
+            last_checkpoint=last_checkpoint,
+        )
+
+    def failed(self, exc: BaseException) -> dict[str, Any]:
+        summary = classify_exception(exc, log_tail=read_log_tail(self.paths))
+        if self.enabled:
+            transition(
+                self.paths,
+                "failed",
+                event="training_error",
+                changes={"error_summary": summary, "exit_code": 1},
+                error_summary=summary,
+            )
+        return summary
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=1.0)
+
+    def status(self) -> dict[str, Any]:
+        return read_status(self.paths)

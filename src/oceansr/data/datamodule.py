@@ -1,0 +1,127 @@
+"""LightningDataModule: random ocean patches for training, whole fields for evaluation.
+
+Samples are dicts ``{"lr", "hr", "index"}`` in *physical units*: LR with land filled,
+HR with NaN land. Normalisation belongs to the LightningModule (its statistics travel
+in the checkpoint), so the same data pipeline serves training, testing and predict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from oceansr.data.prepare import PreparedData, SplitArrays, prepare_data
+from oceansr.validate import check_patch_settings
+
+MAX_PATCH_TRIES = 20
+
+
+class PatchDataset(Dataset):
+    """Random HR patches (aligned to the LR grid) with a minimum ocean fraction.
+
+    Each field yields ``patches_per_field`` patches per epoch; positions are drawn from
+    torch's global RNG so ``seed_everything`` makes them reproducible. A patch with too
+    much land is redrawn up to ``MAX_PATCH_TRIES`` times, keeping the oceanic-most one.
+    """
+
+    def __init__(
+        self,
+        split: SplitArrays,
+        scale: int,
+        patch_size: int,
+        patches_per_field: int,
+        min_ocean_fraction: float,
+    ) -> None:
+        self.split = split
+        self.scale = scale
+        self.lr_patch = patch_size // scale
+        self.patch_size = patch_size
+        self.patches_per_field = patches_per_field
+        self.min_ocean_fraction = min_ocean_fraction
+        self.ocean = torch.from_numpy(np.isfinite(split.hr).all(axis=1))  # (N, H, W)
+        self.hr = torch.from_numpy(split.hr)
+        self.lr = torch.from_numpy(split.lr)
+
+    def __len__(self) -> int:
+        return len(self.split) * self.patches_per_field
+
+    def _draw_offset(self, field_index: int) -> tuple[int, int]:
+        lr_h, lr_w = self.lr.shape[-2:]
+        best, best_fraction = (0, 0), -1.0
+        for _ in range(MAX_PATCH_TRIES):
+            i = int(torch.randint(0, lr_h - self.lr_patch + 1, ()))
+            j = int(torch.randint(0, lr_w - self.lr_patch + 1, ()))
+            hi, hj = i * self.scale, j * self.scale
+            window = self.ocean[field_index, hi : hi + self.patch_size, hj : hj + self.patch_size]
+            fraction = float(window.float().mean())
+            if fraction >= self.min_ocean_fraction:
+                return i, j
+            if fraction > best_fraction:
+                best, best_fraction = (i, j), fraction
+        return best
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        field_index = index // self.patches_per_field
+        i, j = self._draw_offset(field_index)
+        hi, hj, p, lp = i * self.scale, j * self.scale, self.patch_size, self.lr_patch
+        return {
+            "lr": self.lr[field_index, :, i : i + lp, j : j + lp],
+            "hr": self.hr[field_index, :, hi : hi + p, hj : hj + p],
+            "index": torch.tensor(field_index),
+        }
+
+
+class FieldDataset(Dataset):
+    """Whole fields, for validation, test and sample maps."""
+
+    def __init__(self, split: SplitArrays) -> None:
+        self.hr = torch.from_numpy(split.hr)
+        self.lr = torch.from_numpy(split.lr)
+
+    def __len__(self) -> int:
+        return self.hr.shape[0]
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {"lr": self.lr[index], "hr": self.hr[index], "index": torch.tensor(index)}
+
+
+class OceanDataModule(L.LightningDataModule):
+    """Data for one run, prepared eagerly so bad input fails before training starts."""
+
+    def __init__(self, cfg: Mapping[str, Any], prepared: PreparedData | None = None) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.data = prepared if prepared is not None else prepare_data(cfg)
+        train_shape = self.data.splits["train"].hr.shape[-2:]
+        check_patch_settings(cfg, self.data.scale, tuple(train_shape))
+
+    def train_dataloader(self) -> DataLoader:
+        dataset = PatchDataset(
+            self.data.splits["train"],
+            scale=self.data.scale,
+            patch_size=self.cfg["patch_size"],
+            patches_per_field=self.cfg["patches_per_field"],
+            min_ocean_fraction=float(self.cfg["min_ocean_fraction"]),
+        )
+        return self._loader(dataset, self.cfg["batch_size"], shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader(FieldDataset(self.data.splits["valid"]), self.cfg["eval_batch_size"])
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader(FieldDataset(self.data.splits["test"]), self.cfg["eval_batch_size"])
+
+    def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool = False) -> DataLoader:
+        workers = int(self.cfg.get("num_workers", 0))
+        return DataLoader(
+            dataset,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+        )

@@ -1,0 +1,259 @@
+"""Turn a `data` config into validated, model-ready arrays.
+
+This is the one place where a data config is checked and resolved, so that the
+training entry point and the control plane (which validates *before* spawning a
+training process) give the same classified errors for the same bad input.
+
+Pipeline: source (sample / xarray / npy / synthetic) → crop the HR grid to a multiple
+of the scale (or refuse, per ``crop_to_scale``) → LR by NaN-aware block mean unless
+the source gives LR → check HR/LR shapes → land of the LR input filled with the
+nearest ocean value (the network and the bicubic baseline both see a smooth field,
+not a NaN or a step at the coast) → normalisation statistics and PSNR data range
+from the ocean cells of the *training* split only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig, ListConfig, OmegaConf
+
+from oceansr.data.fields import FieldData, FieldSplit
+from oceansr.data.npy_source import load_npy_folder
+from oceansr.data.transforms import block_mean, crop_to_multiple, fill_land_nearest, ocean_stats
+from oceansr.errors import ConfigError, DataInvalidError, ShapeMismatchError
+
+log = logging.getLogger(__name__)
+
+SPLITS: tuple[str, ...] = ("train", "valid", "test")
+SOURCES: tuple[str, ...] = ("sample", "xarray", "npy", "synthetic")
+
+
+@dataclass
+class SplitArrays:
+    """One split, ready for a Dataset: physical units, HR with NaN land, LR filled."""
+
+    hr: np.ndarray  # (N, C, H, W) float32, NaN = land
+    lr: np.ndarray  # (N, C, h, w) float32, land filled with nearest ocean value
+    lr_mask: np.ndarray  # (N, C, h, w) bool, True = ocean in the LR field
+    labels: list[str]
+
+    def __len__(self) -> int:
+        return self.hr.shape[0]
+
+
+@dataclass
+class PreparedData:
+    """All three splits plus what the model needs to know about them."""
+
+    splits: dict[str, SplitArrays]
+    variables: list[str]
+    units: list[str]
+    scale: int
+    mean: list[float]
+    std: list[float]
+    data_range: list[float]
+    lat: np.ndarray | None
+    lon: np.ndarray | None
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def channels(self) -> int:
+        return len(self.variables)
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-friendly description (stored in config.yaml and the training_start event)."""
+        train = self.splits["train"]
+        return {
+            "source": self.source,
+            "variables": self.variables,
+            "units": self.units,
+            "scale": self.scale,
+            "hr_shape": list(train.hr.shape[-2:]),
+            "lr_shape": list(train.lr.shape[-2:]),
+            "samples": {name: len(split) for name, split in self.splits.items()},
+            "ocean_fraction": float(np.isfinite(train.hr).mean()),
+            "mean": self.mean,
+            "std": self.std,
+            "data_range": self.data_range,
+            "notes": self.notes,
+        }
+
+
+def _as_plain(value: Any) -> Any:
+    """OmegaConf containers → plain Python, so sources never see DictConfig."""
+    if isinstance(value, DictConfig | ListConfig):
+        return OmegaConf.to_container(value, resolve=True)
+    return value
+
+
+def load_field_data(cfg: Mapping[str, Any]) -> FieldData:
+    """Read the configured source into HR (and maybe LR) arrays per split."""
+    cfg = _as_plain(cfg)
+    source = cfg.get("source")
+    variables = cfg.get("variables")
+    if isinstance(variables, str):
+        variables = [variables]
+    split = cfg.get("split")
+    common = {
+        "sel": cfg.get("sel"),
+        "isel": cfg.get("isel"),
+        "decode_times": bool(cfg.get("decode_times", True)),
+        "lat_name": cfg.get("lat_name"),
+        "lon_name": cfg.get("lon_name"),
+    }
+    if source == "sample":
+        from oceansr.data.sample import SAMPLE_SPLIT, SAMPLE_VARIABLES, sample_path
+        from oceansr.data.xarray_source import load_xarray
+
+        common["decode_times"] = False
+        return load_xarray(
+            sample_path(), variables or SAMPLE_VARIABLES, split or SAMPLE_SPLIT, **common
+        )
+    if source == "xarray":
+        from oceansr.data.xarray_source import load_xarray
+
+        _require(cfg, "path", "data.path=/path/to/file.nc (NetCDF) or /path/to/store.zarr")
+        _require(cfg, "variables", "data.variables=[thetao] (names of data variables)")
+        return load_xarray(cfg["path"], variables, split, **common)
+    if source == "synthetic":
+        from oceansr.data.synthetic import make_synthetic_dataset
+        from oceansr.data.xarray_source import load_xarray
+
+        synth = dict(cfg.get("synthetic") or {})
+        dataset = make_synthetic_dataset(variables=tuple(variables or ["temp"]), **synth)
+        return load_xarray(dataset, variables or ["temp"], split, **common)
+    if source == "npy":
+        _require(cfg, "path", "data.path=/path/to/root (holding train/ valid/ test/)")
+        _require(cfg, "variables", "data.variables=[sst] (the <var> folder names)")
+        return load_npy_folder(cfg["path"], variables)
+    raise ConfigError(
+        f"unknown data source {source!r}",
+        field="data.source",
+        fix=f"use one of {', '.join(SOURCES)} (e.g. data=xarray data.path=...)",
+    )
+
+
+def _require(cfg: Mapping[str, Any], key: str, example: str) -> None:
+    value = cfg.get(key)
+    if value is None or value == "???" or value == []:
+        raise ConfigError(
+            f"data.{key} is required for this source", field=f"data.{key}", fix=example
+        )
+
+
+def _validate_scale(cfg: Mapping[str, Any]) -> int:
+    scale = cfg.get("scale")
+    if not isinstance(scale, int) or isinstance(scale, bool) or scale < 2:
+        raise ConfigError(
+            f"data.scale must be an integer >= 2, got {scale!r}",
+            field="data.scale",
+            fix="data.scale=4 (also 2, 3 or 8)",
+        )
+    return scale
+
+
+def _crop_split(split: FieldSplit, scale: int, allow_crop: bool, notes: list[str]) -> np.ndarray:
+    height, width = split.hr.shape[-2:]
+    if height % scale == 0 and width % scale == 0:
+        return split.hr
+    new_h, new_w = height - height % scale, width - width % scale
+    if not allow_crop:
+        raise DataInvalidError(
+            f"data.scale={scale} does not divide the HR grid {height}x{width}",
+            field="data.scale",
+            fix=f"choose a scale that divides {height}x{width}, or data.crop_to_scale=true "
+            f"to crop the last rows/columns to {new_h}x{new_w}",
+        )
+    note = f"cropped HR grid {height}x{width} -> {new_h}x{new_w} to a multiple of scale {scale}"
+    if note not in notes:
+        notes.append(note)
+        log.info(note)
+    return crop_to_multiple(split.hr, scale)
+
+
+def _lr_for_split(name: str, split: FieldSplit, hr: np.ndarray, scale: int) -> np.ndarray:
+    if split.lr is None:
+        return block_mean(hr, scale)
+    expected = (hr.shape[-2] // scale, hr.shape[-1] // scale)
+    if split.lr.shape[:2] != hr.shape[:2] or split.lr.shape[-2:] != expected:
+        raise ShapeMismatchError(
+            f"{name} split: LR shape {tuple(split.lr.shape)} does not match HR "
+            f"{tuple(hr.shape)} at scale {scale} (expected LR {expected})",
+            field="data.scale",
+            fix=f"set data.scale to the HR/LR ratio of your files "
+            f"(HR {hr.shape[-2]}x{hr.shape[-1]}, LR {split.lr.shape[-2]}x{split.lr.shape[-1]})",
+        )
+    return split.lr.astype(np.float32, copy=False)
+
+
+def _check_not_empty(name: str, split: FieldSplit) -> None:
+    if split.hr.shape[0] == 0:
+        raise DataInvalidError(
+            f"the {name} split is empty",
+            field=f"data.split.{name}",
+            fix=f"select at least one sample for {name} (e.g. data.split.{name}=...)",
+        )
+
+
+def prepare_data(cfg: Mapping[str, Any]) -> PreparedData:
+    """Load, check and resolve a data config; raise a classified error on bad input."""
+    cfg = _as_plain(cfg)
+    scale = _validate_scale(cfg)
+    fields = load_field_data(cfg)
+    notes: list[str] = []
+    splits: dict[str, SplitArrays] = {}
+    for name in SPLITS:
+        split: FieldSplit = getattr(fields, name)
+        _check_not_empty(name, split)
+        if not np.issubdtype(split.hr.dtype, np.floating):
+            raise DataInvalidError(
+                f"{name} HR data have dtype {split.hr.dtype}",
+                field="data.variables",
+                fix="store the variables as floating point with NaN for land",
+            )
+        hr = _crop_split(split, scale, bool(cfg.get("crop_to_scale", True)), notes)
+        if split.lr is None and min(hr.shape[-2:]) < scale:
+            raise DataInvalidError(
+                f"HR grid {hr.shape[-2]}x{hr.shape[-1]} is smaller than the scale {scale}",
+                field="data.scale",
+                fix="use a smaller data.scale",
+            )
+        lr = _lr_for_split(name, split, hr, scale)
+        lr_mask = np.isfinite(lr)
+        splits[name] = SplitArrays(
+            hr=np.ascontiguousarray(hr, dtype=np.float32),
+            lr=fill_land_nearest(lr).astype(np.float32, copy=False),
+            lr_mask=lr_mask,
+            labels=list(split.labels),
+        )
+    mean, std, vmin, vmax = ocean_stats(splits["train"].hr)
+    data_range = np.maximum(vmax - vmin, 1e-6)
+    std = np.where(std > 0, std, 1.0)
+    return PreparedData(
+        splits=splits,
+        variables=list(fields.train.variables),
+        units=list(fields.train.units),
+        scale=scale,
+        mean=[float(v) for v in mean],
+        std=[float(v) for v in std],
+        data_range=[float(v) for v in data_range],
+        lat=_crop_coord(fields.train.lat, splits["train"].hr.shape[-2:], axis="lat"),
+        lon=_crop_coord(fields.train.lon, splits["train"].hr.shape[-2:], axis="lon"),
+        source=fields.source,
+        notes=notes,
+    )
+
+
+def _crop_coord(coord: np.ndarray | None, shape: tuple[int, int], axis: str) -> np.ndarray | None:
+    """Crop 1-D or 2-D lat/lon the same way the HR grid was cropped."""
+    if coord is None:
+        return None
+    if coord.ndim == 2:
+        return coord[: shape[0], : shape[1]]
+    return coord[: shape[0]] if axis == "lat" else coord[: shape[1]]

@@ -1,0 +1,149 @@
+"""Numpy transforms on gridded ocean fields with NaN over land (vectorised, no torch)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from oceansr.errors import DataInvalidError, ShapeMismatchError
+
+
+def _check_scale(scale: int) -> int:
+    if int(scale) != scale or scale < 1:
+        raise ShapeMismatchError(
+            f"scale must be a positive integer, got {scale!r}",
+            field="data.scale",
+            fix="use an integer factor, e.g. data.scale=4",
+        )
+    return int(scale)
+
+
+def block_mean(x: np.ndarray, scale: int) -> np.ndarray:
+    """NaN-aware area mean over ``scale x scale`` blocks of the last two axes.
+
+    Each output cell is the mean of the ocean (finite) cells of its block; it is NaN only
+    where the whole block is land.  ``H`` and ``W`` must be multiples of ``scale``.
+    Floating inputs keep their dtype (accumulation is done in float64).
+    """
+    scale = _check_scale(scale)
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ShapeMismatchError(
+            f"block_mean needs an array (..., H, W), got shape {x.shape}", field="data.scale"
+        )
+    h, w = x.shape[-2:]
+    if h % scale or w % scale:
+        raise ShapeMismatchError(
+            f"grid {h}x{w} is not a multiple of scale {scale}",
+            field="data.scale",
+            fix=(
+                "pick a scale that divides the grid, or crop it with data.crop_to_scale=true "
+                f"(crops to {h - h % scale}x{w - w % scale})"
+            ),
+        )
+    if scale == 1:
+        return x.copy()
+    out_dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64
+    blocks = x.reshape(*x.shape[:-2], h // scale, scale, w // scale, scale)
+    finite = np.isfinite(blocks)
+    total = np.where(finite, blocks, 0).sum(axis=(-3, -1), dtype=np.float64)
+    count = finite.sum(axis=(-3, -1))
+    out = np.full(total.shape, np.nan, dtype=np.float64)
+    np.divide(total, count, out=out, where=count > 0)
+    return out.astype(out_dtype, copy=False)
+
+
+def crop_to_multiple(x: np.ndarray, scale: int) -> np.ndarray:
+    """Drop trailing rows / columns so that ``H`` and ``W`` are multiples of ``scale`` (a view)."""
+    scale = _check_scale(scale)
+    h, w = x.shape[-2:]
+    hh, ww = h - h % scale, w - w % scale
+    if hh == 0 or ww == 0:
+        raise ShapeMismatchError(
+            f"grid {h}x{w} is smaller than scale {scale}",
+            field="data.scale",
+            fix=f"use a smaller factor, e.g. data.scale={max(1, min(h, w) // 2)}",
+        )
+    return x[..., :hh, :ww]
+
+
+def fill_land_nearest(x: np.ndarray) -> np.ndarray:
+    """Copy of ``x`` (N, C, h, w) where each NaN takes the value of the nearest ocean cell.
+
+    Nearest is in grid-index (Euclidean) distance within the same 2-D field; consecutive
+    fields with the same land mask share one distance transform.  A field without any
+    ocean cell raises :class:`DataInvalidError`.
+    """
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ShapeMismatchError(f"fill_land_nearest needs (N, C, h, w), got shape {x.shape}")
+    out = x.copy()
+    n, c, h, w = x.shape
+    flat = out.reshape(n * c, h, w)
+    land = ~np.isfinite(flat)
+    has_land = land.any(axis=(1, 2))
+    all_land = land.all(axis=(1, 2))
+    if all_land.any():
+        i = int(np.flatnonzero(all_land)[0])
+        raise DataInvalidError(
+            f"field (sample {i // c}, channel {i % c}) has no ocean cell to fill land from",
+            field="data.sel",
+            fix="exclude all-land fields/levels with data.sel=... or data.isel=...",
+        )
+    # Consecutive fields usually share a mask: reuse the last distance transform.
+    last_key, idx = None, None
+    for i in np.flatnonzero(has_land):
+        mask = land[i]
+        key = np.packbits(mask).tobytes()
+        if key != last_key:
+            iy, ix = ndimage.distance_transform_edt(
+                mask, return_distances=False, return_indices=True
+            )
+            idx, last_key = (iy[mask], ix[mask]), key
+        flat[i][mask] = flat[i][idx]
+    return out
+
+
+def ocean_stats(hr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-channel ``(mean, std, vmin, vmax)`` of ``hr`` (N, C, H, W) over finite cells.
+
+    Returns four float64 arrays of shape ``(C,)``.  A channel without any finite value
+    raises :class:`DataInvalidError`.
+    """
+    hr = np.asarray(hr)
+    if hr.ndim != 4:
+        raise ShapeMismatchError(f"ocean_stats needs (N, C, H, W), got shape {hr.shape}")
+    n, c = hr.shape[:2]
+    # Chunk over samples so that float64 temporaries stay small for large grids.
+    chunk = max(1, int(2**24 // max(1, hr.shape[2] * hr.shape[3])))
+    count = np.zeros(c, dtype=np.int64)
+    total = np.zeros(c, dtype=np.float64)
+    vmin = np.full(c, np.inf)
+    vmax = np.full(c, -np.inf)
+    for s in range(0, n, chunk):
+        part = hr[s : s + chunk]
+        for ch in range(c):
+            v = part[:, ch]
+            v = v[np.isfinite(v)].astype(np.float64)
+            if v.size:
+                count[ch] += v.size
+                total[ch] += v.sum()
+                vmin[ch] = min(vmin[ch], v.min())
+                vmax[ch] = max(vmax[ch], v.max())
+    if (count == 0).any():
+        ch = int(np.flatnonzero(count == 0)[0])
+        raise DataInvalidError(
+            f"channel {ch} has no ocean (finite) value",
+            field="data.variables",
+            fix="check the variable and its land mask, or drop it from data.variables",
+        )
+    mean = total / count
+    sq = np.zeros(c, dtype=np.float64)
+    for s in range(0, n, chunk):
+        part = hr[s : s + chunk]
+        for ch in range(c):
+            v = part[:, ch]
+            v = v[np.isfinite(v)].astype(np.float64)
+            sq[ch] += ((v - mean[ch]) ** 2).sum()
+    std = np.sqrt(sq / count)
+    return mean, std, vmin, vmax

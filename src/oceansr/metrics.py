@@ -1,0 +1,125 @@
+"""Masked field metrics in physical units, counted over ocean cells only.
+
+Land is NaN in the data, so every metric here takes an explicit boolean mask of the
+HR ocean cells and ignores everything else. The metric states are sums (not means of
+batch means) so that the result is exact whatever the batch split and so that DDP
+reduction is a plain sum across ranks.
+
+PSNR uses a *fixed* data range per variable, taken from the training split and stored
+in the run config, so that PSNR values are comparable between epochs, runs and models.
+SSIM is the usual Gaussian-window SSIM (torchmetrics) computed with land set to the
+same value in both fields, then averaged over ocean cells only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torchmetrics import Metric
+from torchmetrics.functional.image import structural_similarity_index_measure
+
+METRIC_NAMES: tuple[str, ...] = ("rmse", "mae", "bias", "psnr", "ssim")
+# For each metric: does a larger value mean a better field?
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "rmse": False,
+    "mae": False,
+    "bias": False,
+    "psnr": True,
+    "ssim": True,
+}
+
+
+def masked_ssim_sums(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, data_range: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel (sum of SSIM-map values over ocean cells, number of ocean cells).
+
+    The SSIM kernel shrinks for fields smaller than the default 11-pixel window so that
+    small test patches still get a (local) SSIM rather than an error.
+    """
+    channels = pred.shape[1]
+    side = min(pred.shape[-2], pred.shape[-1])
+    kernel = min(11, side if side % 2 == 1 else side - 1)
+    sums = torch.zeros(channels, dtype=torch.float64, device=pred.device)
+    counts = mask.sum(dim=(0, 2, 3)).to(torch.float64)
+    if kernel < 3:
+        return sums, torch.zeros_like(counts)
+    for c in range(channels):
+        m = mask[:, c : c + 1]
+        fill = target[:, c : c + 1][m].mean() if m.any() else target.new_tensor(0.0)
+        p = torch.where(m, pred[:, c : c + 1], fill).to(torch.float32)
+        t = torch.where(m, target[:, c : c + 1], fill).to(torch.float32)
+        _, ssim_map = structural_similarity_index_measure(
+            p,
+            t,
+            data_range=float(data_range[c]),
+            kernel_size=kernel,
+            sigma=1.5 * kernel / 11,
+            reduction="none",
+            return_full_image=True,
+        )
+        sums[c] = ssim_map[m].to(torch.float64).sum()
+    return sums, counts
+
+
+class MaskedFieldMetrics(Metric):
+    """RMSE, MAE, bias, PSNR and SSIM per channel over masked (ocean) cells.
+
+    ``update(pred, target, mask)`` takes (N, C, H, W) tensors in physical units;
+    ``compute()`` returns ``{metric: tensor(C)}``.
+    """
+
+    full_state_update = False
+    is_differentiable = False
+    higher_is_better = None
+
+    def __init__(self, data_range: list[float] | torch.Tensor, **kwargs) -> None:
+        super().__init__(**kwargs)
+        data_range = torch.as_tensor(data_range, dtype=torch.float64)
+        if data_range.ndim != 1 or bool((data_range <= 0).any()):
+            raise ValueError(f"data_range must be positive per channel, got {data_range}")
+        self.register_buffer("data_range", data_range, persistent=False)
+        channels = data_range.numel()
+        for name in ("sum_err", "sum_abs", "sum_sq", "count", "ssim_sum", "ssim_count"):
+            self.add_state(
+                name, default=torch.zeros(channels, dtype=torch.float64), dist_reduce_fx="sum"
+            )
+
+    def update(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None:
+        pred = pred.detach()
+        err = torch.where(mask, pred - torch.nan_to_num(target), 0.0).to(torch.float64)
+        self.sum_err += err.sum(dim=(0, 2, 3))
+        self.sum_abs += err.abs().sum(dim=(0, 2, 3))
+        self.sum_sq += (err * err).sum(dim=(0, 2, 3))
+        self.count += mask.sum(dim=(0, 2, 3)).to(torch.float64)
+        ssim_sum, ssim_count = masked_ssim_sums(
+            pred, torch.nan_to_num(target), mask, self.data_range
+        )
+        self.ssim_sum += ssim_sum
+        self.ssim_count += ssim_count
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        count = self.count.clamp(min=1)
+        mse = self.sum_sq / count
+        return {
+            "rmse": mse.sqrt(),
+            "mae": self.sum_abs / count,
+            "bias": self.sum_err / count,
+            "psnr": 10 * torch.log10(self.data_range**2 / mse.clamp(min=1e-20)),
+            "ssim": self.ssim_sum / self.ssim_count.clamp(min=1),
+        }
+
+
+def gain(model_value: float, bicubic_value: float, metric: str) -> float:
+    """The model's improvement over bicubic, in the most readable unit per metric.
+
+    Error metrics (rmse, mae): percentage reduction of the error (positive = better).
+    |bias|: reduction of the absolute bias, in physical units. PSNR: dB gained.
+    SSIM: difference. Positive always means the model is better.
+    """
+    if metric in ("rmse", "mae"):
+        return 100.0 * (bicubic_value - model_value) / bicubic_value if bicubic_value else math.nan
+    if metric == "bias":
+        return abs(bicubic_value) - abs(model_value)
+    return model_value - bicubic_value

@@ -1,0 +1,9 @@
+"""Super-resolution architectures, all with the contract ``model(lr) -> hr``.
+
+Use :func:`build_model` (the config's ``model.name`` and ``model.*`` keys) rather than
+the classes directly, so bad settings surface as :class:`~oceansr.errors.ConfigError`.
+"""
+
+from oceansr.models.registry import MODEL_NAMES, build_model, list_models
+
+__all__ = ["MODEL_NAMES", "build_model", "list_models"]

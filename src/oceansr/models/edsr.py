@@ -1,0 +1,108 @@
+"""EDSR (Lim et al., 2017): a deep residual CNN working at low resolution.
+
+Unlike SRCNN, all convolutions run on the low-resolution grid and a learnt pixel-shuffle
+upsampler produces the high-resolution output at the end, which makes deep networks
+affordable. Following the paper we use no batch normalisation (it removes range
+flexibility that regression needs) and scaled residuals (``res_scale``) to keep the very
+wide variant stable. The RGB ``MeanShift`` layers of the reference implementation are
+left out on purpose: ocean fields are normalised by the data pipeline.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from oceansr.errors import ConfigError
+
+#: Scales a pixel-shuffle :class:`Upsampler` can build: powers of two and 3.
+PIXEL_SHUFFLE_SCALES_TEXT = "a power of two (2, 4, 8, ...) or 3"
+
+
+def _conv(in_channels: int, out_channels: int, kernel_size: int = 3) -> nn.Conv2d:
+    """A 'same'-padded convolution with bias (the EDSR building block)."""
+    return nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+
+
+def is_pixel_shuffle_scale(scale: int) -> bool:
+    """Whether :class:`Upsampler` can realise ``scale`` (a power of two >= 2, or 3)."""
+    return scale == 3 or (scale >= 2 and scale & (scale - 1) == 0)
+
+
+class Upsampler(nn.Sequential):
+    """Sub-pixel (pixel-shuffle) upsampler, as in EDSR and classical SwinIR.
+
+    Powers of two are realised as a cascade of x2 stages (conv to 4x channels + shuffle),
+    which keeps each stage's convolution small; 3 is a single x3 stage.
+    """
+
+    def __init__(self, scale: int, n_feats: int) -> None:
+        layers: list[nn.Module] = []
+        if scale >= 2 and scale & (scale - 1) == 0:
+            for _ in range(int(math.log2(scale))):
+                layers += [_conv(n_feats, 4 * n_feats), nn.PixelShuffle(2)]
+        elif scale == 3:
+            layers += [_conv(n_feats, 9 * n_feats), nn.PixelShuffle(3)]
+        else:
+            raise ConfigError(
+                f"a pixel-shuffle upsampler cannot realise scale {scale}",
+                field="data.scale",
+                fix=f"use a scale that is {PIXEL_SHUFFLE_SCALES_TEXT}",
+            )
+        super().__init__(*layers)
+
+
+class ResBlock(nn.Module):
+    """conv-ReLU-conv with a scaled identity skip and no batch norm."""
+
+    def __init__(self, n_feats: int, res_scale: float = 1.0, kernel_size: int = 3) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            _conv(n_feats, n_feats, kernel_size),
+            nn.ReLU(inplace=True),
+            _conv(n_feats, n_feats, kernel_size),
+        )
+        self.res_scale = float(res_scale)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x) * self.res_scale
+
+
+class EDSR(nn.Module):
+    """EDSR: head conv, residual body with a long skip, pixel-shuffle tail.
+
+    Args:
+        in_channels: channels of the low-resolution input.
+        out_channels: channels of the high-resolution output.
+        scale: upscaling factor, 2, 3, 4 or 8 (any power of two works).
+        n_resblocks: number of residual blocks (baseline 16, full 32).
+        n_feats: feature width (baseline 64, full 256).
+        res_scale: residual scaling (baseline 1.0, full 0.1 -- needed for stability
+            at width 256).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        scale: int,
+        n_resblocks: int = 16,
+        n_feats: int = 64,
+        res_scale: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.scale: int = int(scale)
+        self.head = _conv(in_channels, n_feats)
+        self.body = nn.Sequential(
+            *(ResBlock(n_feats, res_scale) for _ in range(n_resblocks)),
+            _conv(n_feats, n_feats),
+        )
+        self.tail = nn.Sequential(Upsampler(self.scale, n_feats), _conv(n_feats, out_channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map (B, C_in, h, w) to (B, C_out, s*h, s*w)."""
+        x = self.head(x)
+        x = self.body(x) + x
+        return self.tail(x)

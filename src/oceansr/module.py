@@ -1,0 +1,283 @@
+"""SRModule: the LightningModule that trains any registry model on ocean fields.
+
+Responsibilities kept here and nowhere else:
+- normalisation (statistics from the training split, saved as hyper-parameters, so a
+  checkpoint alone is enough for test and predict);
+- the masked loss in normalised units (ocean cells only);
+- denormalised validation/test metrics per variable next to the bicubic baseline of
+  the same LR input on the same HR ocean cells, and the model's gain over it;
+- optimiser, warm-up and scheduler from the `optim` config.
+
+Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_gain``,
+``test/<var>/psnr``... (the headline names average over variables).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from oceansr.errors import ConfigError
+from oceansr.metrics import METRIC_NAMES, MaskedFieldMetrics, gain
+from oceansr.models import build_model
+
+LOSSES: tuple[str, ...] = ("l1", "l2", "charbonnier")
+SCHEDULERS: tuple[str, ...] = ("cosine", "step", "plateau", "none")
+OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
+
+
+def masked_loss(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, name: str, eps: float = 1e-3
+) -> torch.Tensor:
+    """Mean pixel loss over ocean cells only (land contributes neither value nor count)."""
+    diff = torch.where(mask, pred - torch.nan_to_num(target), 0.0)
+    if name == "l1":
+        per_cell = diff.abs()
+    elif name == "l2":
+        per_cell = diff * diff
+    elif name == "charbonnier":
+        per_cell = torch.sqrt(diff * diff + eps * eps) - eps
+    else:
+        raise ConfigError(
+            f"unknown loss {name!r}", field="loss.name", fix=f"loss.name={'|'.join(LOSSES)}"
+        )
+    return torch.where(mask, per_cell, 0.0).sum() / mask.sum().clamp(min=1)
+
+
+def bicubic_upsample(lr: torch.Tensor, scale: int) -> torch.Tensor:
+    """The baseline every result is compared with (same call for model input and metric)."""
+    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
+
+
+class SRModule(L.LightningModule):
+    """Super-resolution of masked ocean fields with a model from the registry."""
+
+    def __init__(
+        self,
+        model: dict[str, Any],
+        variables: list[str],
+        units: list[str],
+        scale: int,
+        mean: list[float],
+        std: list[float],
+        data_range: list[float],
+        optim: dict[str, Any],
+        loss: dict[str, Any] | None = None,
+        residual_learning: bool = True,
+        max_epochs: int | None = None,
+        debug: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        model_kwargs = {k: v for k, v in model.items() if k != "name"}
+        channels = len(variables)
+        self.net: nn.Module = build_model(model["name"], channels, channels, scale, **model_kwargs)
+        self.scale = scale
+        self.variables = list(variables)
+        self.loss_cfg = {"name": "l1", "charbonnier_eps": 1e-3, **(loss or {})}
+        if self.loss_cfg["name"] not in LOSSES:
+            raise ConfigError(
+                f"unknown loss {self.loss_cfg['name']!r}",
+                field="loss.name",
+                fix=f"loss.name= one of {', '.join(LOSSES)}",
+            )
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+        self.metrics = nn.ModuleDict(
+            {
+                f"{stage}_{kind}": MaskedFieldMetrics(data_range)
+                for stage in ("val", "test")
+                for kind in ("model", "bicubic")
+            }
+        )
+        self.debug = debug or {}
+
+    # -- forward -----------------------------------------------------------------
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean
+
+    def forward_normalised(self, lr_norm: torch.Tensor) -> torch.Tensor:
+        """Normalised LR (land filled) → normalised HR; residual over bicubic if configured."""
+        out = self.net(lr_norm)
+        if self.hparams.residual_learning:
+            out = out + bicubic_upsample(lr_norm, self.scale)
+        return out
+
+    def forward(self, lr: torch.Tensor) -> torch.Tensor:
+        """Physical-unit LR (land filled) → physical-unit HR (no land mask applied)."""
+        return self.denormalise(self.forward_normalised(self.normalise(lr)))
+
+    # -- training ----------------------------------------------------------------
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        self._apply_debug_faults()
+        lr, hr = batch["lr"], batch["hr"]
+        mask = torch.isfinite(hr)
+        pred = self.forward_normalised(self.normalise(lr))
+        loss = masked_loss(pred, self.normalise(hr), mask, **self._loss_args())
+        if self.debug.get("nan_step") is not None and self.global_step >= self.debug["nan_step"]:
+            loss = loss * torch.tensor(float("nan"))
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(lr))
+        return loss
+
+    def _loss_args(self) -> dict[str, Any]:
+        return {"name": self.loss_cfg["name"], "eps": float(self.loss_cfg["charbonnier_eps"])}
+
+    def _apply_debug_faults(self) -> None:
+        """Documented fault injection (config group `debug`) for control-plane tests."""
+        if self.debug.get("sleep_per_step"):
+            time.sleep(float(self.debug["sleep_per_step"]))
+        if self.debug.get("fail_at") == "step" and self.global_step >= (
+            self.debug.get("fail_step") or 0
+        ):
+            raise RuntimeError(f"debug fault injected at step {self.global_step}")
+
+    # -- evaluation --------------------------------------------------------------
+    def _eval_step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+        lr, hr = batch["lr"], batch["hr"]
+        mask = torch.isfinite(hr)
+        lr_norm = self.normalise(lr)
+        pred_norm = self.forward_normalised(lr_norm)
+        loss = masked_loss(pred_norm, self.normalise(hr), mask, **self._loss_args())
+        self.log(f"{stage}/loss", loss, on_epoch=True, batch_size=len(lr), sync_dist=True)
+        pred = self.denormalise(pred_norm).float()
+        bicubic = self.denormalise(bicubic_upsample(lr_norm, self.scale)).float()
+        self.metrics[f"{stage}_model"].update(pred, hr, mask)
+        self.metrics[f"{stage}_bicubic"].update(bicubic, hr, mask)
+        return loss
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._eval_step(batch, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._eval_step(batch, "test")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_stage_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_stage_metrics("test")
+
+    def _log_stage_metrics(self, stage: str) -> None:
+        values = stage_metric_values(
+            stage,
+            self.variables,
+            self.metrics[f"{stage}_model"].compute(),
+            self.metrics[f"{stage}_bicubic"].compute(),
+        )
+        self.metrics[f"{stage}_model"].reset()
+        self.metrics[f"{stage}_bicubic"].reset()
+        # Values are already reduced across ranks by torchmetrics.
+        self.log_dict(values, sync_dist=False, rank_zero_only=False)
+
+    # -- optimisation ------------------------------------------------------------
+    def configure_optimizers(self) -> Any:
+        return build_optimization(self.parameters(), self.hparams.optim, self.hparams.max_epochs)
+
+
+def stage_metric_values(
+    stage: str,
+    variables: list[str],
+    model_values: dict[str, torch.Tensor],
+    bicubic_values: dict[str, torch.Tensor],
+) -> dict[str, float]:
+    """Flat, stable metric names for one stage: headline (mean over variables) and per var."""
+    out: dict[str, float] = {}
+    for metric in METRIC_NAMES:
+        model_per_var = [float(v) for v in model_values[metric].reshape(-1)]
+        bicubic_per_var = [float(v) for v in bicubic_values[metric].reshape(-1)]
+        for var, m, b in zip(variables, model_per_var, bicubic_per_var, strict=True):
+            out[f"{stage}/{var}/{metric}"] = m
+            out[f"{stage}/{var}/{metric}_bicubic"] = b
+            out[f"{stage}/{var}/{metric}_gain"] = gain(m, b, metric)
+        m_mean = sum(model_per_var) / len(model_per_var)
+        b_mean = sum(bicubic_per_var) / len(bicubic_per_var)
+        out[f"{stage}/{metric}"] = m_mean
+        out[f"{stage}/{metric}_bicubic"] = b_mean
+        out[f"{stage}/{metric}_gain"] = gain(m_mean, b_mean, metric)
+    return out
+
+
+def build_optimization(
+    params: Any, optim: dict[str, Any], max_epochs: int | None
+) -> dict[str, Any] | torch.optim.Optimizer:
+    """Adam/AdamW + optional linear warm-up + cosine/step/plateau, all epoch-based."""
+    name = optim.get("name", "adam")
+    kwargs = {
+        "lr": float(optim["lr"]),
+        "weight_decay": float(optim.get("weight_decay", 0.0)),
+        "betas": tuple(optim.get("betas", (0.9, 0.999))),
+    }
+    if name == "adam":
+        optimizer = torch.optim.Adam(params, **kwargs)
+    elif name == "adamw":
+        optimizer = torch.optim.AdamW(params, **kwargs)
+    else:
+        raise ConfigError(
+            f"unknown optimizer {name!r}", field="optim.name", fix="optim=adam or optim=adamw"
+        )
+    sched = dict(optim.get("scheduler") or {"name": "none"})
+    sched_name = sched.get("name", "none")
+    if sched_name not in SCHEDULERS:
+        raise ConfigError(
+            f"unknown scheduler {sched_name!r}",
+            field="optim.scheduler.name",
+            fix=f"optim.scheduler.name= one of {', '.join(SCHEDULERS)}",
+        )
+    warmup = int(sched.get("warmup_epochs", 0) or 0)
+    epochs = max(int(max_epochs or 1), 1)
+    main = _main_scheduler(optimizer, sched_name, sched, max(epochs - warmup, 1))
+    if sched_name == "plateau":
+        # ReduceLROnPlateau cannot be chained; warm-up is ignored with it (documented).
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": main, "monitor": "val/loss", "interval": "epoch"},
+        }
+    schedulers = []
+    if warmup > 0:
+        start = float(sched.get("warmup_start_factor", 0.1))
+        schedulers.append(
+            torch.optim.lr_scheduler.LinearLR(optimizer, start, 1.0, total_iters=warmup)
+        )
+    if main is not None:
+        schedulers.append(main)
+    if not schedulers:
+        return optimizer
+    scheduler = (
+        schedulers[0]
+        if len(schedulers) == 1
+        else torch.optim.lr_scheduler.SequentialLR(optimizer, schedulers, milestones=[warmup])
+    )
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def _main_scheduler(
+    optimizer: torch.optim.Optimizer, name: str, sched: dict[str, Any], epochs: int
+) -> Any:
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=epochs, eta_min=float(sched.get("min_lr", 0.0))
+        )
+    if name == "step":
+        return torch.optim.lr_scheduler.StepLR(
+            optimizer, step_size=int(sched.get("step_size", 10)), gamma=float(sched["gamma"])
+        )
+    if name == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer,
+            factor=float(sched.get("gamma", 0.5)),
+            patience=int(sched.get("patience", 3)),
+            min_lr=float(sched.get("min_lr", 0.0)),
+        )
+    return None
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

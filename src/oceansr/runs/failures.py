@@ -1,0 +1,235 @@
+"""Failure taxonomy (DESIGN §4): classify an error into a failureType + plain advice.
+
+Two entry points, one per side of the run directory:
+- :func:`classify_exception` runs in the training process, from the exception object;
+- :func:`classify_exit` runs in the control plane when a process died without writing
+  a terminal status itself, from its exit status and the tail of ``train.log``.
+
+Both return an ``error_summary`` dict (schema in DESIGN §3). This module imports no
+torch: exception types are recognised by class name and module so the control plane
+stays light.
+"""
+
+from __future__ import annotations
+
+import errno
+import signal
+import traceback
+from typing import Any
+
+MESSAGES: dict[str, str] = {
+    "cuda_oom": "The GPU ran out of memory.",
+    "cpu_oom": "The process ran out of main memory (or was killed by the kernel OOM killer).",
+    "nan_loss": "The training loss became NaN or infinite.",
+    "data_not_found": "A data file, folder or variable could not be found.",
+    "data_invalid": "The data cannot be used as they are.",
+    "config_error": "The configuration is invalid.",
+    "shape_mismatch": "Array or tensor shapes do not match.",
+    "missing_dependency": "A Python package or module needed for this run is not installed.",
+    "disk_full": "The disk is full: checkpoints or logs could not be written.",
+    "distributed_error": "Distributed (multi-process) training failed.",
+    "startup_timeout": "The run did not reach training_start in time.",
+    "process_lost": "The training process disappeared without recording why.",
+    "unknown": "The run failed with an unexpected error.",
+}
+
+SUGGESTIONS: dict[str, list[str]] = {
+    "cuda_oom": [
+        "data.batch_size=4",
+        "data.patch_size=32",
+        "trainer.precision=bf16-mixed",
+        "model=edsr_baseline (fewer parameters than edsr/swinir)",
+    ],
+    "cpu_oom": [
+        "data.batch_size=4",
+        "data.eval_batch_size=1",
+        "data.num_workers=0",
+        "model=srcnn or model=edsr_baseline (smaller models)",
+    ],
+    "nan_loss": [
+        "optim.lr=1e-4 (lower learning rate)",
+        "trainer.gradient_clip_val=1.0",
+        "trainer.precision=32-true",
+        "loss.name=charbonnier",
+    ],
+    "data_not_found": [
+        "check data.path (absolute paths avoid working-directory surprises)",
+        "check data.variables against the variables in the file",
+    ],
+    "data_invalid": [
+        "check data.variables, data.split and data.sel",
+        "data.crop_to_scale=true when the grid is not a multiple of data.scale",
+    ],
+    "config_error": ["check the override names and values (python -m oceansr.train --help)"],
+    "shape_mismatch": [
+        "data.scale must equal the HR/LR size ratio of your files",
+        "data.patch_size must be a multiple of data.scale",
+    ],
+    "missing_dependency": ["pip install -c constraints-cpu.txt -e '.[dev]' (reinstall oceansr)"],
+    "disk_full": [
+        "free disk space or point runs_root=/bigger/disk/runs",
+        "checkpoint.save_last=false",
+    ],
+    "distributed_error": ["trainer=cpu (single process)", "trainer.devices=1"],
+    "startup_timeout": [
+        "look at the log (logs action) for where start-up hangs",
+        "start again with a larger startup_timeout",
+    ],
+    "process_lost": [
+        "look at the end of train.log for the cause",
+        "resume the run from its last checkpoint",
+    ],
+    "unknown": ["read traceback_tail and log_tail", "report the error if it persists"],
+}
+
+_BY_CLASS_NAME: dict[str, str] = {
+    "OutOfMemoryError": "cuda_oom",
+    "MemoryError": "cpu_oom",
+    "FileNotFoundError": "data_not_found",
+    "ModuleNotFoundError": "missing_dependency",
+    "ImportError": "missing_dependency",
+    "ConfigCompositionException": "config_error",
+    "MissingMandatoryValue": "config_error",
+    "ConfigKeyError": "config_error",
+    "DistBackendError": "distributed_error",
+    "DistError": "distributed_error",
+    "DistNetworkError": "distributed_error",
+    "DistStoreError": "distributed_error",
+    "NonFiniteLossError": "nan_loss",
+}
+
+_BY_MESSAGE: tuple[tuple[str, str], ...] = (
+    ("cuda out of memory", "cuda_oom"),
+    ("out of memory", "cpu_oom"),
+    ("cannot allocate memory", "cpu_oom"),
+    ("defaultcpuallocator: can't allocate memory", "cpu_oom"),
+    ("no space left on device", "disk_full"),
+    ("size mismatch", "shape_mismatch"),
+    ("shapes cannot be multiplied", "shape_mismatch"),
+    ("must match the size of tensor", "shape_mismatch"),
+    ("expected input", "shape_mismatch"),
+    ("nccl", "distributed_error"),
+    ("gloo", "distributed_error"),
+    ("process group", "distributed_error"),
+)
+
+TAIL_CHARS = 4000
+
+
+def error_summary(
+    failure_type: str,
+    message: str | None = None,
+    *,
+    suggestions: list[str] | None = None,
+    exception_type: str | None = None,
+    traceback_tail: str | None = None,
+    log_tail: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """An ``error_summary`` with the taxonomy's message and advice as defaults."""
+    if failure_type not in MESSAGES:
+        failure_type = "unknown"
+    return {
+        "failureType": failure_type,
+        "message": message or MESSAGES[failure_type],
+        "suggestions": list(suggestions or SUGGESTIONS[failure_type]),
+        "exception_type": exception_type,
+        "traceback_tail": traceback_tail,
+        "log_tail": log_tail,
+        **extra,
+    }
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and its causes/contexts (Lightning and Hydra wrap errors)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _type_of(exc: BaseException) -> str | None:
+    failure = getattr(exc, "failure_type", None)
+    if isinstance(failure, str) and failure in MESSAGES:
+        return failure
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "disk_full"
+    for cls in type(exc).__mro__:
+        if cls.__name__ in _BY_CLASS_NAME:
+            return _BY_CLASS_NAME[cls.__name__]
+    text = str(exc).lower()
+    for needle, failure in _BY_MESSAGE:
+        if needle in text:
+            return failure
+    return None
+
+
+def classify_exception(exc: BaseException, *, log_tail: str | None = None) -> dict[str, Any]:
+    """Error summary from the exception object (first match along the cause chain)."""
+    failure, source = "unknown", exc
+    for item in _chain(exc):
+        found = _type_of(item)
+        if found is not None:
+            failure, source = found, item
+            break
+    suggestions = list(getattr(source, "suggestions", None) or []) + SUGGESTIONS[failure]
+    fields = {}
+    if getattr(source, "field", None):
+        fields["field"] = source.field
+    if getattr(source, "step", None) is not None:
+        fields["step"] = source.step
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return error_summary(
+        failure,
+        f"{MESSAGES[failure]} {type(source).__name__}: {source}",
+        suggestions=list(dict.fromkeys(suggestions)),
+        exception_type=f"{type(source).__module__}.{type(source).__qualname__}",
+        traceback_tail=tb[-TAIL_CHARS:],
+        log_tail=log_tail,
+        **fields,
+    )
+
+
+def signal_name(exit_code: int | None) -> str | None:
+    """'SIGKILL' for a process killed by signal 9 (Popen gives -9; shells give 137)."""
+    if exit_code is None:
+        return None
+    number = -exit_code if exit_code < 0 else exit_code - 128 if exit_code > 128 else None
+    if number is None:
+        return None
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return None
+
+
+def classify_exit(exit_code: int | None, log_tail: str | None = None) -> dict[str, Any]:
+    """Error summary for a process that ended without recording a terminal status.
+
+    A SIGKILL nobody asked for is, on Linux, most often the kernel OOM killer, so it is
+    reported as a suspected ``cpu_oom``; otherwise ``process_lost`` with the signal.
+    """
+    sig = signal_name(exit_code)
+    text = (log_tail or "").lower()
+    for needle, failure in _BY_MESSAGE:
+        if needle in text:
+            return error_summary(failure, exit_code=exit_code, signal=sig, log_tail=log_tail)
+    if sig == "SIGKILL":
+        return error_summary(
+            "cpu_oom",
+            "The training process was killed by SIGKILL without recording a reason: "
+            "most likely the kernel out-of-memory killer (or a manual kill -9).",
+            exit_code=exit_code,
+            signal=sig,
+            log_tail=log_tail,
+        )
+    detail = f" (exit code {exit_code}{', ' + sig if sig else ''})" if exit_code is not None else ""
+    return error_summary(
+        "process_lost",
+        f"{MESSAGES['process_lost']}{detail}",
+        exit_code=exit_code,
+        signal=sig,
+        log_tail=log_tail,
+    )

@@ -1,0 +1,361 @@
+"""Hydra entry point: ``python -m oceansr.train [overrides]`` (console script ``oceansr-train``).
+
+One call = one run = one run directory ``<runs_root>/<run_id>/`` holding the resolved
+``config.yaml``, ``metrics.csv`` and ``checkpoints/{best,last}.ckpt``. ``mode=train``
+fits then tests the best checkpoint; ``mode=test`` evaluates ``ckpt_path``.
+
+Everything that can be wrong with the input (config, data, model) is checked before
+the Trainer starts, and raised as a classified :mod:`oceansr.errors` exception.
+The control plane's run recorder plugs in through ``extra_callbacks`` of
+:func:`run_training` (see :func:`build_callbacks`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+from hydra.core.hydra_config import HydraConfig
+from lightning.pytorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    EMAWeightAveraging,
+    LearningRateMonitor,
+    ModelCheckpoint,
+)
+from lightning.pytorch.trainer.states import TrainerFn
+from omegaconf import DictConfig, OmegaConf
+
+from oceansr.callbacks.csv_logger import RunCSVLogger
+from oceansr.callbacks.recorder import RunRecorder
+from oceansr.callbacks.session import EXIT_KILLED, RunSession
+from oceansr.config import compose_config
+from oceansr.data.datamodule import OceanDataModule
+from oceansr.errors import ConfigError
+from oceansr.module import SRModule
+from oceansr.runs import RunPaths, new_run_id, validate_run_id
+
+log = logging.getLogger("oceansr.train")
+
+RUN_ID_ENV = "OCEANSR_RUN_ID"
+MODES: tuple[str, ...] = ("train", "test")
+
+
+@dataclass
+class TrainResult:
+    """What a finished run reports (also printed as the closing summary)."""
+
+    run_id: str
+    run_dir: Path
+    test_metrics: dict[str, float]
+    best_checkpoint: str | None
+    last_checkpoint: str | None
+    units: list[str]
+    variables: list[str]
+
+
+def resolve_run_id(cfg: DictConfig) -> str:
+    """The run's id: from the config, else shared by DDP ranks via the environment.
+
+    Lightning re-executes this script for ranks > 0 with ``LOCAL_RANK`` set; those
+    processes must join rank 0's run, not invent their own.
+    """
+    if cfg.run_id:
+        return validate_run_id(str(cfg.run_id))
+    if os.environ.get("LOCAL_RANK") and os.environ.get(RUN_ID_ENV):
+        return validate_run_id(os.environ[RUN_ID_ENV])
+    run_id = new_run_id("train")
+    os.environ[RUN_ID_ENV] = run_id
+    return run_id
+
+
+def is_rank_zero() -> bool:
+    return (
+        int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0
+    )
+
+
+def check_mode(cfg: DictConfig) -> None:
+    if cfg.mode not in MODES:
+        raise ConfigError(f"unknown mode {cfg.mode!r}", field="mode", fix="mode=train or mode=test")
+    if cfg.mode == "test" and not cfg.ckpt_path:
+        raise ConfigError(
+            "mode=test needs a checkpoint to evaluate",
+            field="ckpt_path",
+            fix="ckpt_path=runs/<run_id>/checkpoints/best.ckpt",
+        )
+    if cfg.ckpt_path and not Path(cfg.ckpt_path).is_file():
+        raise ConfigError(
+            f"checkpoint {cfg.ckpt_path} does not exist",
+            field="ckpt_path",
+            fix="point ckpt_path at an existing .ckpt (e.g. runs/<id>/checkpoints/last.ckpt)",
+        )
+
+
+def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
+    """A fresh module, or the checkpoint's (with its own statistics) in mode=test."""
+    data = datamodule.data
+    if cfg.mode == "test":
+        module = SRModule.load_from_checkpoint(cfg.ckpt_path, map_location="cpu")
+        if list(module.hparams.variables) != data.variables:
+            raise ConfigError(
+                f"checkpoint was trained on {list(module.hparams.variables)}, "
+                f"data config gives {data.variables}",
+                field="data.variables",
+                fix=f"data.variables={list(module.hparams.variables)}",
+            )
+        if module.hparams.scale != data.scale:
+            raise ConfigError(
+                f"checkpoint scale {module.hparams.scale} != data.scale {data.scale}",
+                field="data.scale",
+                fix=f"data.scale={module.hparams.scale}",
+            )
+        return module
+    return SRModule(
+        model=OmegaConf.to_container(cfg.model, resolve=True),
+        variables=data.variables,
+        units=data.units,
+        scale=data.scale,
+        mean=data.mean,
+        std=data.std,
+        data_range=data.data_range,
+        optim=OmegaConf.to_container(cfg.optim, resolve=True),
+        loss=OmegaConf.to_container(cfg.loss, resolve=True),
+        residual_learning=bool(cfg.residual_learning),
+        max_epochs=cfg.trainer.max_epochs,
+        debug=OmegaConf.to_container(cfg.debug, resolve=True),
+    )
+
+
+class LastCheckpointOnStop(Callback):
+    """``last.ckpt`` when fit stops on an exception or SIGTERM, so the run can resume.
+
+    Lightning's ``OnExceptionCheckpoint`` does this too, but its presence makes every
+    ``fit(ckpt_path=None)`` try to resume from it; and a stop during the final test
+    must not replace the training state with the best weights that test loaded.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception) -> None:
+        if trainer.state.fn == TrainerFn.FITTING and trainer.global_step > 0:
+            trainer.save_checkpoint(self.path)
+
+
+def build_callbacks(cfg: DictConfig, paths: RunPaths) -> list[Callback]:
+    """Checkpointing (best + last), LR monitor, optional EMA and early stopping."""
+    callbacks: list[Callback] = [
+        ModelCheckpoint(
+            dirpath=paths.checkpoints_dir,
+            filename="best",
+            monitor=cfg.checkpoint.monitor,
+            mode=cfg.checkpoint.mode,
+            save_top_k=1,
+            save_last=bool(cfg.checkpoint.save_last),
+            enable_version_counter=False,
+            auto_insert_metric_name=False,
+        ),
+        LearningRateMonitor(logging_interval="epoch"),
+        LastCheckpointOnStop(paths.last_ckpt),
+    ]
+    if cfg.ema.enabled:
+        callbacks.append(EMAWeightAveraging(decay=float(cfg.ema.decay)))
+    if cfg.early_stopping.enabled:
+        callbacks.append(
+            EarlyStopping(
+                monitor=cfg.checkpoint.monitor,
+                mode=cfg.checkpoint.mode,
+                patience=int(cfg.early_stopping.patience),
+                min_delta=float(cfg.early_stopping.min_delta),
+            )
+        )
+    return callbacks
+
+
+def build_trainer(cfg: DictConfig, paths: RunPaths, callbacks: Sequence[Callback]) -> L.Trainer:
+    kwargs: dict[str, Any] = OmegaConf.to_container(cfg.trainer, resolve=True)
+    if kwargs.get("enable_progress_bar") is None:
+        # Background runs write train.log: no carriage-return progress bars there.
+        kwargs["enable_progress_bar"] = sys.stdout.isatty()
+    return L.Trainer(
+        **kwargs,
+        default_root_dir=str(paths.dir),
+        logger=RunCSVLogger(save_dir=str(paths.dir), name="", version=""),
+        callbacks=list(callbacks),
+        enable_model_summary=is_rank_zero(),
+    )
+
+
+def write_config(cfg: DictConfig, paths: RunPaths, datamodule: OceanDataModule) -> None:
+    """config.yaml: the fully resolved config plus what the data resolved to.
+
+    The derived block records the normalisation statistics and the fixed PSNR data
+    range of the training split, so every number in a report can be traced.
+    """
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved["run_id"] = paths.run_id
+    resolved["derived"] = datamodule.data.summary()
+    paths.dir.mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(OmegaConf.create(resolved), paths.config_yaml)
+
+
+def best_or_current(trainer: L.Trainer) -> str | None:
+    """Test the best checkpoint when one was written, else the weights in memory."""
+    checkpoint = trainer.checkpoint_callback
+    if isinstance(checkpoint, ModelCheckpoint) and checkpoint.best_model_path:
+        return checkpoint.best_model_path
+    return None
+
+
+def run_training(
+    cfg: DictConfig, paths: RunPaths, extra_callbacks: Sequence[Callback] = ()
+) -> TrainResult:
+    """Validate everything, then fit and test (or only test, in mode=test)."""
+    check_mode(cfg)
+    L.seed_everything(int(cfg.seed), workers=True, verbose=False)
+    datamodule = OceanDataModule(cfg.data)
+    module = build_module(cfg, datamodule)
+    if is_rank_zero():
+        write_config(cfg, paths, datamodule)
+    trainer = build_trainer(cfg, paths, [*build_callbacks(cfg, paths), *extra_callbacks])
+    if cfg.mode == "train":
+        with warnings.catch_warnings():
+            # Resuming into its own run directory: existing checkpoints are expected.
+            warnings.filterwarnings("ignore", message=r"Checkpoint directory .* is not empty")
+            trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.ckpt_path)
+        results = trainer.test(
+            module, datamodule=datamodule, ckpt_path=best_or_current(trainer), verbose=False
+        )
+    else:
+        results = trainer.test(module, datamodule=datamodule, verbose=False)
+    return TrainResult(
+        run_id=paths.run_id,
+        run_dir=paths.dir,
+        test_metrics={k: float(v) for k, v in (results[0] if results else {}).items()},
+        best_checkpoint=_existing(paths.best_ckpt),
+        last_checkpoint=_existing(paths.last_ckpt),
+        units=datamodule.data.units,
+        variables=datamodule.data.variables,
+    )
+
+
+def _existing(path: Path) -> str | None:
+    return str(path) if path.is_file() else None
+
+
+def format_summary(result: TrainResult) -> str:
+    """Plain-text closing summary: test metrics per variable next to bicubic."""
+    lines = [f"run {result.run_id}  ->  {result.run_dir}"]
+    for var, unit in zip(result.variables, result.units, strict=True):
+        m = result.test_metrics
+        key = f"test/{var}"
+        if f"{key}/rmse" not in m:
+            continue
+        lines.append(
+            f"  {var}: test RMSE {m[f'{key}/rmse']:.4f} {unit} "
+            f"(bicubic {m[f'{key}/rmse_bicubic']:.4f} {unit}, gain {m[f'{key}/rmse_gain']:+.1f} %)"
+            f" | MAE {m[f'{key}/mae']:.4f} | PSNR {m[f'{key}/psnr']:.2f} dB "
+            f"(bicubic {m[f'{key}/psnr_bicubic']:.2f}) | SSIM {m[f'{key}/ssim']:.4f} "
+            f"(bicubic {m[f'{key}/ssim_bicubic']:.4f})"
+        )
+    if result.best_checkpoint:
+        lines.append(f"  best checkpoint: {result.best_checkpoint}")
+    return "\n".join(lines)
+
+
+def execute(
+    cfg: DictConfig,
+    overrides: Sequence[str],
+    extra_callbacks: Sequence[Callback] = (),
+    *,
+    handle_signals: bool = True,
+) -> TrainResult:
+    """Run with full recording in the run directory: every outcome reaches status.json.
+
+    Raises the original exception after recording it (``failed``), or
+    :class:`RunKilled` after recording ``killed`` (SIGTERM, controller gone, Ctrl-C).
+    """
+    paths = RunPaths.for_id(resolve_run_id(cfg), root=Path(cfg.runs_root))
+    session = RunSession(
+        paths,
+        list(overrides),
+        enabled=is_rank_zero(),
+        resuming_from=str(cfg.ckpt_path) if cfg.ckpt_path and cfg.mode == "train" else None,
+    )
+    session.open(handle_signals=handle_signals)
+    recorder = RunRecorder(
+        session,
+        monitor=cfg.checkpoint.monitor,
+        mode=cfg.checkpoint.mode,
+        run_info={"model": cfg.model.name, "mode": cfg.mode},
+    )
+    try:
+        if cfg.debug.fail_at == "startup":
+            raise RuntimeError("debug fault injected at start-up (debug.fail_at=startup)")
+        result = run_training(cfg, paths, [recorder, *extra_callbacks])
+    except SystemExit as exc:  # SIGTERMException, StopRequested, Lightning's Ctrl-C exit
+        session.killed(_existing(paths.last_ckpt))
+        raise RunKilled(session.stop_reason or "interrupted", paths) from exc
+    except BaseException as exc:
+        session.failed(exc)
+        raise
+    finally:
+        session.close()
+    session.completed(
+        {
+            "test": result.test_metrics,
+            "val": recorder.final_val(),
+            "best_checkpoint": result.best_checkpoint,
+            **recorder.summary(),
+        },
+        result.test_metrics,
+    )
+    return result
+
+
+class RunKilled(Exception):
+    """The run was stopped on request; its status is ``killed``."""
+
+    def __init__(self, reason: str, paths: RunPaths) -> None:
+        super().__init__(f"run {paths.run_id} killed: {reason}")
+        self.reason = reason
+        self.paths = paths
+
+
+def train(overrides: Sequence[str] = (), extra_callbacks: Sequence[Callback] = ()) -> TrainResult:
+    """In-process Python API: ``train(["model=srcnn", "trainer.max_epochs=2"])``.
+
+    The run is recorded like any other (it shows in ``oceansr list``). For background
+    runs with status, logs, wait and kill, use :mod:`oceansr.control`.
+    """
+    return execute(compose_config(overrides), overrides, extra_callbacks, handle_signals=False)
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="train")
+def _hydra_main(cfg: DictConfig) -> None:
+    overrides = list(HydraConfig.get().overrides.task)
+    try:
+        result = execute(cfg, overrides)
+    except RunKilled as exc:
+        print(f"oceansr: {exc}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_KILLED)
+    if is_rank_zero():
+        print(format_summary(result), flush=True)
+
+
+def main() -> None:
+    """Console-script entry point (``oceansr-train``)."""
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()

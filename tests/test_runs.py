@@ -1,0 +1,668 @@
+"""Tests of the run-directory protocol (oceansr.runs), with real files and real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import oceansr.runs as runs
+from oceansr.runs import (
+    EVENT_NAMES,
+    FAILURE_TYPES,
+    PHASES,
+    STATUSES,
+    TERMINAL_STATUSES,
+    CorruptRunFileError,
+    InvalidRunIdError,
+    RunExistsError,
+    RunNotFoundError,
+    RunPaths,
+)
+
+STATUS_KEYS = {
+    "schema_version",
+    "run_id",
+    "kind",
+    "status",
+    "phase",
+    "pid",
+    "host",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "updated_at",
+    "heartbeat_at",
+    "exit_code",
+    "progress",
+    "metrics",
+    "best_checkpoint",
+    "last_checkpoint",
+    "error_summary",
+}
+PROGRESS_KEYS = {
+    "epoch",
+    "total_epochs",
+    "step",
+    "total_steps",
+    "percent",
+    "elapsed_s",
+    "eta_s",
+    "samples_per_s",
+}
+
+
+def _new_run(root: Path, kind: str = "train", **kwargs) -> RunPaths:
+    paths = RunPaths.for_id(runs.new_run_id(kind), root)
+    args = {
+        "kind": kind,
+        "overrides": ["model=srcnn", "trainer.max_epochs=2"],
+        "command": [sys.executable, "-m", "oceansr.train"],
+        "backend": "local",
+        "on_exit": "keep",
+    }
+    runs.create_run(paths, **{**args, **kwargs})
+    return paths
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> RunPaths:
+    return _new_run(tmp_path / "runs")
+
+
+def _spawn(code: str, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(proc: subprocess.Popen[str], timeout: float = 60) -> str:
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err
+    return out
+
+
+# --------------------------------------------------------------------------- ids
+
+
+def test_new_run_id_format_time_and_uniqueness() -> None:
+    when = datetime(2026, 11, 28, 6, 15, 0, tzinfo=UTC)
+    run_id = runs.new_run_id(now=when)
+    assert runs.RUN_ID_RE.fullmatch(run_id)
+    assert run_id.startswith("train-20261128-061500-")
+    assert runs.new_run_id("predict").startswith("predict-")
+    # An aware non-UTC time is converted; a naive one is taken as UTC.
+    tokyo = when.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tokyo"))
+    assert runs.new_run_id(now=tokyo).startswith("train-20261128-061500-")
+    assert runs.new_run_id(now=when.replace(tzinfo=None)).startswith("train-20261128-061500-")
+    ids = {runs.new_run_id(now=when) for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(runs.validate_run_id(i) == i for i in ids)
+
+
+@pytest.mark.parametrize("kind", ["", "Train", "tr-ain", "train1", "../x", None])
+def test_new_run_id_rejects_bad_kind(kind: object) -> None:
+    with pytest.raises(ValueError, match="kind"):
+        runs.new_run_id(kind)  # type: ignore[arg-type]
+
+
+BAD_IDS = [
+    "",
+    "..",
+    ".",
+    "/",
+    "junk",
+    "train",
+    "train-20261128-000000-ABCDEF",
+    "Train-20261128-000000-abcdef",
+    "train-20261128-000000-abcde",
+    "train-20261128-000000-abcdefg",
+    "train-2026112-000000-abcdef",
+    "train-20261128-000000-abcdef\n",
+    " train-20261128-000000-abcdef",
+    "train-20261128-000000-abc/ef",
+    "../train-20261128-000000-abcdef",
+    "train-20261128-000000-abcdef/..",
+    "/tmp/train-20261128-000000-abcdef",
+    "/etc/passwd",
+    "train_20261128_000000_abcdef",
+    "train-２０２６１１２８-000000-abcdef",
+    None,
+    123,
+    b"train-20261128-000000-abcdef",
+    Path("train-20261128-000000-abcdef"),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_IDS, ids=repr)
+def test_validate_run_id_rejects(bad: object) -> None:
+    with pytest.raises(InvalidRunIdError, match=r"YYYYMMDD-HHMMSS-xxxxxx"):
+        runs.validate_run_id(bad)
+    assert not runs.is_valid_run_id(bad)
+    assert issubclass(InvalidRunIdError, ValueError)
+
+
+@pytest.mark.parametrize("bad", ["..", "/", "../../etc", "/abs/path", "TRAIN-20261128-000000-abc"])
+def test_run_paths_validate_before_touching_the_file_system(
+    bad: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fs(*_a: object, **_k: object) -> None:
+        raise AssertionError("file system touched before validation")
+
+    monkeypatch.setattr(runs.paths, "default_runs_root", no_fs)
+    monkeypatch.setattr(runs.paths, "_absolute", no_fs)
+    with pytest.raises(InvalidRunIdError):
+        RunPaths.for_id(bad)
+    with pytest.raises(InvalidRunIdError):
+        RunPaths(tmp_path, bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_paths_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_id = "train-20261128-061500-a1b2c3"
+    paths = RunPaths.for_id(run_id, tmp_path)
+    d = tmp_path / run_id
+    assert paths.dir == d
+    assert paths.run_json == d / "run.json"
+    assert paths.config_yaml == d / "config.yaml"
+    assert paths.status_json == d / "status.json"
+    assert paths.events_jsonl == d / "events.jsonl"
+    assert paths.train_log == d / "train.log"
+    assert paths.checkpoints_dir == d / "checkpoints"
+    assert paths.last_ckpt == d / "checkpoints" / "last.ckpt"
+    assert paths.best_ckpt == d / "checkpoints" / "best.ckpt"
+    assert paths.metrics_csv == d / "metrics.csv"
+    assert paths.plots_dir == d / "plots"
+    assert paths.report_md == d / "report.md"
+    assert paths.predictions_dir == d / "predictions"
+    assert paths.lock == d / ".lock"
+    assert RunPaths.from_dir(d) == paths
+    assert RunPaths.from_dir(f"{d}/") == paths
+    with pytest.raises(InvalidRunIdError):
+        RunPaths.from_dir(d / "..")
+    with pytest.raises(InvalidRunIdError):
+        RunPaths.from_dir(tmp_path)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OCEANSR_RUNS", raising=False)
+    assert runs.default_runs_root() == tmp_path / "runs"
+    assert RunPaths.for_id(run_id).root.is_absolute()
+    monkeypatch.setenv("OCEANSR_RUNS", "elsewhere")
+    assert runs.default_runs_root() == tmp_path / "elsewhere"
+    monkeypatch.setenv("OCEANSR_RUNS", "")
+    assert runs.default_runs_root() == tmp_path / "runs"
+
+
+# --------------------------------------------------------------------------- schema
+
+
+def test_schema_constants_follow_design() -> None:
+    assert runs.SCHEMA_VERSION == 1
+    assert set(STATUSES) == {"pending", "running", "completed", "failed", "killed"}
+    assert {"completed", "failed", "killed"} == TERMINAL_STATUSES
+    assert "starting" in PHASES and "done" in PHASES
+    assert {"run_created", "training_start", "epoch_end", "process_lost"} <= set(EVENT_NAMES)
+    assert len(FAILURE_TYPES) == 13 and {"cuda_oom", "process_lost", "unknown"} <= set(
+        FAILURE_TYPES
+    )
+    assert runs.is_terminal("killed") and runs.is_terminal({"status": "failed"})
+    assert not runs.is_terminal("running") and not runs.is_terminal(None)
+
+
+# --------------------------------------------------------------------------- create
+
+
+def test_create_run_layout(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    paths = _new_run(root, extra={"notes": "first try"})
+    assert sorted(p.name for p in root.iterdir()) == [paths.run_id]  # no staging leftovers
+    assert {p.name for p in paths.dir.iterdir()} >= {"run.json", "status.json", "events.jsonl"}
+
+    run_doc = runs.read_run(paths)
+    assert run_doc["run_id"] == paths.run_id
+    assert run_doc["kind"] == "train"
+    assert run_doc["overrides"] == ["model=srcnn", "trainer.max_epochs=2"]
+    assert run_doc["command"][1:] == ["-m", "oceansr.train"]
+    assert run_doc["backend"] == "local" and run_doc["on_exit"] == "keep"
+    assert run_doc["host"] and run_doc["attempts"] == [] and run_doc["notes"] == "first try"
+    for key in ("pid", "pgid", "process_create_time", "parent_pid"):
+        assert run_doc[key] is None
+    assert runs.parse_iso(run_doc["created_at"]).tzinfo is not None
+    assert run_doc["created_at"].endswith("Z")
+
+    status = runs.read_status(paths)
+    assert set(status) == STATUS_KEYS
+    assert set(status["progress"]) == PROGRESS_KEYS
+    assert status["metrics"] == {"latest": {}, "best": {}, "test": {}}
+    assert status["schema_version"] == 1
+    assert (status["status"], status["phase"]) == ("pending", "starting")
+    assert status["created_at"] == run_doc["created_at"]
+    assert status["error_summary"] is None and status["exit_code"] is None
+
+    (event,) = runs.read_events(paths)
+    assert event["seq"] == 1 and event["event"] == "run_created"
+    assert event["run_id"] == paths.run_id and event["ts"].endswith("Z")
+    assert event["overrides"] == run_doc["overrides"]
+
+    with pytest.raises(RunExistsError):
+        runs.create_run(
+            paths, kind="train", overrides=[], command=None, backend="local", on_exit="keep"
+        )
+    assert runs.read_run(paths) == run_doc
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"kind": "predict"}, "kind"),
+        ({"on_exit": "explode"}, "on_exit"),
+        ({"extra": {"run_id": "x"}}, "standard fields"),
+    ],
+)
+def test_create_run_rejects_bad_arguments(tmp_path: Path, kwargs: dict, match: str) -> None:
+    paths = RunPaths.for_id(runs.new_run_id(), tmp_path)
+    args = {"kind": "train", "overrides": [], "command": None, "backend": "local"}
+    args["on_exit"] = "keep"
+    with pytest.raises(ValueError, match=match):
+        runs.create_run(paths, **{**args, **kwargs})
+    assert not any(tmp_path.iterdir())
+
+
+def test_unknown_run_raises_and_creates_nothing(tmp_path: Path) -> None:
+    paths = RunPaths.for_id("train-20261128-000000-zzzzzz", tmp_path)
+    for call in (
+        lambda: runs.read_status(paths),
+        lambda: runs.read_run(paths),
+        lambda: runs.read_events(paths),
+        lambda: runs.update_status(paths, {"phase": "training"}),
+        lambda: runs.append_event(paths, "epoch_end", epoch=1),
+        lambda: runs.update_run(paths, pid=1),
+    ):
+        with pytest.raises(RunNotFoundError, match="not found"):
+            call()
+    assert not paths.dir.exists()
+
+
+def test_missing_status_in_existing_dir_is_corrupt(run: RunPaths) -> None:
+    run.status_json.unlink()
+    with pytest.raises(CorruptRunFileError, match=r"no status\.json"):
+        runs.read_status(run)
+    run.status_json.write_text("[1, 2]")
+    with pytest.raises(CorruptRunFileError, match="not an object"):
+        runs.read_status(run)
+
+
+# --------------------------------------------------------------------------- updates
+
+
+def test_update_status_deep_merges(run: RunPaths) -> None:
+    before = runs.read_status(run)
+    time.sleep(0.002)
+    doc = runs.update_status(run, {"status": "running", "phase": "training", "pid": 42})
+    doc = runs.update_status(run, {"progress": {"epoch": 1, "step": 10, "eta_s": float("nan")}})
+    doc = runs.update_status(run, {"progress": {"step": 20}, "metrics": {"latest": {"rmse": 0.5}}})
+    doc = runs.update_status(run, {"metrics": {"latest": {"mae": 0.3}, "best": {"rmse": 0.4}}})
+    assert doc == runs.read_status(run)
+    assert doc["status"] == "running" and doc["pid"] == 42
+    assert doc["progress"]["epoch"] == 1 and doc["progress"]["step"] == 20
+    assert doc["progress"]["eta_s"] is None  # NaN is written as null: strict JSON
+    assert doc["progress"]["total_steps"] is None  # untouched keys survive
+    assert doc["metrics"] == {
+        "latest": {"rmse": 0.5, "mae": 0.3},
+        "best": {"rmse": 0.4},
+        "test": {},
+    }
+    assert doc["updated_at"] > before["updated_at"]
+    json.loads(run.status_json.read_text(), parse_constant=pytest.fail)  # no NaN literals
+
+    first = {"failureType": "cuda_oom", "message": "m", "traceback_tail": "tb"}
+    runs.update_status(run, {"error_summary": first})
+    doc = runs.update_status(run, {"error_summary": {"failureType": "unknown", "message": "x"}})
+    assert doc["error_summary"] == {"failureType": "unknown", "message": "x"}  # replaced whole
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"status": "exploded"}, ValueError),
+        ({"phase": "warming"}, ValueError),
+        ({"run_id": "train-20261128-000000-aaaaaa"}, ValueError),
+        ({"schema_version": 2}, ValueError),
+        ([("status", "running")], TypeError),
+    ],
+)
+def test_update_status_rejects_bad_changes(run: RunPaths, changes: object, error: type) -> None:
+    before = run.status_json.read_bytes()
+    with pytest.raises(error):
+        runs.update_status(run, changes)  # type: ignore[arg-type]
+    assert run.status_json.read_bytes() == before
+
+
+def test_update_run_and_attempts(run: RunPaths) -> None:
+    identity = runs.process_identity()
+    doc = runs.update_run(
+        run,
+        pid=identity["pid"],
+        pgid=os.getpgid(0),
+        process_create_time=identity["create_time"],
+        parent_pid=os.getppid(),
+    )
+    assert doc == runs.read_run(run) and doc["pid"] == os.getpid()
+    first = runs.add_attempt(run, pid=1)
+    second = runs.add_attempt(run, pid=2, resumed_from="checkpoints/last.ckpt")
+    assert (first["attempt"], second["attempt"]) == (1, 2)
+    assert [a["pid"] for a in runs.read_run(run)["attempts"]] == [1, 2]
+    with pytest.raises(ValueError, match="cannot change"):
+        runs.update_run(run, kind="predict")
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def test_terminal_states_are_final(run: RunPaths) -> None:
+    runs.transition(run, "running", event="process_started", pid=7)
+    done = runs.transition(
+        run, "completed", event="training_end", changes={"exit_code": 0}, duration_s=3.5
+    )
+    assert done["status"] == "completed" and done["phase"] == "done"
+    assert done["ended_at"] and done["exit_code"] == 0 and done["started_at"]
+    raw = run.status_json.read_bytes()
+
+    for status in ("running", "failed", "killed", "pending"):
+        assert runs.update_status(run, {"status": status, "phase": "training"}) == done
+        assert runs.transition(run, status, event="killed") == done
+    assert runs.transition(run, "completed", event="training_end") == done  # idempotent
+    assert run.status_json.read_bytes() == raw
+    names = [e["event"] for e in runs.read_events(run)]
+    assert names == ["run_created", "process_started", "training_end"]
+
+    # Updates that leave the status alone still apply to a terminal run.
+    doc = runs.update_status(run, {"error_summary": {"log_tail": "bye"}, "status": "completed"})
+    assert doc["status"] == "completed" and doc["error_summary"] == {"log_tail": "bye"}
+
+
+def test_resume_leaves_terminal_state_explicitly(run: RunPaths) -> None:
+    summary = {"failureType": "nan_loss", "message": "loss is NaN at step 12"}
+    failed = runs.transition(
+        run,
+        "failed",
+        event="training_error",
+        changes={"exit_code": 1, "error_summary": summary},
+        error_summary=summary,
+    )
+    assert failed["status"] == "failed" and failed["error_summary"] == summary
+    resumed = runs.transition(
+        run, "running", event="resumed", changes={"phase": "training"}, allow_terminal_exit=True
+    )
+    assert resumed["status"] == "running" and resumed["phase"] == "training"
+    assert resumed["ended_at"] is None and resumed["exit_code"] is None
+    assert resumed["error_summary"] is None
+    events = runs.read_events(run)
+    assert [e["event"] for e in events] == ["run_created", "training_error", "resumed"]
+    assert events[1]["error_summary"] == summary
+
+
+# --------------------------------------------------------------------------- events
+
+
+def test_append_and_filter_events(run: RunPaths) -> None:
+    for epoch in range(1, 4):
+        record = runs.append_event(run, "epoch_end", epoch=epoch, val={"rmse": 1.0 / epoch})
+        assert record["seq"] == epoch + 1
+    runs.append_event(run, "some_future_event", detail=Path("x/y"))
+    events = runs.read_events(run)
+    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
+    assert events[-1] == {**events[-1], "event": "some_future_event", "detail": "x/y"}
+    assert [e["epoch"] for e in runs.read_events(run, names="epoch_end")] == [1, 2, 3]
+    assert [e["seq"] for e in runs.read_events(run, after_seq=3)] == [4, 5]
+    assert runs.read_events(run, after_seq=2, names=["run_created", "epoch_end"])[0]["seq"] == 3
+    for bad_name in ("", "Epoch", "epoch end", None):
+        with pytest.raises(ValueError, match="event name"):
+            runs.append_event(run, bad_name)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="reserved"):
+        runs.append_event(run, "epoch_end", seq=1)
+
+
+def test_partial_last_line_is_skipped_and_repaired(run: RunPaths) -> None:
+    runs.append_event(run, "process_started", pid=1)
+    with run.events_jsonl.open("ab") as f:  # a writer that died mid-line
+        f.write(b'{"seq": 3, "ts": "2026-11-28T00:00:00.000Z", "run_id": "x", "event": "epo')
+    assert [e["seq"] for e in runs.read_events(run)] == [1, 2]
+    record = runs.append_event(run, "epoch_end", epoch=1)
+    assert record["seq"] == 3
+    assert [e["seq"] for e in runs.read_events(run)] == [1, 2, 3]
+    lines = run.events_jsonl.read_bytes().split(b"\n")
+    assert lines[-1] == b""  # the file ends with a newline again
+    assert json.loads(lines[-2])["event"] == "epoch_end"  # our event is whole on its own line
+
+
+def test_invalid_lines_in_the_middle_are_skipped(run: RunPaths) -> None:
+    with run.events_jsonl.open("ab") as f:
+        f.write(b'not json\n[1, 2]\n{"seq": "2", "event": "x"}\n\n{"no_seq": 1}\n\xff\xfe\n')
+    assert runs.append_event(run, "epoch_end")["seq"] == 2
+    assert [e["event"] for e in runs.read_events(run)] == ["run_created", "epoch_end"]
+
+
+def test_seq_found_from_tail_with_long_lines(run: RunPaths) -> None:
+    big = "x" * 50_000  # longer than the tail chunk: the reader must widen its window
+    runs.append_event(run, "epoch_end", blob=big)
+    assert runs.append_event(run, "epoch_end", blob=big)["seq"] == 3
+    assert runs.append_event(run, "checkpoint_saved")["seq"] == 4
+
+
+def test_tail_events_offsets(run: RunPaths) -> None:
+    events, offset = runs.tail_events(run)
+    assert [e["seq"] for e in events] == [1]
+    assert runs.tail_events(run, offset) == ([], offset)
+    runs.append_event(run, "process_started")
+    with run.events_jsonl.open("ab") as f:
+        f.write(b'{"seq": 3, "ev')  # being written: not consumed yet
+    events, offset2 = runs.tail_events(run, offset)
+    assert [e["event"] for e in events] == ["process_started"]
+    assert offset2 == offset + len(run.events_jsonl.read_bytes().split(b"\n")[1]) + 1
+    runs.append_event(run, "training_start")
+    events, _ = runs.tail_events(run, offset2, names="training_start")
+    assert [e["seq"] for e in events] == [3]
+
+
+_APPENDER = """
+import sys
+from oceansr.runs import RunPaths, append_event, read_status, run_lock, update_status
+paths = RunPaths.from_dir(sys.argv[1])
+worker, count = int(sys.argv[2]), int(sys.argv[3])
+for i in range(count):
+    append_event(paths, "epoch_end", worker=worker, i=i)
+    if i % 10 == 0:  # read-modify-write under the (re-entrant) lock: no lost increments
+        with run_lock(paths):
+            step = read_status(paths)["progress"]["step"] or 0
+            update_status(paths, {"progress": {"step": step + 1}})
+"""
+
+
+def test_concurrent_appenders_get_gapless_increasing_seq(run: RunPaths) -> None:
+    workers, count = 4, 250
+    procs = [_spawn(_APPENDER, str(run.dir), str(w), str(count)) for w in range(workers)]
+    for proc in procs:
+        _finish(proc)
+    lines = run.events_jsonl.read_bytes().split(b"\n")
+    assert lines[-1] == b""
+    records = [json.loads(line) for line in lines[:-1]]  # every line parses
+    total = workers * count + 1
+    assert [r["seq"] for r in records] == list(range(1, total + 1))
+    for w in range(workers):  # each worker's own events stay in its order
+        assert [r["i"] for r in records if r.get("worker") == w] == list(range(count))
+    assert runs.read_status(run)["progress"]["step"] == workers * count // 10
+
+
+_STATUS_WRITER = """
+import sys
+from oceansr.runs import RunPaths, heartbeat, update_status
+paths = RunPaths.from_dir(sys.argv[1])
+n = int(sys.argv[2])
+update_status(paths, {"status": "running", "phase": "training"})
+for i in range(n):
+    heartbeat(paths, {"progress": {"step": i, "percent": 100.0 * i / n},
+                      "metrics": {"latest": {f"k{i % 7}": i, "loss": 1.0 / (i + 1)}}})
+"""
+
+
+def test_status_is_never_torn_while_rewritten(run: RunPaths) -> None:
+    updates = 3000
+    writer = _spawn(_STATUS_WRITER, str(run.dir), str(updates))
+    reads, last_step = 0, -1
+    while writer.poll() is None:
+        doc = json.loads(run.status_json.read_bytes())  # raw read: no retry to hide a tear
+        assert set(doc) >= STATUS_KEYS and set(doc["progress"]) >= PROGRESS_KEYS
+        step = doc["progress"]["step"]
+        if step is not None:
+            assert step >= last_step  # never goes back to an older document
+            last_step = step
+        assert runs.read_status(run)["run_id"] == run.run_id
+        reads += 1
+    _finish(writer)
+    final = runs.read_status(run)
+    assert final["progress"]["step"] == updates - 1 and final["heartbeat_at"]
+    assert reads > 100
+    leftovers = [p.name for p in run.dir.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []
+
+
+def test_atomic_write_json_and_read_json(tmp_path: Path) -> None:
+    target = tmp_path / "doc.json"
+    runs.atomic_write_json(target, {"a": float("inf"), "p": tmp_path, "t": (1, 2)})
+    assert runs.read_json(target) == {"a": None, "p": str(tmp_path), "t": [1, 2]}
+    assert [p.name for p in tmp_path.iterdir()] == ["doc.json"]
+    target.write_text('{"half": ')
+    with pytest.raises(CorruptRunFileError, match="not valid JSON"):
+        runs.read_json(target)
+
+
+_LOCK_HOLDER = """
+import sys
+from oceansr.runs import RunPaths, run_lock
+with run_lock(RunPaths.from_dir(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def test_lock_timeout_is_reported(run: RunPaths) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _LOCK_HOLDER, str(run.dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        start = time.monotonic()
+        with (
+            pytest.raises(runs.RunLockTimeoutError, match="could not lock"),
+            runs.run_lock(run, timeout=0.2),
+        ):
+            pass
+        assert time.monotonic() - start < 2.0
+        assert runs.read_status(run)["status"] == "pending"  # reads never need the lock
+    finally:
+        holder.communicate("\n", timeout=10)
+    with runs.run_lock(run, timeout=1.0):
+        pass
+
+
+def test_to_jsonable_unwraps_array_scalars() -> None:
+    np = pytest.importorskip("numpy")
+    doc = {"i": np.int64(3), "f": np.float32(0.5), "nan": np.float64("nan"), "a": np.arange(3)}
+    assert runs.to_jsonable(doc) == {"i": 3, "f": 0.5, "nan": None, "a": [0, 1, 2]}
+    assert runs.to_jsonable({1: {"s": {2, 1}}}) == {"1": {"s": [1, 2]}}
+
+
+# --------------------------------------------------------------------------- liveness
+
+
+def test_liveness_current_dead_zombie_and_reused_pid() -> None:
+    me = runs.process_identity()
+    assert me["pid"] == os.getpid()
+    assert runs.is_alive(me["pid"], me["create_time"])
+    assert runs.is_alive(me["pid"], None)
+    assert not runs.is_alive(me["pid"], me["create_time"] - 100.0)  # pid reused by another
+    assert not runs.is_alive(None, None) and not runs.is_alive(0, None)
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead_identity = runs.process_identity(dead.pid)
+    dead.wait()  # exited and reaped
+    assert not runs.is_alive(dead.pid, dead_identity["create_time"])
+    with pytest.raises(ProcessLookupError):
+        runs.process_identity(dead.pid)
+
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    identity = runs.process_identity(zombie.pid)
+    deadline = time.monotonic() + 10
+    while runs.is_alive(zombie.pid, identity["create_time"]):  # exits, not yet reaped
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    zombie.wait()
+
+
+def test_heartbeat_age() -> None:
+    beat = datetime(2026, 11, 28, 6, 0, 0, tzinfo=UTC)
+    doc = {"heartbeat_at": "2026-11-28T06:00:00.000Z"}
+    assert runs.heartbeat_age_s(doc, now=beat + timedelta(seconds=12.5)) == 12.5
+    assert runs.heartbeat_age_s(doc, now=(beat + timedelta(seconds=3)).timestamp()) == 3.0
+    assert runs.heartbeat_age_s(doc, now=beat - timedelta(seconds=5)) == 0.0  # clock skew
+    assert runs.heartbeat_age_s({"heartbeat_at": None}) is None
+    assert runs.heartbeat_age_s({"heartbeat_at": "yesterday"}) is None
+    assert 0.0 <= runs.heartbeat_age_s({"heartbeat_at": runs.now_iso()}) < 5.0
+
+
+# --------------------------------------------------------------------------- listing
+
+
+def test_list_run_dirs_newest_first_ignoring_junk(tmp_path: Path) -> None:
+    assert runs.list_run_dirs(tmp_path / "missing") == []
+    base = datetime(2026, 11, 28, 6, 0, 0, tzinfo=UTC)
+    made = []
+    for minutes, kind in [(0, "train"), (1, "predict"), (2, "train"), (3, "predict")]:
+        run_id = runs.new_run_id(kind, now=base + timedelta(minutes=minutes))
+        paths = RunPaths.for_id(run_id, tmp_path)
+        runs.create_run(
+            paths, kind=kind, overrides=[], command=None, backend="local", on_exit="keep"
+        )
+        made.append(paths)
+    for junk in ("notes", ".creating-train-20261128-070000-aaaaaa-1234", "TRAIN-20261128-000000-x"):
+        (tmp_path / junk).mkdir()
+    (tmp_path / "train-20261128-080000-bbbbbb").write_text("a file, not a run")
+    (tmp_path / "train-20261128-000000-ABCDEF").mkdir()
+    listed = runs.list_run_dirs(tmp_path)
+    assert listed == made[::-1]
+    assert all(isinstance(p, RunPaths) for p in listed)
+
+
+# --------------------------------------------------------------------------- import
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, time\n"
+        "t = time.perf_counter()\n"
+        "import oceansr.runs\n"
+        "dt = time.perf_counter() - t\n"
+        "heavy = [m for m in ('torch', 'lightning', 'numpy', 'filelock', 'psutil')"
+        " if m in sys.modules]\n"
+        "print(dt, heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    seconds, heavy = out.split(" ", 1)
+    assert heavy.strip() == "[]"
+    assert float(seconds) < 1.0  # ~40 ms here; generous bound for loaded CI machines

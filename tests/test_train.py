@@ -1,0 +1,251 @@
+"""Training core end to end: run directory, metrics names, resume, test mode, bad input."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from conftest import PYTHON, REPO, SMOKE, subprocess_env
+from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError, OceanSRError
+from oceansr.train import train
+
+
+def test_run_directory_layout(smoke_run) -> None:
+    run_dir = smoke_run.run_dir
+    assert run_dir.name == smoke_run.run_id
+    assert (run_dir / "config.yaml").is_file()
+    assert (run_dir / "checkpoints" / "best.ckpt").is_file()
+    assert (run_dir / "checkpoints" / "last.ckpt").is_file()
+    assert (run_dir / "metrics.csv").is_file()
+
+
+def test_config_records_resolved_values_and_training_data_range(smoke_run) -> None:
+    config = yaml.safe_load((smoke_run.run_dir / "config.yaml").read_text())
+    assert config["run_id"] == smoke_run.run_id
+    assert "${" not in (smoke_run.run_dir / "config.yaml").read_text()
+    derived = config["derived"]
+    assert derived["variables"] == ["temp"]
+    assert derived["units"] == ["degC"]
+    assert derived["samples"] == {"train": 152, "valid": 38, "test": 38}
+    assert derived["hr_shape"] == [88, 180 - 180 % 4]
+    assert derived["lr_shape"] == [22, 45]
+    # WOA temperatures span roughly -2..30 degC in the training months.
+    assert 25.0 < derived["data_range"][0] < 40.0
+
+
+def test_test_metrics_have_stable_names_and_bicubic_baseline(smoke_run) -> None:
+    m = smoke_run.test_metrics
+    for name in ("rmse", "mae", "bias", "psnr", "ssim"):
+        for key in (f"test/{name}", f"test/temp/{name}"):
+            assert key in m
+            assert f"{key}_bicubic" in m
+            assert f"{key}_gain" in m
+    # Bicubic x4 on WOA: STACK_NOTES measured 0.68 degC on 88x176 crops, all months.
+    assert 0.3 < m["test/temp/rmse_bicubic"] < 1.2
+    assert m["test/rmse_gain"] == pytest.approx(
+        100 * (m["test/rmse_bicubic"] - m["test/rmse"]) / m["test/rmse_bicubic"], rel=1e-6
+    )
+
+
+def test_metrics_csv_has_per_epoch_validation_and_bicubic(smoke_run) -> None:
+    with open(smoke_run.run_dir / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = set(rows[0])
+    assert {"val/rmse", "val/rmse_bicubic", "val/temp/psnr", "train/loss_step", "epoch"} <= columns
+    val_rows = [r for r in rows if r.get("val/rmse")]
+    assert len(val_rows) == 1
+    assert float(val_rows[0]["val/rmse"]) > 0
+
+
+def test_checkpoint_carries_normalisation_statistics(smoke_run) -> None:
+    ckpt = torch.load(smoke_run.best_checkpoint, map_location="cpu", weights_only=False)
+    hp = ckpt["hyper_parameters"]
+    assert hp["variables"] == ["temp"]
+    assert len(hp["mean"]) == len(hp["std"]) == len(hp["data_range"]) == 1
+    assert hp["std"][0] > 0
+
+
+def test_resume_continues_global_step_in_the_same_run(runs_root: Path) -> None:
+    first = train([*SMOKE, f"runs_root={runs_root}"])
+    state = torch.load(first.last_checkpoint, map_location="cpu", weights_only=False)
+    assert state["global_step"] == 2
+    resumed = train(
+        [
+            *SMOKE,
+            f"runs_root={runs_root}",
+            f"run_id={first.run_id}",
+            "trainer.max_epochs=2",
+            f"ckpt_path={first.last_checkpoint}",
+        ]
+    )
+    assert resumed.run_dir == first.run_dir
+    state = torch.load(resumed.last_checkpoint, map_location="cpu", weights_only=False)
+    assert state["global_step"] == 4
+    assert state["epoch"] == 1
+    assert state["optimizer_states"][0]["state"], "optimizer moments must be restored"
+    assert state["lr_schedulers"][0]["last_epoch"] == 2
+    with open(first.run_dir / "metrics.csv") as fh:
+        epochs = {row["epoch"] for row in csv.DictReader(fh) if row.get("val/rmse")}
+    assert epochs == {"0", "1"}, "metrics.csv must keep the first attempt's epoch"
+
+
+def test_existing_finished_run_is_not_silently_reused(smoke_run, runs_root: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        train([*SMOKE, f"runs_root={runs_root}", f"run_id={smoke_run.run_id}"])
+    assert info.value.field == "run_id"
+
+
+def test_mode_test_reproduces_the_runs_test_metrics(smoke_run, runs_root: Path) -> None:
+    result = train(
+        [*SMOKE, f"runs_root={runs_root}", "mode=test", f"ckpt_path={smoke_run.best_checkpoint}"]
+    )
+    assert result.test_metrics["test/rmse"] == pytest.approx(
+        smoke_run.test_metrics["test/rmse"], rel=1e-5
+    )
+
+
+def test_ema_and_warmup_train(runs_root: Path) -> None:
+    result = train(
+        [
+            *SMOKE,
+            f"runs_root={runs_root}",
+            "ema.enabled=true",
+            "optim=adamw",
+            "optim.scheduler.warmup_epochs=1",
+            "loss.name=charbonnier",
+        ]
+    )
+    assert result.test_metrics["test/rmse"] > 0
+    ckpt = torch.load(result.last_checkpoint, map_location="cpu", weights_only=False)
+    assert any("EMAWeightAveraging" in key for key in ckpt["callbacks"])
+
+
+def _no_run_started(runs_root: Path) -> bool:
+    return not any(runs_root.glob("*/checkpoints"))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "field"),
+    [
+        (["model=srcnn", "model.name=unet"], ConfigError, "model.name"),
+        (
+            ["data=xarray", "data.path=/nonexistent/file.nc", "data.variables=[t]"],
+            DataNotFoundError,
+            "data.path",
+        ),
+        (["data.variables=[salinity]"], DataNotFoundError, "data.variables"),
+        (["data.scale=7", "data.crop_to_scale=false"], DataInvalidError, "data.scale"),
+        (["data.patch_size=18"], ConfigError, "data.patch_size"),
+        (["data.split.test={start: 13, stop: 14}"], DataInvalidError, "data.split.test"),
+        (["mode=test"], ConfigError, "ckpt_path"),
+        (["loss.name=huber"], ConfigError, "loss.name"),
+    ],
+)
+def test_bad_input_fails_before_training_with_field_and_fix(
+    tmp_path: Path, overrides: list[str], error: type[OceanSRError], field: str
+) -> None:
+    with pytest.raises(error) as info:
+        train([*SMOKE, f"runs_root={tmp_path}", *overrides])
+    assert info.value.field == field
+    assert info.value.fix
+    assert _no_run_started(tmp_path)
+
+
+def test_unknown_override_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        train([*SMOKE, f"runs_root={tmp_path}", "model=unet"])
+    assert info.value.field == "model"
+    assert "srcnn" in str(info.value)
+
+
+@pytest.mark.slow
+def test_cli_entry_point_prints_test_rmse_next_to_bicubic(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [PYTHON, "-m", "oceansr.train", *SMOKE, f"runs_root={tmp_path}"],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "test RMSE" in proc.stdout and "bicubic" in proc.stdout
+    runs = [p for p in tmp_path.iterdir() if p.name.startswith("train-")]
+    assert len(runs) == 1
+    assert not (tmp_path / "outputs").exists(), "Hydra must not litter the working directory"
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_share_one_run(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "oceansr.train",
+            *SMOKE,
+            f"runs_root={tmp_path}",
+            "trainer=ddp",
+            "trainer.accelerator=cpu",
+            "trainer.devices=2",
+        ],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    runs = [p for p in tmp_path.iterdir() if p.name.startswith("train-")]
+    assert len(runs) == 1, runs
+    assert (runs[0] / "checkpoints" / "best.ckpt").is_file()
+    assert "test RMSE" in proc.stdout
+
+
+@pytest.mark.slow
+def test_configs_and_sample_ship_in_a_non_editable_install(tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            PYTHON,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    env = subprocess_env(PYTHONPATH=str(target))
+    code = (
+        "import oceansr, oceansr.config as c; from oceansr.data.sample import sample_path;"
+        "cfg = c.compose_config(['model=swinir_light', 'data=synthetic']);"
+        "print(oceansr.__file__); print(sample_path()); print(cfg.model.name, cfg.data.source)"
+    )
+    out = subprocess.run(
+        [PYTHON, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    module_file, sample, names = out.stdout.strip().splitlines()
+    assert module_file.startswith(str(target)) and sample.startswith(str(target))
+    assert names == "swinir_light synthetic"
+    hydra_cfg = subprocess.run(
+        [PYTHON, "-m", "oceansr.train", "model=edsr", "--cfg", "job"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert hydra_cfg.returncode == 0, hydra_cfg.stderr[-3000:]
+    assert "n_feats: 256" in hydra_cfg.stdout
