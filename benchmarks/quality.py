@@ -1,0 +1,94 @@
+"""Quality per model on the bundled WOA sample, x4, for the same wall-clock budget.
+
+Trains SRCNN, EDSR-baseline and SwinIR-light (or ``--models``) one after the other,
+each for ``--budget-s`` seconds (Lightning ``max_time``, constant learning rate), then
+tests the best checkpoint on months 11-12 and prints JSON per model: parameters, fit
+time, training samples/s, test RMSE/MAE/PSNR/SSIM, bicubic RMSE/PSNR and the gain.
+
+    python benchmarks/quality.py [--budget-s 150] [--models srcnn edsr_baseline swinir_light]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import warnings
+from typing import Any
+
+import torch
+
+from oceansr.runs import RunPaths, read_events
+from oceansr.train import train
+
+warnings.filterwarnings("ignore")
+
+
+def run_model(model: str, budget_s: int, runs_root: str, extra: list[str]) -> dict[str, Any]:
+    minutes, seconds = divmod(budget_s, 60)
+    result = train(
+        [
+            f"model={model}",
+            "data=sample",
+            "data.scale=4",
+            f"runs_root={runs_root}",
+            "trainer.max_epochs=1000",
+            f"trainer.max_time=00:00:{minutes:02d}:{seconds:02d}",
+            "optim.lr=5e-4",
+            "optim.scheduler.name=none",
+            *extra,
+        ]
+    )
+    events = read_events(RunPaths.for_id(result.run_id, root=runs_root))
+    start = next(e for e in events if e["event"] == "training_start")
+    end = next(e for e in events if e["event"] == "training_end")
+    epochs = [e for e in events if e["event"] == "epoch_end"]
+    m = result.test_metrics
+    fit_s = end["fit_duration_s"]
+    return {
+        "model": model,
+        "params": start["params"],
+        "fit_time_s": fit_s,
+        "epochs": len(epochs),
+        "steps": epochs[-1]["step"] if epochs else 0,
+        "train_samples_per_s": round(end["samples_seen"] / fit_s, 1) if fit_s else None,
+        "best_epoch": end["best_epoch"],
+        "test_rmse_degC": round(m["test/temp/rmse"], 4),
+        "test_mae_degC": round(m["test/temp/mae"], 4),
+        "test_psnr_db": round(m["test/temp/psnr"], 2),
+        "test_ssim": round(m["test/temp/ssim"], 4),
+        "bicubic_rmse_degC": round(m["test/temp/rmse_bicubic"], 4),
+        "bicubic_psnr_db": round(m["test/temp/psnr_bicubic"], 2),
+        "bicubic_ssim": round(m["test/temp/ssim_bicubic"], 4),
+        "rmse_gain_pct": round(m["test/temp/rmse_gain"], 2),
+        "psnr_gain_db": round(m["test/temp/psnr_gain"], 2),
+        "beats_bicubic": m["test/temp/rmse"] < m["test/temp/rmse_bicubic"],
+        "run_dir": str(result.run_dir),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--budget-s", type=int, default=150)
+    parser.add_argument("--models", nargs="+", default=["srcnn", "edsr_baseline", "swinir_light"])
+    parser.add_argument("--runs-root", default=None)
+    parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every model")
+    args = parser.parse_args()
+    runs_root = args.runs_root or tempfile.mkdtemp(prefix="oceansr-quality-")
+    rows = [run_model(m, args.budget_s, runs_root, args.overrides) for m in args.models]
+    print(
+        json.dumps(
+            {
+                "benchmark": "quality_woa_sample_x4",
+                "budget_s_per_model": args.budget_s,
+                "split": "train months 1-8, valid 9-10, test 11-12 (19 depths each)",
+                "torch_threads": torch.get_num_threads(),
+                "models": rows,
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
