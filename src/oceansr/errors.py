@@ -52,3 +52,9 @@ class ShapeMismatchError(OceanSRError, ValueError):
     """Array shapes disagree (HR vs LR, channels vs model, scale vs grid)."""
 
     failure_type = "shape_mismatch"
+
+
+class RunStateError(OceanSRError, ValueError):
+    """The run exists but is in the wrong state for the request (e.g. plots of a running run)."""
+
+    failure_type = "config_error"
