@@ -11,7 +11,9 @@ time, training samples/s, test RMSE/MAE/PSNR/SSIM, bicubic RMSE/PSNR and the gai
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 import tempfile
 import warnings
 from typing import Any
@@ -75,7 +77,9 @@ def main() -> None:
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every model")
     args = parser.parse_args()
     runs_root = args.runs_root or tempfile.mkdtemp(prefix="oceansr-quality-")
-    rows = [run_model(m, args.budget_s, runs_root, args.overrides) for m in args.models]
+    # Lightning prints model summaries on stdout: keep stdout for the JSON alone.
+    with contextlib.redirect_stdout(sys.stderr):
+        rows = [run_model(m, args.budget_s, runs_root, args.overrides) for m in args.models]
     print(
         json.dumps(
             {

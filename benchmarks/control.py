@@ -1,0 +1,235 @@
+"""Control-plane latency and throughput. Prints JSON.
+
+    python benchmarks/control.py [--sizes 10 100 1000] [--log-mb 100] [--wait-trials 30]
+                                 [--start-repeats 2] [--skip-start]
+
+Measured, all through the public API (``oceansr.control``) on real files:
+
+- ``status_ms`` / ``list_runs_ms``: median latency with 10, 100 and 1,000 synthetic
+  run directories (created with ``create_run`` and given a terminal status; no trainer);
+- ``wait_wakeup_ms``: p50/p95 of the delay between another thread's status change and
+  ``wait`` returning (contract: under 500 ms);
+- ``logs_offset_read``: MB/s when reading a 100 MB ``train.log`` by chained offset reads
+  (default 64 KiB replies, and 1 MiB replies);
+- ``start``: seconds from ``start(["experiment=smoke"])`` to its ``training_start``, next
+  to the bare cost of ``python -c "import lightning"`` measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from oceansr import control
+from oceansr.runs import RunPaths, create_run, new_run_id, transition, update_run, update_status
+
+
+def _median_ms(func: Any, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - began)
+    return round(1000 * statistics.median(times), 3)
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _fake_finished_run(root: Path) -> str:
+    paths = RunPaths.for_id(new_run_id("train"), root)
+    create_run(
+        paths,
+        kind="train",
+        overrides=["experiment=smoke", f"seed={random.randint(0, 999)}"],
+        command=None,
+        backend="local",
+        on_exit="keep",
+        extra={"model": "srcnn"},
+    )
+    transition(paths, "running", event="process_started")
+    transition(
+        paths,
+        "completed",
+        event="training_end",
+        changes={
+            "progress": {"epoch": 5, "total_epochs": 5, "step": 100, "percent": 100.0},
+            "metrics": {
+                "best": {"val/rmse": 0.71, "val/rmse_bicubic": 0.75, "epoch": 5},
+                "test": {"test/rmse": 0.7, "test/rmse_bicubic": 0.74},
+            },
+        },
+    )
+    return paths.run_id
+
+
+def _fake_finished_runs(root: Path, count: int) -> list[str]:
+    """``count`` finished runs: a few made with ``create_run``, the rest copied from them
+    with their ids rewritten (``create_run`` fsyncs every file, which only slows set-up)."""
+    templates = [_fake_finished_run(root) for _ in range(min(count, 10))]
+    ids = list(templates)
+    while len(ids) < count:
+        source = templates[len(ids) % len(templates)]
+        run_id = new_run_id("train")
+        target = root / run_id
+        if target.exists():
+            continue
+        target.mkdir()
+        for item in (root / source).iterdir():
+            if item.is_file():
+                text = item.read_text(encoding="utf-8").replace(source, run_id)
+                (target / item.name).write_text(text, encoding="utf-8")
+        ids.append(run_id)
+    return ids
+
+
+def bench_status_and_list(base: Path, sizes: list[int]) -> dict[str, Any]:
+    status_ms, list_ms, create_s = {}, {}, {}
+    for size in sizes:
+        root = base / f"runs-{size}"
+        began = time.perf_counter()
+        ids = _fake_finished_runs(root, size)
+        create_s[str(size)] = round(time.perf_counter() - began, 2)
+        probe = ids[len(ids) // 2]
+        status_ms[str(size)] = _median_ms(
+            lambda probe=probe, root=root: control.status(probe, runs_root=root), 50
+        )
+        list_repeats = 5 if size >= 1000 else 20
+        list_ms[str(size)] = _median_ms(
+            lambda root=root: control.list_runs(runs_root=root), list_repeats
+        )
+        reply = control.list_runs(runs_root=root)
+        assert reply["count"] == size, reply.get("error_summary")
+    return {"status_ms": status_ms, "list_runs_ms": list_ms, "create_runs_s": create_s}
+
+
+def bench_wait(base: Path, trials: int) -> dict[str, Any]:
+    root = base / "wait"
+    latencies = []
+    for _ in range(trials):
+        paths = RunPaths.for_id(new_run_id("train"), root)
+        create_run(paths, kind="train", overrides=[], command=None, backend="local", on_exit="keep")
+        update_run(paths, pid=os.getpid())  # a live process: liveness keeps it pending
+        changed_at: list[float] = []
+
+        def change(paths: RunPaths = paths, changed_at: list[float] = changed_at) -> None:
+            time.sleep(random.uniform(0.05, 0.3))
+            update_status(paths, {"status": "running"})
+            changed_at.append(time.perf_counter())
+
+        thread = threading.Thread(target=change)
+        thread.start()
+        reply = control.wait(paths.run_id, timeout=10, runs_root=root)
+        woke = time.perf_counter()
+        thread.join()
+        assert reply.get("changed"), reply
+        latencies.append(1000 * (woke - changed_at[0]))
+    return {
+        "trials": trials,
+        "poll_s": control.api.DEFAULT_POLL_S,
+        "p50": round(_percentile(latencies, 0.5), 2),
+        "p95": round(_percentile(latencies, 0.95), 2),
+        "max": round(max(latencies), 2),
+    }
+
+
+def bench_logs(base: Path, megabytes: int) -> dict[str, Any]:
+    root = base / "logs"
+    run_id = _fake_finished_run(root)
+    path = RunPaths.for_id(run_id, root).train_log
+    line = "epoch 3 step 1200 loss 0.0123 ✓ 🌊 temp RMSE 0.68 °C bicubic 0.71 °C\n".encode()
+    block = line * ((1 << 20) // len(line) + 1)
+    with open(path, "wb") as handle:
+        written = 0
+        while written < megabytes * 1_000_000:
+            handle.write(block)
+            written += len(block)
+    size = path.stat().st_size
+    result: dict[str, Any] = {"log_mb": round(size / 1e6, 1)}
+    for label, cap in (("64KiB", control.DEFAULT_MAX_BYTES), ("1MiB", 1 << 20)):
+        offset, calls = 0, 0
+        began = time.perf_counter()
+        while True:
+            reply = control.logs(run_id, offset=offset, max_bytes=cap, runs_root=root)
+            calls += 1
+            offset = reply["next_offset"]
+            if reply["eof"]:
+                break
+        elapsed = time.perf_counter() - began
+        assert offset == size
+        result[f"mb_per_s_{label}"] = round(size / 1e6 / elapsed, 1)
+        result[f"calls_{label}"] = calls
+    tail_ms = _median_ms(lambda: control.logs(run_id, tail=50, runs_root=root), 20)
+    result["tail50_ms"] = tail_ms
+    return result
+
+
+def bench_start(base: Path, repeats: int) -> dict[str, Any]:
+    root = base / "start"
+    imports = []
+    for _ in range(3):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import lightning"], check=True)
+        imports.append(time.perf_counter() - began)
+    to_start, spawn_to_start = [], []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        reply = control.start(["experiment=smoke"], runs_root=root)
+        to_start.append(time.perf_counter() - began)
+        assert reply["status"] == "started", reply
+        spawn_to_start.append(reply["startup_s"])
+        # Let it finish so it does not compete with the next measurement.
+        control.wait(reply["process_id"], timeout=120, until="terminal", runs_root=root)
+    lightning_s = statistics.median(imports)
+    median_start = statistics.median(to_start)
+    return {
+        "repeats": repeats,
+        "start_to_training_start_s": round(median_start, 2),
+        "spawn_to_training_start_s": round(statistics.median(spawn_to_start), 2),
+        "python_import_lightning_s": round(lightning_s, 2),
+        "ratio_to_import_lightning": round(median_start / lightning_s, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--log-mb", type=int, default=100)
+    parser.add_argument("--wait-trials", type=int, default=30)
+    parser.add_argument("--start-repeats", type=int, default=2)
+    parser.add_argument("--skip-start", action="store_true")
+    args = parser.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="oceansr-bench-control-"))
+    try:
+        result: dict[str, Any] = {
+            "benchmark": "control",
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        }
+        result.update(bench_status_and_list(base, args.sizes))
+        result["wait_wakeup_ms"] = bench_wait(base, args.wait_trials)
+        result["logs_offset_read"] = bench_logs(base, args.log_mb)
+        if not args.skip_start:
+            result["start"] = bench_start(base, args.start_repeats)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,507 @@
+"""``oceansr`` command line: a thin adapter over :mod:`oceansr.control`.
+
+Every command calls one control function; ``--json`` prints that function's reply
+dict exactly (``json.dumps``), otherwise a compact human view (rich). The exit code is
+1 when the reply is an error, 2 for a usage error, else 0.
+
+    oceansr start experiment=smoke model=edsr_baseline       # waits for training_start
+    oceansr start -m model=srcnn,edsr_baseline seed=1,2      # sweep: 4 runs, ids at once
+    oceansr status ID | logs ID --tail 100 | logs ID --follow | wait ID | kill ID
+    oceansr list --status running | resume ID
+
+Importing this module loads no torch, Hydra or rich (each is imported where used), so
+``oceansr status`` answers in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from oceansr import control
+
+TERMINAL = ("completed", "failed", "killed")
+_STATUS_STYLE = {
+    "pending": "yellow",
+    "running": "cyan",
+    "completed": "green",
+    "failed": "red",
+    "killed": "magenta",
+    "error": "bold red",
+}
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _common() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print the API reply as JSON")
+    common.add_argument(
+        "--runs-root",
+        dest="runs_root_sub",
+        metavar="DIR",
+        default=None,
+        help="runs directory (default $OCEANSR_RUNS or ./runs)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oceansr",
+        description="Run ocean super-resolution trainings in the background and steer them.",
+    )
+    parser.add_argument(
+        "--runs-root", metavar="DIR", default=None, help="runs directory (default $OCEANSR_RUNS)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common()
+
+    p = sub.add_parser(
+        "start",
+        parents=[common],
+        help="start a training run (Hydra overrides)",
+        description="Start a training run in the background; waits for training_start.",
+    )
+    p.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. model=srcnn")
+    p.add_argument(
+        "-m",
+        "--multirun",
+        action="store_true",
+        help="sweep: a,b,c values expand to one run per combination (ids returned at once)",
+    )
+    p.add_argument("--no-wait", action="store_true", help="return without awaiting training_start")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=control.DEFAULT_STARTUP_TIMEOUT_S,
+        metavar="S",
+        help="seconds to await training_start (default %(default)g)",
+    )
+    p.add_argument(
+        "--on-exit",
+        choices=("keep", "terminate"),
+        default="keep",
+        help="keep (default): the run outlives this command; terminate: stop it when "
+        "this command exits",
+    )
+
+    p = sub.add_parser("status", parents=[common], help="status of a run")
+    p.add_argument("process_id", metavar="ID")
+
+    p = sub.add_parser("logs", parents=[common], help="train.log of a run")
+    p.add_argument("process_id", metavar="ID")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--tail", type=int, default=None, metavar="N", help="last N lines (50)")
+    where.add_argument("--offset", type=int, default=None, metavar="N", help="from byte N")
+    p.add_argument(
+        "--max-bytes", type=int, default=control.DEFAULT_MAX_BYTES, metavar="N", help="reply cap"
+    )
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
+
+    p = sub.add_parser("wait", parents=[common], help="wait for a run to finish (progress bar)")
+    p.add_argument("process_id", metavar="ID")
+    p.add_argument("--timeout", type=float, default=control.DEFAULT_WAIT_TIMEOUT_S, metavar="S")
+    p.add_argument(
+        "--until",
+        choices=("terminal", "change"),
+        default="terminal",
+        help="terminal (default): until completed/failed/killed; change: next status change",
+    )
+
+    p = sub.add_parser("kill", parents=[common], help="stop a run (checkpointed, resumable)")
+    p.add_argument("process_id", metavar="ID")
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=control.DEFAULT_KILL_GRACE_S,
+        metavar="S",
+        help="seconds between SIGTERM and SIGKILL (default %(default)g)",
+    )
+
+    p = sub.add_parser("list", parents=[common], help="runs under the runs root, newest first")
+    p.add_argument("--status", default=None, help="only these states (comma-separated)")
+    p.add_argument("--limit", type=int, default=None, metavar="N")
+
+    p = sub.add_parser("resume", parents=[common], help="continue a killed/failed run")
+    p.add_argument("process_id", metavar="ID")
+    p.add_argument("--no-wait", action="store_true")
+    p.add_argument("--timeout", type=float, default=control.DEFAULT_STARTUP_TIMEOUT_S, metavar="S")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # Overrides may follow options (`start --no-wait model=srcnn`): keep them in order.
+    if args.command == "start":
+        flags = [item for item in extra if item.startswith("-")]
+        if flags:
+            parser.error(f"unrecognized arguments: {' '.join(flags)}")
+        args.overrides = [*args.overrides, *extra]
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.runs_root = args.runs_root_sub or args.runs_root
+    return args
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output has no terminal width: do not squeeze tables into 80 columns.
+    width = None if stream.isatty() else 160
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+
+
+def _print_json(reply: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(reply, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _styled(state: Any) -> str:
+    state = str(state)
+    style = _STATUS_STYLE.get(state)
+    return f"[{style}]{state}[/]" if style else state
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def _eta(seconds: Any) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "-"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _show_error(reply: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    console = _console(stderr=True)
+    summary = reply.get("error_summary") or {}
+    who = f" {reply['process_id']}" if reply.get("process_id") else ""
+    console.print(f"[bold red]error{who}[/]: {escape(str(summary.get('failureType')))}")
+    console.print(escape(str(summary.get("message") or "")))
+    for suggestion in summary.get("suggestions") or []:
+        console.print(f"  [cyan]→[/] {escape(str(suggestion))}")
+    for item in reply.get("invalid") or []:
+        message = (item.get("error_summary") or {}).get("message")
+        console.print(f"  [red]✗[/] {escape(' '.join(item['overrides']))}: {escape(str(message))}")
+    tail = reply.get("log_tail")
+    if tail:
+        lines = tail.rstrip("\n").splitlines()[-20:]
+        console.print("[dim]--- last lines of train.log ---[/]")
+        console.print(escape("\n".join(lines)), markup=True)
+
+
+def _next_hint(reply: dict[str, Any]) -> str:
+    words = []
+    for call in reply.get("next") or []:
+        action = call.get("action")
+        if action in ("wait", "logs", "kill", "resume") and reply.get("process_id"):
+            words.append(f"oceansr {action} {reply['process_id']}")
+    return "   ".join(words)
+
+
+def _show_start(reply: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    console = _console()
+    if reply.get("runs") is not None:  # sweep
+        for run in reply["runs"]:
+            if run.get("status") == "error":
+                _show_error(run)
+            else:
+                console.print(
+                    f"{_styled(run['status'])}  {run['process_id']}  pid {run.get('pid')}"
+                )
+        console.print(f"{len(reply.get('process_ids') or [])} runs started")
+        return
+    state = reply.get("status")
+    console.print(f"{_styled(state)}  {reply.get('process_id')}  pid {reply.get('pid')}")
+    info = reply.get("training_start") or {}
+    if info:
+        console.print(
+            f"  model {info.get('model')}  params {info.get('params')}  "
+            f"epochs {info.get('total_epochs')}  steps {info.get('total_steps')}  "
+            f"device {info.get('device')}  (start-up {reply.get('startup_s')} s)"
+        )
+    if reply.get("message"):
+        console.print(f"  {escape(reply['message'])}")
+    console.print(f"  run dir {escape(str(reply.get('run_dir')))}")
+    hint = _next_hint(reply)
+    if hint:
+        console.print(f"  [dim]{escape(hint)}[/]")
+
+
+def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
+    metrics = reply.get("metrics") or {}
+    best = metrics.get("best") or {}
+    if best.get("val/rmse") is not None:
+        rows.append(
+            (
+                "best val RMSE",
+                f"{_fmt(best.get('val/rmse'))} (bicubic {_fmt(best.get('val/rmse_bicubic'))},"
+                f" epoch {best.get('epoch')})",
+            )
+        )
+    test = reply.get("test_metrics") or metrics.get("test") or {}
+    for name in ("rmse", "mae", "psnr", "ssim"):
+        if test.get(f"test/{name}") is not None:
+            rows.append(
+                (
+                    f"test {name.upper()}",
+                    f"{_fmt(test[f'test/{name}'])}"
+                    f" (bicubic {_fmt(test.get(f'test/{name}_bicubic'))},"
+                    f" gain {_fmt(test.get(f'test/{name}_gain'), 3)})",
+                )
+            )
+    return rows
+
+
+def _show_status(reply: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    progress = reply.get("progress") or {}
+    table.add_row("run", str(reply.get("process_id")))
+    table.add_row("status", f"{_styled(reply.get('status'))} ({reply.get('phase')})")
+    table.add_row(
+        "progress",
+        f"epoch {_fmt(progress.get('epoch'))}/{_fmt(progress.get('total_epochs'))}  "
+        f"step {_fmt(progress.get('step'))}/{_fmt(progress.get('total_steps'))}  "
+        f"{_fmt(progress.get('percent'))} %  eta {_eta(progress.get('eta_s'))}",
+    )
+    table.add_row("duration", f"{_fmt(reply.get('duration_s'))} s")
+    table.add_row("pid", f"{reply.get('pid')} on {reply.get('host')}")
+    for name, value in _metric_rows(reply):
+        table.add_row(name, value)
+    summary = reply.get("error_summary") or {}
+    if summary:
+        table.add_row("failure", f"[red]{escape(str(summary.get('failureType')))}[/]")
+        table.add_row("message", escape(str(summary.get("message"))))
+        for suggestion in summary.get("suggestions") or []:
+            table.add_row("", f"[cyan]→[/] {escape(str(suggestion))}")
+    table.add_row("run dir", escape(str(reply.get("run_dir"))))
+    console = _console()
+    console.print(table)
+    hint = _next_hint(reply)
+    if hint:
+        console.print(f"[dim]{escape(hint)}[/]")
+
+
+def _show_list(reply: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("run", "status", "phase", "epoch", "%", "model", "val RMSE", "test RMSE",
+                   "bicubic", "failure"):  # fmt: skip
+        table.add_column(column)
+    for row in reply.get("runs") or []:
+        table.add_row(
+            str(row.get("process_id")),
+            _styled(row.get("status")),
+            _fmt(row.get("phase")),
+            f"{_fmt(row.get('epoch'))}/{_fmt(row.get('total_epochs'))}",
+            _fmt(row.get("percent")),
+            _fmt(row.get("model")),
+            _fmt(row.get("best_val_rmse")),
+            _fmt(row.get("test_rmse")),
+            _fmt(row.get("test_rmse_bicubic")),
+            _fmt(row.get("failure_type")),
+        )
+    console = _console()
+    if reply.get("count"):
+        console.print(table)
+    console.print(f"[dim]{reply.get('count')} runs in {reply.get('runs_root')}[/]")
+
+
+def _show_kill(reply: dict[str, Any]) -> None:
+    kill = reply.get("kill") or {}
+    _console().print(
+        f"{_styled(reply.get('status'))}  {reply.get('process_id')}  "
+        f"({kill.get('signal')}, {kill.get('waited_s')} s"
+        f"{', escalated to SIGKILL' if kill.get('escalated') else ''})"
+    )
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _finish(reply: dict[str, Any], as_json: bool, show: Any) -> int:
+    failed = reply.get("status") in ("error", "partial")
+    if as_json:
+        _print_json(reply)
+    elif failed and not reply.get("runs"):
+        _show_error(reply)
+    else:
+        show(reply)
+        if failed and reply.get("runs"):
+            return 1
+    return 1 if failed else 0
+
+
+def _cmd_start(args: argparse.Namespace) -> int:
+    if args.multirun:
+        reply = control.sweep(args.overrides, runs_root=args.runs_root, on_exit=args.on_exit)
+    else:
+        reply = control.start(
+            args.overrides,
+            runs_root=args.runs_root,
+            wait_for_start=not args.no_wait,
+            startup_timeout=args.timeout,
+            on_exit=args.on_exit,
+        )
+    return _finish(reply, args.json, _show_start)
+
+
+def _cmd_resume(args: argparse.Namespace) -> int:
+    reply = control.resume(
+        args.process_id,
+        runs_root=args.runs_root,
+        wait_for_start=not args.no_wait,
+        startup_timeout=args.timeout,
+    )
+    return _finish(reply, args.json, _show_start)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    return _finish(
+        control.status(args.process_id, runs_root=args.runs_root), args.json, _show_status
+    )
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    reply = control.list_runs(args.status, runs_root=args.runs_root, limit=args.limit)
+    return _finish(reply, args.json, _show_list)
+
+
+def _cmd_kill(args: argparse.Namespace) -> int:
+    reply = control.kill(args.process_id, args.grace, runs_root=args.runs_root)
+    return _finish(reply, args.json, _show_kill)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    def read(offset: int | None, tail: int | None) -> dict[str, Any]:
+        return control.logs(args.process_id, tail, offset, args.max_bytes, runs_root=args.runs_root)
+
+    reply = read(args.offset, args.tail)
+    if reply.get("status") == "error" or not args.follow:
+        return _finish(reply, args.json, lambda r: _write(r["content"]))
+    emit = _print_json if args.json else (lambda r: _write(r["content"]))
+    try:
+        while True:
+            emit(reply)
+            if reply["eof"]:
+                state = control.status(args.process_id, runs_root=args.runs_root).get("status")
+                if state in TERMINAL or state == "error":
+                    reply = read(reply["next_offset"], None)
+                    if reply.get("content"):
+                        emit(reply)
+                    return 0
+                time.sleep(0.5)
+            reply = read(reply["next_offset"], None)
+            if reply.get("status") == "error":
+                return _finish(reply, args.json, lambda r: None)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _cmd_wait(args: argparse.Namespace) -> int:
+    if args.json:
+        reply = control.wait(
+            args.process_id, args.timeout, runs_root=args.runs_root, until=args.until
+        )
+        return _finish(reply, True, None)
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    deadline = time.monotonic() + max(0.0, args.timeout)
+    initial = None
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>5.1f}%"),
+        TextColumn("{task.fields[info]}"),
+    )
+    with Progress(*columns, console=_console(), transient=False) as bar:
+        task = bar.add_task(args.process_id, total=100.0, info="")
+        while True:
+            remaining = deadline - time.monotonic()
+            reply = control.wait(
+                args.process_id,
+                max(0.0, min(1.0, remaining)),
+                runs_root=args.runs_root,
+                until="terminal",
+            )
+            if reply.get("status") == "error":
+                break
+            initial = initial or reply.get("previous_status")
+            progress = reply.get("progress") or {}
+            percent = progress.get("percent") or 0.0
+            if reply.get("status") == "completed":
+                percent = 100.0
+            bar.update(
+                task,
+                completed=percent,
+                description=f"{args.process_id} {reply.get('status')}/{reply.get('phase')}",
+                info=(
+                    f"epoch {_fmt(progress.get('epoch'))}/{_fmt(progress.get('total_epochs'))}"
+                    f"  step {_fmt(progress.get('step'))}/{_fmt(progress.get('total_steps'))}"
+                    f"  eta {_eta(progress.get('eta_s'))}"
+                ),
+            )
+            state = reply.get("status")
+            if state in TERMINAL or (args.until == "change" and state != initial):
+                break
+            if remaining <= 0:
+                break
+    return _finish(reply, False, _show_status)
+
+
+COMMANDS = {
+    "start": _cmd_start,
+    "status": _cmd_status,
+    "logs": _cmd_logs,
+    "wait": _cmd_wait,
+    "kill": _cmd_kill,
+    "list": _cmd_list,
+    "resume": _cmd_resume,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``oceansr`` console script; returns the exit code."""
+    args = parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except BrokenPipeError:  # `oceansr logs ID | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
