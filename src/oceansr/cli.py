@@ -132,6 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("process_id", metavar="ID")
     p.add_argument("--no-wait", action="store_true")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_STARTUP_TIMEOUT_S, metavar="S")
+
+    p = sub.add_parser(
+        "mcp",
+        parents=[common],
+        help="MCP server on stdio for LLM agents",
+        description="Serve the oceansr tools over MCP (stdio). Runs it starts stop with it "
+        "(gracefully, checkpointed) unless --keep-runs.",
+    )
+    p.add_argument("--keep-runs", action="store_true", help="let runs go on after the server exits")
     return parser
 
 
@@ -483,6 +492,13 @@ def _cmd_wait(args: argparse.Namespace) -> int:
     return _finish(reply, False, _show_status)
 
 
+def _cmd_mcp(args: argparse.Namespace) -> int:
+    from oceansr.mcp.server import serve
+
+    serve(runs_root=args.runs_root, keep_runs=args.keep_runs)
+    return 0
+
+
 COMMANDS = {
     "start": _cmd_start,
     "status": _cmd_status,
@@ -491,6 +507,7 @@ COMMANDS = {
     "kill": _cmd_kill,
     "list": _cmd_list,
     "resume": _cmd_resume,
+    "mcp": _cmd_mcp,
 }
 
 

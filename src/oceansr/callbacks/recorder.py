@@ -12,6 +12,7 @@ SIGTERM, final status) lives in :class:`~oceansr.callbacks.session.RunSession`.
 from __future__ import annotations
 
 import math
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,16 @@ def _floats(metrics: dict[str, Any], prefix: str) -> dict[str, float]:
         if key.startswith(prefix):
             out[key] = float(value.item() if isinstance(value, torch.Tensor) else value)
     return out
+
+
+def peak_memory() -> dict[str, float | None]:
+    """Peak resident memory of this process and peak CUDA allocation (MiB), for reports."""
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+    return {
+        "peak_rss_mb": round(rss_kib / 1024, 1),
+        "peak_cuda_mb": round(cuda, 1) if cuda is not None else None,
+    }
 
 
 class RunRecorder(Callback):
@@ -251,6 +262,7 @@ class RunRecorder(Callback):
         """Facts for the training_end event."""
         duration = time.time() - self.fit_started_at if self.fit_started_at else None
         return {
+            **peak_memory(),
             "best_epoch": self.best_epoch,
             "best_value": self._best,
             "monitor": self.monitor,

@@ -1,0 +1,33 @@
+"""Result surfaces of a run: plots and the Markdown/HTML report (DESIGN §2, §3).
+
+Built only from the run directory's files (``events.jsonl``, ``metrics.csv``,
+``status.json``, ``config.yaml``, checkpoints), never from ``train.log``:
+
+>>> from oceansr.report import make_plots, make_report
+>>> make_plots("train-20261128-061500-a1b2c3")["files"]     # <run>/plots/*.png
+>>> make_report("train-20261128-061500-a1b2c3")["report_md"]  # <run>/report.md (+ .html)
+
+Importing this package is cheap; matplotlib, torch and the data pipeline load on use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oceansr.report.history import RunHistory, load_history, resolve_run
+
+__all__ = ["RunHistory", "load_history", "make_plots", "make_report", "resolve_run"]
+
+
+def make_plots(run: Any, *, runs_root: Any = None, num_maps: int = 2) -> dict[str, Any]:
+    """See :func:`oceansr.report.plots.make_plots`."""
+    from oceansr.report.plots import make_plots as _make_plots
+
+    return _make_plots(run, runs_root=runs_root, num_maps=num_maps)
+
+
+def make_report(run: Any, *, runs_root: Any = None) -> dict[str, Any]:
+    """See :func:`oceansr.report.report.make_report`."""
+    from oceansr.report.report import make_report as _make_report
+
+    return _make_report(run, runs_root=runs_root)
