@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from oceansr.errors import ConfigError, DataNotFoundError, RunStateError
 from oceansr.runs import (
     ON_EXIT_POLICIES,
     STATUSES,
@@ -95,7 +96,9 @@ _EXIT_GRACE_S = 10.0
 _REAPER_WAIT_S = 5.0
 
 #: Module run by each run kind (``python -m <module> run_id=... runs_root=... ...``).
-ENTRY_POINTS: dict[str, str] = {"train": "oceansr.train"}
+ENTRY_POINTS: dict[str, str] = {"train": "oceansr.train", "predict": "oceansr.predict"}
+#: The event that means "the work has begun" for each run kind (what start waits for).
+START_EVENTS: dict[str, str] = {"train": "training_start", "predict": "predict_start"}
 BACKENDS: tuple[str, ...] = (local.BACKEND,)
 #: Overrides the control plane sets itself; a user value would split the run in two.
 RESERVED_KEYS: tuple[str, ...] = ("run_id", "runs_root")
@@ -494,13 +497,23 @@ def _test_metrics(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     return {}
 
 
+def _prediction(paths: RunPaths) -> JsonDict:
+    """What a finished predict run produced (its ``predict_end`` event)."""
+    for event in reversed(read_events(paths, names="predict_end")):
+        keep = ("output_path", "format", "hr_shape", "stats", "seconds", "warnings")
+        return {k: event.get(k) for k in keep if k in event}
+    return {}
+
+
 def _status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     reply = dict(doc)
     reply["process_id"] = paths.run_id
     reply["run_dir"] = str(paths.dir)
     reply["log_path"] = str(paths.train_log)
     reply["duration_s"] = _duration_s(doc)
-    if doc.get("status") == "completed":
+    if doc.get("status") == "completed" and doc.get("kind") == "predict":
+        reply["prediction"] = _prediction(paths)
+    elif doc.get("status") == "completed":
         reply["test_metrics"] = _test_metrics(paths, doc)
     reply["next"] = _next_calls(paths, doc)
     return reply
@@ -744,12 +757,14 @@ def _config_facts(cfg: Any) -> JsonDict:
 
 
 def _command(kind: str, paths: RunPaths, overrides: Sequence[str]) -> list[str]:
+    # The trainer parses Hydra overrides (quoted values); predict takes plain key=value.
+    root = _hydra_value(str(paths.root)) if kind == "train" else str(paths.root)
     return [
         sys.executable,
         "-m",
         ENTRY_POINTS[kind],
         f"run_id={paths.run_id}",
-        f"runs_root={_hydra_value(str(paths.root))}",
+        f"runs_root={root}",
         *overrides,
     ]
 
@@ -816,16 +831,18 @@ def _await_start(
     timeout: float,
     t0: float,
 ) -> JsonDict:
-    """Poll the events for ``training_start`` until the process exits or the timeout."""
+    """Poll the events for the kind's start event (``training_start``, ``predict_start``)
+    until the process exits or the timeout."""
     deadline = t0 + timeout
     terminal_since: float | None = None
+    start_event = START_EVENTS[paths.run_id.split("-", 1)[0]]
     while True:
-        events, offset = tail_events(paths, offset, names="training_start")
+        events, offset = tail_events(paths, offset, names=start_event)
         if events:
             return _started(paths, base, events[0], t0)
         if proc.returncode is not None:
             local.wait_recorded(paths.run_id, proc.pid, _REAPER_WAIT_S)
-            events, offset = tail_events(paths, offset, names="training_start")
+            events, offset = tail_events(paths, offset, names=start_event)
             if events:
                 return _started(paths, base, events[0], t0)
             doc = read_status(paths)
@@ -845,7 +862,7 @@ def _await_start(
                 **base,
                 "run_status": doc.get("status"),
                 "phase": doc.get("phase"),
-                "message": f"no training_start within {timeout:g} s; the process is alive",
+                "message": f"no {start_event} within {timeout:g} s; the process is alive",
                 "next": _next_calls(paths, doc),
             }
         time.sleep(DEFAULT_POLL_S)
@@ -1022,6 +1039,86 @@ def start(
         on_exit=on_exit,
         backend=backend,
         kind=kind,
+    )
+
+
+def _predict_checkpoint(
+    train_run: str | None, checkpoint: str | None, runs_root: str | os.PathLike[str] | None
+) -> Path:
+    """The checkpoint to predict with: an explicit path, else the training run's best
+    (or last) checkpoint. Checked before anything is spawned."""
+    if checkpoint:
+        path = Path(checkpoint).expanduser()
+        if not path.is_file():
+            raise DataNotFoundError(
+                f"checkpoint {checkpoint} does not exist",
+                field="checkpoint",
+                fix="pass a .ckpt path, or process_id of a completed training run",
+            )
+        return path.resolve()
+    if not train_run:
+        raise ConfigError(
+            "predict needs a checkpoint or the process_id of a training run",
+            field="process_id",
+            fix="process_id=<train run id> (see list_runs) or checkpoint=/path/best.ckpt",
+        )
+    paths = _paths(train_run, runs_root)
+    for candidate in (paths.best_ckpt, paths.last_ckpt):
+        if candidate.is_file():
+            return candidate
+    raise RunStateError(
+        f"run {train_run} has no checkpoint yet (status {read_status(paths).get('status')})",
+        field="process_id",
+        fix="wait for the training run to write checkpoints/best.ckpt, or pass checkpoint=",
+    )
+
+
+@_replies
+def start_predict(
+    input_path: str | os.PathLike[str],
+    *,
+    train_run: str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    variables: Sequence[str] | None = None,
+    hr_mask: str | os.PathLike[str] | None = None,
+    tile: int | None = None,
+    overlap: int | None = None,
+    runs_root: str | os.PathLike[str] | None = None,
+    wait_for_start: bool = True,
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT_S,
+    on_exit: str = "keep",
+) -> JsonDict:
+    """Super-resolve an LR-only NetCDF/Zarr file in the background (a ``predict-...`` run).
+
+    The checkpoint (explicit, or the best/last of ``train_run``) and the input are
+    checked first; then ``python -m oceansr.predict`` runs in its own session exactly
+    like a trainer, and this waits for its ``predict_start``. Output defaults to
+    ``<run>/predictions/<input>_sr.nc``. Steer it with status/logs/wait/kill.
+    """
+    timeout = _check_start_args(on_exit, local.BACKEND, "predict", startup_timeout)
+    ckpt = _predict_checkpoint(train_run, checkpoint and str(checkpoint), runs_root)
+    source = Path(input_path).expanduser()
+    if not source.exists():
+        raise DataNotFoundError(
+            f"input {input_path} does not exist",
+            field="input_path",
+            fix="pass an existing LR NetCDF file or Zarr store",
+        )
+    args = [f"ckpt={ckpt}", f"input={source.resolve()}"]
+    options = {"output": output, "hr_mask": hr_mask, "tile": tile, "overlap": overlap}
+    args += [f"{key}={value}" for key, value in options.items() if value is not None]
+    if variables:
+        args.append("variables=" + ",".join(str(v) for v in variables))
+    return _start_checked(
+        args,
+        {"ok": True, "config": None},
+        runs_root=runs_root,
+        wait_for_start=bool(wait_for_start),
+        startup_timeout=timeout,
+        on_exit=on_exit,
+        backend=local.BACKEND,
+        kind="predict",
     )
 
 

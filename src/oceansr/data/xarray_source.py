@@ -581,3 +581,64 @@ def _load(
     if isel:
         desc += f" isel={_plain(isel)}"
     return FieldData(train=out["train"], valid=out["valid"], test=out["test"], source=desc)
+
+
+# --------------------------------------------------------------------------- public helpers
+# Thin, stable wrappers for other readers of the same files (``oceansr.data.inspect``,
+# ``oceansr.predict``); they share the detection rules and error messages of load_xarray.
+
+
+def open_source(
+    source: str | Path | xr.Dataset, decode_times: bool = True
+) -> tuple[xr.Dataset, str, bool]:
+    """Open a NetCDF file / Zarr store (or pass a Dataset through).
+
+    Returns ``(dataset, description, opened_here)``; close the dataset when
+    ``opened_here``. Errors name ``data.path`` / ``data.decode_times``.
+    """
+    return _open(source, decode_times)
+
+
+def spatial_layout(
+    ds: xr.Dataset,
+    var_dims: tuple[Hashable, ...],
+    variables: Sequence[str] = (),
+    lat_name: str | None = None,
+    lon_name: str | None = None,
+) -> tuple[Hashable, Hashable, Hashable | None, Hashable | None]:
+    """``(ydim, xdim, lat_name, lon_name)`` of variables with dims ``var_dims``.
+
+    lat / lon are the detected (or given) coordinate names, ``None`` when not found;
+    without coordinates the last two dims are the grid.
+    """
+    return _spatial_layout(ds, tuple(var_dims), list(variables), lat_name, lon_name)
+
+
+def apply_selection(ds: xr.Dataset, sel: Any = None, isel: Any = None) -> xr.Dataset:
+    """Apply ``isel`` then ``sel`` (dim -> value(s); ``{start, stop}`` dicts are slices)."""
+    return _apply_selection(ds, sel, isel)
+
+
+def coord_score(name: Hashable, var: xr.DataArray, kind: str) -> int:
+    """How strongly ``var`` looks like latitude (``kind="lat"``) or longitude; 0 = not."""
+    return _coord_score(name, var, kind)
+
+
+def is_degrees(var: xr.DataArray) -> bool:
+    """True when ``var`` has degree units (or none)."""
+    return _is_degrees(var)
+
+
+def format_value(value: Any) -> str:
+    """A coordinate value as short text (datetimes to the second)."""
+    return _fmt_value(value)
+
+
+def short_list(values: Sequence[Any], n: int = _MAX_LIST) -> str:
+    """``[a, b, ... (N in all)]`` for error messages."""
+    return _short_list(values, n)
+
+
+def plain(obj: Any) -> Any:
+    """OmegaConf containers (or any mapping / sequence) as plain dict / list."""
+    return _plain(obj)

@@ -307,7 +307,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         made = await anyio.to_thread.run_sync(
             lambda: make_plots(process_id, runs_root=runs_root, num_maps=num_maps)
         )
-        return {"status": "ok", "process_id": process_id, **made}
+        return {**made, "run_status": made.get("status"), "status": "ok", "process_id": process_id}
 
     @server.tool(
         name="ocean_sr_train_report",
@@ -323,7 +323,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
 
         validate_run_id(process_id)  # ids only: no paths from an agent
         made = await anyio.to_thread.run_sync(lambda: make_report(process_id, runs_root=runs_root))
-        return {"status": "ok", "process_id": process_id, **made}
+        return {**made, "run_status": made.get("status"), "status": "ok", "process_id": process_id}
 
     @server.tool(
         name="ocean_sr_predict",

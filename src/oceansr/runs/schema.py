@@ -40,6 +40,7 @@ EVENT_NAMES: tuple[str, ...] = (
     "predict_start",
     "predict_progress",
     "predict_end",
+    "predict_error",  # oceansr addition: a predict run's failure (training_error's twin)
 )
 
 FAILURE_TYPES: tuple[str, ...] = (

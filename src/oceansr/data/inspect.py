@@ -1,0 +1,711 @@
+"""Look inside gridded ocean files before training or prediction (numpy + xarray, no torch).
+
+Two entry points, sharing the coordinate detection of :mod:`oceansr.data.xarray_source`:
+
+- :func:`describe_dataset` answers "what is in this file and how would I train on it?"
+  as a JSON-friendly dict (variables, dims, lat/lon grid, sample dims, land fraction,
+  the scale factors that fit the grid, warnings and suggested Hydra overrides), for
+  users, notebooks and LLM agents;
+- :func:`open_lr_fields` reads the low-resolution fields that :mod:`oceansr.predict`
+  super-resolves, with everything needed to rebuild an output file on the HR grid
+  (non-spatial dims and coordinates, lat/lon, attributes).
+
+Errors are the classified :mod:`oceansr.errors` exceptions and name the argument at
+fault (``path`` / ``input_path``, ``variables``, ``decode_times``, ``sel``...).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from oceansr.data.xarray_source import (
+    apply_selection,
+    coord_score,
+    format_value,
+    is_degrees,
+    open_source,
+    plain,
+    short_list,
+    spatial_layout,
+)
+from oceansr.errors import (
+    ConfigError,
+    DataInvalidError,
+    DataNotFoundError,
+    OceanSRError,
+    ShapeMismatchError,
+)
+
+#: Scale factors :func:`describe_dataset` checks against each grid.
+CANDIDATE_SCALES: tuple[int, ...] = (2, 3, 4, 8)
+#: Values read per variable to measure land fractions; larger variables are subsampled
+#: along their largest sample dim (the reply says how many samples were checked).
+MAX_SCAN_VALUES = 2**25
+#: Smallest LR side (cells) worth training on; smaller grids get a warning per scale.
+MIN_LR_SIDE = 8
+_YEAR_ZERO_RE = re.compile(r"since\s+0{1,4}-", re.IGNORECASE)
+_BOUNDS_DIM_RE = re.compile(r"^(nv|nv\d|bnds?|nbnds?|nbounds|vertices|nvertex|d2|two)$")
+_HYDRA_FIELD_RE = re.compile(r"\bdata\.(path|variables|decode_times|sel|isel|lat_name|lon_name)\b")
+_HUGE_VALUE = 1e15
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def relabel(exc: OceanSRError, path_field: str = "path") -> OceanSRError:
+    """The same error with Hydra field names (``data.path``) turned into argument names.
+
+    The shared readers in :mod:`oceansr.data.xarray_source` speak Hydra (``data.sel``);
+    callers outside a training config (predict, describe) name their own arguments.
+    """
+
+    def rename(match: re.Match[str]) -> str:
+        return path_field if match.group(1) == "path" else match.group(1)
+
+    field = _HYDRA_FIELD_RE.sub(rename, exc.field) if exc.field else exc.field
+    fix = _HYDRA_FIELD_RE.sub(rename, exc.fix) if exc.fix else exc.fix
+    new = type(exc)(_HYDRA_FIELD_RE.sub(rename, exc.message), field=field, fix=fix)
+    new.__cause__ = exc
+    return new
+
+
+# --------------------------------------------------------------------------- LR fields
+
+
+@dataclass
+class LRFields:
+    """Low-resolution fields read for prediction, with what is needed to write the output.
+
+    Attributes:
+        data: float32 ``(N, C, h, w)``, NaN = land; ``N`` runs over the sample dims in
+            C order (the last sample dim fastest), ``C`` over ``variables``.
+        variables: channel names.
+        units: ``units`` attribute of each variable ("" when absent).
+        var_attrs: all attributes of each variable (units, long_name, standard_name...).
+        sample_dims: the non-spatial dims, in the variables' order.
+        sample_shape: their sizes (``prod(sample_shape) == N``; ``()`` for one 2-D field).
+        ydim, xdim: the spatial dims (rows, columns of ``data``).
+        lat_name, lon_name: detected latitude / longitude coordinates (None if none).
+        lat, lon: their values, 1-D ``(h,)`` / ``(w,)`` or 2-D ``(h, w)``, in degrees;
+            None when absent or not in degrees.
+        coords: every coordinate of the selection, loaded into memory (sample coords with
+            their encoding, lat/lon, any other coordinate), to rebuild an output dataset.
+        attrs: global attributes of the source.
+        source: short description of the source (``netcdf:/path/file.nc``).
+        path: the file path, or None for an in-memory Dataset.
+        labels: one label per sample, e.g. ``"time=2000-01-01T00:00:00 depth=10.0"``.
+    """
+
+    data: np.ndarray
+    variables: list[str]
+    units: list[str]
+    var_attrs: list[dict[str, Any]]
+    sample_dims: list[Hashable]
+    sample_shape: tuple[int, ...]
+    ydim: Hashable
+    xdim: Hashable
+    lat_name: Hashable | None
+    lon_name: Hashable | None
+    lat: np.ndarray | None
+    lon: np.ndarray | None
+    coords: xr.Dataset
+    attrs: dict[str, Any]
+    source: str
+    path: str | None
+    labels: list[str]
+
+    @property
+    def n_fields(self) -> int:
+        return int(self.data.shape[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.data.shape[-2])
+
+    @property
+    def width(self) -> int:
+        return int(self.data.shape[-1])
+
+    @property
+    def grid_kind(self) -> str:
+        """``"rectilinear"`` (1-D lat/lon), ``"curvilinear"`` (2-D) or ``"index"`` (none)."""
+        if self.lat is not None and self.lat.ndim == 2:
+            return "curvilinear"
+        if self.lat is not None or self.lon is not None:
+            return "rectilinear"
+        return "index"
+
+
+def _as_names(variables: Any) -> list[str]:
+    variables = plain(variables)
+    if isinstance(variables, str):
+        variables = [variables]
+    if not variables:
+        raise ConfigError(
+            "no variables given", field="variables", fix="name the variables, e.g. ['temp']"
+        )
+    return [str(v) for v in variables]
+
+
+def _check_variables(ds: xr.Dataset, description: str, variables: list[str]) -> None:
+    available = [str(v) for v in ds.data_vars]
+    missing = [v for v in variables if v not in ds.data_vars]
+    if missing:
+        raise DataNotFoundError(
+            f"variable(s) {missing} not in {description}; available data variables: "
+            f"{short_list(available, 40)}",
+            field="variables",
+            fix=f"use names from that list, e.g. variables=[{', '.join(available[:3])}]",
+        )
+    for v in variables:
+        if not np.issubdtype(ds[v].dtype, np.floating):
+            raise DataInvalidError(
+                f"variable {v!r} has dtype {ds[v].dtype} after decoding, not floating point",
+                field="variables",
+                fix=f"store {v!r} as float with NaN over land (or declare _FillValue / "
+                "scale_factor so that xarray decodes it to float)",
+            )
+    dims0 = ds[variables[0]].dims
+    for v in variables[1:]:
+        if set(ds[v].dims) != set(dims0):
+            raise ShapeMismatchError(
+                f"variables do not share dims: {variables[0]!r} {dims0} vs {v!r} {ds[v].dims}",
+                field="variables",
+                fix="use variables on the same grid and dims",
+            )
+    if len(dims0) < 2:
+        raise ShapeMismatchError(
+            f"variable {variables[0]!r} has dims {dims0}; need at least 2 (a 2-D grid)",
+            field="variables",
+            fix="choose gridded variables with latitude and longitude dims",
+        )
+
+
+def _label(sample_dims: Sequence[Hashable], values: Sequence[Sequence[Any]], index: int) -> str:
+    if not sample_dims:
+        return "sample=0"
+    shape = [len(v) for v in values]
+    pos = np.unravel_index(index, shape)
+    return " ".join(
+        f"{d}={format_value(v[i])}" for d, v, i in zip(sample_dims, values, pos, strict=True)
+    )
+
+
+def _dim_values(ds: xr.Dataset, dim: Hashable) -> list[Any]:
+    if dim in ds.coords and ds[dim].ndim == 1:
+        return list(ds[dim].values)
+    return list(range(ds.sizes[dim]))
+
+
+def _degrees_or_none(ds: xr.Dataset, name: Hashable | None, ydim: Hashable, xdim: Hashable):
+    if name is None:
+        return None
+    da = ds[name]
+    if not is_degrees(da):
+        return None
+    order = [d for d in (ydim, xdim) if d in da.dims]
+    return np.asarray(da.transpose(*order).values, dtype=np.float64)
+
+
+def open_lr_fields(
+    path_or_ds: str | Path | xr.Dataset,
+    variables: str | Sequence[str],
+    *,
+    sel: Mapping[str, Any] | None = None,
+    isel: Mapping[str, Any] | None = None,
+    decode_times: bool = True,
+    lat_name: str | None = None,
+    lon_name: str | None = None,
+    path_field: str = "input_path",
+) -> LRFields:
+    """Read ``variables`` from a NetCDF file, Zarr store or Dataset as ``(N, C, h, w)``.
+
+    Args:
+        path_or_ds: NetCDF file, Zarr store (``.zarr`` or directory) or ``xr.Dataset``.
+        variables: data variable name(s), all on the same dims; they become channels.
+        sel, isel: dim -> value(s) applied first (``{"depth": [0, 10]}``; a
+            ``{"start", "stop"}`` dict is a slice), as in the training config.
+        decode_times: passed to xarray (False for year-0000 climatology axes).
+        lat_name, lon_name: coordinate names, detected from CF attributes when None.
+        path_field: argument name reported in errors about the path.
+
+    Every dim other than the two spatial ones is a sample dim. Land is NaN; samples
+    that are entirely NaN are kept (predict writes them as NaN).
+    """
+    names = _as_names(variables)
+    try:
+        ds, description, opened = open_source(path_or_ds, decode_times)
+    except OceanSRError as exc:
+        raise relabel(exc, path_field) from exc
+    try:
+        return _read_fields(
+            ds, description, names, sel, isel, lat_name, lon_name, path_or_ds, path_field
+        )
+    except OceanSRError as exc:
+        raise relabel(exc, path_field) from exc
+    finally:
+        if opened:
+            ds.close()
+
+
+def _read_fields(
+    ds: xr.Dataset,
+    description: str,
+    variables: list[str],
+    sel: Any,
+    isel: Any,
+    lat_name: str | None,
+    lon_name: str | None,
+    source: Any,
+    path_field: str,
+) -> LRFields:
+    _check_variables(ds, description, variables)
+    dims0 = ds[variables[0]].dims
+    ydim, xdim, lat_var, lon_var = spatial_layout(ds, dims0, variables, lat_name, lon_name)
+    coord_names = [n for n in (lat_var, lon_var) if n is not None and n not in ds.coords]
+    if coord_names:
+        ds = ds.set_coords(coord_names)
+    attrs = dict(ds.attrs)
+    sub = apply_selection(ds[variables], sel, isel)
+    dims = sub[variables[0]].dims
+    for d in (ydim, xdim):
+        if d not in dims:
+            raise ConfigError(
+                f"sel/isel removed the spatial dim {d!r}",
+                field="sel" if sel else "isel",
+                fix=f"select a range along {d!r} (e.g. {{start: a, stop: b}}), not one value",
+            )
+    sample_dims = [d for d in dims if d not in (ydim, xdim)]
+    sample_shape = tuple(int(sub.sizes[d]) for d in sample_dims)
+    n = math.prod(sample_shape)
+    h, w = int(sub.sizes[ydim]), int(sub.sizes[xdim])
+    if n == 0 or h == 0 or w == 0:
+        sizes = dict(zip(sample_dims, sample_shape, strict=True))
+        raise DataInvalidError(
+            f"the selection is empty: sample dims {sizes}, grid {h}x{w}",
+            field="sel" if sel else ("isel" if isel else path_field),
+            fix="select at least one sample and a non-empty grid",
+        )
+    data = np.empty((n, len(variables), h, w), dtype=np.float32)
+    for c, v in enumerate(variables):
+        arr = sub[v].transpose(*sample_dims, ydim, xdim).values
+        data[:, c] = np.asarray(arr, dtype=np.float32).reshape(n, h, w)
+    coords = sub.coords.to_dataset().load().copy(deep=True)
+    values = [_dim_values(sub, d) for d in sample_dims]
+    labels = [_label(sample_dims, values, i) for i in range(n)]
+    var_attrs = [dict(sub[v].attrs) for v in variables]
+    return LRFields(
+        data=data,
+        variables=list(variables),
+        units=[str(a.get("units", "")) for a in var_attrs],
+        var_attrs=var_attrs,
+        sample_dims=sample_dims,
+        sample_shape=sample_shape,
+        ydim=ydim,
+        xdim=xdim,
+        lat_name=lat_var,
+        lon_name=lon_var,
+        lat=_degrees_or_none(sub, lat_var, ydim, xdim),
+        lon=_degrees_or_none(sub, lon_var, ydim, xdim),
+        coords=coords,
+        attrs=attrs,
+        source=description,
+        path=None if isinstance(source, (xr.Dataset, xr.DataArray)) else str(source),
+        labels=labels,
+    )
+
+
+# --------------------------------------------------------------------------- describe
+
+
+def _num(value: Any, digits: int = 6) -> float | None:
+    """A finite float rounded for display, else None (strict JSON)."""
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(f):
+        return None
+    return float(f"{f:.{digits}g}")
+
+
+def _attr_text(attrs: Mapping[str, Any], key: str) -> str | None:
+    value = attrs.get(key)
+    return None if value is None else str(value)
+
+
+def _axis_info(values: np.ndarray, axis: int, circular: bool) -> dict[str, Any]:
+    """min/max/spacing of a lat or lon coordinate (1-D, or 2-D along ``axis``)."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return {"min": None, "max": None, "spacing": None}
+    info: dict[str, Any] = {"min": _num(finite.min()), "max": _num(finite.max())}
+    if values.shape[axis] < 2:
+        info["spacing"] = None
+        return info
+    diffs = np.diff(values, axis=axis)
+    if circular:
+        diffs = (diffs + 180.0) % 360.0 - 180.0
+    diffs = diffs[np.isfinite(diffs)]
+    if diffs.size == 0:
+        info["spacing"] = None
+        return info
+    spacing = float(np.median(np.abs(diffs)))
+    info["spacing"] = _num(spacing)
+    if values.ndim == 1:
+        tol = 1e-3 * spacing + 1e-9
+        info["regular"] = bool(np.all(np.abs(np.abs(diffs) - spacing) <= tol))
+        info["ascending"] = bool(np.all(diffs > 0))
+        info["first"] = _num(values[0])
+        info["last"] = _num(values[-1])
+    return info
+
+
+def _grid_info(
+    ds: xr.Dataset, ydim: Hashable, xdim: Hashable, lat: Hashable | None, lon: Hashable | None
+) -> tuple[dict[str, Any], list[str]]:
+    warnings: list[str] = []
+    h, w = int(ds.sizes[ydim]), int(ds.sizes[xdim])
+    info: dict[str, Any] = {
+        "y_dim": str(ydim),
+        "x_dim": str(xdim),
+        "shape": [h, w],
+        "lat_name": None if lat is None else str(lat),
+        "lon_name": None if lon is None else str(lon),
+    }
+    latv = ds[lat] if lat is not None else None
+    lonv = ds[lon] if lon is not None else None
+    if latv is not None and latv.ndim == 2:
+        info["kind"] = "curvilinear"
+    elif latv is not None or lonv is not None:
+        info["kind"] = "rectilinear"
+    else:
+        info["kind"] = "index"
+        warnings.append(
+            f"grid {ydim}/{xdim}: no latitude/longitude coordinates found; rows are "
+            f"{ydim!r}, columns {xdim!r} (set lat_name/lon_name if they exist under "
+            "other names)"
+        )
+    for key, var, axis_dim in (("lat", latv, ydim), ("lon", lonv, xdim)):
+        if var is None:
+            continue
+        if not is_degrees(var):
+            info[key] = {"units": _attr_text(var.attrs, "units"), "degrees": False}
+            warnings.append(
+                f"{key} coordinate {var.name!r} has units {var.attrs.get('units')!r}, not "
+                "degrees; it is kept as a coordinate but not used as latitude/longitude"
+            )
+            continue
+        order = [d for d in (ydim, xdim) if d in var.dims]
+        values = np.asarray(var.transpose(*order).values, dtype=np.float64)
+        axis = order.index(axis_dim) if axis_dim in order else 0
+        info[key] = _axis_info(values, axis, circular=key == "lon")
+    if isinstance(info.get("lon"), dict) and info["lon"].get("spacing"):
+        info["lon"]["spans_globe"] = bool(abs(w * info["lon"]["spacing"] - 360.0) < 1e-3 * 360)
+    info["extent"] = {
+        k: [info[k].get("min"), info[k].get("max")]
+        for k in ("lat", "lon")
+        if isinstance(info.get(k), dict) and "min" in info[k]
+    }
+    return info, warnings
+
+
+def _scale_options(h: int, w: int) -> list[dict[str, Any]]:
+    """Per candidate scale: does it divide the grid, else what cropping would remove."""
+    options = []
+    for s in CANDIDATE_SCALES:
+        crop_rows, crop_cols = h % s, w % s
+        lr = [h // s, w // s]
+        option = {
+            "scale": s,
+            "divides": crop_rows == 0 and crop_cols == 0,
+            "crop_rows": crop_rows,
+            "crop_cols": crop_cols,
+            "hr_shape": [h - crop_rows, w - crop_cols],
+            "lr_shape": lr,
+        }
+        if min(lr) < MIN_LR_SIDE:
+            option["note"] = f"LR grid {lr[0]}x{lr[1]} is very small for training"
+        options.append(option)
+    return options
+
+
+def _scan_slice(da: xr.DataArray, sample_dims: list[Hashable]) -> tuple[xr.DataArray, int]:
+    """The part of ``da`` to read for statistics, and the stride used along one dim."""
+    if da.size <= MAX_SCAN_VALUES or not sample_dims:
+        return da, 1
+    big = max(sample_dims, key=lambda d: da.sizes[d])
+    stride = math.ceil(da.size / MAX_SCAN_VALUES)
+    return da.isel({big: slice(None, None, stride)}), stride
+
+
+def _scan_variable(
+    da: xr.DataArray, sample_dims: list[Hashable], ydim: Hashable, xdim: Hashable
+) -> dict[str, Any]:
+    part, stride = _scan_slice(da, sample_dims)
+    arr = np.asarray(part.transpose(*sample_dims, ydim, xdim).values)
+    n = math.prod(part.sizes[d] for d in sample_dims) if sample_dims else 1
+    flat = arr.reshape(n, -1)
+    if np.issubdtype(flat.dtype, np.floating):
+        finite = np.isfinite(flat)
+    else:
+        finite = np.ones(flat.shape, dtype=bool)
+    per_sample_ocean = finite.sum(axis=1)
+    cells = flat.shape[1]
+    out: dict[str, Any] = {
+        "checked_samples": int(n),
+        "land_fraction": _num(1.0 - finite.mean(), 4) if flat.size else None,
+        "land_fraction_min": _num(1.0 - per_sample_ocean.max() / cells, 4) if cells else None,
+        "land_fraction_max": _num(1.0 - per_sample_ocean.min() / cells, 4) if cells else None,
+        "all_nan_samples": int((per_sample_ocean == 0).sum()),
+    }
+    if stride > 1:
+        out["sample_stride"] = stride
+    empty = np.flatnonzero(per_sample_ocean == 0)
+    if empty.size:
+        values = [_dim_values(part.to_dataset(name="_v"), d) for d in sample_dims]
+        out["all_nan_examples"] = [_label(sample_dims, values, int(i)) for i in empty[:3]]
+    ocean = flat[finite]
+    if ocean.size:
+        out["min"] = _num(ocean.min())
+        out["max"] = _num(ocean.max())
+        out["mean"] = _num(ocean.sum(dtype=np.float64) / ocean.size)
+    return out
+
+
+def _is_bounds_like(name: Hashable, da: xr.DataArray, bounds_names: set[Hashable]) -> bool:
+    return name in bounds_names or any(_BOUNDS_DIM_RE.match(str(d).lower()) for d in da.dims)
+
+
+def _variable_warnings(name: str, info: dict[str, Any], dtype: np.dtype) -> list[str]:
+    warnings = []
+    if not np.issubdtype(dtype, np.floating):
+        warnings.append(
+            f"variable {name!r} has dtype {dtype} after decoding (not float): it cannot be "
+            "trained on or predicted as is; store it as float with NaN over land, or "
+            "declare _FillValue/scale_factor so that xarray decodes it"
+        )
+    if not info.get("units"):
+        warnings.append(f"variable {name!r} has no units attribute")
+    bad = info.get("all_nan_samples") or 0
+    if bad:
+        examples = ", ".join(info.get("all_nan_examples", []))
+        warnings.append(
+            f"variable {name!r}: {bad} of {info['checked_samples']} checked samples are "
+            f"entirely NaN (e.g. {examples}); exclude them with data.sel / data.isel "
+            "(training refuses them; predict writes them as NaN)"
+        )
+    if info.get("land_fraction") == 0.0 and np.issubdtype(dtype, np.floating):
+        big = max(abs(info.get("min") or 0.0), abs(info.get("max") or 0.0))
+        if big >= _HUGE_VALUE:
+            warnings.append(
+                f"variable {name!r} has no NaN but values up to {big:g}: land is probably a "
+                "fill value not declared as _FillValue/missing_value; mask it to NaN"
+            )
+    return warnings
+
+
+def _time_notes(ds: xr.Dataset) -> list[str]:
+    notes = []
+    for name, var in ds.variables.items():
+        units = var.attrs.get("units") or var.encoding.get("units")
+        if isinstance(units, str) and _YEAR_ZERO_RE.search(units):
+            notes.append(
+                f"coordinate {name!r} counts from year 0000 ({units!r}): keep "
+                "decode_times=False (Hydra: data.decode_times=false)"
+            )
+    return notes
+
+
+def _sample_dim_info(ds: xr.Dataset, dim: Hashable) -> dict[str, Any]:
+    info: dict[str, Any] = {"size": int(ds.sizes[dim])}
+    if dim in ds.coords and ds[dim].ndim == 1 and ds.sizes[dim]:
+        values = ds[dim].values
+        info["first"] = format_value(values[0])
+        info["last"] = format_value(values[-1])
+        units = ds[dim].attrs.get("units") or ds[dim].encoding.get("units")
+        if units:
+            info["units"] = str(units)
+    else:
+        info["coordinate"] = False
+    return info
+
+
+def _suggest(
+    path: str, variables: list[dict[str, Any]], grids: dict[str, Any], decode_times: bool
+) -> list[str]:
+    usable = [
+        v
+        for v in variables
+        if v.get("gridded") and v.get("float") and (v.get("land_fraction") or 0.0) < 1.0
+    ]
+    if not usable:
+        return []
+    grid_key = max({v["grid"] for v in usable}, key=lambda k: sum(v["grid"] == k for v in usable))
+    chosen = [v for v in usable if v["grid"] == grid_key]
+    names = [v["name"] for v in chosen][:3]
+    overrides = ["data.source=xarray", f"data.path={path}", f"data.variables=[{','.join(names)}]"]
+    if not decode_times:
+        overrides.append("data.decode_times=false")
+    sample_dims = chosen[0]["sample_dims"]
+    if sample_dims:
+        timeish = [d for d in sample_dims if re.search(r"time|month|date|day", d, re.I)]
+        overrides.append(f"data.split.dim={(timeish or sample_dims)[0]}")
+    # The project's default x4, cropping a few rows/columns if needed; else the largest
+    # scale that divides the grid.
+    options = {o["scale"]: o for o in chosen[0]["suitable_scales"]}
+    h, w = chosen[0]["shape"][-2:]
+    four = options[4]
+    small_crop = four["crop_rows"] <= 0.05 * h and four["crop_cols"] <= 0.05 * w
+    exact = [s for s, o in options.items() if o["divides"] and "note" not in o]
+    if "note" not in four and (four["divides"] or small_crop or not exact):
+        overrides.append("data.scale=4")
+        if not four["divides"]:
+            overrides.append("data.crop_to_scale=true")
+    elif exact:
+        overrides.append(f"data.scale={max(exact)}")
+    return overrides
+
+
+def describe_dataset(path: str | Path | xr.Dataset, *, decode_times: bool = True) -> dict[str, Any]:
+    """Describe a NetCDF file / Zarr store as a JSON-friendly dict (for agents and users).
+
+    Keys: ``path``, ``format``, ``decode_times`` (as used), ``dims``, ``grids`` (per pair
+    of spatial dims: lat/lon names, kind rectilinear/curvilinear/index, shape, spacing,
+    extent), ``sample_dims``, ``variables`` (name, dims, shape, dtype, units, long_name,
+    standard_name, grid, sample dims, land fraction over the samples, ocean min/max/mean,
+    all-NaN samples, ``suitable_scales``), ``warnings``, ``notes`` and
+    ``suggested_overrides`` (Hydra overrides to train on it).
+
+    A time axis that cannot be decoded (e.g. "hours since 0000-01-01") is not an error
+    here: the file is reopened with ``decode_times=False`` and a warning says so.
+    """
+    warnings: list[str] = []
+    used_decode = decode_times
+    try:
+        ds, description, opened = open_source(path, decode_times)
+    except DataInvalidError as exc:
+        if not (decode_times and exc.field == "data.decode_times"):
+            raise relabel(exc) from exc
+        try:
+            ds, description, opened = open_source(path, False)
+        except OceanSRError as exc2:
+            raise relabel(exc2) from exc2
+        used_decode = False
+        warnings.append(
+            f"the time axis cannot be decoded with decode_times=True ({exc.message}); "
+            "described with decode_times=False: pass decode_times=False to predict / "
+            "describe and data.decode_times=false to training (typical of year-0000 "
+            "climatology axes)"
+        )
+    except OceanSRError as exc:
+        raise relabel(exc) from exc
+    try:
+        result = _describe(ds, description, used_decode)
+    finally:
+        if opened:
+            ds.close()
+    result["decode_times_requested"] = decode_times
+    result["warnings"] = warnings + result["warnings"]
+    return result
+
+
+def _describe(ds: xr.Dataset, description: str, decode_times: bool) -> dict[str, Any]:
+    kind, _, where = description.partition(":")
+    warnings: list[str] = []
+    notes = _time_notes(ds) if not decode_times else []
+    bounds_names = {ds[v].attrs.get("bounds") for v in ds.variables if "bounds" in ds[v].attrs}
+    layouts: dict[Hashable, tuple[Hashable, Hashable, Hashable | None, Hashable | None]] = {}
+    for name, da in ds.data_vars.items():
+        if da.ndim >= 2 and not _is_bounds_like(name, da, bounds_names):
+            layouts[name] = spatial_layout(ds, da.dims, [str(name)])
+    coord_like = {c for layout in layouts.values() for c in layout[2:] if c is not None}
+    grids: dict[str, Any] = {}
+    variables: list[dict[str, Any]] = []
+    sample_dims_all: dict[str, Any] = {}
+    for name, da in ds.data_vars.items():
+        if name in coord_like:
+            continue
+        info: dict[str, Any] = {
+            "name": str(name),
+            "dims": [str(d) for d in da.dims],
+            "shape": [int(s) for s in da.shape],
+            "dtype": str(da.dtype),
+            "float": bool(np.issubdtype(da.dtype, np.floating)),
+            "units": _attr_text(da.attrs, "units"),
+            "long_name": _attr_text(da.attrs, "long_name"),
+            "standard_name": _attr_text(da.attrs, "standard_name"),
+        }
+        stored = da.encoding.get("dtype")
+        if stored is not None and str(stored) != str(da.dtype):
+            info["stored_dtype"] = str(stored)
+        if name not in layouts:
+            info["gridded"] = False
+            variables.append(info)
+            continue
+        ydim, xdim, lat, lon = layouts[name]
+        key = f"{ydim}/{xdim}"
+        if key not in grids:
+            grids[key], grid_warnings = _grid_info(ds, ydim, xdim, lat, lon)
+            warnings.extend(grid_warnings)
+        sample_dims = [d for d in da.dims if d not in (ydim, xdim)]
+        for d in sample_dims:
+            sample_dims_all.setdefault(str(d), _sample_dim_info(ds, d))
+        h, w = int(da.sizes[ydim]), int(da.sizes[xdim])
+        info.update(
+            {
+                "gridded": True,
+                "grid": key,
+                "sample_dims": [str(d) for d in sample_dims],
+                "n_samples": int(math.prod(da.sizes[d] for d in sample_dims)),
+                **_scan_variable(da, sample_dims, ydim, xdim),
+                "suitable_scales": _scale_options(h, w),
+            }
+        )
+        warnings.extend(_variable_warnings(str(name), info, da.dtype))
+        variables.append(info)
+    if not any(v.get("gridded") for v in variables):
+        warnings.append("no gridded (2-D or more) data variable found")
+    path = where if kind in ("netcdf", "zarr") else None
+    return {
+        "path": path,
+        "format": kind if kind in ("netcdf", "zarr") else "dataset",
+        "decode_times": decode_times,
+        "dims": {str(d): int(n) for d, n in ds.sizes.items()},
+        "grids": grids,
+        "sample_dims": sample_dims_all,
+        "variables": variables,
+        "coordinates": [str(c) for c in ds.coords]
+        + [str(c) for c in sorted(coord_like, key=str) if c not in ds.coords],
+        "global_attrs": {str(k): _short_attr(v) for k, v in ds.attrs.items()},
+        "warnings": warnings,
+        "notes": notes,
+        "suggested_overrides": _suggest(path or "<path>", variables, grids, decode_times),
+    }
+
+
+def _short_attr(value: Any, limit: int = 200) -> Any:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return _num(value, 10)
+    text = str(value.tolist() if isinstance(value, np.ndarray) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def coordinate_kind(name: Hashable, var: xr.DataArray) -> str | None:
+    """``"lat"`` / ``"lon"`` when ``var`` is clearly a latitude / longitude in degrees."""
+    for kind in ("lat", "lon"):
+        if coord_score(name, var, kind) >= 4 and is_degrees(var):
+            return kind
+    return None
