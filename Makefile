@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml constraints-cpu.txt
 	$(PY) -m pip install --quiet -c constraints-cpu.txt -e '.[dev]'
 	touch $(STAMP)
 
+# The main job through the control plane: start in the background, follow it with a
+# progress bar, print the test metrics next to bicubic and the run directory.
 demo: $(STAMP)
-	$(PY) -m oceansr.train experiment=demo
+	$(VENV)/bin/oceansr start experiment=demo --follow
 
 test: $(STAMP)
 	$(PY) -m ruff check .
@@ -28,6 +30,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/quality.py
 	$(PY) benchmarks/overhead.py
+	$(PY) benchmarks/control.py
+	$(PY) benchmarks/predict.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -77,6 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-wait", action="store_true", help="return without awaiting training_start")
     p.add_argument(
+        "--follow",
+        action="store_true",
+        help="after the start, wait for the end with a progress bar and show the final status",
+    )
+    p.add_argument(
         "--timeout",
         type=float,
         default=control.DEFAULT_STARTUP_TIMEOUT_S,
@@ -272,14 +277,22 @@ def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     test = reply.get("test_metrics") or metrics.get("test") or {}
-    for name in ("rmse", "mae", "psnr", "ssim"):
-        if test.get(f"test/{name}") is not None:
+    units: dict[str, str] = reply.get("units") or {}
+    # Per variable with its unit when known; else the headline (mean over variables).
+    scopes = [(f"test/{var}", f" {var}", unit) for var, unit in units.items()] or [("test", "", "")]
+    for prefix, label, unit in scopes:
+        for name in ("rmse", "mae", "psnr", "ssim"):
+            value = test.get(f"{prefix}/{name}")
+            if value is None:
+                continue
+            suffix = {"rmse": unit, "mae": unit, "psnr": "dB"}.get(name, "")
+            suffix = f" {suffix}" if suffix else ""
+            gain_unit = {"rmse": " %", "mae": " %", "psnr": " dB"}.get(name, "")
             rows.append(
                 (
-                    f"test {name.upper()}",
-                    f"{_fmt(test[f'test/{name}'])}"
-                    f" (bicubic {_fmt(test.get(f'test/{name}_bicubic'))},"
-                    f" gain {_fmt(test.get(f'test/{name}_gain'), 3)})",
+                    f"test{label} {name.upper()}",
+                    f"{_fmt(value)}{suffix} (bicubic {_fmt(test.get(f'{prefix}/{name}_bicubic'))}"
+                    f"{suffix}, gain {_fmt(test.get(f'{prefix}/{name}_gain'), 3)}{gain_unit})",
                 )
             )
     return rows
@@ -381,7 +394,17 @@ def _cmd_start(args: argparse.Namespace) -> int:
             startup_timeout=args.timeout,
             on_exit=args.on_exit,
         )
-    return _finish(reply, args.json, _show_start)
+    code = _finish(reply, args.json, _show_start)
+    if args.follow and not args.multirun and reply.get("status") in ("started", "starting"):
+        follow = argparse.Namespace(
+            process_id=reply["process_id"],
+            timeout=float("inf"),
+            until="terminal",
+            runs_root=args.runs_root,
+            json=args.json,
+        )
+        code = _cmd_wait(follow)
+    return code
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:

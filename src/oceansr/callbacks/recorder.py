@@ -143,6 +143,7 @@ class RunRecorder(Callback):
         progress = self._progress(trainer)
         update_status(self.paths, {"phase": "training", "progress": progress})
         params = sum(p.numel() for p in pl_module.parameters())
+        data = getattr(trainer.datamodule, "data", None)
         append_event(
             self.paths,
             "training_start",
@@ -155,6 +156,7 @@ class RunRecorder(Callback):
             accelerator=type(trainer.accelerator).__name__,
             precision=str(trainer.precision),
             world_size=int(trainer.world_size),
+            data=data.summary() if hasattr(data, "summary") else None,
             **self.run_info,
         )
 

@@ -497,6 +497,14 @@ def _test_metrics(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     return {}
 
 
+def _units(paths: RunPaths) -> dict[str, str]:
+    """``{variable: unit}`` from the run's ``training_start`` (for displaying metrics)."""
+    for event in read_events(paths, names="training_start"):
+        data = event.get("data") or {}
+        return dict(zip(data.get("variables") or [], data.get("units") or [], strict=False))
+    return {}
+
+
 def _prediction(paths: RunPaths) -> JsonDict:
     """What a finished predict run produced (its ``predict_end`` event)."""
     for event in reversed(read_events(paths, names="predict_end")):
@@ -515,6 +523,7 @@ def _status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
         reply["prediction"] = _prediction(paths)
     elif doc.get("status") == "completed":
         reply["test_metrics"] = _test_metrics(paths, doc)
+        reply["units"] = _units(paths)
     reply["next"] = _next_calls(paths, doc)
     return reply
 
