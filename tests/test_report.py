@@ -336,3 +336,29 @@ def test_run_that_failed_at_start_up_gets_a_clear_skip(tmp_path: Path) -> None:
     assert "no finished epoch" in skipped["loss"]
     md = Path(make_report(run_dir)["report_md"]).read_text(encoding="utf-8")
     assert "config.yaml was not written" in md and "No validation epoch finished" in md
+
+
+@pytest.mark.slow
+def test_cli_report_commands_are_thin_adapters(run: RunPaths) -> None:
+    import subprocess
+    import sys
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "oceansr.cli", "--runs-root", str(run.root), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    made = cli("report", "plots", run.run_id, "--num-maps", "0", "--json")
+    assert made.returncode == 0, made.stderr[-2000:]
+    reply = json.loads(made.stdout)
+    assert reply["status"] == "ok" and reply["run_status"] == "completed"
+    assert all(Path(p).is_file() for p in reply["files"])
+    missing = cli("report", "build", "train-20200101-000000-aaaaaa", "--json")
+    assert missing.returncode == 1
+    assert json.loads(missing.stdout)["error_summary"]["failureType"] == "data_not_found"
+    junk = cli("report", "build", "../../etc", "--json")
+    assert junk.returncode == 1
+    assert json.loads(junk.stdout)["error_summary"]["failureType"] == "config_error"

@@ -139,6 +139,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=control.DEFAULT_STARTUP_TIMEOUT_S, metavar="S")
 
     p = sub.add_parser(
+        "predict",
+        parents=[common],
+        help="super-resolve an LR NetCDF/Zarr file (background predict run)",
+        description="Start a predict run: the best checkpoint of RUN (or --checkpoint) applied "
+        "to an LR-only NetCDF/Zarr file, tiled, written as CF NetCDF/Zarr on the HR grid.",
+    )
+    p.add_argument("input_path", metavar="INPUT", help="LR NetCDF file or Zarr store")
+    p.add_argument("--run", dest="train_run", metavar="ID", help="training run whose checkpoint")
+    p.add_argument("--checkpoint", metavar="CKPT", help="explicit .ckpt path")
+    p.add_argument("--output", metavar="PATH", help="*.nc or *.zarr (default: in the run dir)")
+    p.add_argument("--variables", nargs="+", metavar="VAR")
+    p.add_argument("--hr-mask", metavar="PATH", help="file whose NaNs mark HR land")
+    p.add_argument("--tile", type=int, metavar="N", help="LR tile size (default 64)")
+    p.add_argument("--overlap", type=int, metavar="N", help="LR overlap (default 16)")
+    p.add_argument("--follow", action="store_true", help="wait for the end with a progress bar")
+
+    p = sub.add_parser(
+        "report",
+        parents=[common],
+        help="plots and the Markdown/HTML report of a finished run",
+        description="`report plots ID` writes <run>/plots/*.png; `report build ID` writes "
+        "<run>/report.md and report.html (with the plots).",
+    )
+    p.add_argument("what", choices=("plots", "build"))
+    p.add_argument("process_id", metavar="ID")
+    p.add_argument("--num-maps", type=int, default=2, metavar="N", help="sample maps (plots)")
+
+    p = sub.add_parser(
         "mcp",
         parents=[common],
         help="MCP server on stdio for LLM agents",
@@ -515,6 +543,64 @@ def _cmd_wait(args: argparse.Namespace) -> int:
     return _finish(reply, False, _show_status)
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    reply = control.start_predict(
+        args.input_path,
+        train_run=args.train_run,
+        checkpoint=args.checkpoint,
+        output=args.output,
+        variables=args.variables,
+        hr_mask=args.hr_mask,
+        tile=args.tile,
+        overlap=args.overlap,
+        runs_root=args.runs_root,
+    )
+    code = _finish(reply, args.json, _show_start)
+    if args.follow and reply.get("status") == "started":
+        follow = argparse.Namespace(
+            process_id=reply["process_id"],
+            timeout=float("inf"),
+            until="terminal",
+            runs_root=args.runs_root,
+            json=args.json,
+        )
+        code = _cmd_wait(follow)
+    return code
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    """Thin adapter over :mod:`oceansr.report` (errors shown like control errors)."""
+    from oceansr.report import make_plots, make_report
+    from oceansr.runs import validate_run_id
+    from oceansr.runs.failures import classify_exception
+
+    try:
+        validate_run_id(args.process_id)
+        if args.what == "plots":
+            made = make_plots(args.process_id, runs_root=args.runs_root, num_maps=args.num_maps)
+        else:
+            made = make_report(args.process_id, runs_root=args.runs_root)
+    except Exception as exc:
+        reply = {
+            "status": "error",
+            "process_id": args.process_id,
+            "error_summary": classify_exception(exc),
+        }
+        return _finish(reply, args.json, None)
+    reply = {**made, "run_status": made.get("status"), "status": "ok"}
+    if args.json:
+        _print_json(reply)
+    else:
+        for path in made.get("files") or []:
+            print(path)
+        for key in ("report_md", "report_html"):
+            if made.get(key):
+                print(made[key])
+        for skipped in made.get("skipped") or []:
+            print(f"skipped {skipped.get('name')}: {skipped.get('reason')}", file=sys.stderr)
+    return 0
+
+
 def _cmd_mcp(args: argparse.Namespace) -> int:
     from oceansr.mcp.server import serve
 
@@ -531,6 +617,8 @@ COMMANDS = {
     "list": _cmd_list,
     "resume": _cmd_resume,
     "mcp": _cmd_mcp,
+    "predict": _cmd_predict,
+    "report": _cmd_report,
 }
 
 

@@ -96,6 +96,8 @@ _BY_CLASS_NAME: dict[str, str] = {
     "DistNetworkError": "distributed_error",
     "DistStoreError": "distributed_error",
     "NonFiniteLossError": "nan_loss",
+    "InvalidRunIdError": "config_error",
+    "RunNotFoundError": "config_error",
 }
 
 _BY_MESSAGE: tuple[tuple[str, str], ...] = (
@@ -174,7 +176,8 @@ def classify_exception(exc: BaseException, *, log_tail: str | None = None) -> di
         if found is not None:
             failure, source = found, item
             break
-    suggestions = list(getattr(source, "suggestions", None) or []) + SUGGESTIONS[failure]
+    # The error's own fix is specific (names the field); the generic advice is a fallback.
+    suggestions = list(getattr(source, "suggestions", None) or []) or SUGGESTIONS[failure]
     fields = {}
     if getattr(source, "field", None):
         fields["field"] = source.field
