@@ -1039,6 +1039,11 @@ def start(
     """
     overrides = _normalise_overrides(overrides)
     timeout = _check_start_args(on_exit, backend, kind, startup_timeout)
+    if kind != "train":
+        raise RequestError(
+            f"start() launches training runs; kind={kind!r} is not one",
+            suggestions=["use start_predict(input_path, train_run=...) for predict runs"],
+        )
     return _start_checked(
         overrides,
         _validate(kind, overrides),

@@ -1,0 +1,58 @@
+"""control.start_predict refuses bad requests before anything is created or spawned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oceansr import control
+from oceansr.runs import RunPaths, create_run, new_run_id
+
+
+def _nothing_created(root: Path) -> bool:
+    return not any(p.name.startswith("predict-") for p in root.iterdir())
+
+
+@pytest.fixture
+def lr_file(tmp_path: Path) -> Path:
+    path = tmp_path / "lr.nc"
+    path.write_bytes(b"not read before the checkpoint is found")
+    return path
+
+
+def test_needs_a_checkpoint_or_a_training_run(tmp_path: Path, lr_file: Path) -> None:
+    reply = control.start_predict(lr_file, runs_root=tmp_path)
+    assert reply["status"] == "error"
+    assert reply["error_summary"]["failureType"] == "config_error"
+    assert "process_id" in reply["error_summary"]["message"]
+    assert _nothing_created(tmp_path)
+
+
+def test_missing_checkpoint_file(tmp_path: Path, lr_file: Path) -> None:
+    reply = control.start_predict(lr_file, checkpoint=tmp_path / "nope.ckpt", runs_root=tmp_path)
+    assert reply["error_summary"]["failureType"] == "data_not_found"
+    assert reply["error_summary"]["field"] == "checkpoint"
+    assert _nothing_created(tmp_path)
+
+
+def test_training_run_without_checkpoint_is_the_wrong_state(
+    tmp_path: Path, lr_file: Path
+) -> None:
+    paths = RunPaths.for_id(new_run_id("train"), tmp_path)
+    create_run(paths, kind="train", overrides=[], command=None, backend="local", on_exit="keep")
+    reply = control.start_predict(lr_file, train_run=paths.run_id, runs_root=tmp_path)
+    assert reply["status"] == "error"
+    assert "no checkpoint" in reply["error_summary"]["message"]
+    assert _nothing_created(tmp_path)
+
+
+def test_missing_input_and_bad_ids(tmp_path: Path) -> None:
+    ckpt = tmp_path / "model.ckpt"
+    ckpt.write_bytes(b"x")
+    reply = control.start_predict(tmp_path / "missing.nc", checkpoint=ckpt, runs_root=tmp_path)
+    assert reply["error_summary"]["failureType"] == "data_not_found"
+    assert reply["error_summary"]["field"] == "input_path"
+    junk = control.start_predict(tmp_path / "x.nc", train_run="../../etc", runs_root=tmp_path)
+    assert junk["error_summary"]["failureType"] == "config_error"
+    assert _nothing_created(tmp_path)
