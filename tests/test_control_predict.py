@@ -36,9 +36,7 @@ def test_missing_checkpoint_file(tmp_path: Path, lr_file: Path) -> None:
     assert _nothing_created(tmp_path)
 
 
-def test_training_run_without_checkpoint_is_the_wrong_state(
-    tmp_path: Path, lr_file: Path
-) -> None:
+def test_training_run_without_checkpoint_is_the_wrong_state(tmp_path: Path, lr_file: Path) -> None:
     paths = RunPaths.for_id(new_run_id("train"), tmp_path)
     create_run(paths, kind="train", overrides=[], command=None, backend="local", on_exit="keep")
     reply = control.start_predict(lr_file, train_run=paths.run_id, runs_root=tmp_path)
