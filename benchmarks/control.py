@@ -1,7 +1,7 @@
 """Control-plane latency and throughput. Prints JSON.
 
     python benchmarks/control.py [--sizes 10 100 1000] [--log-mb 100] [--wait-trials 30]
-                                 [--start-repeats 2] [--skip-start]
+                                 [--start-repeats 2] [--skip-start] [--skip-recorder]
 
 Measured, all through the public API (``oceansr.control``) on real files:
 
@@ -12,7 +12,9 @@ Measured, all through the public API (``oceansr.control``) on real files:
 - ``logs_offset_read``: MB/s when reading a 100 MB ``train.log`` by chained offset reads
   (default 64 KiB replies, and 1 MiB replies);
 - ``start``: seconds from ``start(["experiment=smoke"])`` to its ``training_start``, next
-  to the bare cost of ``python -c "import lightning"`` measured in the same run.
+  to the bare cost of ``python -c "import lightning"`` measured in the same run;
+- ``recorder``: the RunRecorder's cost as the ratio of training throughput with and
+  without it (``benchmarks/overhead.py``, interleaved in one process; target >= 0.98).
 """
 
 from __future__ import annotations
@@ -206,6 +208,25 @@ def bench_start(base: Path, repeats: int) -> dict[str, Any]:
     }
 
 
+def bench_recorder(steps: int, repeats: int) -> dict[str, Any]:
+    """The RunRecorder's cost: training throughput with and without it, interleaved in one
+    process by ``benchmarks/overhead.py`` (which also compares with a plain PyTorch loop)."""
+    script = Path(__file__).with_name("overhead.py")
+    out = subprocess.run(
+        [sys.executable, str(script), "--steps", str(steps), "--repeats", str(repeats)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(out.stdout)
+    return {
+        "recorder_ratio": measured["recorder_ratio"],
+        "steps_per_s": measured["steps_per_s"],
+        "model": measured["model"],
+        "target": ">= 0.98",
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
@@ -213,6 +234,9 @@ def main() -> None:
     parser.add_argument("--wait-trials", type=int, default=30)
     parser.add_argument("--start-repeats", type=int, default=2)
     parser.add_argument("--skip-start", action="store_true")
+    parser.add_argument("--skip-recorder", action="store_true")
+    parser.add_argument("--recorder-steps", type=int, default=40)
+    parser.add_argument("--recorder-repeats", type=int, default=3)
     args = parser.parse_args()
     base = Path(tempfile.mkdtemp(prefix="oceansr-bench-control-"))
     try:
@@ -226,6 +250,8 @@ def main() -> None:
         result["logs_offset_read"] = bench_logs(base, args.log_mb)
         if not args.skip_start:
             result["start"] = bench_start(base, args.start_repeats)
+        if not args.skip_recorder:
+            result["recorder"] = bench_recorder(args.recorder_steps, args.recorder_repeats)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     print(json.dumps(result, indent=2))
