@@ -384,3 +384,13 @@ def test_describe_curvilinear_file(tmp_path):
     assert scales[2]["divides"] and scales[4]["crop_rows"] == 2 and scales[4]["crop_cols"] == 2
     text = " ".join(info["warnings"])
     assert "entirely NaN" in text and "'flag' has dtype int32" in text
+
+
+def test_hr_latitudes_reproduce_a_regular_source_grid_near_the_poles() -> None:
+    """WOA's 2° grid starts at -89.5: its block-mean LR grid must refine back to it exactly."""
+    from oceansr.predict import refine_1d
+
+    hr = np.arange(-89.5, 90.0, 2.0)[:88]
+    lr = hr.reshape(22, 4).mean(axis=1)
+    np.testing.assert_allclose(refine_1d(lr, 4, limits=(-90.0, 90.0)), hr, atol=1e-12)
+    assert refine_1d(np.array([-88.0, -80.0]), 8, limits=(-90.0, 90.0)).min() >= -90.0

@@ -283,7 +283,8 @@ def refine_1d(
     is divided evenly. For a regular grid of spacing ``d`` this is
     ``c + d * ((k + 0.5) / scale - 0.5)``. ``circular`` (longitudes) unwraps across the
     dateline first and keeps each HR value on the same branch as its parent LR value;
-    ``limits`` (latitudes: -90, 90) clips the cell edges, so no HR cell lies past a pole.
+    ``limits`` (latitudes: -90, 90) clips HR centres only, so a regular grid whose edge
+    cells reach past a pole (e.g. World Ocean Atlas at 2°) is reproduced exactly.
     """
     c = np.asarray(values, dtype=np.float64)
     if c.size < 2:
@@ -291,12 +292,12 @@ def refine_1d(
     cu = np.unwrap(c, period=360.0) if circular else c
     mid = 0.5 * (cu[:-1] + cu[1:])
     edges = np.concatenate([[2 * cu[0] - mid[0]], mid, [2 * cu[-1] - mid[-1]]])
-    if limits is not None:
-        edges = np.clip(edges, *limits)
     frac = (np.arange(scale) + 0.5) / scale
     hr = (edges[:-1, None] + (edges[1:] - edges[:-1])[:, None] * frac[None, :]).ravel()
     if circular:
         hr = _same_convention(np.repeat(c, scale) + (hr - np.repeat(cu, scale)), c)
+    if limits is not None:
+        hr = np.clip(hr, *limits)
     return hr
 
 
