@@ -666,3 +666,27 @@ def test_import_is_light() -> None:
     seconds, heavy = out.split(" ", 1)
     assert heavy.strip() == "[]"
     assert float(seconds) < 1.0  # ~40 ms here; generous bound for loaded CI machines
+
+
+def test_transition_appends_the_event_before_the_status_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Readers take no lock: once status says completed, its event must be readable."""
+    from oceansr.runs import store
+
+    paths = RunPaths.for_id(runs.new_run_id("predict"), tmp_path)
+    runs.create_run(
+        paths, kind="predict", overrides=[], command=None, backend="local", on_exit="keep"
+    )
+    seen: list[bool] = []
+    original = store.atomic_write_json
+
+    def spy(path, obj):  # the moment status.json turns completed, is the event there already?
+        if Path(path).name == "status.json" and obj.get("status") == "completed":
+            seen.append(bool(runs.read_events(paths, names="predict_end")))
+        return original(path, obj)
+
+    monkeypatch.setattr(store, "atomic_write_json", spy)
+    runs.transition(paths, "running")
+    runs.transition(paths, "completed", event="predict_end", output_path="x.nc")
+    assert seen == [True]

@@ -486,13 +486,14 @@ def transition(
 ) -> JsonDict:
     """Move the run to ``status`` and append ``event`` (with ``payload``) atomically.
 
-    Both happen in one locked section, so a reader that sees the new status will also
-    find the event as soon as it reads the log. Entering a terminal state sets
-    ``ended_at`` and ``phase="done"`` unless ``changes`` gives them; entering ``running``
-    sets ``started_at`` the first time. A refused transition (the run is already terminal,
-    see :func:`update_status`) writes nothing and appends no event; repeating the current
-    terminal state is a no-op too, so two parties marking a run ``killed`` log it once.
-    Returns the status document.
+    Both happen in one locked section, the event first: readers take no lock, so a
+    reader that sees the new status (e.g. ``completed``) must already find its event
+    (e.g. ``training_end`` with the test metrics, ``predict_end`` with the output).
+    Entering a terminal state sets ``ended_at`` and ``phase="done"`` unless ``changes``
+    gives them; entering ``running`` sets ``started_at`` the first time. A refused
+    transition (the run is already terminal, see :func:`update_status`) writes nothing
+    and appends no event; repeating the current terminal state is a no-op too, so two
+    parties marking a run ``killed`` log it once. Returns the status document.
     """
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}; expected one of {STATUSES}")
@@ -503,10 +504,11 @@ def transition(
         if is_terminal(current) and (status == current["status"] or not allow_terminal_exit):
             return current
         full = _transition_changes(current, status, changes or {})
-        doc = update_status(paths, full, allow_terminal_exit=allow_terminal_exit)
+        _check_status_changes(full)
+        _check_immutable(current, full, IMMUTABLE_STATUS_KEYS)
         if event is not None:
             append_event(paths, event, **payload)
-        return doc
+        return update_status(paths, full, allow_terminal_exit=allow_terminal_exit)
 
 
 def _transition_changes(
