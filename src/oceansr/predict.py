@@ -29,9 +29,7 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -51,7 +49,6 @@ from oceansr.errors import (
     DataInvalidError,
     DataNotFoundError,
     OceanSRError,
-    RunStateError,
     ShapeMismatchError,
 )
 
@@ -1020,123 +1017,17 @@ def _unit_warnings(fields: LRFields, ckpt_units: list[str]) -> list[str]:
 
 
 class PredictRecorder:
-    """Records one predict process in its run directory (status, events, heartbeat)."""
+    """Progress and outcome of one predict process; the process-level recording (run
+    directory, heartbeat, parent watcher, SIGTERM) is the shared
+    :class:`~oceansr.callbacks.session.RunSession`, as for trainings."""
 
-    def __init__(
-        self,
-        paths: Any,
-        args: Mapping[str, Any],
-        *,
-        command: Sequence[str] | None = None,
-    ) -> None:
-        self.paths = paths
-        self.args = dict(args)
-        self.command = list(command) if command is not None else None
-        self.stop_reason: str | None = None
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.paths = session.paths
         self._t0 = time.monotonic()
         self._last_emit: float | None = None
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._prev_handler: Any = None
+        self.total_fields = 0
 
-    # -- opening -----------------------------------------------------------------
-    def open(self, *, handle_signals: bool = False) -> PredictRecorder:
-        from oceansr.callbacks.session import PARENT_ENV, parse_parent
-        from oceansr.runs import (
-            create_run,
-            heartbeat,
-            process_identity,
-            read_status,
-            to_jsonable,
-            transition,
-            update_run,
-        )
-
-        if self.paths.status_json.exists():
-            doc = read_status(self.paths)
-            if doc.get("kind") != "predict" or doc.get("status") != "pending":
-                raise RunStateError(
-                    f"run {self.paths.run_id} is a {doc.get('kind')} run in state "
-                    f"{doc.get('status')}; a predict process only attaches to a pending "
-                    "predict run",
-                    field="run_id",
-                    fix="omit the run id to create a new predict run",
-                )
-        else:
-            overrides = [f"{k}={_override_text(v)}" for k, v in self.args.items() if v is not None]
-            create_run(
-                self.paths,
-                kind="predict",
-                overrides=overrides,
-                command=self.command,
-                backend="foreground",
-                on_exit="keep",
-                extra={"predict": to_jsonable(self.args)},
-            )
-        me = process_identity()
-        update_run(
-            self.paths,
-            pid=me["pid"],
-            pgid=os.getpgid(0),
-            process_create_time=me["create_time"],
-            parent_pid=os.getppid(),
-        )
-        host = socket.gethostname()
-        transition(
-            self.paths,
-            "running",
-            event="process_started",
-            changes={"phase": "starting", "pid": me["pid"], "host": host},
-            pid=me["pid"],
-            host=host,
-            argv=sys.argv[1:],
-        )
-        heartbeat(self.paths)
-        if handle_signals and threading.current_thread() is threading.main_thread():
-            self._prev_handler = signal.signal(signal.SIGTERM, self._on_sigterm)
-        self._spawn(self._heartbeat_loop)
-        parent = parse_parent(os.environ.get(PARENT_ENV))
-        if parent is not None:
-            self._spawn(self._watch_parent, parent)
-        return self
-
-    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        thread.start()
-        self._threads.append(thread)
-
-    def _heartbeat_loop(self) -> None:
-        from oceansr.callbacks.session import HEARTBEAT_S
-        from oceansr.runs import heartbeat
-
-        while not self._stop.wait(HEARTBEAT_S):
-            with contextlib.suppress(Exception):  # a missed beat must never stop the run
-                heartbeat(self.paths)
-
-    def _watch_parent(self, parent: tuple[int, float | None]) -> None:
-        from oceansr.callbacks.session import PARENT_POLL_S
-        from oceansr.runs import is_alive
-
-        pid, created = parent
-        while not self._stop.wait(PARENT_POLL_S):
-            if not is_alive(pid, created):
-                self.stop_reason = f"controller (pid {pid}) exited and on_exit=terminate"
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
-
-    def _on_sigterm(self, signum: int, frame: Any) -> None:
-        from oceansr.callbacks.session import StopRequested
-        from oceansr.runs import read_events
-
-        if self.stop_reason is None:
-            self.stop_reason = "SIGTERM received"
-            with contextlib.suppress(Exception):
-                for event in reversed(read_events(self.paths, names=["kill_requested"])):
-                    self.stop_reason = event.get("reason") or "kill requested"
-                    break
-        raise StopRequested(self.stop_reason)
-
-    # -- progress ----------------------------------------------------------------
     def started(self, info: Mapping[str, Any]) -> None:
         from oceansr.runs import append_event, heartbeat
 
@@ -1191,10 +1082,7 @@ class PredictRecorder:
             fields_per_s=progress["samples_per_s"],
         )
 
-    # -- outcomes ----------------------------------------------------------------
     def completed(self, summary: Mapping[str, Any]) -> None:
-        from oceansr.runs import transition
-
         stats = summary.get("stats", {})
         flat = {
             f"predict/{var}/{key}": value
@@ -1202,12 +1090,9 @@ class PredictRecorder:
             for key, value in values.items()
         }
         n = summary.get("n_fields")
-        transition(
-            self.paths,
-            "completed",
-            event="predict_end",
-            changes={
-                "exit_code": 0,
+        self.session.finish(
+            "predict_end",
+            {
                 "progress": {
                     "step": n,
                     "total_steps": n,
@@ -1228,37 +1113,6 @@ class PredictRecorder:
             stats=stats,
             warnings=summary.get("warnings", []),
         )
-
-    def failed(self, exc: BaseException) -> dict[str, Any]:
-        from oceansr.callbacks.session import read_log_tail
-        from oceansr.runs import transition
-        from oceansr.runs.failures import classify_exception
-
-        summary = classify_exception(exc, log_tail=read_log_tail(self.paths))
-        transition(
-            self.paths,
-            "failed",
-            event="predict_error",
-            changes={"error_summary": summary, "exit_code": 1},
-            error_summary=summary,
-        )
-        return summary
-
-    def killed(self, reason: str, exit_code: int) -> None:
-        from oceansr.runs import transition
-
-        transition(
-            self.paths, "killed", event="killed", changes={"exit_code": exit_code}, reason=reason
-        )
-
-    def close(self) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=1.0)
-        if self._prev_handler is not None:
-            with contextlib.suppress(ValueError):
-                signal.signal(signal.SIGTERM, self._prev_handler)
-            self._prev_handler = None
 
 
 def _override_text(value: Any) -> str:
@@ -1307,8 +1161,8 @@ def run_predict_recorded(
     is raised. ``output_path`` defaults to ``<run_dir>/predictions/<input stem>_sr.nc``.
     Returns the :func:`predict` summary plus ``run_id`` and ``run_dir``.
     """
-    from oceansr.callbacks.session import StopRequested
-    from oceansr.runs import RunPaths, new_run_id
+    from oceansr.callbacks.session import RunSession, StopRequested
+    from oceansr.runs import RunPaths, new_run_id, to_jsonable
 
     paths = RunPaths.for_id(run_id or new_run_id("predict"), runs_root)
     kwargs = dict(predict_kwargs)
@@ -1319,22 +1173,29 @@ def run_predict_recorded(
         for k, v in kwargs.items()
         if k not in ("progress", "on_start")
     }
-    recorder = PredictRecorder(paths, recorded, command=command)
-    recorder.open(handle_signals=handle_signals)
+    session = RunSession(
+        paths,
+        [f"{k}={_override_text(v)}" for k, v in recorded.items() if v is not None],
+        kind="predict",
+        command=list(command) if command is not None else None,
+        create_extra={"predict": to_jsonable(recorded)},
+    )
+    session.open(handle_signals=handle_signals)
+    recorder = PredictRecorder(session)
     try:
         summary = predict(**kwargs, progress=recorder.progress, on_start=recorder.started)
+        recorder.completed(summary)
     except (StopRequested, KeyboardInterrupt) as exc:
         sigterm = isinstance(exc, StopRequested)
-        reason = recorder.stop_reason if sigterm else "interrupted (KeyboardInterrupt)"
+        reason = session.stop_reason if sigterm else "interrupted (KeyboardInterrupt)"
         code = EXIT_KILLED if sigterm else EXIT_INTERRUPTED
-        recorder.killed(reason or "SIGTERM received", code)
+        session.killed(exit_code=code, reason=reason or "SIGTERM received")
         raise PredictKilled(paths.run_id, reason or "SIGTERM received", code) from exc
     except BaseException as exc:
-        recorder.failed(exc)
+        session.failed(exc)
         raise
     finally:
-        recorder.close()
-    recorder.completed(summary)
+        session.close()
     return {**summary, "run_id": paths.run_id, "run_dir": str(paths.dir)}
 
 

@@ -6,13 +6,13 @@ fits then tests the best checkpoint; ``mode=test`` evaluates ``ckpt_path``.
 
 Everything that can be wrong with the input (config, data, model) is checked before
 the Trainer starts, and raised as a classified :mod:`oceansr.errors` exception.
-The control plane's run recorder plugs in through ``extra_callbacks`` of
-:func:`run_training` (see :func:`build_callbacks`).
+:func:`execute` wraps a run in a :class:`~oceansr.callbacks.session.RunSession` and a
+:class:`~oceansr.callbacks.recorder.RunRecorder`, so every outcome (completed, failed,
+killed) reaches ``status.json`` and ``events.jsonl``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import warnings
@@ -43,7 +43,10 @@ from oceansr.errors import ConfigError
 from oceansr.module import SRModule
 from oceansr.runs import RunPaths, new_run_id, validate_run_id
 
-log = logging.getLogger("oceansr.train")
+# Lightning 2.6 on torch 2.13 warns once per run about a torch-internal deprecation.
+warnings.filterwarnings(
+    "ignore", message=r".*isinstance\(treespec, LeafSpec\).*", category=FutureWarning
+)
 
 RUN_ID_ENV = "OCEANSR_RUN_ID"
 MODES: tuple[str, ...] = ("train", "test")
@@ -302,6 +305,14 @@ def execute(
         if cfg.debug.fail_at == "startup":
             raise RuntimeError("debug fault injected at start-up (debug.fail_at=startup)")
         result = run_training(cfg, paths, [recorder, *extra_callbacks])
+        session.finish(
+            "training_end",
+            {"metrics": {"test": result.test_metrics}},
+            test=result.test_metrics,
+            val=recorder.final_val(),
+            best_checkpoint=result.best_checkpoint,
+            **recorder.summary(),
+        )
     except SystemExit as exc:  # SIGTERMException, StopRequested, Lightning's Ctrl-C exit
         session.killed(_existing(paths.last_ckpt))
         raise RunKilled(session.stop_reason or "interrupted", paths) from exc
@@ -310,15 +321,6 @@ def execute(
         raise
     finally:
         session.close()
-    session.completed(
-        {
-            "test": result.test_metrics,
-            "val": recorder.final_val(),
-            "best_checkpoint": result.best_checkpoint,
-            **recorder.summary(),
-        },
-        result.test_metrics,
-    )
     return result
 
 

@@ -24,7 +24,7 @@ import sys
 import threading
 from typing import Any
 
-from oceansr.errors import ConfigError
+from oceansr.errors import ConfigError, RunStateError
 from oceansr.runs import (
     RunPaths,
     add_attempt,
@@ -77,21 +77,36 @@ def parse_parent(value: str | None) -> tuple[int, float | None] | None:
         return None
 
 
+#: The failure event of each run kind (``training_error`` for trainings).
+ERROR_EVENTS: dict[str, str] = {"train": "training_error", "predict": "predict_error"}
+
+
 class RunSession:
-    """Creates or attaches to the run directory and records the process's life in it."""
+    """Creates or attaches to the run directory and records the process's life in it.
+
+    Used by every run kind (``train`` and ``predict``): the kind only changes the failure
+    event name and what a finished run records (see :meth:`finish`).
+    """
 
     def __init__(
         self,
         paths: RunPaths,
         overrides: list[str],
         *,
+        kind: str = "train",
         enabled: bool = True,
         resuming_from: str | None = None,
+        command: list[str] | None = None,
+        create_extra: dict[str, Any] | None = None,
     ) -> None:
         self.paths = paths
+        self.kind = kind
         self.resuming_from = resuming_from
         self.overrides = overrides
+        self.command = command
+        self.create_extra = create_extra
         self.enabled = enabled
+        self._previous_handler: Any = None
         self.in_training_loop = False
         self.stop_reason: str | None = None
         self.training_started = False
@@ -112,11 +127,12 @@ class RunSession:
         else:
             create_run(
                 self.paths,
-                kind="train",
+                kind=self.kind,
                 overrides=self.overrides,
-                command=[sys.executable, *sys.argv],
+                command=self.command or [sys.executable, *sys.argv],
                 backend="foreground",
                 on_exit="keep",
+                extra=self.create_extra,
             )
         me = process_identity()
         update_run(
@@ -136,8 +152,8 @@ class RunSession:
             argv=sys.argv[1:],
         )
         heartbeat(self.paths)
-        if handle_signals:
-            signal.signal(signal.SIGTERM, self._on_sigterm)
+        if handle_signals and threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGTERM, self._on_sigterm)
         self._spawn(self._heartbeat_loop, "oceansr-heartbeat")
         if self._parent is not None:
             self._spawn(self._watch_parent, "oceansr-parent-watch")
@@ -150,6 +166,12 @@ class RunSession:
         that is an explicit resume, recorded as a new attempt and a ``resumed`` event.
         """
         doc = read_status(self.paths)
+        if doc.get("kind") != self.kind:
+            raise RunStateError(
+                f"run {self.paths.run_id} is a {doc.get('kind')} run, not {self.kind}",
+                field="run_id",
+                fix="omit run_id to create a new run",
+            )
         if not is_terminal(doc):
             return
         if not self.resuming_from:
@@ -205,26 +227,28 @@ class RunSession:
         return "SIGTERM received"
 
     # -- outcomes ----------------------------------------------------------------
-    def completed(self, payload: dict[str, Any], test_metrics: dict[str, float]) -> None:
-        if not self.enabled:
-            return
-        transition(
-            self.paths,
-            "completed",
-            event="training_end",
-            changes={"metrics": {"test": test_metrics}, "exit_code": 0},
-            **payload,
-        )
+    def finish(self, event: str, changes: dict[str, Any], **payload: Any) -> None:
+        """``completed`` with the kind's closing event (``training_end``, ``predict_end``)."""
+        if self.enabled:
+            transition(
+                self.paths, "completed", event=event, changes={"exit_code": 0, **changes}, **payload
+            )
 
-    def killed(self, last_checkpoint: str | None) -> None:
+    def killed(
+        self,
+        last_checkpoint: str | None = None,
+        *,
+        exit_code: int = EXIT_KILLED,
+        reason: str | None = None,
+    ) -> None:
         if not self.enabled:
             return
-        reason = self.stop_reason or "SIGTERM received"
+        reason = reason or self.stop_reason or "SIGTERM received"
         transition(
             self.paths,
             "killed",
             event="killed",
-            changes={"exit_code": EXIT_KILLED, "last_checkpoint": last_checkpoint},
+            changes={"exit_code": exit_code, "last_checkpoint": last_checkpoint},
             reason=reason,
             last_checkpoint=last_checkpoint,
         )
@@ -235,7 +259,7 @@ class RunSession:
             transition(
                 self.paths,
                 "failed",
-                event="training_error",
+                event=ERROR_EVENTS.get(self.kind, "training_error"),
                 changes={"error_summary": summary, "exit_code": 1},
                 error_summary=summary,
             )
@@ -245,6 +269,10 @@ class RunSession:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=1.0)
+        if self._previous_handler is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, self._previous_handler)
+            self._previous_handler = None
 
     def status(self) -> dict[str, Any]:
         return read_status(self.paths)
