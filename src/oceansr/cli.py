@@ -411,6 +411,18 @@ def _finish(reply: dict[str, Any], as_json: bool, show: Any) -> int:
     return 1 if failed else 0
 
 
+def _follow_to_end(process_id: str, args: argparse.Namespace) -> int:
+    """``--follow``: the ``wait`` command's progress bar until the run ends, then status."""
+    follow = argparse.Namespace(
+        process_id=process_id,
+        timeout=float("inf"),
+        until="terminal",
+        runs_root=args.runs_root,
+        json=args.json,
+    )
+    return _cmd_wait(follow)
+
+
 def _cmd_start(args: argparse.Namespace) -> int:
     if args.multirun:
         reply = control.sweep(args.overrides, runs_root=args.runs_root, on_exit=args.on_exit)
@@ -424,14 +436,7 @@ def _cmd_start(args: argparse.Namespace) -> int:
         )
     code = _finish(reply, args.json, _show_start)
     if args.follow and not args.multirun and reply.get("status") in ("started", "starting"):
-        follow = argparse.Namespace(
-            process_id=reply["process_id"],
-            timeout=float("inf"),
-            until="terminal",
-            runs_root=args.runs_root,
-            json=args.json,
-        )
-        code = _cmd_wait(follow)
+        code = _follow_to_end(reply["process_id"], args)
     return code
 
 
@@ -557,14 +562,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     )
     code = _finish(reply, args.json, _show_start)
     if args.follow and reply.get("status") == "started":
-        follow = argparse.Namespace(
-            process_id=reply["process_id"],
-            timeout=float("inf"),
-            until="terminal",
-            runs_root=args.runs_root,
-            json=args.json,
-        )
-        code = _cmd_wait(follow)
+        code = _follow_to_end(reply["process_id"], args)
     return code
 
 
