@@ -1,8 +1,9 @@
 """RunRecorder: a Lightning callback that writes training progress into the run directory.
 
 It turns Lightning's hooks into the status/event schema of DESIGN §3: phases,
-step-level progress with ETA and samples/s (throttled to one status write per
-``min_interval_s`` so the cost stays negligible), per-epoch metrics with the bicubic
+step-level progress with ETA and samples/s (handed to the session's heartbeat thread,
+which writes it at most once a second, so the training loop does no file I/O per
+step), per-epoch metrics with the bicubic
 baseline, best-so-far metrics, checkpoints as they appear, and a NaN/Inf guard that
 stops the run *before* a non-finite loss reaches the optimiser (so ``last.ckpt``
 keeps finite weights). Everything that concerns the process as a whole (heartbeat,
@@ -63,7 +64,7 @@ class RunRecorder(Callback):
         *,
         monitor: str = "val/rmse",
         mode: str = "min",
-        min_interval_s: float = 1.0,
+        min_interval_s: float = 0.5,
         run_info: dict[str, Any] | None = None,
     ) -> None:
         self.session = session
@@ -180,7 +181,7 @@ class RunRecorder(Callback):
         if not self._active(trainer) or now - self._last_write < self.min_interval_s:
             return
         self._last_write = now
-        update_status(self.paths, {"progress": self._progress(trainer)})
+        self.session.publish_progress(self._progress(trainer))
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.sanity_checking:
@@ -208,7 +209,9 @@ class RunRecorder(Callback):
         lrs = [group["lr"] for opt in trainer.optimizers for group in opt.param_groups]
         progress = self._progress(trainer)
         progress["epoch"] = epoch
-        changes: dict[str, Any] = {"progress": progress, "metrics": {"latest": {**train, **val}}}
+        self.session.publish_progress(progress)
+        self.session.flush()
+        changes: dict[str, Any] = {"metrics": {"latest": {**train, **val}}}
         if is_best:
             changes["metrics"]["best"] = {**val, "epoch": epoch}
         update_status(self.paths, changes)
@@ -240,7 +243,8 @@ class RunRecorder(Callback):
         self.session.in_training_loop = False
         if self._active(trainer):
             self._emit_new_checkpoints(trainer)
-            update_status(self.paths, {"progress": self._progress(trainer)})
+            self.session.publish_progress(self._progress(trainer))
+            self.session.flush()
 
     def on_exception(
         self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException

@@ -22,6 +22,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from typing import Any
 
 from oceansr.errors import ConfigError, RunStateError
@@ -41,6 +42,7 @@ from oceansr.runs import (
 from oceansr.runs.failures import classify_exception
 
 HEARTBEAT_S = 5.0
+PUBLISH_S = 1.0  # published progress reaches status.json within this delay
 PARENT_POLL_S = 0.5
 PARENT_ENV = "OCEANSR_PARENT"
 EXIT_KILLED = 143
@@ -112,6 +114,9 @@ class RunSession:
         self.training_started = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._pending_progress: dict[str, Any] | None = None
+        self._write_lock = threading.Lock()
+        self._last_beat = 0.0
         self._parent = parse_parent(os.environ.get(PARENT_ENV))
 
     # -- opening -----------------------------------------------------------------
@@ -198,9 +203,30 @@ class RunSession:
 
     # -- background threads ------------------------------------------------------
     def _heartbeat_loop(self) -> None:
-        while not self._stop.wait(HEARTBEAT_S):
+        while not self._stop.wait(PUBLISH_S):
             with contextlib.suppress(Exception):  # a missed beat must never kill training
+                self.flush()
+
+    def publish_progress(self, progress: dict[str, Any]) -> None:
+        """Hand step-level progress to the heartbeat thread (no file I/O on the hot path).
+
+        A status write costs milliseconds (lock, fsync, rename): done once a second off
+        the training thread, it costs the training loop nothing measurable.
+        """
+        self._pending_progress = progress
+
+    def flush(self) -> None:
+        """Write pending progress now (with the heartbeat), or just beat when it is due."""
+        with self._write_lock:
+            pending, self._pending_progress = self._pending_progress, None
+            now = time.monotonic()
+            if pending is not None:
+                heartbeat(self.paths, {"progress": pending})
+            elif now - self._last_beat >= HEARTBEAT_S:
                 heartbeat(self.paths)
+            else:
+                return
+            self._last_beat = now
 
     def _watch_parent(self) -> None:
         pid, created = self._parent
