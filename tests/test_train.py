@@ -249,3 +249,30 @@ def test_configs_and_sample_ship_in_a_non_editable_install(tmp_path: Path) -> No
     )
     assert hydra_cfg.returncode == 0, hydra_cfg.stderr[-3000:]
     assert "n_feats: 256" in hydra_cfg.stdout
+
+
+def test_given_lr_that_does_not_match_the_scale_is_a_shape_mismatch(tmp_path: Path) -> None:
+    """NPY layout with LR given: HR 32x32 with LR 8x8 is x4, not the configured x2."""
+    import numpy as np
+
+    from oceansr.data.prepare import prepare_data
+    from oceansr.errors import ShapeMismatchError
+
+    rng = np.random.default_rng(0)
+    for split in ("train", "valid", "test"):
+        for kind, size in (("hr", 32), ("lr", 8)):
+            folder = tmp_path / split / kind / "sst"
+            folder.mkdir(parents=True)
+            np.save(folder / "000.npy", rng.normal(size=(size, size)).astype(np.float32))
+    cfg = {
+        "source": "npy",
+        "path": str(tmp_path),
+        "variables": ["sst"],
+        "scale": 2,
+        "crop_to_scale": False,
+    }
+    with pytest.raises(ShapeMismatchError) as info:
+        prepare_data(cfg)
+    assert info.value.field == "data.scale"
+    assert "32x32" in info.value.fix and "8x8" in info.value.fix
+    assert prepare_data({**cfg, "scale": 4}).splits["train"].lr.shape == (1, 1, 8, 8)
