@@ -758,8 +758,10 @@ def write_dataset(ds: xr.Dataset, path: Path, fmt: str, *, overwrite: bool = Fal
         raise
 
 
-def ocean_stats(hr: np.ndarray, variables: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """min / max / mean over ocean (finite) cells and the ocean fraction, per variable."""
+def prediction_stats(hr: np.ndarray, variables: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """min / max / mean over ocean cells and the ocean fraction, per variable, for a
+    prediction summary (unlike :func:`oceansr.data.transforms.ocean_stats`, a variable
+    with no ocean gives None instead of an error: a predicted tile may be all land)."""
     stats: dict[str, dict[str, Any]] = {}
     for c, name in enumerate(variables):
         count, total = 0, 0.0
@@ -997,7 +999,7 @@ def predict(
         "seconds": round(seconds, 3),
         "inference_seconds": round(infer_s, 3),
         "fields_per_s": round(fields.n_fields / infer_s, 3) if infer_s > 0 else None,
-        "stats": ocean_stats(hr, names),
+        "stats": prediction_stats(hr, names),
         "warnings": warnings + notes,
     }
 
