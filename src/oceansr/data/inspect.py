@@ -27,14 +27,16 @@ import numpy as np
 import xarray as xr
 
 from oceansr.data.xarray_source import (
-    apply_selection,
+    coord_degrees,
     coord_score,
     format_value,
     is_degrees,
     open_source,
     plain,
+    select_grid,
     short_list,
     spatial_layout,
+    stack_samples,
 )
 from oceansr.errors import (
     ConfigError,
@@ -205,16 +207,6 @@ def _dim_values(ds: xr.Dataset, dim: Hashable) -> list[Any]:
     return list(range(ds.sizes[dim]))
 
 
-def _degrees_or_none(ds: xr.Dataset, name: Hashable | None, ydim: Hashable, xdim: Hashable):
-    if name is None:
-        return None
-    da = ds[name]
-    if not is_degrees(da):
-        return None
-    order = [d for d in (ydim, xdim) if d in da.dims]
-    return np.asarray(da.transpose(*order).values, dtype=np.float64)
-
-
 def open_lr_fields(
     path_or_ds: str | Path | xr.Dataset,
     variables: str | Sequence[str],
@@ -268,22 +260,10 @@ def _read_fields(
     path_field: str,
 ) -> LRFields:
     _check_variables(ds, description, variables)
-    dims0 = ds[variables[0]].dims
-    ydim, xdim, lat_var, lon_var = spatial_layout(ds, dims0, variables, lat_name, lon_name)
-    coord_names = [n for n in (lat_var, lon_var) if n is not None and n not in ds.coords]
-    if coord_names:
-        ds = ds.set_coords(coord_names)
     attrs = dict(ds.attrs)
-    sub = apply_selection(ds[variables], sel, isel)
-    dims = sub[variables[0]].dims
-    for d in (ydim, xdim):
-        if d not in dims:
-            raise ConfigError(
-                f"sel/isel removed the spatial dim {d!r}",
-                field="sel" if sel else "isel",
-                fix=f"select a range along {d!r} (e.g. {{start: a, stop: b}}), not one value",
-            )
-    sample_dims = [d for d in dims if d not in (ydim, xdim)]
+    grid = select_grid(ds, variables, sel, isel, lat_name, lon_name)
+    sub, ydim, xdim, sample_dims = grid.ds, grid.ydim, grid.xdim, grid.sample_dims
+    lat_var, lon_var = grid.lat_var, grid.lon_var
     sample_shape = tuple(int(sub.sizes[d]) for d in sample_dims)
     n = math.prod(sample_shape)
     h, w = int(sub.sizes[ydim]), int(sub.sizes[xdim])
@@ -294,10 +274,7 @@ def _read_fields(
             field="sel" if sel else ("isel" if isel else path_field),
             fix="select at least one sample and a non-empty grid",
         )
-    data = np.empty((n, len(variables), h, w), dtype=np.float32)
-    for c, v in enumerate(variables):
-        arr = sub[v].transpose(*sample_dims, ydim, xdim).values
-        data[:, c] = np.asarray(arr, dtype=np.float32).reshape(n, h, w)
+    data = stack_samples(grid, variables)
     coords = sub.coords.to_dataset().load().copy(deep=True)
     values = [_dim_values(sub, d) for d in sample_dims]
     labels = [_label(sample_dims, values, i) for i in range(n)]
@@ -313,8 +290,8 @@ def _read_fields(
         xdim=xdim,
         lat_name=lat_var,
         lon_name=lon_var,
-        lat=_degrees_or_none(sub, lat_var, ydim, xdim),
-        lon=_degrees_or_none(sub, lon_var, ydim, xdim),
+        lat=coord_degrees(sub, lat_var, ydim, xdim),
+        lon=coord_degrees(sub, lon_var, ydim, xdim),
         coords=coords,
         attrs=attrs,
         source=description,

@@ -11,9 +11,11 @@ All errors a user can cause name the Hydra field at fault (``data.path``,
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import warnings
 from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -405,6 +407,69 @@ def _parse_split(split: Any, sample_dims: list[Hashable], spatial: tuple) -> tup
 # --------------------------------------------------------------------------- main entry
 
 
+@dataclass
+class GridSelection:
+    """The chosen variables after ``sel``/``isel``, and where their grid is."""
+
+    ds: xr.Dataset
+    ydim: Hashable
+    xdim: Hashable
+    lat_var: Hashable | None
+    lon_var: Hashable | None
+    sample_dims: list[Hashable]
+
+
+def select_grid(
+    ds: xr.Dataset,
+    variables: list[str],
+    sel: Any,
+    isel: Any,
+    lat_name: str | None,
+    lon_name: str | None,
+) -> GridSelection:
+    """Find lat/lon on the full dataset (NEMO-like files keep ``nav_lat`` as a data
+    variable), then apply ``isel``/``sel`` to the variables; the grid must survive it.
+    Shared by training data (:func:`load_xarray`) and LR inputs (``data.inspect``)."""
+    dims0 = ds[variables[0]].dims
+    ydim, xdim, lat_var, lon_var = _spatial_layout(ds, dims0, variables, lat_name, lon_name)
+    coord_names = [n for n in (lat_var, lon_var) if n is not None and n not in ds.coords]
+    if coord_names:
+        ds = ds.set_coords(coord_names)
+    sub = _apply_selection(ds[variables], sel, isel)
+    dims = sub[variables[0]].dims
+    for d in (ydim, xdim):
+        if d not in dims:
+            raise ConfigError(
+                f"data.sel/data.isel removed the spatial dim {d!r}",
+                field="data.sel" if sel else "data.isel",
+                fix=f"select a range along {d!r} (e.g. '{{start: a, stop: b}}'), not one value",
+            )
+    sample_dims = [d for d in dims if d not in (ydim, xdim)]
+    return GridSelection(sub, ydim, xdim, lat_var, lon_var, sample_dims)
+
+
+def coord_degrees(
+    ds: xr.Dataset, name: Hashable | None, ydim: Hashable, xdim: Hashable
+) -> np.ndarray | None:
+    """A lat/lon coordinate as float64 in (y, x) order, or None unless it is in degrees."""
+    if name is None or not _is_degrees(ds[name]):
+        return None
+    da = ds[name]
+    return np.asarray(da.transpose(*[d for d in (ydim, xdim) if d in da.dims]).values, np.float64)
+
+
+def stack_samples(grid: GridSelection, variables: list[str], ds: xr.Dataset | None = None):
+    """(N, C, H, W) float32 of ``variables``, samples flattened in ``sample_dims`` order."""
+    ds = grid.ds if ds is None else ds
+    shape = [int(ds.sizes[d]) for d in grid.sample_dims]
+    n, h, w = math.prod(shape), int(ds.sizes[grid.ydim]), int(ds.sizes[grid.xdim])
+    out = np.empty((n, len(variables), h, w), dtype=np.float32)
+    for c, v in enumerate(variables):
+        arr = ds[v].transpose(*grid.sample_dims, grid.ydim, grid.xdim).values
+        out[:, c] = np.asarray(arr, dtype=np.float32).reshape(n, h, w)
+    return out
+
+
 def load_xarray(
     source: str | Path | xr.Dataset,
     variables: str | Sequence[str],
@@ -496,23 +561,8 @@ def _load(
             fix="choose gridded variables with latitude and longitude dims",
         )
 
-    # Find lat/lon on the full dataset (NEMO-like files keep nav_lat as data variables).
-    ydim, xdim, lat_var, lon_var = _spatial_layout(ds, dims0, variables, lat_name, lon_name)
-    coord_names = [n for n in (lat_var, lon_var) if n is not None and n not in ds.coords]
-    if coord_names:
-        ds = ds.set_coords(coord_names)
-    ds = ds[variables]
-    ds = _apply_selection(ds, sel, isel)
-
-    dims = ds[variables[0]].dims
-    for d in (ydim, xdim):
-        if d not in dims:
-            raise ConfigError(
-                f"data.sel/data.isel removed the spatial dim {d!r}",
-                field="data.sel" if sel else "data.isel",
-                fix=f"select a range along {d!r} (e.g. '{{start: a, stop: b}}'), not one value",
-            )
-    sample_dims = [d for d in dims if d not in (ydim, xdim)]
+    grid = select_grid(ds, variables, sel, isel, lat_name, lon_name)
+    ds, ydim, xdim, sample_dims = grid.ds, grid.ydim, grid.xdim, grid.sample_dims
     split_dim, by = _parse_split(split, sample_dims, (ydim, xdim))
     split = _plain(split)
 
@@ -529,33 +579,15 @@ def _load(
             )
 
     units = [str(ds[v].attrs.get("units", "")) for v in variables]
-    lat = lon = None
-    if lat_var is not None:
-        lat_da = ds[lat_var]
-        lat = np.asarray(
-            lat_da.transpose(*[d for d in (ydim, xdim) if d in lat_da.dims]).values,
-            dtype=np.float64,
-        )
-        if not _is_degrees(lat_da):
-            lat = None
-    if lon_var is not None:
-        lon_da = ds[lon_var]
-        lon = np.asarray(
-            lon_da.transpose(*[d for d in (ydim, xdim) if d in lon_da.dims]).values,
-            dtype=np.float64,
-        )
-        if not _is_degrees(lon_da):
-            lon = None
+    lat = coord_degrees(ds, grid.lat_var, ydim, xdim)
+    lon = coord_degrees(ds, grid.lon_var, ydim, xdim)
 
     out: dict[str, FieldSplit] = {}
     for name in SPLITS:
         sub = ds.isel({split_dim: positions[name]})
         labels = _labels(sub, sample_dims)
-        h, w = sub.sizes[ydim], sub.sizes[xdim]
-        hr = np.empty((len(labels), len(variables), h, w), dtype=np.float32)
+        hr = stack_samples(grid, variables, sub)
         for c, v in enumerate(variables):
-            arr = sub[v].transpose(*sample_dims, ydim, xdim).values
-            hr[:, c] = np.asarray(arr, dtype=np.float32).reshape(len(labels), h, w)
             empty = ~np.isfinite(hr[:, c]).any(axis=(1, 2))
             if empty.any():
                 bad = [labels[i] for i in np.flatnonzero(empty)]
