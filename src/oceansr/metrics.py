@@ -19,15 +19,9 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.functional.image import structural_similarity_index_measure
 
-METRIC_NAMES: tuple[str, ...] = ("rmse", "mae", "bias", "psnr", "ssim")
-# For each metric: does a larger value mean a better field?
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "rmse": False,
-    "mae": False,
-    "bias": False,
-    "psnr": True,
-    "ssim": True,
-}
+from oceansr.metric_names import HIGHER_IS_BETTER, METRIC_NAMES
+
+__all__ = ["HIGHER_IS_BETTER", "METRIC_NAMES", "MaskedFieldMetrics", "gain", "masked_ssim_sums"]
 
 
 def masked_ssim_sums(

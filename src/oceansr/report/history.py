@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from oceansr.errors import DataNotFoundError, RunStateError
+from oceansr.metric_names import METRIC_NAMES
 from oceansr.runs import (
     CorruptRunFileError,
     RunPaths,
@@ -38,8 +39,7 @@ from oceansr.runs import (
     read_status,
 )
 
-#: Same names and order as :data:`oceansr.metrics.METRIC_NAMES` (not imported: no torch here).
-METRICS: tuple[str, ...] = ("rmse", "mae", "bias", "psnr", "ssim")
+METRICS = METRIC_NAMES
 METRIC_LABELS: dict[str, str] = {
     "rmse": "RMSE",
     "mae": "MAE",
@@ -50,7 +50,6 @@ METRIC_LABELS: dict[str, str] = {
 #: Metrics measured in the variable's physical units (the others: dB and unitless).
 UNIT_METRICS: frozenset[str] = frozenset({"rmse", "mae", "bias"})
 #: Larger is better for these; for the others smaller (|bias| for bias) is better.
-HIGHER_IS_BETTER: frozenset[str] = frozenset({"psnr", "ssim"})
 
 JsonDict = dict[str, Any]
 

@@ -43,8 +43,8 @@ from typing import Any
 import numpy as np
 
 from oceansr.errors import ConfigError
+from oceansr.metric_names import HIGHER_IS_BETTER
 from oceansr.report.history import (
-    HIGHER_IS_BETTER,
     METRIC_LABELS,
     UNIT_METRICS,
     RunHistory,

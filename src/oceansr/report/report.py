@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from oceansr.metric_names import HIGHER_IS_BETTER
 from oceansr.report.history import (
-    HIGHER_IS_BETTER,
     METRIC_LABELS,
     METRICS,
     UNIT_METRICS,
