@@ -19,10 +19,6 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.functional.image import structural_similarity_index_measure
 
-from oceansr.metric_names import HIGHER_IS_BETTER, METRIC_NAMES
-
-__all__ = ["HIGHER_IS_BETTER", "METRIC_NAMES", "MaskedFieldMetrics", "gain", "masked_ssim_sums"]
-
 
 def masked_ssim_sums(
     pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, data_range: torch.Tensor

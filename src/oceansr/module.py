@@ -23,7 +23,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from oceansr.errors import ConfigError
-from oceansr.metrics import METRIC_NAMES, MaskedFieldMetrics, gain
+from oceansr.metric_names import METRIC_NAMES
+from oceansr.metrics import MaskedFieldMetrics, gain
 from oceansr.models import build_model
 
 LOSSES: tuple[str, ...] = ("l1", "l2", "charbonnier")
