@@ -88,6 +88,9 @@ async def agent_flow(runs_root: Path, lr_file: Path) -> dict[str, Any]:
         call = client.call_tool
         out["tools"] = {t.name: t for t in (await client.list_tools()).tools}
         out["bad_start"] = reply_of(await call("ocean_sr_train_start", {"model": "unet"}))
+        out["wrong_type"] = await call("ocean_sr_train_start", {"scale": "four", "epochs": []})
+        out["missing_arg"] = await call("ocean_sr_check_data", {})
+        out["bad_path"] = reply_of(await call("ocean_sr_check_data", {"path": "/no/such.nc"}))
         out["start"] = reply_of(
             await call(
                 "ocean_sr_train_start",
@@ -176,6 +179,15 @@ def test_bad_start_is_a_classified_error_not_a_crash(flow: dict[str, Any]) -> No
     assert bad["status"] == "error"
     assert bad["error_summary"]["failureType"] == "config_error"
     assert "unet" in bad["error_summary"]["message"]
+
+
+def test_wrong_or_missing_arguments_are_answered_not_crashes(flow: dict[str, Any]) -> None:
+    for result in (flow["wrong_type"], flow["missing_arg"]):
+        assert result.is_error, "schema validation must answer with an error result"
+        assert result.content and result.content[0].text
+    assert flow["bad_path"]["status"] == "error"
+    assert flow["bad_path"]["error_summary"]["failureType"] == "data_not_found"
+    assert flow["start"]["status"] == "started", "the server keeps serving after bad calls"
 
 
 def test_start_wait_status_completed_with_test_metrics(flow: dict[str, Any]) -> None:

@@ -178,6 +178,14 @@ def test_cli_entry_point_prints_test_rmse_next_to_bicubic(tmp_path: Path) -> Non
     runs = [p for p in tmp_path.iterdir() if p.name.startswith("train-")]
     assert len(runs) == 1
     assert not (tmp_path / "outputs").exists(), "Hydra must not litter the working directory"
+    # A foreground run is a run like any other for the control plane.
+    from oceansr import control
+
+    listed = control.list_runs(runs_root=tmp_path)["runs"]
+    assert [row["process_id"] for row in listed] == [runs[0].name]
+    status = control.status(runs[0].name, runs_root=tmp_path)
+    assert status["status"] == "completed" and status["exit_code"] == 0
+    assert status["test_metrics"]["test/temp/rmse_bicubic"] > 0
 
 
 @pytest.mark.slow
