@@ -690,3 +690,13 @@ def test_transition_appends_the_event_before_the_status_changes(
     runs.transition(paths, "running")
     runs.transition(paths, "completed", event="predict_end", output_path="x.nc")
     assert seen == [True]
+
+
+def test_lightning_gpu_misconfiguration_is_a_config_error_with_trainer_cpu_advice() -> None:
+    from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+    from oceansr.runs.failures import classify_exception
+
+    summary = classify_exception(MisconfigurationException("No supported gpu backend found!"))
+    assert summary["failureType"] == "config_error"
+    assert summary["suggestions"][0].startswith("trainer=cpu")

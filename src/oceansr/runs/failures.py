@@ -97,6 +97,7 @@ _BY_CLASS_NAME: dict[str, str] = {
     "DistStoreError": "distributed_error",
     "NonFiniteLossError": "nan_loss",
     "InvalidRunIdError": "config_error",
+    "MisconfigurationException": "config_error",  # Lightning's own config checks
     "RunNotFoundError": "config_error",
 }
 
@@ -115,7 +116,20 @@ _BY_MESSAGE: tuple[tuple[str, str], ...] = (
     ("process group", "distributed_error"),
 )
 
+#: Specific advice for messages we know (checked before the generic advice).
+_ADVICE_BY_MESSAGE: tuple[tuple[str, list[str]], ...] = (
+    (
+        "no supported gpu backend",
+        ["trainer=cpu (no CUDA device is visible here)", "check devices with ocean_sr_check_gpu"],
+    ),
+)
+
 TAIL_CHARS = 4000
+
+
+def _message_advice(text: str) -> list[str]:
+    lowered = text.lower()
+    return next((advice for needle, advice in _ADVICE_BY_MESSAGE if needle in lowered), [])
 
 
 def error_summary(
@@ -177,7 +191,11 @@ def classify_exception(exc: BaseException, *, log_tail: str | None = None) -> di
             failure, source = found, item
             break
     # The error's own fix is specific (names the field); the generic advice is a fallback.
-    suggestions = list(getattr(source, "suggestions", None) or []) or SUGGESTIONS[failure]
+    suggestions = (
+        list(getattr(source, "suggestions", None) or [])
+        or _message_advice(str(source))
+        or SUGGESTIONS[failure]
+    )
     fields = {}
     if getattr(source, "field", None):
         fields["field"] = source.field
