@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.data.xarray_source import (
+    check_variables,
     coord_degrees,
     coord_score,
     format_value,
@@ -34,16 +35,13 @@ from oceansr.data.xarray_source import (
     open_source,
     plain,
     select_grid,
-    short_list,
     spatial_layout,
     stack_samples,
 )
 from oceansr.errors import (
     ConfigError,
     DataInvalidError,
-    DataNotFoundError,
     OceanSRError,
-    ShapeMismatchError,
 )
 
 #: Scale factors :func:`describe_dataset` checks against each grid.
@@ -157,40 +155,6 @@ def _as_names(variables: Any) -> list[str]:
     return [str(v) for v in variables]
 
 
-def _check_variables(ds: xr.Dataset, description: str, variables: list[str]) -> None:
-    available = [str(v) for v in ds.data_vars]
-    missing = [v for v in variables if v not in ds.data_vars]
-    if missing:
-        raise DataNotFoundError(
-            f"variable(s) {missing} not in {description}; available data variables: "
-            f"{short_list(available, 40)}",
-            field="variables",
-            fix=f"use names from that list, e.g. variables=[{', '.join(available[:3])}]",
-        )
-    for v in variables:
-        if not np.issubdtype(ds[v].dtype, np.floating):
-            raise DataInvalidError(
-                f"variable {v!r} has dtype {ds[v].dtype} after decoding, not floating point",
-                field="variables",
-                fix=f"store {v!r} as float with NaN over land (or declare _FillValue / "
-                "scale_factor so that xarray decodes it to float)",
-            )
-    dims0 = ds[variables[0]].dims
-    for v in variables[1:]:
-        if set(ds[v].dims) != set(dims0):
-            raise ShapeMismatchError(
-                f"variables do not share dims: {variables[0]!r} {dims0} vs {v!r} {ds[v].dims}",
-                field="variables",
-                fix="use variables on the same grid and dims",
-            )
-    if len(dims0) < 2:
-        raise ShapeMismatchError(
-            f"variable {variables[0]!r} has dims {dims0}; need at least 2 (a 2-D grid)",
-            field="variables",
-            fix="choose gridded variables with latitude and longitude dims",
-        )
-
-
 def _label(sample_dims: Sequence[Hashable], values: Sequence[Sequence[Any]], index: int) -> str:
     if not sample_dims:
         return "sample=0"
@@ -259,7 +223,7 @@ def _read_fields(
     source: Any,
     path_field: str,
 ) -> LRFields:
-    _check_variables(ds, description, variables)
+    check_variables(ds, variables)
     attrs = dict(ds.attrs)
     grid = select_grid(ds, variables, sel, isel, lat_name, lon_name)
     sub, ydim, xdim, sample_dims = grid.ds, grid.ydim, grid.xdim, grid.sample_dims

@@ -407,6 +407,45 @@ def _parse_split(split: Any, sample_dims: list[Hashable], spatial: tuple) -> tup
 # --------------------------------------------------------------------------- main entry
 
 
+def check_variables(ds: xr.Dataset, variables: list[str]) -> None:
+    """The variables exist, are floating point, share their dims and form a 2-D grid.
+    Shared by training loads and LR inputs (``data.inspect`` relabels the fields)."""
+    available = [str(v) for v in ds.data_vars]
+    missing = [v for v in variables if v not in ds.data_vars]
+    if missing:
+        raise DataNotFoundError(
+            f"variable(s) {missing} not in the data; available data variables: "
+            f"{_short_list(available, 40)}",
+            field="data.variables",
+            fix=f"data.variables=[{', '.join(available[:3]) or '...'}] (names from that list)",
+        )
+    for v in variables:
+        dtype = ds[v].dtype
+        if not np.issubdtype(dtype, np.floating):
+            raise DataInvalidError(
+                f"variable {v!r} has dtype {dtype} after decoding, not floating point",
+                field="data.variables",
+                fix=f"convert {v!r} to float with NaN for land (e.g. "
+                f"ds['{v}'] = ds['{v}'].astype('float32').where(mask)), or add CF "
+                "_FillValue/scale_factor so xarray decodes it to float",
+            )
+    dims0 = ds[variables[0]].dims
+    for v in variables[1:]:
+        if set(ds[v].dims) != set(dims0):
+            raise ShapeMismatchError(
+                f"variables do not share dims: {variables[0]!r} {dims0} vs {v!r} {ds[v].dims}",
+                field="data.variables",
+                fix="use variables on the same grid and dims, e.g. data.variables="
+                f"[{variables[0]}], or make them match with data.sel/data.isel",
+            )
+    if len(dims0) < 2:
+        raise ShapeMismatchError(
+            f"variable {variables[0]!r} has dims {dims0}; need at least 2 (a 2-D grid)",
+            field="data.variables",
+            fix="choose gridded variables with latitude and longitude dims",
+        )
+
+
 @dataclass
 class GridSelection:
     """The chosen variables after ``sel``/``isel``, and where their grid is."""
@@ -527,40 +566,7 @@ def _load(
             fix=f"e.g. data.variables=[{available[0] if available else 'temp'}]",
         )
     variables = [str(v) for v in variables]
-    missing = [v for v in variables if v not in ds.data_vars]
-    if missing:
-        raise DataNotFoundError(
-            f"variable(s) {missing} not in the data; available data variables: "
-            f"{_short_list(available, 40)}",
-            field="data.variables",
-            fix=f"data.variables=[{', '.join(available[:3]) or '...'}] (names from that list)",
-        )
-    for v in variables:
-        dtype = ds[v].dtype
-        if not np.issubdtype(dtype, np.floating):
-            raise DataInvalidError(
-                f"variable {v!r} has dtype {dtype} after decoding, not floating point",
-                field="data.variables",
-                fix=f"convert {v!r} to float with NaN for land (e.g. "
-                f"ds['{v}'] = ds['{v}'].astype('float32').where(mask)), or add CF "
-                "_FillValue/scale_factor so xarray decodes it to float",
-            )
-    dims0 = ds[variables[0]].dims
-    for v in variables[1:]:
-        if set(ds[v].dims) != set(dims0):
-            raise ShapeMismatchError(
-                f"variables do not share dims: {variables[0]!r} {dims0} vs {v!r} {ds[v].dims}",
-                field="data.variables",
-                fix="use variables on the same grid and dims, e.g. data.variables="
-                f"[{variables[0]}], or make them match with data.sel/data.isel",
-            )
-    if len(dims0) < 2:
-        raise ShapeMismatchError(
-            f"variable {variables[0]!r} has dims {dims0}; need at least 2 (a 2-D grid)",
-            field="data.variables",
-            fix="choose gridded variables with latitude and longitude dims",
-        )
-
+    check_variables(ds, variables)
     grid = select_grid(ds, variables, sel, isel, lat_name, lon_name)
     ds, ydim, xdim, sample_dims = grid.ds, grid.ydim, grid.xdim, grid.sample_dims
     split_dim, by = _parse_split(split, sample_dims, (ydim, xdim))

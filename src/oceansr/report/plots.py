@@ -26,13 +26,11 @@ safe in notebooks and threads) and written atomically. Plots the history cannot 
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import math
 import os
 import re
-import secrets
 import textwrap
 import warnings
 from collections.abc import Mapping, Sequence
@@ -56,6 +54,7 @@ from oceansr.report.history import (
     metric_value,
     require_finished,
 )
+from oceansr.runs.store import atomic_write_bytes
 
 JsonDict = dict[str, Any]
 
@@ -206,14 +205,7 @@ def _save(fig: Any, path: Path, **info: Any) -> JsonDict:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, facecolor="white")
     data = buffer.getvalue()
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    atomic_write_bytes(path, data)
     width, height = fig.canvas.get_width_height()
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     suptitle = fig._suptitle.get_text() if getattr(fig, "_suptitle", None) else ""

@@ -143,7 +143,12 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
-    """Replace ``path`` with ``obj`` as JSON so readers see the old or the new file, never half.
+    """Replace ``path`` with ``obj`` as JSON (see :func:`atomic_write_bytes`)."""
+    atomic_write_bytes(path, (_dumps(obj, indent=2) + "\n").encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Replace ``path`` with ``data`` so readers see the old or the new file, never half.
 
     Temp file in the same directory (rename is only atomic within a file system), fsync
     before the rename (so a crash cannot leave an empty file under the final name), fsync
@@ -151,7 +156,6 @@ def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     created with mode 0o666 minus the umask, like a normal file, so group members can read.
     """
     target = Path(path)
-    data = (_dumps(obj, indent=2) + "\n").encode("utf-8")
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
