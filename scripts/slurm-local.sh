@@ -150,6 +150,9 @@ add_hosts_entries() {
     fi
     log "adding '127.0.0.1 n1 n2' to /etc/hosts (DDP rendezvous resolves the node names)"
     # Append in place: /etc/hosts is often a bind mount that cannot be replaced by a rename.
+    if [[ -n $(tail -c 1 /etc/hosts) ]]; then
+        echo >>/etc/hosts # the last line had no newline: do not glue ours onto it
+    fi
     printf '%s\n' "$HOSTS_LINE" >>/etc/hosts
 }
 
@@ -203,18 +206,19 @@ stop_slurm_daemons() {
     stop_daemon "$STATE_DIR/slurmctld.pid" slurmctld
 }
 
-# Starts whatever is not running. $1 = "changed" after a config change: restart everything
-# and clear the controller's saved state (it may name nodes or settings that are gone).
+# Starts whatever is not running; after a config change ($1 = "changed") restarts all.
+# The controller always starts with -c (no saved jobs): it only needs starting after a
+# 'down' (which cancelled every job) or after its daemons were killed, and jobs recovered
+# from a killed cluster would hold nodes that the tests expect idle.
 start_slurm_daemons() {
     local changed=${1:-} node
-    local -a ctld_args=()
     if [[ $changed == changed ]]; then
+        log "wrote $CONF; (re)starting the Slurm daemons"
         stop_slurm_daemons
-        ctld_args=(-c)
     fi
     if ! pid_alive "$STATE_DIR/slurmctld.pid" slurmctld; then
         log "starting slurmctld"
-        slurmctld "${ctld_args[@]}" || die "slurmctld did not start; see $STATE_DIR/log/slurmctld.log"
+        slurmctld -c || die "slurmctld did not start; see $STATE_DIR/log/slurmctld.log"
     fi
     for node in "${NODES[@]}"; do
         if ! pid_alive "$STATE_DIR/slurmd-$node.pid" slurmd; then
