@@ -27,6 +27,9 @@
 #   write is never overwritten. State, spool, pid and log files live under $STATE_DIR.
 # Must run as root (CI does): it installs packages, writes /etc and starts daemons as root.
 set -euo pipefail
+shopt -s inherit_errexit # a failure inside $(...) stops the script too
+# The daemons live in sbin, which a non-login root shell may not have on PATH.
+PATH=$PATH:/usr/sbin:/sbin
 
 readonly STATE_DIR=${OCEANSR_SLURM_DIR:-/var/lib/oceansr-slurm}
 readonly CONF=/etc/slurm/slurm.conf
