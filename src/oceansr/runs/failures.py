@@ -196,11 +196,11 @@ def classify_exception(exc: BaseException, *, log_tail: str | None = None) -> di
         or _message_advice(str(source))
         or SUGGESTIONS[failure]
     )
-    fields = {}
+    fields: dict[str, Any] = {}
     if getattr(source, "field", None):
-        fields["field"] = source.field
+        fields["field"] = getattr(source, "field")  # noqa: B009 - any exception type
     if getattr(source, "step", None) is not None:
-        fields["step"] = source.step
+        fields["step"] = getattr(source, "step")  # noqa: B009
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return error_summary(
         failure,
