@@ -104,11 +104,27 @@ ExitLookup = Callable[[str, int, float], "int | None"]
 
 @dataclass(frozen=True)
 class ProcessIdentity:
-    """What run.json says identifies a run's process (any part may be unknown)."""
+    """What run.json says identifies a run's process (any part may be unknown).
+
+    ``job_id`` is a scheduler's handle for backends that submit jobs rather than spawn
+    processes; the local backend leaves it ``None``.
+    """
 
     pid: int | None
-    pgid: int | None
-    create_time: float | None
+    pgid: int | None = None
+    create_time: float | None = None
+    job_id: str | None = None
+
+    def run_fields(self) -> dict[str, Any]:
+        """The run.json fields that record this identity (``job_id`` only when set)."""
+        fields: dict[str, Any] = {
+            "pid": self.pid,
+            "pgid": self.pgid,
+            "process_create_time": self.create_time,
+        }
+        if self.job_id is not None:
+            fields["job_id"] = self.job_id
+        return fields
 
 
 @dataclass(frozen=True)
@@ -126,10 +142,12 @@ def _int_or_none(value: Any) -> int | None:
 def run_identity(run_doc: Mapping[str, Any]) -> ProcessIdentity:
     """The recorded pid, process group and start time (malformed values count as unknown)."""
     created = run_doc.get("process_create_time")
+    job_id = run_doc.get("job_id")
     return ProcessIdentity(
         pid=_int_or_none(run_doc.get("pid")),
         pgid=_int_or_none(run_doc.get("pgid")),
         create_time=float(created) if isinstance(created, int | float) else None,
+        job_id=str(job_id) if isinstance(job_id, str | int) else None,
     )
 
 
