@@ -840,3 +840,21 @@ def test_protocol_constants_are_the_ones_the_trainer_uses() -> None:
     assert protocol.PARENT_ENV == "OCEANSR_PARENT" and protocol.RUN_ID_ENV == "OCEANSR_RUN_ID"
     assert protocol.EXIT_KILLED == 128 + 15 and protocol.SPLITS == ("train", "valid", "test")
     assert protocol.hostname() == __import__("socket").gethostname()
+
+
+def test_the_report_marks_a_dead_run_lost_without_importing_control(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import subprocess, sys
+        from oceansr.report.history import resolve_run
+        from oceansr.runs import read_status
+        paths = resolve_run(sys.argv[1], sys.argv[2])
+        assert not any(m.startswith("oceansr.control") for m in sys.modules), "control imported"
+        print(read_status(paths)["status"])
+        """
+    )
+    pid, created = _exited_process()
+    paths = make_run(tmp_path, pid=pid, create_time=created)
+    out = _finish(_spawn(code, paths.run_id, str(tmp_path)))
+    assert out.strip() == "failed"
+    assert runs.read_status(paths)["error_summary"]["failureType"] == "process_lost"
