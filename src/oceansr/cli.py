@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from oceansr import control
+from oceansr.control.replies import exception_reply, ok_reply
+from oceansr.metric_names import METRIC_NAMES
 
 TERMINAL = ("completed", "failed", "killed")
 _STATUS_STYLE = {
@@ -292,6 +294,11 @@ def _show_start(reply: dict[str, Any]) -> None:
         console.print(f"  [dim]{escape(hint)}[/]")
 
 
+#: Test metrics shown by ``oceansr status``: all but the bias, which is signed and has no
+#: meaningful gain over bicubic (it stays in ``--json``).
+_SHOWN_METRICS = tuple(name for name in METRIC_NAMES if name != "bias")
+
+
 def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     metrics = reply.get("metrics") or {}
@@ -309,7 +316,7 @@ def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
     # Per variable with its unit when known; else the headline (mean over variables).
     scopes = [(f"test/{var}", f" {var}", unit) for var, unit in units.items()] or [("test", "", "")]
     for prefix, label, unit in scopes:
-        for name in ("rmse", "mae", "psnr", "ssim"):
+        for name in _SHOWN_METRICS:
             value = test.get(f"{prefix}/{name}")
             if value is None:
                 continue
@@ -570,7 +577,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
     """Thin adapter over :mod:`oceansr.report` (errors shown like control errors)."""
     from oceansr.report import make_plots, make_report
     from oceansr.runs import validate_run_id
-    from oceansr.runs.failures import classify_exception
 
     try:
         validate_run_id(args.process_id)
@@ -579,13 +585,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         else:
             made = make_report(args.process_id, runs_root=args.runs_root)
     except Exception as exc:
-        reply = {
-            "status": "error",
-            "process_id": args.process_id,
-            "error_summary": classify_exception(exc),
-        }
+        reply = exception_reply(exc, process_id=args.process_id, runs_root=args.runs_root)
         return _finish(reply, args.json, None)
-    reply = {**made, "run_status": made.get("status"), "status": "ok"}
+    reply = ok_reply(**{**made, "run_status": made.get("status")})
     if args.json:
         _print_json(reply)
     else:

@@ -24,8 +24,8 @@ from mcp.server.mcpserver import Context, MCPServer
 
 from oceansr import control
 from oceansr.control.options import options_to_overrides
+from oceansr.control.replies import error_reply, exception_reply, ok_reply
 from oceansr.runs import validate_run_id
-from oceansr.runs.failures import classify_exception
 
 INSTRUCTIONS = """\
 oceansr trains ocean super-resolution models (coarse -> fine gridded ocean fields) in the
@@ -48,10 +48,6 @@ PROGRESS_EVERY_S = 1.0
 
 Describer = Callable[[], tuple[float | None, str]]
 ToolFn = Callable[..., Awaitable[dict[str, Any]]]
-
-
-def error_reply(exc: BaseException, process_id: str | None = None) -> dict[str, Any]:
-    return {"status": "error", "process_id": process_id, "error_summary": classify_exception(exc)}
 
 
 def compact_status(reply: dict[str, Any]) -> dict[str, Any]:
@@ -126,14 +122,15 @@ def progress_of(
 def safe_tool(
     fn: Callable[..., Awaitable[dict[str, Any]]],
 ) -> Callable[..., Awaitable[dict[str, Any]]]:
-    """No exception reaches the agent as a protocol error or a traceback dump."""
+    """No exception reaches the agent as a protocol error or a traceback dump: it comes
+    back as the control plane's error reply (classified, with suggestions)."""
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
             return await fn(*args, **kwargs)
         except Exception as exc:
-            return error_reply(exc, kwargs.get("process_id"))
+            return exception_reply(exc, process_id=kwargs.get("process_id"))
 
     return wrapper
 
@@ -222,15 +219,11 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         if action == "list":
             return control.list_runs(status=status_filter, runs_root=runs_root)
         if not process_id:
-            return {
-                "status": "error",
-                "process_id": None,
-                "error_summary": {
-                    "failureType": "config_error",
-                    "message": f"action={action!r} needs a process_id",
-                    "suggestions": ["call with action='list' to see the run ids"],
-                },
-            }
+            return error_reply(
+                "config_error",
+                f"action={action!r} needs a process_id",
+                suggestions=["call with action='list' to see the run ids"],
+            )
         if action == "logs":
             return control.logs(
                 process_id,
@@ -262,7 +255,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
     async def ocean_sr_list_models() -> dict[str, Any]:
         from oceansr.models import list_models
 
-        return {"status": "ok", "models": list_models()}
+        return ok_reply(models=list_models())
 
     @server.tool(
         name="ocean_sr_check_data",
@@ -279,7 +272,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         described = await anyio.to_thread.run_sync(
             lambda: describe_dataset(path, decode_times=decode_times)
         )
-        return {"status": "ok", **described}
+        return ok_reply(**described)
 
     @server.tool(
         name="ocean_sr_check_gpu",
@@ -289,7 +282,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
     async def ocean_sr_check_gpu() -> dict[str, Any]:
         from oceansr.system import accelerator_report
 
-        return {"status": "ok", **accelerator_report()}
+        return ok_reply(**accelerator_report())
 
     @server.tool(
         name="ocean_sr_train_visualize",
@@ -307,7 +300,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         made = await anyio.to_thread.run_sync(
             lambda: make_plots(process_id, runs_root=runs_root, num_maps=num_maps)
         )
-        return {**made, "run_status": made.get("status"), "status": "ok", "process_id": process_id}
+        return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
     @server.tool(
         name="ocean_sr_train_report",
@@ -323,7 +316,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
 
         validate_run_id(process_id)  # ids only: no paths from an agent
         made = await anyio.to_thread.run_sync(lambda: make_report(process_id, runs_root=runs_root))
-        return {**made, "run_status": made.get("status"), "status": "ok", "process_id": process_id}
+        return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
     @server.tool(
         name="ocean_sr_predict",
