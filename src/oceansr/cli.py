@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common()
 
+    _add_start(sub, common)
+    _add_run_commands(sub, common)
+    _add_tool_commands(sub, common)
+    return parser
+
+
+def _add_start(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``start`` (and its sweep form ``start -m``)."""
     p = sub.add_parser(
         "start",
         parents=[common],
@@ -98,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         "this command exits",
     )
 
+
+def _add_run_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Commands that steer one run or list them: status, logs, wait, kill, list, resume."""
     p = sub.add_parser("status", parents=[common], help="status of a run")
     p.add_argument("process_id", metavar="ID")
 
@@ -140,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_STARTUP_TIMEOUT_S, metavar="S")
 
+
+def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Commands beyond run steering: predict, report, mcp."""
     p = sub.add_parser(
         "predict",
         parents=[common],
@@ -176,7 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
         "(gracefully, checkpointed) unless --keep-runs.",
     )
     p.add_argument("--keep-runs", action="store_true", help="let runs go on after the server exits")
-    return parser
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

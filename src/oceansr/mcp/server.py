@@ -136,8 +136,20 @@ def safe_tool(
 
 
 def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MCPServer:
+    """The oceansr MCP server; runs it starts stop with it unless ``keep_runs``."""
     on_exit = "keep" if keep_runs else "terminate"
     server = MCPServer("oceansr", instructions=INSTRUCTIONS)
+
+    _add_train_start(server, runs_root, on_exit)
+    _add_train_status(server, runs_root)
+    _add_info_tools(server)
+    _add_report_tools(server, runs_root)
+    _add_predict(server, runs_root, on_exit)
+    return server
+
+
+def _add_train_start(server: MCPServer, runs_root: str | None, on_exit: str) -> None:
+    """ocean_sr_train_start: validate, launch, await training_start."""
 
     @server.tool(
         name="ocean_sr_train_start",
@@ -191,6 +203,10 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
             lambda: (None, f"starting ({time.monotonic() - started:.0f} s)"),
         )
         return {**compact_status(reply), "overrides": hydra}
+
+
+def _add_train_status(server: MCPServer, runs_root: str | None) -> None:
+    """ocean_sr_train_status: status, logs, wait, kill and list in one tool."""
 
     @server.tool(
         name="ocean_sr_train_status",
@@ -247,6 +263,10 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
             )
         return compact_status(control.status(process_id, runs_root=runs_root))
 
+
+def _add_info_tools(server: MCPServer) -> None:
+    """Tools that need no run: the model list, data inspection, accelerators."""
+
     @server.tool(
         name="ocean_sr_list_models",
         description="The model registry: name, family, description, parameter count, scales.",
@@ -284,6 +304,10 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
 
         return ok_reply(**accelerator_report())
 
+
+def _add_report_tools(server: MCPServer, runs_root: str | None) -> None:
+    """Plots and the report of a finished run."""
+
     @server.tool(
         name="ocean_sr_train_visualize",
         description=(
@@ -317,6 +341,10 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         validate_run_id(process_id)  # ids only: no paths from an agent
         made = await anyio.to_thread.run_sync(lambda: make_report(process_id, runs_root=runs_root))
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
+
+
+def _add_predict(server: MCPServer, runs_root: str | None, on_exit: str) -> None:
+    """ocean_sr_predict: a predict run, awaited to its end."""
 
     @server.tool(
         name="ocean_sr_predict",
@@ -361,8 +389,6 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
             progress_of(predict_id, runs_root),
         )
         return compact_status(final)
-
-    return server
 
 
 def serve(*, runs_root: str | None = None, keep_runs: bool = False) -> None:

@@ -3,6 +3,13 @@
 A pid alone is not enough: pids are reused, so a run records its process's start time
 with the pid, and a process only counts as the run's if both match. psutil is imported
 lazily so ``import oceansr.runs`` stays cheap.
+
+A run whose status is not terminal is *lost* when its recorded process on this host is
+dead or its pid was reused, when no process was recorded long after creation, or when
+its heartbeat is stale. :func:`apply_liveness` records that verdict (once, under the run
+lock) from the files alone; a launch backend passes its own verdict function to add
+what only it observes, such as the exit status its reaper collected (see
+docs/architecture.md, liveness).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Atomic writers and tolerant readers for the run directory (DESIGN §3).
+"""Atomic writers and tolerant readers for the run directory (docs/architecture.md, run directory).
 
 Two processes share a run directory: the training process (RunRecorder callback) and
 any number of controllers (CLI, MCP server, notebooks). They coordinate only through
