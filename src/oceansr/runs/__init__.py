@@ -1,4 +1,6 @@
-"""The run-directory protocol (docs/architecture.md, run directory): ids, paths, schemas, atomic writers, readers.
+"""The run-directory protocol: ids, paths, schemas, atomic writers, readers, liveness.
+
+See docs/architecture.md, run directory.
 
 The only module shared by the training process (which writes a run's files) and the
 control plane (which reads them). It imports no torch/lightning and loads filelock and

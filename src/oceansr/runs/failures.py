@@ -1,13 +1,15 @@
-"""Failure taxonomy (docs/architecture.md, failure taxonomy): classify an error into a failureType + plain advice.
+"""Failure taxonomy: classify an error into a failureType + plain advice.
+
+See docs/architecture.md, failure taxonomy.
 
 Two entry points, one per side of the run directory:
 - :func:`classify_exception` runs in the training process, from the exception object;
 - :func:`classify_exit` runs in the control plane when a process died without writing
   a terminal status itself, from its exit status and the tail of ``train.log``.
 
-Both return an ``error_summary`` dict (schema in docs/architecture.md, run directory). This module imports no
-torch: exception types are recognised by class name and module so the control plane
-stays light.
+Both return an ``error_summary`` dict (schema in docs/architecture.md, run directory).
+This module imports no torch: exception types are recognised by class name and module
+so the control plane stays light.
 """
 
 from __future__ import annotations
