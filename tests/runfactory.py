@@ -9,6 +9,7 @@ tests use to exercise start-up handling without monkeypatching private functions
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -74,6 +75,15 @@ def make_run(
         payload = {k: v for k, v in event.items() if k != "event"}
         append_event(paths, event["event"], **payload)
     return paths
+
+
+def dead_pid() -> tuple[int, float]:
+    """pid and start time of a process that has exited (and was reaped): what run.json
+    holds for a run whose trainer died."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    identity = process_identity(proc.pid)
+    proc.wait()
+    return identity["pid"], identity["create_time"]
 
 
 class ScriptBackend(LocalBackend):

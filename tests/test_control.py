@@ -38,7 +38,7 @@ from oceansr.runs import (
     transition,
     update_status,
 )
-from runfactory import ScriptBackend, make_run
+from runfactory import ScriptBackend, dead_pid, make_run
 
 #: A run that trains for a while (200 slow steps, ~40 s) so kill/wait tests have time.
 LONG = [*SMOKE, "trainer.limit_train_batches=200", "debug.sleep_per_step=0.2"]
@@ -83,14 +83,6 @@ def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         env=subprocess_env(),
         check=False,
     )
-
-
-def _dead_pid() -> tuple[int, float]:
-    """pid and start time of a process that has exited (and was reaped)."""
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    identity = process_identity(proc.pid)
-    proc.wait()
-    return identity["pid"], identity["create_time"]
 
 
 def _group_alive(pgid: int) -> list[int]:
@@ -583,7 +575,7 @@ def test_unknown_id_names_the_id(tmp_path: Path) -> None:
 
 
 def test_dead_pid_is_marked_process_lost_once(tmp_path: Path) -> None:
-    pid, created = _dead_pid()
+    pid, created = dead_pid()
     paths = make_run(tmp_path, pid=pid, create_time=created)
     first = control.status(paths.run_id, runs_root=tmp_path)
     assert first["status"] == "failed"
@@ -614,7 +606,7 @@ def test_stale_heartbeat_counts_as_lost(tmp_path: Path) -> None:
 
 
 def test_kill_requested_then_gone_is_recorded_as_killed(tmp_path: Path) -> None:
-    pid, created = _dead_pid()
+    pid, created = dead_pid()
     paths = make_run(tmp_path, pid=pid, create_time=created)
     append_event(paths, "kill_requested", reason="test")
     reply = control.status(paths.run_id, runs_root=tmp_path)
@@ -792,7 +784,7 @@ def test_unknown_backend_name_lists_the_registered_ones(tmp_path: Path, script_b
 
 
 def test_a_run_of_an_unknown_backend_is_judged_from_its_files(tmp_path: Path) -> None:
-    pid, created = _dead_pid()
+    pid, created = dead_pid()
     gone = make_run(tmp_path, backend="elsewhere", pid=pid, create_time=created)
     assert control.status(gone.run_id, runs_root=tmp_path)["status"] == "failed"
     alive = make_run(tmp_path, backend="elsewhere", pid=os.getpid())

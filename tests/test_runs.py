@@ -26,7 +26,7 @@ from oceansr.runs import (
     RunNotFoundError,
     RunPaths,
 )
-from runfactory import make_run
+from runfactory import dead_pid, make_run
 
 STATUS_KEYS = {
     "schema_version",
@@ -775,15 +775,8 @@ def test_log_slices_never_split_a_character_and_chain_back_to_the_file(tmp_path:
 # --------------------------------------------------------------------------- liveness from files
 
 
-def _exited_process() -> tuple[int, float]:
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    identity = runs.process_identity(proc.pid)
-    proc.wait()
-    return proc.pid, identity["create_time"]
-
-
 def test_apply_liveness_marks_a_dead_run_lost_without_the_control_plane(tmp_path: Path) -> None:
-    pid, created = _exited_process()
+    pid, created = dead_pid()
     paths = make_run(tmp_path, pid=pid, create_time=created)
     doc = runs.apply_liveness(paths)
     assert doc["status"] == "failed" and doc["error_summary"]["failureType"] == "process_lost"
@@ -793,7 +786,7 @@ def test_apply_liveness_marks_a_dead_run_lost_without_the_control_plane(tmp_path
 
 
 def test_apply_liveness_records_killed_and_keeps_live_runs(tmp_path: Path) -> None:
-    pid, created = _exited_process()
+    pid, created = dead_pid()
     asked = make_run(
         tmp_path, pid=pid, create_time=created, events=[{"event": "kill_requested", "reason": "t"}]
     )
@@ -808,7 +801,7 @@ def test_apply_liveness_records_killed_and_keeps_live_runs(tmp_path: Path) -> No
 
 
 def test_lost_verdict_uses_a_backends_observed_exit_code(tmp_path: Path) -> None:
-    pid, created = _exited_process()
+    pid, created = dead_pid()
     paths = make_run(tmp_path, pid=pid, create_time=created)
     asked: list[tuple[str, int, float]] = []
 
@@ -853,7 +846,7 @@ def test_the_report_marks_a_dead_run_lost_without_importing_control(tmp_path: Pa
         print(read_status(paths)["status"])
         """
     )
-    pid, created = _exited_process()
+    pid, created = dead_pid()
     paths = make_run(tmp_path, pid=pid, create_time=created)
     out = _finish(_spawn(code, paths.run_id, str(tmp_path)))
     assert out.strip() == "failed"
