@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from oceansr import control
+from oceansr.control.queries import DEFAULT_POLL_S
 from oceansr.runs import RunPaths, create_run, new_run_id, transition, update_run, update_status
 
 
@@ -143,7 +144,7 @@ def bench_wait(base: Path, trials: int) -> dict[str, Any]:
         latencies.append(1000 * (woke - changed_at[0]))
     return {
         "trials": trials,
-        "poll_s": control.api.DEFAULT_POLL_S,
+        "poll_s": DEFAULT_POLL_S,
         "p50": round(_percentile(latencies, 0.5), 2),
         "p95": round(_percentile(latencies, 0.95), 2),
         "max": round(max(latencies), 2),

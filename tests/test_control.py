@@ -16,7 +16,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,21 +26,19 @@ import pytest
 
 from conftest import SMOKE, subprocess_env
 from oceansr import control
-from oceansr.control import local
+from oceansr.control.backends import local, register_backend, unregister_backend
 from oceansr.runs import (
     RunPaths,
     append_event,
-    create_run,
     is_valid_run_id,
-    new_run_id,
     process_identity,
     read_events,
     read_run,
     read_status,
     transition,
-    update_run,
     update_status,
 )
+from runfactory import ScriptBackend, dead_pid, make_run
 
 #: A run that trains for a while (200 slow steps, ~40 s) so kill/wait tests have time.
 LONG = [*SMOKE, "trainer.limit_train_batches=200", "debug.sleep_per_step=0.2"]
@@ -85,40 +83,6 @@ def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         env=subprocess_env(),
         check=False,
     )
-
-
-def _fake_run(root: Path, *, state: str = "running", pid: int | None = None, **ident) -> RunPaths:
-    """A run directory as control would leave it, without any trainer."""
-    paths = RunPaths.for_id(new_run_id("train"), root)
-    create_run(
-        paths,
-        kind="train",
-        overrides=["experiment=smoke"],
-        command=None,
-        backend="local",
-        on_exit="keep",
-    )
-    if pid is not None:
-        identity = process_identity(pid) if not ident else {"pid": pid, **ident}
-        update_run(
-            paths,
-            pid=identity["pid"],
-            pgid=ident.get("pgid"),
-            process_create_time=identity.get("create_time"),
-        )
-    if state != "pending":
-        transition(paths, "running", event="process_started", changes={"pid": pid})
-    if state in ("completed", "failed", "killed"):
-        transition(paths, state, event="training_end" if state == "completed" else state)
-    return paths
-
-
-def _dead_pid() -> tuple[int, float]:
-    """pid and start time of a process that has exited (and was reaped)."""
-    proc = subprocess.Popen([sys.executable, "-c", "pass"])
-    identity = process_identity(proc.pid)
-    proc.wait()
-    return identity["pid"], identity["create_time"]
 
 
 def _group_alive(pgid: int) -> list[int]:
@@ -314,14 +278,25 @@ def test_bad_overrides_fail_fast_without_creating_anything(
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= children
 
 
-def _fake_trainer(monkeypatch: pytest.MonkeyPatch, code: str) -> None:
-    """Make start spawn ``python -c code`` instead of the trainer (cheap process tests)."""
-    monkeypatch.setattr(control.api, "_command", lambda *a: [sys.executable, "-c", code])
+@pytest.fixture
+def script_backend() -> Iterator[Callable[[str], str]]:
+    """Register a backend that runs ``python -c code`` instead of the trainer (cheap
+    start-up tests through the public ``start(backend=...)`` seam); returns its name."""
+    names: list[str] = []
+
+    def register(code: str) -> str:
+        backend = register_backend(ScriptBackend(f"script-{len(names)}", code))
+        names.append(backend.name)
+        return backend.name
+
+    yield register
+    for name in names:
+        unregister_backend(name)
 
 
-def test_a_process_that_dies_without_a_record_is_classified(tmp_path, monkeypatch) -> None:
-    _fake_trainer(monkeypatch, "import sys; print('boom: 💥', flush=True); sys.exit(3)")
-    reply = control.start(SMOKE, runs_root=tmp_path)
+def test_a_process_that_dies_without_a_record_is_classified(tmp_path, script_backend) -> None:
+    backend = script_backend("import sys; print('boom: 💥', flush=True); sys.exit(3)")
+    reply = control.start(SMOKE, runs_root=tmp_path, backend=backend)
     assert reply["status"] == "error" and reply["exit_code"] == 3
     assert reply["error_summary"]["failureType"] == "process_lost"
     assert "exit code 3" in reply["error_summary"]["message"]
@@ -331,10 +306,10 @@ def test_a_process_that_dies_without_a_record_is_classified(tmp_path, monkeypatc
     assert _event_names(tmp_path, reply["process_id"]).count("process_lost") == 1
 
 
-def test_start_timeout_while_alive_answers_starting(tmp_path, monkeypatch) -> None:
-    _fake_trainer(monkeypatch, "import time; time.sleep(60)")
+def test_start_timeout_while_alive_answers_starting(tmp_path, script_backend) -> None:
+    backend = script_backend("import time; time.sleep(60)")
     began = time.monotonic()
-    reply = control.start(SMOKE, runs_root=tmp_path, startup_timeout=0.5)
+    reply = control.start(SMOKE, runs_root=tmp_path, startup_timeout=0.5, backend=backend)
     assert reply["status"] == "starting" and 0.5 <= time.monotonic() - began < 3
     assert local.alive(reply["pid"], None)
     final = control.kill(reply["process_id"], grace=5, runs_root=tmp_path)
@@ -600,8 +575,8 @@ def test_unknown_id_names_the_id(tmp_path: Path) -> None:
 
 
 def test_dead_pid_is_marked_process_lost_once(tmp_path: Path) -> None:
-    pid, created = _dead_pid()
-    paths = _fake_run(tmp_path, pid=pid, create_time=created)
+    pid, created = dead_pid()
+    paths = make_run(tmp_path, pid=pid, create_time=created)
     first = control.status(paths.run_id, runs_root=tmp_path)
     assert first["status"] == "failed"
     assert first["error_summary"]["failureType"] == "process_lost"
@@ -613,12 +588,12 @@ def test_dead_pid_is_marked_process_lost_once(tmp_path: Path) -> None:
 
 
 def test_reused_pid_counts_as_lost(tmp_path: Path) -> None:
-    paths = _fake_run(tmp_path, pid=os.getpid(), create_time=12345.0)  # alive, wrong identity
+    paths = make_run(tmp_path, pid=os.getpid(), create_time=12345.0)  # alive, wrong identity
     assert control.status(paths.run_id, runs_root=tmp_path)["status"] == "failed"
 
 
 def test_stale_heartbeat_counts_as_lost(tmp_path: Path) -> None:
-    paths = _fake_run(tmp_path, pid=os.getpid())
+    paths = make_run(tmp_path, pid=os.getpid())
     stamp = (datetime.now(UTC) - timedelta(seconds=120)).isoformat().replace("+00:00", "Z")
     update_status(paths, {"heartbeat_at": stamp})
     assert (
@@ -631,8 +606,8 @@ def test_stale_heartbeat_counts_as_lost(tmp_path: Path) -> None:
 
 
 def test_kill_requested_then_gone_is_recorded_as_killed(tmp_path: Path) -> None:
-    pid, created = _dead_pid()
-    paths = _fake_run(tmp_path, pid=pid, create_time=created)
+    pid, created = dead_pid()
+    paths = make_run(tmp_path, pid=pid, create_time=created)
     append_event(paths, "kill_requested", reason="test")
     reply = control.status(paths.run_id, runs_root=tmp_path)
     assert reply["status"] == "killed"
@@ -640,7 +615,7 @@ def test_kill_requested_then_gone_is_recorded_as_killed(tmp_path: Path) -> None:
 
 
 def test_wait_notices_a_change_within_half_a_second(tmp_path: Path) -> None:
-    paths = _fake_run(tmp_path, pid=os.getpid())
+    paths = make_run(tmp_path, pid=os.getpid())
     update_status(paths, {"heartbeat_at": datetime.now(UTC).isoformat()})
     changed_at: list[float] = []
 
@@ -659,7 +634,7 @@ def test_wait_notices_a_change_within_half_a_second(tmp_path: Path) -> None:
 
 
 def test_wait_times_out_on_an_unchanged_run(tmp_path: Path) -> None:
-    paths = _fake_run(tmp_path, pid=os.getpid())
+    paths = make_run(tmp_path, pid=os.getpid())
     reply = control.wait(paths.run_id, timeout=0.3, runs_root=tmp_path)
     assert reply["status"] == "running" and reply["timed_out"] is True
     assert reply["changed"] is False and 0.3 <= reply["waited_s"] < 1.0
@@ -679,7 +654,7 @@ def test_kill_escalates_to_sigkill_and_empties_the_group(tmp_path: Path) -> None
         assert proc.stdout.readline().strip() == "ready"
         identity = process_identity(proc.pid)
         created = identity["create_time"]
-        paths = _fake_run(tmp_path, pid=proc.pid, pgid=proc.pid, create_time=created)
+        paths = make_run(tmp_path, pid=proc.pid, pgid=proc.pid, create_time=created)
         assert len(_group_alive(proc.pid)) == 2
         reply = control.kill(paths.run_id, grace=0.5, runs_root=tmp_path)
         assert reply["status"] == "killed", reply
@@ -694,10 +669,10 @@ def test_kill_escalates_to_sigkill_and_empties_the_group(tmp_path: Path) -> None
 
 
 def test_resume_refuses_runs_that_cannot_resume(tmp_path: Path) -> None:
-    done = _fake_run(tmp_path, state="completed")
+    done = make_run(tmp_path, status="completed")
     reply = control.resume(done.run_id, runs_root=tmp_path)
     assert reply["status"] == "error" and "completed" in reply["error_summary"]["message"]
-    no_ckpt = _fake_run(tmp_path, state="killed")
+    no_ckpt = make_run(tmp_path, status="killed")
     reply = control.resume(no_ckpt.run_id, runs_root=tmp_path)
     assert reply["status"] == "error" and "last.ckpt" in reply["error_summary"]["message"]
 
@@ -706,7 +681,7 @@ def test_resume_refuses_runs_that_cannot_resume(tmp_path: Path) -> None:
 
 
 def _log_run(root: Path, data: bytes) -> RunPaths:
-    paths = _fake_run(root, state="completed")
+    paths = make_run(root, status="completed")
     paths.train_log.write_bytes(data)
     return paths
 
@@ -756,7 +731,7 @@ def test_logs_bad_arguments_and_missing_log(tmp_path: Path) -> None:
 
 
 def test_list_filters_and_limits(tmp_path: Path) -> None:
-    ids = [_fake_run(tmp_path, state=s).run_id for s in ("completed", "failed", "killed")]
+    ids = [make_run(tmp_path, status=s).run_id for s in ("completed", "failed", "killed")]
     everything = control.list_runs(runs_root=tmp_path)
     assert everything["count"] == 3
     assert [r["process_id"] for r in everything["runs"]] == sorted(ids, reverse=True)
@@ -779,3 +754,40 @@ def test_cli_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- backends (no trainer)
+
+
+def test_start_goes_through_the_registered_backend_and_records_its_name(
+    tmp_path: Path, script_backend
+) -> None:
+    name = script_backend("import time; time.sleep(60)")
+    reply = control.start(SMOKE, runs_root=tmp_path, backend=name, wait_for_start=False)
+    assert reply["status"] == "starting", reply
+    paths = RunPaths.for_id(reply["process_id"], tmp_path)
+    run = read_run(paths)
+    assert run["backend"] == name and run["attempts"][-1]["backend"] == name
+    assert run["pid"] == reply["pid"] and run["process_create_time"] is not None
+    assert control.status(reply["process_id"], runs_root=tmp_path)["status"] == "pending"  # alive
+    final = control.kill(reply["process_id"], grace=5, runs_root=tmp_path)
+    assert final["status"] == "killed" and not local.alive(reply["pid"], None)
+
+
+def test_unknown_backend_name_lists_the_registered_ones(tmp_path: Path, script_backend) -> None:
+    name = script_backend("pass")
+    reply = control.start(SMOKE, runs_root=tmp_path, backend="slurm")
+    assert reply["error_summary"]["failureType"] == "config_error"
+    assert (
+        "'local'" in reply["error_summary"]["message"] and name in reply["error_summary"]["message"]
+    )
+
+
+def test_a_run_of_an_unknown_backend_is_judged_from_its_files(tmp_path: Path) -> None:
+    pid, created = dead_pid()
+    gone = make_run(tmp_path, backend="elsewhere", pid=pid, create_time=created)
+    assert control.status(gone.run_id, runs_root=tmp_path)["status"] == "failed"
+    alive = make_run(tmp_path, backend="elsewhere", pid=os.getpid())
+    reply = control.kill(alive.run_id, grace=1, runs_root=tmp_path)
+    assert reply["status"] == "error" and "elsewhere" in reply["error_summary"]["message"]
+    assert read_status(alive)["status"] == "running"  # nothing was signalled or recorded

@@ -26,6 +26,7 @@ from oceansr.runs import (
     RunNotFoundError,
     RunPaths,
 )
+from runfactory import dead_pid, make_run
 
 STATUS_KEYS = {
     "schema_version",
@@ -60,16 +61,15 @@ PROGRESS_KEYS = {
 
 
 def _new_run(root: Path, kind: str = "train", **kwargs) -> RunPaths:
-    paths = RunPaths.for_id(runs.new_run_id(kind), root)
-    args = {
-        "kind": kind,
-        "overrides": ["model=srcnn", "trainer.max_epochs=2"],
-        "command": [sys.executable, "-m", "oceansr.train"],
-        "backend": "local",
-        "on_exit": "keep",
-    }
-    runs.create_run(paths, **{**args, **kwargs})
-    return paths
+    """A freshly created (pending) run, through the shared factory."""
+    return make_run(
+        root,
+        kind=kind,
+        status="pending",
+        overrides=["model=srcnn", "trainer.max_epochs=2"],
+        command=[sys.executable, "-m", "oceansr.train"],
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -700,3 +700,154 @@ def test_lightning_gpu_misconfiguration_is_a_config_error_with_trainer_cpu_advic
     summary = classify_exception(MisconfigurationException("No supported gpu backend found!"))
     assert summary["failureType"] == "config_error"
     assert summary["suggestions"][0].startswith("trainer=cpu")
+
+
+# --------------------------------------------------------------------------- hydra quoting
+
+AWKWARD_VALUES = [
+    "plain",
+    "/data/数据/海温.nc",
+    "with space",
+    "it's",
+    'double "quoted"',
+    "C:\\dir\\",
+    "a\\b",
+    "a\\'b",
+    "x=y",
+    "a,b",
+    "[1,2]",
+    "{a:1}",
+    "${oc.env:HOME}",
+    "\\${x}",
+    "${a}${b}",
+    "",
+    "tab\there",
+    "\\",
+    "'",
+]
+
+
+@pytest.mark.parametrize("value", AWKWARD_VALUES, ids=repr)
+def test_hydra_quote_round_trips_through_hydra_and_omegaconf(value: str) -> None:
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    parsed = OverridesParser.create().parse_override(f"key={runs.hydra_quote(value)}")
+    assert not parsed.is_sweep_override()
+    config = OmegaConf.create({"key": parsed.value()})
+    assert OmegaConf.to_container(config, resolve=True)["key"] == value  # literal, no interpolation
+
+
+def test_hydra_quote_leaves_plain_tokens_and_typed_values_bare() -> None:
+    assert runs.hydra_quote("srcnn") == "srcnn"
+    assert runs.hydra_quote("/runs/a_b-c.1") == "/runs/a_b-c.1"
+    assert runs.hydra_quote(True) == "true" and runs.hydra_quote(None) == "null"
+    assert runs.hydra_quote(3) == "3" and runs.hydra_quote(1e-3) == "0.001"
+    assert runs.hydra_quote(["temp", "sea salt"]) == "[temp,'sea salt']"
+    assert runs.hydra_quote("数据") == "'数据'"
+    assert runs.with_override(["a=1", "+b=2", "c=3"], "b=4") == ["a=1", "c=3", "b=4"]
+
+
+# --------------------------------------------------------------------------- log slicing
+
+
+def test_log_slices_never_split_a_character_and_chain_back_to_the_file(tmp_path: Path) -> None:
+    data = ("ascii line\n" + "海温 ±0.5 °C 💥\n" * 40).encode()
+    log = tmp_path / "train.log"
+    log.write_bytes(data)
+    with open(log, "rb") as handle:
+        offset, rebuilt = 0, b""
+        while offset < len(data):
+            piece = runs.read_from(handle, offset, len(data), 7)
+            assert piece.text() == (piece.data.decode("utf-8"), False)
+            rebuilt += data[offset : piece.start] + piece.data  # skipped bytes: none here
+            offset = piece.next_offset
+        assert rebuilt == data and piece.eof
+        tail = runs.read_tail(handle, 2, len(data), 1 << 16)
+        assert tail.data.decode() == "海温 ±0.5 °C 💥\n" * 2 and not tail.truncated
+        assert runs.read_tail(handle, 0, len(data), 1 << 16).data == b""
+        inside = runs.read_from(handle, len(b"ascii line\n") + 1, len(data), 64)
+        assert inside.data.decode().startswith("温")  # started inside 海: moved to the next
+    assert runs.read_tail_text(log, 40).startswith("海温")  # from a line start
+    assert runs.read_tail_text(tmp_path / "missing.log") == ""
+
+
+# --------------------------------------------------------------------------- liveness from files
+
+
+def test_apply_liveness_marks_a_dead_run_lost_without_the_control_plane(tmp_path: Path) -> None:
+    pid, created = dead_pid()
+    paths = make_run(tmp_path, pid=pid, create_time=created)
+    doc = runs.apply_liveness(paths)
+    assert doc["status"] == "failed" and doc["error_summary"]["failureType"] == "process_lost"
+    assert f"process {pid} is gone" in doc["error_summary"]["detail"]
+    assert runs.apply_liveness(paths)["status"] == "failed"
+    assert [e["event"] for e in runs.read_events(paths)].count("process_lost") == 1
+
+
+def test_apply_liveness_records_killed_and_keeps_live_runs(tmp_path: Path) -> None:
+    pid, created = dead_pid()
+    asked = make_run(
+        tmp_path, pid=pid, create_time=created, events=[{"event": "kill_requested", "reason": "t"}]
+    )
+    assert runs.apply_liveness(asked)["status"] == "killed"
+    mine = make_run(tmp_path, pid=os.getpid())
+    assert runs.apply_liveness(mine)["status"] == "running"
+    stamp = (datetime.now(UTC) - timedelta(seconds=90)).isoformat()
+    runs.update_status(mine, {"heartbeat_at": stamp})
+    assert runs.apply_liveness(mine, stale_after=300)["status"] == "running"
+    lost = runs.apply_liveness(mine, stale_after=30)
+    assert lost["status"] == "failed" and "heartbeat stale" in lost["error_summary"]["message"]
+
+
+def test_lost_verdict_uses_a_backends_observed_exit_code(tmp_path: Path) -> None:
+    pid, created = dead_pid()
+    paths = make_run(tmp_path, pid=pid, create_time=created)
+    asked: list[tuple[str, int, float]] = []
+
+    def observed(run_id: str, run_pid: int, wait_s: float) -> int | None:
+        asked.append((run_id, run_pid, wait_s))
+        return 137
+
+    run_doc = runs.read_run(paths)
+    verdict = runs.lost_verdict(paths, runs.read_status(paths), run_doc, 60.0, exit_code=observed)
+    assert verdict == runs.LostVerdict(137, f"process {pid} exited with code 137")
+    assert asked == [(paths.run_id, pid, 0.0)]
+    assert runs.run_identity(run_doc) == runs.ProcessIdentity(pid, None, created)
+
+
+def test_record_exit_classifies_a_known_exit_code_once(tmp_path: Path) -> None:
+    paths = make_run(tmp_path, pid=os.getpid())
+    paths.train_log.write_text("Killed\n", encoding="utf-8")
+    doc = runs.record_exit(paths, -9, detail="process exited with code -9")
+    assert doc["status"] == "failed" and doc["exit_code"] == -9
+    assert doc["error_summary"]["failureType"] in ("cpu_oom", "process_lost")
+    again = runs.record_exit(paths, None)
+    assert again["error_summary"] == doc["error_summary"]
+    assert runs.duration_s(doc) is not None and runs.duration_s({}) is None
+
+
+def test_protocol_constants_are_the_ones_the_trainer_uses() -> None:
+    from oceansr.runs import protocol
+
+    assert protocol.PARENT_ENV == "OCEANSR_PARENT" and protocol.RUN_ID_ENV == "OCEANSR_RUN_ID"
+    assert protocol.EXIT_KILLED == 128 + 15 and protocol.SPLITS == ("train", "valid", "test")
+    assert protocol.hostname() == __import__("socket").gethostname()
+
+
+def test_the_report_marks_a_dead_run_lost_without_importing_control(tmp_path: Path) -> None:
+    code = textwrap.dedent(
+        """
+        import subprocess, sys
+        from oceansr.report.history import resolve_run
+        from oceansr.runs import read_status
+        paths = resolve_run(sys.argv[1], sys.argv[2])
+        assert not any(m.startswith("oceansr.control") for m in sys.modules), "control imported"
+        print(read_status(paths)["status"])
+        """
+    )
+    pid, created = dead_pid()
+    paths = make_run(tmp_path, pid=pid, create_time=created)
+    out = _finish(_spawn(code, paths.run_id, str(tmp_path)))
+    assert out.strip() == "failed"
+    assert runs.read_status(paths)["error_summary"]["failureType"] == "process_lost"

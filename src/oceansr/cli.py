@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from oceansr import control
+from oceansr.control.replies import exception_reply, ok_reply
+from oceansr.metric_names import METRIC_NAMES
 
 TERMINAL = ("completed", "failed", "killed")
 _STATUS_STYLE = {
@@ -62,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common()
 
+    _add_start(sub, common)
+    _add_run_commands(sub, common)
+    _add_tool_commands(sub, common)
+    return parser
+
+
+def _add_start(sub: Any, common: argparse.ArgumentParser) -> None:
+    """``start`` (and its sweep form ``start -m``)."""
     p = sub.add_parser(
         "start",
         parents=[common],
@@ -96,6 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         "this command exits",
     )
 
+
+def _add_run_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Commands that steer one run or list them: status, logs, wait, kill, list, resume."""
     p = sub.add_parser("status", parents=[common], help="status of a run")
     p.add_argument("process_id", metavar="ID")
 
@@ -138,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wait", action="store_true")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_STARTUP_TIMEOUT_S, metavar="S")
 
+
+def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    """Commands beyond run steering: predict, report, mcp."""
     p = sub.add_parser(
         "predict",
         parents=[common],
@@ -174,7 +190,6 @@ def build_parser() -> argparse.ArgumentParser:
         "(gracefully, checkpointed) unless --keep-runs.",
     )
     p.add_argument("--keep-runs", action="store_true", help="let runs go on after the server exits")
-    return parser
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -292,6 +307,11 @@ def _show_start(reply: dict[str, Any]) -> None:
         console.print(f"  [dim]{escape(hint)}[/]")
 
 
+#: Test metrics shown by ``oceansr status``: all but the bias, which is signed and has no
+#: meaningful gain over bicubic (it stays in ``--json``).
+_SHOWN_METRICS = tuple(name for name in METRIC_NAMES if name != "bias")
+
+
 def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
     rows = []
     metrics = reply.get("metrics") or {}
@@ -309,7 +329,7 @@ def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
     # Per variable with its unit when known; else the headline (mean over variables).
     scopes = [(f"test/{var}", f" {var}", unit) for var, unit in units.items()] or [("test", "", "")]
     for prefix, label, unit in scopes:
-        for name in ("rmse", "mae", "psnr", "ssim"):
+        for name in _SHOWN_METRICS:
             value = test.get(f"{prefix}/{name}")
             if value is None:
                 continue
@@ -570,7 +590,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
     """Thin adapter over :mod:`oceansr.report` (errors shown like control errors)."""
     from oceansr.report import make_plots, make_report
     from oceansr.runs import validate_run_id
-    from oceansr.runs.failures import classify_exception
 
     try:
         validate_run_id(args.process_id)
@@ -579,13 +598,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         else:
             made = make_report(args.process_id, runs_root=args.runs_root)
     except Exception as exc:
-        reply = {
-            "status": "error",
-            "process_id": args.process_id,
-            "error_summary": classify_exception(exc),
-        }
+        reply = exception_reply(exc, process_id=args.process_id, runs_root=args.runs_root)
         return _finish(reply, args.json, None)
-    reply = {**made, "run_status": made.get("status"), "status": "ok"}
+    reply = ok_reply(**{**made, "run_status": made.get("status")})
     if args.json:
         _print_json(reply)
     else:

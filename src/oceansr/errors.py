@@ -2,7 +2,8 @@
 
 Every error a user can cause by bad input is raised as one of these classes, so that
 the training process (and later the control plane) can classify it into the failure
-taxonomy of DESIGN.md §4 from the exception object alone, without parsing text.
+taxonomy (docs/architecture.md, failure taxonomy) from the exception object alone,
+without parsing text.
 Each error names the offending config field and says how to fix it.
 """
 

@@ -1,4 +1,4 @@
-"""Control plane (DESIGN §4): run training in the background and steer it from anywhere.
+"""Control plane: run training in the background and steer it from anywhere.
 
 >>> from oceansr import control
 >>> reply = control.start(["experiment=smoke"])          # waits for training_start
@@ -10,30 +10,25 @@ tools' replies are these dicts) and answers bad input with
 ``{"status": "error", "error_summary": {...}}`` instead of raising. All state lives in
 the run directory, so any process can steer any run. Importing this package is cheap
 (no torch, no Hydra).
+
+Module map (see docs/architecture.md, control plane): ``replies`` (the one reply
+shape), ``args`` (argument checks), ``launch``/``sweep``/``resume`` (starting work),
+``queries`` (status, logs, wait, list), ``stop`` (kill), ``observe`` (liveness with
+the run's backend), ``views`` (status replies, next calls), ``backends`` (the launch
+backend interface and the ``local`` backend), ``options`` (typed options → overrides).
 """
 
 from __future__ import annotations
 
-from .api import (
-    DEFAULT_HEARTBEAT_TIMEOUT_S,
-    DEFAULT_KILL_GRACE_S,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_STARTUP_TIMEOUT_S,
-    DEFAULT_TAIL_LINES,
-    DEFAULT_WAIT_TIMEOUT_S,
-    HEARTBEAT_TIMEOUT_ENV,
-    expand_sweep,
-    heartbeat_timeout_s,
-    kill,
-    list_runs,
-    logs,
-    resume,
-    start,
-    start_predict,
-    status,
-    sweep,
-    wait,
-)
+from oceansr.runs import DEFAULT_HEARTBEAT_TIMEOUT_S, HEARTBEAT_TIMEOUT_ENV
+
+from .args import heartbeat_timeout_s
+from .launch import DEFAULT_STARTUP_TIMEOUT_S, start, start_predict
+from .queries import DEFAULT_MAX_BYTES, DEFAULT_WAIT_TIMEOUT_S, list_runs, logs, status, wait
+from .resume import resume
+from .stop import DEFAULT_KILL_GRACE_S, kill
+from .sweep import expand_sweep, sweep
+from .views import DEFAULT_TAIL_LINES
 
 __all__ = [
     "DEFAULT_HEARTBEAT_TIMEOUT_S",

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from oceansr.runs import hydra_quote
+
 # option name → Hydra key; config groups are set with `group=option`
 OPTION_KEYS: dict[str, str] = {
     "model": "model",
@@ -26,17 +28,6 @@ OPTION_KEYS: dict[str, str] = {
 }
 
 
-def _hydra_literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_hydra_literal(v) for v in value) + "]"
-    text = str(value)
-    if any(ch in text for ch in " ,=[]{}'\""):
-        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-    return text
-
-
 def options_to_overrides(overrides: Sequence[str] | None = None, **options: Any) -> list[str]:
     """``options_to_overrides(model="srcnn", epochs=5)`` → ``["model=srcnn",
     "trainer.max_epochs=5"]``; free-form ``overrides`` come last and win."""
@@ -44,7 +35,7 @@ def options_to_overrides(overrides: Sequence[str] | None = None, **options: Any)
     if unknown:
         raise ValueError(f"unknown option(s) {unknown}; known: {sorted(OPTION_KEYS)}")
     out = [
-        f"{OPTION_KEYS[name]}={_hydra_literal(value)}"
+        f"{OPTION_KEYS[name]}={hydra_quote(value)}"
         for name, value in options.items()
         if value is not None
     ]

@@ -24,8 +24,8 @@ from mcp.server.mcpserver import Context, MCPServer
 
 from oceansr import control
 from oceansr.control.options import options_to_overrides
+from oceansr.control.replies import error_reply, exception_reply, ok_reply
 from oceansr.runs import validate_run_id
-from oceansr.runs.failures import classify_exception
 
 INSTRUCTIONS = """\
 oceansr trains ocean super-resolution models (coarse -> fine gridded ocean fields) in the
@@ -48,10 +48,6 @@ PROGRESS_EVERY_S = 1.0
 
 Describer = Callable[[], tuple[float | None, str]]
 ToolFn = Callable[..., Awaitable[dict[str, Any]]]
-
-
-def error_reply(exc: BaseException, process_id: str | None = None) -> dict[str, Any]:
-    return {"status": "error", "process_id": process_id, "error_summary": classify_exception(exc)}
 
 
 def compact_status(reply: dict[str, Any]) -> dict[str, Any]:
@@ -126,21 +122,34 @@ def progress_of(
 def safe_tool(
     fn: Callable[..., Awaitable[dict[str, Any]]],
 ) -> Callable[..., Awaitable[dict[str, Any]]]:
-    """No exception reaches the agent as a protocol error or a traceback dump."""
+    """No exception reaches the agent as a protocol error or a traceback dump: it comes
+    back as the control plane's error reply (classified, with suggestions)."""
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
         try:
             return await fn(*args, **kwargs)
         except Exception as exc:
-            return error_reply(exc, kwargs.get("process_id"))
+            return exception_reply(exc, process_id=kwargs.get("process_id"))
 
     return wrapper
 
 
 def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MCPServer:
+    """The oceansr MCP server; runs it starts stop with it unless ``keep_runs``."""
     on_exit = "keep" if keep_runs else "terminate"
     server = MCPServer("oceansr", instructions=INSTRUCTIONS)
+
+    _add_train_start(server, runs_root, on_exit)
+    _add_train_status(server, runs_root)
+    _add_info_tools(server)
+    _add_report_tools(server, runs_root)
+    _add_predict(server, runs_root, on_exit)
+    return server
+
+
+def _add_train_start(server: MCPServer, runs_root: str | None, on_exit: str) -> None:
+    """ocean_sr_train_start: validate, launch, await training_start."""
 
     @server.tool(
         name="ocean_sr_train_start",
@@ -195,6 +204,10 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         )
         return {**compact_status(reply), "overrides": hydra}
 
+
+def _add_train_status(server: MCPServer, runs_root: str | None) -> None:
+    """ocean_sr_train_status: status, logs, wait, kill and list in one tool."""
+
     @server.tool(
         name="ocean_sr_train_status",
         description=(
@@ -222,15 +235,11 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         if action == "list":
             return control.list_runs(status=status_filter, runs_root=runs_root)
         if not process_id:
-            return {
-                "status": "error",
-                "process_id": None,
-                "error_summary": {
-                    "failureType": "config_error",
-                    "message": f"action={action!r} needs a process_id",
-                    "suggestions": ["call with action='list' to see the run ids"],
-                },
-            }
+            return error_reply(
+                "config_error",
+                f"action={action!r} needs a process_id",
+                suggestions=["call with action='list' to see the run ids"],
+            )
         if action == "logs":
             return control.logs(
                 process_id,
@@ -254,6 +263,10 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
             )
         return compact_status(control.status(process_id, runs_root=runs_root))
 
+
+def _add_info_tools(server: MCPServer) -> None:
+    """Tools that need no run: the model list, data inspection, accelerators."""
+
     @server.tool(
         name="ocean_sr_list_models",
         description="The model registry: name, family, description, parameter count, scales.",
@@ -262,7 +275,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
     async def ocean_sr_list_models() -> dict[str, Any]:
         from oceansr.models import list_models
 
-        return {"status": "ok", "models": list_models()}
+        return ok_reply(models=list_models())
 
     @server.tool(
         name="ocean_sr_check_data",
@@ -279,7 +292,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         described = await anyio.to_thread.run_sync(
             lambda: describe_dataset(path, decode_times=decode_times)
         )
-        return {"status": "ok", **described}
+        return ok_reply(**described)
 
     @server.tool(
         name="ocean_sr_check_gpu",
@@ -289,7 +302,11 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
     async def ocean_sr_check_gpu() -> dict[str, Any]:
         from oceansr.system import accelerator_report
 
-        return {"status": "ok", **accelerator_report()}
+        return ok_reply(**accelerator_report())
+
+
+def _add_report_tools(server: MCPServer, runs_root: str | None) -> None:
+    """Plots and the report of a finished run."""
 
     @server.tool(
         name="ocean_sr_train_visualize",
@@ -307,7 +324,7 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
         made = await anyio.to_thread.run_sync(
             lambda: make_plots(process_id, runs_root=runs_root, num_maps=num_maps)
         )
-        return {**made, "run_status": made.get("status"), "status": "ok", "process_id": process_id}
+        return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
     @server.tool(
         name="ocean_sr_train_report",
@@ -323,7 +340,11 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
 
         validate_run_id(process_id)  # ids only: no paths from an agent
         made = await anyio.to_thread.run_sync(lambda: make_report(process_id, runs_root=runs_root))
-        return {**made, "run_status": made.get("status"), "status": "ok", "process_id": process_id}
+        return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
+
+
+def _add_predict(server: MCPServer, runs_root: str | None, on_exit: str) -> None:
+    """ocean_sr_predict: a predict run, awaited to its end."""
 
     @server.tool(
         name="ocean_sr_predict",
@@ -368,8 +389,6 @@ def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MC
             progress_of(predict_id, runs_root),
         )
         return compact_status(final)
-
-    return server
 
 
 def serve(*, runs_root: str | None = None, keep_runs: bool = False) -> None:

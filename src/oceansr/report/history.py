@@ -17,6 +17,7 @@ This module imports no torch, so listing or summarising runs stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import os
@@ -31,6 +32,7 @@ from oceansr.metric_names import METRIC_NAMES
 from oceansr.runs import (
     CorruptRunFileError,
     RunPaths,
+    apply_liveness,
     is_terminal,
     is_valid_run_id,
     parse_iso,
@@ -99,9 +101,8 @@ def _check_run_dir(paths: RunPaths, fix: str) -> RunPaths:
             f"{paths.dir} is not a run directory (no status.json)", field="run", fix=fix
         )
     # Liveness first: a run whose process died is recorded as failed before we read it.
-    from oceansr import control
-
-    control.status(paths.run_id, runs_root=paths.root)
+    with contextlib.suppress(OSError, ValueError):  # unreadable run files: reported later
+        apply_liveness(paths)
     return paths
 
 

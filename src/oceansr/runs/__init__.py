@@ -1,4 +1,6 @@
-"""The run-directory protocol (DESIGN §3): ids, paths, schemas, atomic writers, readers.
+"""The run-directory protocol: ids, paths, schemas, atomic writers, readers, liveness.
+
+See docs/architecture.md, run directory.
 
 The only module shared by the training process (which writes a run's files) and the
 control plane (which reads them). It imports no torch/lightning and loads filelock and
@@ -15,8 +17,36 @@ from .errors import (
     RunNotFoundError,
 )
 from .ids import RUN_ID_RE, is_valid_run_id, new_run_id, run_id_sort_key, validate_run_id
-from .liveness import heartbeat_age_s, is_alive, process_identity
+from .liveness import (
+    DEFAULT_HEARTBEAT_TIMEOUT_S,
+    ExitLookup,
+    LostVerdict,
+    ProcessIdentity,
+    Verdict,
+    apply_liveness,
+    heartbeat_age_s,
+    heartbeat_timeout_s,
+    is_alive,
+    lost_verdict,
+    on_this_host,
+    process_identity,
+    run_identity,
+)
+from .logs import LogSlice, read_from, read_tail, read_tail_text
+from .outcome import age_s, duration_s, pending_kill, record_exit
+from .overrides import hydra_quote, override, override_key, with_override
 from .paths import RUNS_ENV_VAR, RunPaths, default_runs_root
+from .protocol import (
+    BACKGROUND_ENV,
+    EXIT_KILLED,
+    HEARTBEAT_TIMEOUT_ENV,
+    LOG_TAIL_BYTES,
+    PARENT_ENV,
+    RUN_ID_ENV,
+    SPLITS,
+    hostname,
+    utc_now,
+)
 from .schema import (
     EVENT_NAMES,
     FAILURE_TYPES,
@@ -53,50 +83,81 @@ from .store import (
 )
 
 __all__ = [
+    "BACKGROUND_ENV",
+    "DEFAULT_HEARTBEAT_TIMEOUT_S",
     "EVENT_NAMES",
+    "EXIT_KILLED",
     "FAILURE_TYPES",
+    "HEARTBEAT_TIMEOUT_ENV",
     "LOCK_TIMEOUT_S",
+    "LOG_TAIL_BYTES",
     "ON_EXIT_POLICIES",
+    "PARENT_ENV",
     "PHASES",
     "RUNS_ENV_VAR",
+    "RUN_ID_ENV",
     "RUN_ID_RE",
     "SCHEMA_VERSION",
+    "SPLITS",
     "STATUSES",
     "TERMINAL_STATUSES",
     "CorruptRunFileError",
+    "ExitLookup",
     "InvalidRunIdError",
+    "LogSlice",
+    "LostVerdict",
+    "ProcessIdentity",
     "RunExistsError",
     "RunLockTimeoutError",
     "RunNotFoundError",
     "RunPaths",
+    "Verdict",
     "add_attempt",
+    "age_s",
     "append_event",
+    "apply_liveness",
     "atomic_write_bytes",
     "atomic_write_json",
     "create_run",
     "deep_merge",
     "default_runs_root",
+    "duration_s",
     "empty_status",
     "heartbeat",
     "heartbeat_age_s",
+    "heartbeat_timeout_s",
+    "hostname",
+    "hydra_quote",
     "is_alive",
     "is_terminal",
     "is_valid_run_id",
     "list_run_dirs",
+    "lost_verdict",
     "new_run_id",
     "now_iso",
+    "on_this_host",
+    "override",
+    "override_key",
     "parse_iso",
+    "pending_kill",
     "process_identity",
     "read_events",
+    "read_from",
     "read_json",
     "read_run",
     "read_status",
+    "read_tail",
+    "read_tail_text",
+    "record_exit",
     "run_id_sort_key",
+    "run_identity",
     "run_lock",
     "tail_events",
     "to_jsonable",
     "transition",
     "update_run",
     "update_status",
+    "utc_now",
     "validate_run_id",
+    "with_override",
 ]

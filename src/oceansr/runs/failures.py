@@ -1,13 +1,15 @@
-"""Failure taxonomy (DESIGN §4): classify an error into a failureType + plain advice.
+"""Failure taxonomy: classify an error into a failureType + plain advice.
+
+See docs/architecture.md, failure taxonomy.
 
 Two entry points, one per side of the run directory:
 - :func:`classify_exception` runs in the training process, from the exception object;
 - :func:`classify_exit` runs in the control plane when a process died without writing
   a terminal status itself, from its exit status and the tail of ``train.log``.
 
-Both return an ``error_summary`` dict (schema in DESIGN §3). This module imports no
-torch: exception types are recognised by class name and module so the control plane
-stays light.
+Both return an ``error_summary`` dict (schema in docs/architecture.md, run directory).
+This module imports no torch: exception types are recognised by class name and module
+so the control plane stays light.
 """
 
 from __future__ import annotations
@@ -196,11 +198,11 @@ def classify_exception(exc: BaseException, *, log_tail: str | None = None) -> di
         or _message_advice(str(source))
         or SUGGESTIONS[failure]
     )
-    fields = {}
+    fields: dict[str, Any] = {}
     if getattr(source, "field", None):
-        fields["field"] = source.field
+        fields["field"] = getattr(source, "field")  # noqa: B009 - any exception type
     if getattr(source, "step", None) is not None:
-        fields["step"] = source.step
+        fields["step"] = getattr(source, "step")  # noqa: B009
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return error_summary(
         failure,

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 
 from .errors import InvalidRunIdError
 
-#: The contract's pattern (DESIGN §3). Always use ``fullmatch``: ``$`` alone would accept a
-#: trailing newline.
+#: The contract's pattern (docs/architecture.md, run directory). Always use
+#: ``fullmatch``: ``$`` alone would accept a trailing newline.
 RUN_ID_RE = re.compile(r"^[a-z]+-[0-9]{8}-[0-9]{6}-[a-z0-9]{6}$")
 KIND_RE = re.compile(r"[a-z]+")
 _BASE36 = string.digits + string.ascii_lowercase

@@ -1,4 +1,6 @@
-"""Names and shapes of the run-directory documents (DESIGN §3 and §4), schema version 1.
+"""Names and shapes of the run-directory documents, schema version 1.
+
+See docs/architecture.md, run directory.
 
 Writers and readers import these constants instead of repeating string literals, so a
 typo in a status, phase or event name fails loudly at the writer.
@@ -59,7 +61,8 @@ FAILURE_TYPES: tuple[str, ...] = (
     "unknown",
 )
 
-#: What happens to a run when the controller that started it exits (DESIGN §4).
+#: What happens to a run when the controller that started it exits
+#: (docs/architecture.md, control plane).
 ON_EXIT_POLICIES: tuple[str, ...] = ("keep", "terminate")
 
 PROGRESS_KEYS: tuple[str, ...] = (

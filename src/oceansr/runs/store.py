@@ -1,4 +1,4 @@
-"""Atomic writers and tolerant readers for the run directory (DESIGN §3).
+"""Atomic writers and tolerant readers for the run directory (docs/architecture.md, run directory).
 
 Two processes share a run directory: the training process (RunRecorder callback) and
 any number of controllers (CLI, MCP server, notebooks). They coordinate only through
@@ -33,6 +33,7 @@ from typing import Any
 from .errors import CorruptRunFileError, RunExistsError, RunLockTimeoutError, RunNotFoundError
 from .ids import is_valid_run_id, run_id_sort_key, validate_kind
 from .paths import EVENTS_JSONL, RUN_JSON, STATUS_JSON, RunPaths, default_runs_root
+from .protocol import hostname
 from .schema import (
     IMMUTABLE_STATUS_KEYS,
     ON_EXIT_POLICIES,
@@ -233,12 +234,6 @@ def run_lock(paths: RunPaths, timeout: float = LOCK_TIMEOUT_S) -> Iterator[None]
 # --------------------------------------------------------------------------- run.json
 
 
-def _hostname() -> str:
-    import socket  # lazy: only run creation needs it
-
-    return socket.gethostname()
-
-
 def _run_doc(
     paths: RunPaths,
     *,
@@ -259,7 +254,7 @@ def _run_doc(
         "command": None if command is None else list(command),
         "backend": backend,
         "on_exit": on_exit,
-        "host": _hostname(),
+        "host": hostname(),
         "pid": None,
         "pgid": None,
         "process_create_time": None,

@@ -13,8 +13,9 @@ What it guarantees, and why:
   matches the recorded one (pids are reused), and a process group only when the run
   leads it (``pgid == pid``), never the caller's own group.
 
-This module knows processes, not run files; :mod:`oceansr.control.api` decides what to
-record.
+This module knows processes, not run files; the control plane decides what to record
+(see docs/architecture.md, launch backends). :class:`LocalBackend` is the
+:class:`~oceansr.control.backends.base.Backend` made of the functions below.
 """
 
 from __future__ import annotations
@@ -30,13 +31,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oceansr.runs import is_alive, process_identity
+from oceansr.runs import (
+    BACKGROUND_ENV,
+    PARENT_ENV,
+    RUN_ID_ENV,
+    ProcessIdentity,
+    is_alive,
+    process_identity,
+)
+
+from .base import Backend, ExitCallback, StopOutcome
 
 BACKEND = "local"
-BACKGROUND_ENV = "OCEANSR_BACKGROUND"
-PARENT_ENV = "OCEANSR_PARENT"
 #: Variables a controller must not leak into a run it starts (they describe *another* run).
-_SCRUBBED_ENV = (PARENT_ENV, "OCEANSR_RUN_ID", "LOCAL_RANK", "NODE_RANK", "WORLD_SIZE")
+_SCRUBBED_ENV = (PARENT_ENV, RUN_ID_ENV, "LOCAL_RANK", "NODE_RANK", "WORLD_SIZE")
 _POLL_S = 0.02
 
 
@@ -255,3 +263,76 @@ def kill_tree(processes: Sequence[Any], *, timeout: float = 5.0) -> list[int]:
             proc.kill()
     _gone, alive_ = psutil.wait_procs(list(processes), timeout=timeout)
     return [proc.pid for proc in alive_]
+
+
+# --------------------------------------------------------------------------- backend
+
+
+def _stop_tree(pid: int, created: float | None, tree: list[Any]) -> list[Any]:
+    """Hard-kill a run that does not lead its group: the process and its descendants."""
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        if alive(pid, created):
+            tree = [psutil.Process(pid), *tree]
+    kill_tree(tree)
+    return tree
+
+
+class LocalBackend(Backend):
+    """Processes on this machine, each in its own session (see the module docstring)."""
+
+    name = BACKEND
+
+    def environment(self, *, on_exit: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
+        return child_env(on_exit=on_exit, base=base)
+
+    def submit(
+        self,
+        run_id: str,
+        command: Sequence[str],
+        *,
+        log_path: Path,
+        env: Mapping[str, str],
+        cwd: str | os.PathLike[str] | None = None,
+        on_exit: ExitCallback | None = None,
+    ) -> ProcessIdentity:
+        proc = spawn(run_id, command, log_path=log_path, env=env, cwd=cwd, on_exit=on_exit)
+        return ProcessIdentity(pid=proc.pid, pgid=proc.pgid, create_time=proc.create_time)
+
+    def exit_code(
+        self, run_id: str, identity: ProcessIdentity, *, wait_s: float = 0.0
+    ) -> int | None:
+        return exit_code(run_id, identity.pid, wait_s=wait_s)
+
+    def wait_recorded(self, run_id: str, identity: ProcessIdentity, timeout: float) -> bool:
+        return wait_recorded(run_id, identity.pid, timeout)
+
+    def is_running(self, identity: ProcessIdentity) -> bool:
+        return alive(identity.pid, identity.create_time)
+
+    def stop(self, identity: ProcessIdentity, grace: float) -> StopOutcome:
+        """SIGTERM the trainer alone (signalling the group would kill DataLoader workers
+        mid-batch), SIGKILL its whole group after ``grace``, leave nothing behind."""
+        pid, pgid, created = identity.pid, identity.pgid, identity.create_time
+        outcome = StopOutcome()
+        if pid is None:
+            return outcome
+        leads = owns_group(pid, pgid)
+        # A run that does not lead its group (a foreground run): remember its descendants now.
+        tree = [] if leads else descendants(pid, created)
+        if send_signal(pid, created, signal.SIGTERM):
+            outcome.signal = "SIGTERM"
+        if not wait_gone(pid, created, grace):
+            outcome.signal, outcome.escalated = "SIGKILL", True
+            if leads and pgid is not None:
+                kill_group(pgid)
+            else:
+                tree = _stop_tree(pid, created, tree)
+            wait_gone(pid, created, 5.0)
+        # Whatever is left of the group (DataLoader workers of a clean stop) goes too.
+        if leads and pgid is not None:
+            outcome.survivors = kill_group(pgid)
+        else:
+            outcome.survivors = kill_tree([p for p in tree if p.is_running()])
+        return outcome

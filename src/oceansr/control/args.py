@@ -1,0 +1,124 @@
+"""Argument coercion for the control plane: every public call checks its input here.
+
+Callers are a CLI (strings), an MCP agent (JSON numbers, sometimes strings) and Python
+code; each check turns a bad value into a :class:`~oceansr.control.replies.RequestError`
+that names the argument, so the reply says what to fix instead of failing deep inside.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from oceansr.runs import (
+    STATUSES,
+    RunNotFoundError,
+    RunPaths,
+    default_runs_root,
+    override_key,
+    validate_run_id,
+)
+from oceansr.runs import heartbeat_timeout_s as _protocol_heartbeat_timeout_s
+
+from .replies import RequestError
+
+PathLike = str | os.PathLike[str]
+#: Overrides the control plane sets itself; a user value would split the run in two.
+RESERVED_KEYS: tuple[str, ...] = ("run_id", "runs_root")
+
+
+def runs_root_path(runs_root: PathLike | None) -> Path:
+    """The runs directory as an absolute path (default ``$OCEANSR_RUNS`` or ``./runs``)."""
+    if runs_root is None:
+        return default_runs_root()
+    return Path(runs_root).expanduser().absolute()
+
+
+def run_paths(process_id: Any, runs_root: PathLike | None) -> RunPaths:
+    """Paths of an existing run; the id is validated before any file-system access."""
+    validate_run_id(process_id)
+    paths = RunPaths.for_id(process_id, runs_root_path(runs_root))
+    if not paths.exists():
+        raise RunNotFoundError(process_id, paths.dir)
+    return paths
+
+
+def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
+    """``value`` if it is one of ``allowed``."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise RequestError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
+    return str(value)
+
+
+def seconds(name: str, value: Any, *, minimum: float = 0.0) -> float:
+    """A duration in seconds, at least ``minimum`` (NaN refused)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise RequestError(f"{name} must be a number of seconds, got {value!r}") from None
+    if number != number or number < minimum:  # NaN or too small
+        raise RequestError(f"{name} must be >= {minimum:g} seconds, got {value!r}")
+    return number
+
+
+def count(name: str, value: Any, *, minimum: int = 0) -> int:
+    """A whole number of at least ``minimum`` (``3.0`` and ``"3"`` accepted, ``3.5`` not)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            if isinstance(value, bool) or float(value) != int(value):
+                raise ValueError
+            value = int(value)
+        except (TypeError, ValueError):
+            raise RequestError(f"{name} must be an integer, got {value!r}") from None
+    if value < minimum:
+        raise RequestError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def normalise_overrides(overrides: Any) -> list[str]:
+    """A list of ``key=value`` strings; one string is split like a shell would."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, str):
+        overrides = shlex.split(overrides)
+    if not isinstance(overrides, Iterable) or isinstance(overrides, Mapping):
+        raise RequestError(f"overrides must be a list of 'key=value' strings, got {overrides!r}")
+    result = [str(item) for item in overrides]
+    for item in result:
+        if override_key(item) in RESERVED_KEYS:
+            raise RequestError(
+                f"override {item!r} is set by the control plane",
+                suggestions=["pass runs_root=... as the API argument (CLI: --runs-root)"],
+            )
+        if item.startswith("-"):
+            raise RequestError(
+                f"{item!r} is a command-line flag, not a Hydra override",
+                suggestions=["use sweep(...) (CLI: oceansr start -m ...) for multirun"],
+            )
+    return result
+
+
+def status_filter(value: Any) -> frozenset[str] | None:
+    """The statuses ``list_runs`` keeps: a name, a comma-separated string or a list."""
+    if value is None or value == "" or value == []:
+        return None
+    items = value.split(",") if isinstance(value, str) else list(value)
+    wanted = frozenset(str(item).strip() for item in items if str(item).strip())
+    unknown = sorted(wanted - set(STATUSES))
+    if unknown:
+        raise RequestError(
+            f"unknown status filter {', '.join(unknown)}; expected any of {', '.join(STATUSES)}"
+        )
+    return wanted
+
+
+def heartbeat_timeout_s(value: float | None = None) -> float:
+    """Seconds after which a heartbeat is stale: ``value``, else ``$OCEANSR_HEARTBEAT_TIMEOUT``,
+    else 60 (the trainer beats every 5 s; the protocol requires at least every 10 s)."""
+    if value is not None:
+        value = seconds("heartbeat_timeout", value, minimum=0.001)
+    return _protocol_heartbeat_timeout_s(value)

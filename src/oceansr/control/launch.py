@@ -1,0 +1,493 @@
+"""Launching work: ``start``, ``sweep``, ``resume`` and ``start_predict``.
+
+Each creates (or reopens) a run directory, hands the command to a launch backend
+(:mod:`oceansr.control.backends`), records the identity the backend returns in
+run.json, and waits for the run's start event (``training_start``, ``predict_start``),
+answering at once with an error summary if the process ends first (see
+docs/architecture.md, control plane). The Hydra validation (``oceansr.validate``) is
+imported only when a train run is launched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from oceansr.errors import ConfigError, DataNotFoundError, RunStateError
+from oceansr.runs import (
+    ON_EXIT_POLICIES,
+    ProcessIdentity,
+    RunExistsError,
+    RunPaths,
+    add_attempt,
+    create_run,
+    hostname,
+    hydra_quote,
+    is_terminal,
+    new_run_id,
+    read_status,
+    read_tail_text,
+    record_exit,
+    tail_events,
+    transition,
+    update_run,
+    update_status,
+)
+from oceansr.runs.failures import classify_exception, classify_exit, error_summary
+
+from .args import (
+    PathLike,
+    choice,
+    normalise_overrides,
+    run_paths,
+    runs_root_path,
+    seconds,
+)
+from .backends import Backend, get_backend, local
+from .queries import DEFAULT_POLL_S
+from .replies import RequestError, replies
+from .views import next_calls
+
+JsonDict = dict[str, Any]
+
+DEFAULT_STARTUP_TIMEOUT_S = 300.0
+#: After a run turned terminal during start-up, how long to let the process finish
+#: writing its traceback to train.log before answering without its exit status.
+_EXIT_GRACE_S = 10.0
+_REAPER_WAIT_S = 5.0
+
+#: Module run by each run kind (``python -m <module> run_id=... runs_root=... ...``).
+ENTRY_POINTS: dict[str, str] = {"train": "oceansr.train", "predict": "oceansr.predict"}
+#: The event that means "the work has begun" for each run kind (what start waits for).
+START_EVENTS: dict[str, str] = {"train": "training_start", "predict": "predict_start"}
+
+
+def validate_config(kind: str, overrides: Sequence[str]) -> JsonDict:
+    if kind != "train":
+        return {"ok": True, "config": None}
+    from oceansr.validate import validate_overrides
+
+    return validate_overrides(list(overrides))
+
+
+def _config_facts(cfg: Any) -> JsonDict:
+    """Facts about the composed config worth keeping in run.json (for list rows)."""
+    if cfg is None:
+        return {}
+    from omegaconf import OmegaConf
+
+    facts: JsonDict = {}
+    for key, path in (
+        ("model", "model.name"),
+        ("data_source", "data.source"),
+        ("variables", "data.variables"),
+        ("scale", "data.scale"),
+        ("max_epochs", "trainer.max_epochs"),
+    ):
+        with contextlib.suppress(Exception):
+            value = OmegaConf.select(cfg, path)
+            if OmegaConf.is_config(value):
+                value = OmegaConf.to_container(value, resolve=True)
+            facts[key] = value
+    return facts
+
+
+def trainer_command(kind: str, paths: RunPaths, overrides: Sequence[str]) -> list[str]:
+    # The trainer parses Hydra overrides (quoted values); predict takes plain key=value.
+    root = hydra_quote(str(paths.root)) if kind == "train" else str(paths.root)
+    return [
+        sys.executable,
+        "-m",
+        ENTRY_POINTS[kind],
+        f"run_id={paths.run_id}",
+        f"runs_root={root}",
+        *overrides,
+    ]
+
+
+# --------------------------------------------------------------------------- await start
+
+
+def _start_error(
+    paths: RunPaths, doc: JsonDict, exit_code: int | None, base: Mapping[str, Any]
+) -> JsonDict:
+    if not is_terminal(doc):
+        doc = record_exit(paths, exit_code)
+    summary = doc.get("error_summary")
+    if not summary:
+        if doc.get("status") == "killed":
+            summary = error_summary(
+                "unknown",
+                "The run was killed before training started.",
+                suggestions=["start it again"],
+            )
+        else:
+            summary = classify_exit(exit_code, read_tail_text(paths.train_log))
+    return {
+        "status": "error",
+        **base,
+        "run_status": doc.get("status"),
+        "exit_code": exit_code if exit_code is not None else doc.get("exit_code"),
+        "error_summary": summary,
+        "log_tail": read_tail_text(paths.train_log),
+        "next": next_calls(paths, doc),
+    }
+
+
+def _started(
+    paths: RunPaths, base: Mapping[str, Any], event: Mapping[str, Any], t0: float
+) -> JsonDict:
+    doc = read_status(paths)
+    payload = {k: v for k, v in event.items() if k not in ("seq", "ts", "run_id", "event")}
+    return {
+        "status": "started",
+        **base,
+        "run_status": doc.get("status"),
+        "phase": doc.get("phase"),
+        "startup_s": round(time.monotonic() - t0, 2),
+        "training_start": payload,
+        "next": next_calls(paths, doc),
+    }
+
+
+def _starting(paths: RunPaths, base: Mapping[str, Any], **extra: Any) -> JsonDict:
+    doc = read_status(paths)
+    return {
+        "status": "starting",
+        **base,
+        "run_status": doc.get("status"),
+        "phase": doc.get("phase"),
+        **extra,
+        "next": next_calls(paths, doc),
+    }
+
+
+@dataclass(frozen=True)
+class _Launched:
+    """A process just handed to a backend, and the reply fields that describe it."""
+
+    backend: Backend
+    identity: ProcessIdentity
+    base: JsonDict
+    t0: float
+
+
+def _after_exit(
+    paths: RunPaths, launched: _Launched, offset: int, start_event: str, code: int
+) -> JsonDict:
+    """The process ended before its start event was seen: started anyway, or an error."""
+    launched.backend.wait_recorded(paths.run_id, launched.identity, _REAPER_WAIT_S)
+    events, offset = tail_events(paths, offset, names=start_event)
+    if events:
+        return _started(paths, launched.base, events[0], launched.t0)
+    doc = read_status(paths)
+    if doc.get("status") == "completed":  # finished without a fit (e.g. mode=test)
+        return {**_started(paths, launched.base, {}, launched.t0), "training_start": None}
+    return _start_error(paths, doc, code, launched.base)
+
+
+def _await_start(paths: RunPaths, launched: _Launched, offset: int, timeout: float) -> JsonDict:
+    """Poll the events for the kind's start event (``training_start``, ``predict_start``)
+    until the process exits or the timeout."""
+    deadline = launched.t0 + timeout
+    terminal_since: float | None = None
+    start_event = START_EVENTS[paths.run_id.split("-", 1)[0]]
+    while True:
+        events, offset = tail_events(paths, offset, names=start_event)
+        if events:
+            return _started(paths, launched.base, events[0], launched.t0)
+        code = launched.backend.exit_code(paths.run_id, launched.identity)
+        if code is not None:
+            return _after_exit(paths, launched, offset, start_event, code)
+        now = time.monotonic()
+        doc = read_status(paths)
+        if is_terminal(doc):
+            # The trainer recorded its failure and is exiting; let it finish the log.
+            terminal_since = terminal_since or now
+            if now - terminal_since > _EXIT_GRACE_S:
+                return _start_error(paths, doc, None, launched.base)
+        elif now >= deadline:
+            message = f"no {start_event} within {timeout:g} s; the process is alive"
+            return _starting(paths, launched.base, message=message)
+        time.sleep(DEFAULT_POLL_S)
+
+
+# --------------------------------------------------------------------------- launch
+
+
+def _on_child_exit(paths: RunPaths, exit_code: int) -> None:
+    """Reaper callback: record the outcome if the trainer could not."""
+    record_exit(paths, exit_code, detail=f"process exited with code {exit_code}")
+
+
+def _spawn_failed(paths: RunPaths, exc: OSError) -> JsonDict:
+    summary = classify_exception(exc)
+    transition(
+        paths,
+        "failed",
+        event="training_error",
+        changes={"error_summary": summary},
+        error_summary=summary,
+    )
+    return {
+        "status": "error",
+        "process_id": paths.run_id,
+        "run_dir": str(paths.dir),
+        "error_summary": summary,
+        "log_tail": read_tail_text(paths.train_log),
+    }
+
+
+def launch(
+    paths: RunPaths,
+    command: Sequence[str],
+    *,
+    backend: Backend,
+    on_exit: str,
+    cwd: str | None,
+    wait_for_start: bool,
+    timeout: float,
+    events_offset: int,
+    attempt_info: Mapping[str, Any] | None = None,
+) -> JsonDict:
+    """Submit the command for an existing run dir, record its identity, await the start."""
+    t0 = time.monotonic()
+    try:
+        identity = backend.submit(
+            paths.run_id,
+            command,
+            log_path=paths.train_log,
+            env=backend.environment(on_exit=on_exit),
+            cwd=cwd,
+            on_exit=functools.partial(_on_child_exit, paths),
+        )
+    except OSError as exc:
+        return _spawn_failed(paths, exc)
+    fields = {**identity.run_fields(), "parent_pid": os.getpid()}
+    update_run(paths, **fields)
+    attempt = add_attempt(
+        paths, **fields, backend=backend.name, command=list(command), **(attempt_info or {})
+    )
+    update_status(paths, {"pid": identity.pid, "host": hostname()})
+    base = {
+        "process_id": paths.run_id,
+        "run_dir": str(paths.dir),
+        "pid": identity.pid,
+        "pgid": identity.pgid,
+        "log_path": str(paths.train_log),
+        "attempt": attempt["attempt"],
+        "on_exit": on_exit,
+    }
+    if not wait_for_start:
+        return _starting(paths, base)
+    return _await_start(paths, _Launched(backend, identity, base, t0), events_offset, timeout)
+
+
+def _create(
+    kind: str,
+    overrides: Sequence[str],
+    root: Path,
+    *,
+    backend: str,
+    on_exit: str,
+    extra: Mapping[str, Any],
+) -> tuple[RunPaths, list[str]]:
+    for _ in range(5):  # an id collision needs the same second and 6 random chars
+        paths = RunPaths.for_id(new_run_id(kind), root)
+        command = trainer_command(kind, paths, overrides)
+        try:
+            create_run(
+                paths,
+                kind=kind,
+                overrides=overrides,
+                command=command,
+                backend=backend,
+                on_exit=on_exit,
+                extra=extra,
+            )
+        except RunExistsError:
+            continue
+        return paths, command
+    raise RuntimeError("could not allocate a fresh run id")  # pragma: no cover
+
+
+def start_checked(
+    overrides: list[str],
+    checked: Mapping[str, Any],
+    *,
+    runs_root: PathLike | None,
+    wait_for_start: bool,
+    startup_timeout: float,
+    on_exit: str,
+    backend: str,
+    kind: str,
+) -> JsonDict:
+    if not checked.get("ok"):
+        return {
+            "status": "error",
+            "process_id": None,
+            "error_summary": checked["error_summary"],
+            "overrides": overrides,
+        }
+    launcher = get_backend(backend)
+    extra = {"cwd": os.getcwd(), **_config_facts(checked.get("config"))}
+    paths, command = _create(
+        kind,
+        overrides,
+        runs_root_path(runs_root),
+        backend=launcher.name,
+        on_exit=on_exit,
+        extra=extra,
+    )
+    return launch(
+        paths,
+        command,
+        backend=launcher,
+        on_exit=on_exit,
+        cwd=None,
+        wait_for_start=wait_for_start,
+        timeout=startup_timeout,
+        events_offset=0,
+    )
+
+
+def check_start_args(on_exit: Any, backend: Any, kind: Any, startup_timeout: Any) -> float:
+    choice("on_exit", on_exit, ON_EXIT_POLICIES)
+    get_backend(backend)
+    choice("kind", kind, ENTRY_POINTS)
+    return seconds("startup_timeout", startup_timeout)
+
+
+# --------------------------------------------------------------------------- start
+
+
+@replies
+def start(
+    overrides: Sequence[str] | str = (),
+    *,
+    runs_root: PathLike | None = None,
+    wait_for_start: bool = True,
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT_S,
+    on_exit: str = "keep",
+    backend: str = "local",
+    kind: str = "train",
+) -> JsonDict:
+    """Launch a training run in the background and wait for its ``training_start``.
+
+    The composed Hydra config and the data are validated first: a bad request returns
+    ``{"status": "error", "process_id": None, "error_summary"}`` at once, with nothing
+    created or spawned. Otherwise the run directory is created and
+    ``python -m oceansr.train run_id=... runs_root=... <overrides>`` is handed to the
+    ``backend`` (by name, see :mod:`oceansr.control.backends`; ``local``: its own
+    session, it survives the caller's process group), output appended to ``train.log``.
+
+    Replies: ``started`` (``process_id``, ``run_dir``, ``pid``, ``log_path``,
+    ``training_start``, ...); ``error`` with ``error_summary`` and ``log_tail`` if the
+    process ended first; ``starting`` if ``startup_timeout`` passed (or
+    ``wait_for_start=False``) while it is alive. ``on_exit="terminate"``: the run stops
+    gracefully when this process exits, even by SIGKILL.
+    """
+    overrides = normalise_overrides(overrides)
+    timeout = check_start_args(on_exit, backend, kind, startup_timeout)
+    if kind != "train":
+        raise RequestError(
+            f"start() launches training runs; kind={kind!r} is not one",
+            suggestions=["use start_predict(input_path, train_run=...) for predict runs"],
+        )
+    return start_checked(
+        overrides,
+        validate_config(kind, overrides),
+        runs_root=runs_root,
+        wait_for_start=bool(wait_for_start),
+        startup_timeout=timeout,
+        on_exit=on_exit,
+        backend=backend,
+        kind=kind,
+    )
+
+
+def _predict_checkpoint(
+    train_run: str | None, checkpoint: PathLike | None, runs_root: PathLike | None
+) -> Path:
+    """The checkpoint to predict with: an explicit path, else the training run's best
+    (or last) checkpoint. Checked before anything is spawned."""
+    if checkpoint:
+        path = Path(checkpoint).expanduser()
+        if not path.is_file():
+            raise DataNotFoundError(
+                f"checkpoint {checkpoint} does not exist",
+                field="checkpoint",
+                fix="pass a .ckpt path, or process_id of a completed training run",
+            )
+        return path.resolve()
+    if not train_run:
+        raise ConfigError(
+            "predict needs a checkpoint or the process_id of a training run",
+            field="process_id",
+            fix="process_id=<train run id> (see list_runs) or checkpoint=/path/best.ckpt",
+        )
+    paths = run_paths(train_run, runs_root)
+    for candidate in (paths.best_ckpt, paths.last_ckpt):
+        if candidate.is_file():
+            return candidate
+    raise RunStateError(
+        f"run {train_run} has no checkpoint yet (status {read_status(paths).get('status')})",
+        field="process_id",
+        fix="wait for the training run to write checkpoints/best.ckpt, or pass checkpoint=",
+    )
+
+
+@replies
+def start_predict(
+    input_path: str | os.PathLike[str],
+    *,
+    train_run: str | None = None,
+    checkpoint: str | os.PathLike[str] | None = None,
+    output: str | os.PathLike[str] | None = None,
+    variables: Sequence[str] | None = None,
+    hr_mask: str | os.PathLike[str] | None = None,
+    tile: int | None = None,
+    overlap: int | None = None,
+    runs_root: PathLike | None = None,
+    wait_for_start: bool = True,
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT_S,
+    on_exit: str = "keep",
+) -> JsonDict:
+    """Super-resolve an LR-only NetCDF/Zarr file in the background (a ``predict-...`` run).
+
+    The checkpoint (explicit, or the best/last of ``train_run``) and the input are
+    checked first; then ``python -m oceansr.predict`` runs in its own session exactly
+    like a trainer, and this waits for its ``predict_start``. Output defaults to
+    ``<run>/predictions/<input>_sr.nc``. Steer it with status/logs/wait/kill.
+    """
+    timeout = check_start_args(on_exit, local.BACKEND, "predict", startup_timeout)
+    ckpt = _predict_checkpoint(train_run, checkpoint and str(checkpoint), runs_root)
+    source = Path(input_path).expanduser()
+    if not source.exists():
+        raise DataNotFoundError(
+            f"input {input_path} does not exist",
+            field="input_path",
+            fix="pass an existing LR NetCDF file or Zarr store",
+        )
+    args = [f"ckpt={ckpt}", f"input={source.resolve()}"]
+    options = {"output": output, "hr_mask": hr_mask, "tile": tile, "overlap": overlap}
+    args += [f"{key}={value}" for key, value in options.items() if value is not None]
+    if variables:
+        args.append("variables=" + ",".join(str(v) for v in variables))
+    return start_checked(
+        args,
+        {"ok": True, "config": None},
+        runs_root=runs_root,
+        wait_for_start=bool(wait_for_start),
+        startup_timeout=timeout,
+        on_exit=on_exit,
+        backend=local.BACKEND,
+        kind="predict",
+    )

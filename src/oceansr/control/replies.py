@@ -1,0 +1,119 @@
+"""The one reply shape of the control plane and of every adapter built on it.
+
+Every public call answers with a JSON-ready dict, and bad input or a failure becomes
+``{"status": "error", "process_id", "error_summary": {failureType, message,
+suggestions, ...}}`` rather than an exception: the CLI prints it, the MCP server hands
+it to an agent, a notebook shows it, and none of them ever sees a traceback. The CLI,
+the MCP server, the report commands, data inspection and the model list all build
+their errors here, so the shape cannot drift between surfaces.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from oceansr.runs import (
+    CorruptRunFileError,
+    InvalidRunIdError,
+    RunLockTimeoutError,
+    RunNotFoundError,
+    is_valid_run_id,
+    to_jsonable,
+)
+from oceansr.runs.failures import classify_exception, error_summary
+
+JsonDict = dict[str, Any]
+F = TypeVar("F", bound=Callable[..., JsonDict])
+
+
+class RequestError(ValueError):
+    """A bad argument to an API call; becomes a ``config_error`` reply."""
+
+    def __init__(self, message: str, *, suggestions: Sequence[str] | None = None) -> None:
+        super().__init__(message)
+        self.suggestions = list(suggestions or [])
+
+
+def error_reply(
+    failure_type: str,
+    message: str,
+    *,
+    process_id: str | None = None,
+    suggestions: Sequence[str] | None = None,
+    **extra: Any,
+) -> JsonDict:
+    """An error reply of ``failure_type`` (a name from the failure taxonomy)."""
+    summary = error_summary(failure_type, message, suggestions=list(suggestions or []) or None)
+    reply = {"status": "error", "process_id": process_id, "error_summary": summary, **extra}
+    return to_jsonable(reply)
+
+
+def exception_reply(
+    exc: BaseException, *, process_id: str | None = None, runs_root: Any = None
+) -> JsonDict:
+    """The error reply for ``exc``: run-file problems get specific advice, anything else
+    is classified from the exception object (never a traceback in the reply)."""
+    process_id = process_id if is_valid_run_id(process_id) else None
+    if isinstance(exc, InvalidRunIdError):
+        return error_reply("config_error", str(exc), suggestions=[list_hint(runs_root)])
+    if isinstance(exc, RunNotFoundError):
+        return error_reply(
+            "config_error",
+            f"no run {exc.run_id!r} under {Path(str(exc.run_dir)).parent}",
+            process_id=process_id,
+            suggestions=[list_hint(runs_root), "check runs_root / OCEANSR_RUNS"],
+        )
+    if isinstance(exc, RequestError):
+        return error_reply(
+            "config_error", str(exc), process_id=process_id, suggestions=exc.suggestions
+        )
+    if isinstance(exc, CorruptRunFileError):
+        return error_reply(
+            "data_invalid",
+            f"the run directory is damaged: {exc}",
+            process_id=process_id,
+            suggestions=["inspect the run directory; run files are plain JSON"],
+        )
+    if isinstance(exc, RunLockTimeoutError):
+        return error_reply(
+            "unknown",
+            str(exc),
+            process_id=process_id,
+            suggestions=["retry in a moment; check for a hung process holding <run>/.lock"],
+        )
+    summary = classify_exception(exc)
+    return to_jsonable({"status": "error", "process_id": process_id, "error_summary": summary})
+
+
+def list_hint(root: Any) -> str:
+    """Where to find valid run ids (for replies about an unknown or malformed id)."""
+    where = "" if root is None else f"runs_root={str(root)!r}"
+    return f"list_runs({where}) (CLI: oceansr list) shows the known runs"
+
+
+def _id_of(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
+    return kwargs.get("process_id", args[0] if args else None)
+
+
+def replies(func: F) -> F:
+    """Turn every exception of ``func`` into an error reply (adapters must never see a
+    traceback); a normal result is made JSON-ready."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> JsonDict:
+        try:
+            return to_jsonable(func(*args, **kwargs))
+        except Exception as exc:
+            return exception_reply(
+                exc, process_id=_id_of(args, kwargs), runs_root=kwargs.get("runs_root")
+            )
+
+    return wrapper  # type: ignore[return-value]
+
+
+def ok_reply(**fields: Any) -> JsonDict:
+    """A successful reply of a non-run call (model list, data inspection, report files)."""
+    return to_jsonable({**fields, "status": "ok"})

@@ -1,0 +1,142 @@
+"""``resume``: continue a killed or failed run from its last checkpoint, same run id,
+new attempt, on the backend that ran it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from oceansr.runs import (
+    ON_EXIT_POLICIES,
+    RunPaths,
+    hydra_quote,
+    read_run,
+    read_status,
+    run_identity,
+    run_lock,
+    transition,
+    update_run,
+    with_override,
+)
+
+from .args import PathLike, choice, run_paths, seconds
+from .backends import Backend, get_backend
+from .launch import (
+    DEFAULT_STARTUP_TIMEOUT_S,
+    ENTRY_POINTS,
+    launch,
+    trainer_command,
+    validate_config,
+)
+from .observe import live
+from .replies import RequestError, replies
+from .views import RESUMABLE
+
+JsonDict = dict[str, Any]
+
+
+def _resume_checks(process_id: str, paths: RunPaths, doc: JsonDict, run_doc: JsonDict) -> Backend:
+    """Refuse a resume that cannot work; return the backend that ran the run."""
+    if doc.get("status") not in RESUMABLE:
+        raise RequestError(
+            f"run {process_id} is {doc.get('status')}; only killed or failed runs can be resumed",
+            suggestions=[f"status('{process_id}')"]
+            + (["start(overrides) for a new run"] if doc.get("status") == "completed" else []),
+        )
+    if not paths.last_ckpt.is_file():
+        raise RequestError(
+            f"run {process_id} has no checkpoints/last.ckpt to resume from (it stopped "
+            "before its first checkpoint)",
+            suggestions=["start the same overrides again as a new run"],
+        )
+    backend = get_backend(run_doc.get("backend") or "local")
+    identity = run_identity(run_doc)
+    if (
+        identity.pid is not None
+        and backend.unreachable_reason(run_doc) is None
+        and backend.is_running(identity)
+    ):
+        raise RequestError(
+            f"the process of run {process_id} (pid {identity.pid}) is still alive",
+            suggestions=[f"kill('{process_id}') first"],
+        )
+    return backend
+
+
+def _resume_cwd(run_doc: Mapping[str, Any]) -> str | None:
+    cwd = run_doc.get("cwd") if isinstance(run_doc.get("cwd"), str) else None
+    return cwd if cwd is not None and os.path.isdir(cwd) else None
+
+
+def _reopen(paths: RunPaths, process_id: str, ckpt: str) -> tuple[JsonDict, int]:
+    """Move the run back to ``running`` (event ``resumed``) under the lock; return what
+    the new attempt records and the events offset to await its start from."""
+    with run_lock(paths):
+        current = read_status(paths)
+        if current.get("status") not in RESUMABLE:
+            raise RequestError(f"run {process_id} is {current.get('status')} (resumed meanwhile?)")
+        step = (current.get("progress") or {}).get("step")
+        update_run(paths, pid=None, pgid=None, process_create_time=None, parent_pid=None)
+        transition(
+            paths,
+            "running",
+            event="resumed",
+            allow_terminal_exit=True,
+            changes={"phase": "starting", "pid": None, "heartbeat_at": None, "error_summary": None},
+            ckpt_path=ckpt,
+            previous_status=current.get("status"),
+            previous_step=step,
+        )
+        offset = paths.events_jsonl.stat().st_size
+    info = {"resumed_from": ckpt, "previous_status": current.get("status"), "previous_step": step}
+    return info, offset
+
+
+@replies
+def resume(
+    process_id: str,
+    *,
+    runs_root: PathLike | None = None,
+    wait_for_start: bool = True,
+    startup_timeout: float = DEFAULT_STARTUP_TIMEOUT_S,
+    on_exit: str | None = None,
+) -> JsonDict:
+    """Continue a ``killed``/``failed`` run from its ``checkpoints/last.ckpt``.
+
+    Same run id, new attempt: the status moves back to ``running`` (event ``resumed``)
+    and the trainer is spawned with the run's recorded overrides plus
+    ``ckpt_path=<last.ckpt>``, so Lightning restores the optimiser, epoch and global
+    step. ``on_exit`` defaults to the run's recorded policy. Same replies as :func:`start`.
+    """
+    paths = run_paths(process_id, runs_root)
+    timeout = seconds("startup_timeout", startup_timeout)
+    doc = live(paths)
+    run_doc = read_run(paths)
+    policy = choice("on_exit", on_exit or run_doc.get("on_exit") or "keep", ON_EXIT_POLICIES)
+    kind = choice("kind", run_doc.get("kind"), ENTRY_POINTS)
+    backend = _resume_checks(process_id, paths, doc, run_doc)
+    ckpt = str(paths.last_ckpt)
+    overrides = with_override(
+        list(run_doc.get("overrides") or []), f"ckpt_path={hydra_quote(ckpt)}"
+    )
+    cwd = _resume_cwd(run_doc)
+    if cwd is None or os.path.samefile(cwd, os.getcwd()):
+        # Relative data paths resolve against the run's working directory; validate here
+        # only when that is ours (else the trainer's own checks report it).
+        checked = validate_config(kind, overrides)
+        if not checked.get("ok"):
+            summary = checked["error_summary"]
+            return {"status": "error", "process_id": process_id, "error_summary": summary}
+    attempt_info, offset = _reopen(paths, process_id, ckpt)
+    return launch(
+        paths,
+        trainer_command(kind, paths, overrides),
+        backend=backend,
+        on_exit=policy,
+        cwd=cwd,
+        wait_for_start=bool(wait_for_start),
+        timeout=timeout,
+        events_offset=offset,
+        attempt_info=attempt_info,
+    )

@@ -1,0 +1,85 @@
+"""``kill``: stop a run gracefully, then for sure, and record it as ``killed``."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from oceansr.runs import RunPaths, append_event, is_terminal, record_exit, run_identity
+
+from .args import PathLike, run_paths, seconds
+from .observe import backend_of, live, read_run_doc
+from .queries import DEFAULT_POLL_S
+from .replies import RequestError, error_reply, replies
+from .views import status_reply
+
+JsonDict = dict[str, Any]
+
+DEFAULT_KILL_GRACE_S = 30.0
+
+
+def _await_pid(paths: RunPaths, timeout: float) -> JsonDict:
+    """run.json once it names a process (a start in another process may be spawning)."""
+    deadline = time.monotonic() + timeout
+    run_doc = read_run_doc(paths)
+    while run_identity(run_doc).pid is None and time.monotonic() < deadline:
+        time.sleep(DEFAULT_POLL_S)
+        run_doc = read_run_doc(paths)
+    return run_doc
+
+
+@replies
+def kill(
+    process_id: str,
+    grace: float = DEFAULT_KILL_GRACE_S,
+    *,
+    runs_root: PathLike | None = None,
+    reason: str | None = None,
+) -> JsonDict:
+    """Stop a run: ``kill_requested``, SIGTERM to the trainer (Lightning finishes the
+    batch and writes ``last.ckpt``), SIGKILL to its whole process group after ``grace``
+    seconds, until no process of the group is left. Final status ``killed`` (recorded
+    here if the trainer died before it could). Refused for a terminal run.
+
+    The reply is :func:`status`'s plus ``kill``: ``{"signal", "escalated", "waited_s",
+    "survivors"}``.
+    """
+    paths = run_paths(process_id, runs_root)
+    grace = seconds("grace", grace)
+    doc = live(paths)
+    if is_terminal(doc):
+        return error_reply(
+            "config_error",
+            f"run {process_id} is already {doc.get('status')}; there is nothing to kill",
+            process_id=process_id,
+            suggestions=[f"status('{process_id}')"],
+            run_status=doc.get("status"),
+        )
+    run_doc = read_run_doc(paths)
+    backend = backend_of(run_doc)
+    if backend is None:
+        raise RequestError(
+            f"run {process_id} was started by backend {run_doc.get('backend')!r}, "
+            "which this controller does not have",
+            suggestions=["call kill where that backend is available"],
+        )
+    unreachable = backend.unreachable_reason(run_doc)
+    if unreachable:
+        raise RequestError(f"run {process_id} cannot be stopped from here: {unreachable}")
+    began = time.monotonic()
+    append_event(
+        paths,
+        "kill_requested",
+        reason=reason or "kill requested via oceansr.control",
+        grace_s=grace,
+        requested_by_pid=os.getpid(),
+    )
+    identity = run_identity(_await_pid(paths, min(grace, 5.0)))
+    outcome = backend.stop(identity, grace).as_dict()
+    code = backend.exit_code(paths.run_id, identity, wait_s=1.0) if identity.pid else None
+    final = record_exit(paths, code, detail="stopped by kill")
+    outcome["waited_s"] = round(time.monotonic() - began, 3)
+    reply = status_reply(paths, final)
+    reply["kill"] = outcome
+    return reply

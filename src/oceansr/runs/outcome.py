@@ -1,0 +1,111 @@
+"""How a run ended: recording the exit of a process that is gone, and run durations.
+
+Any reader may be the first to notice that a run's process has ended (the reaper of
+the controller that started it, a ``status`` call from another process, the report
+builder). Each calls :func:`record_exit`, which decides under the run lock, so the
+outcome is recorded exactly once whoever gets there first (see docs/architecture.md,
+run directory).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from .failures import MESSAGES, classify_exit, error_summary, signal_name
+from .logs import read_tail_text
+from .paths import RunPaths
+from .schema import is_terminal
+from .store import parse_iso, read_events, read_status, run_lock, transition, update_status
+
+JsonDict = dict[str, Any]
+
+
+def pending_kill(paths: RunPaths) -> JsonDict | None:
+    """The ``kill_requested`` event of the current attempt (none after a ``resumed``)."""
+    for event in reversed(read_events(paths, names=("kill_requested", "resumed"))):
+        return event if event["event"] == "kill_requested" else None
+    return None
+
+
+def record_exit(paths: RunPaths, exit_code: int | None, *, detail: str | None = None) -> JsonDict:
+    """Make sure a run whose process ended has a terminal status; return the status doc.
+
+    Idempotent and race-free: under the run lock, a status the trainer (or another
+    reader) already made terminal is kept (only a missing exit code is filled in).
+    Otherwise the run becomes ``killed`` if a kill was requested for this attempt, else
+    ``failed`` with a classified ``process_lost``/``cpu_oom``/... summary and the log tail.
+    """
+    log_tail = read_tail_text(paths.train_log)
+    with run_lock(paths):
+        current = read_status(paths)
+        if is_terminal(current):
+            if exit_code is not None and current.get("exit_code") is None:
+                current = update_status(paths, {"exit_code": exit_code})
+            return current
+        kill_event = pending_kill(paths)
+        if kill_event is not None:
+            return transition(
+                paths,
+                "killed",
+                event="killed",
+                changes={"exit_code": exit_code},
+                reason=kill_event.get("reason") or "kill requested",
+                exit_code=exit_code,
+                signal=signal_name(exit_code),
+                recorded_by="control",
+            )
+        summary = _lost_summary(exit_code, log_tail, detail)
+        return transition(
+            paths,
+            "failed",
+            event="process_lost",
+            changes={"error_summary": summary, "exit_code": exit_code},
+            error_summary=summary,
+            exit_code=exit_code,
+            signal=signal_name(exit_code),
+        )
+
+
+def _lost_summary(exit_code: int | None, log_tail: str, detail: str | None) -> JsonDict:
+    """Classified from the exit status when it is known, else a plain ``process_lost``."""
+    if exit_code is not None:
+        summary = classify_exit(exit_code, log_tail)
+    else:
+        summary = error_summary(
+            "process_lost",
+            f"{MESSAGES['process_lost']} {detail or ''}".strip(),
+            log_tail=log_tail,
+            exit_code=None,
+            signal=None,
+        )
+    if detail:
+        summary["detail"] = detail
+    return summary
+
+
+def age_s(stamp: Any, now: float | None = None) -> float | None:
+    """Seconds since the ISO timestamp ``stamp`` (never negative); None if not a timestamp."""
+    if not isinstance(stamp, str):
+        return None
+    try:
+        then = parse_iso(stamp).timestamp()
+    except ValueError:
+        return None
+    return max(0.0, (time.time() if now is None else now) - then)
+
+
+def duration_s(doc: Mapping[str, Any]) -> float | None:
+    """Wall-clock seconds of a run from its status doc: start (or creation) to end, or to
+    now while it runs; None when the doc has no usable timestamps."""
+    start = doc.get("started_at") or doc.get("created_at")
+    if not isinstance(start, str):
+        return None
+    try:
+        begin = parse_iso(start).timestamp()
+        end_stamp = doc.get("ended_at")
+        end = parse_iso(end_stamp).timestamp() if isinstance(end_stamp, str) else time.time()
+    except ValueError:
+        return None
+    return round(max(0.0, end - begin), 2)
