@@ -54,20 +54,6 @@ from oceansr.report.plots_history import (
 )
 from oceansr.report.regions import band_label, plot_errors_by_region, region_errors
 
-__all__ = [
-    "MAP_PANELS",
-    "PlotSkipped",
-    "TestFields",
-    "band_label",
-    "colour_map_for",
-    "load_test_fields",
-    "make_plots",
-    "region_errors",
-    "robust_limits",
-    "summary_lines",
-    "write_plots",
-]
-
 
 def make_plots(
     run: str | os.PathLike[str],

@@ -321,8 +321,8 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
                 f"{history.best_epoch} ({history.monitor} = {format_value(history.best_value)})",
             )
         )
-    variables: list[str | None] = list(history.variables) or [None]
-    for var in variables:
+    per_variable: list[str | None] = list(history.variables) or [None]
+    for var in per_variable:
         sr_rmse = metric_value(history.test, "test", "rmse", var)
         bicubic = metric_value(history.test, "test", "rmse", var, "bicubic")
         if sr_rmse is None:
