@@ -215,6 +215,28 @@ def _rmse(pred: np.ndarray, truth: np.ndarray) -> float | None:
     return float(np.sqrt(np.mean(diff * diff)))
 
 
+def _annotate_rmse(ax: Any, value: float | None, unit: str) -> None:
+    """The RMSE of an error panel, in its lower-left corner."""
+    ax.text(
+        0.02,
+        0.03,
+        f"RMSE {format_value(value, 3)} {unit}".rstrip(),
+        transform=ax.transAxes,
+        fontsize=7,
+        bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5},
+    )
+
+
+def _colour_bars(subfig: Any, axes: Any, images: list[Any], var: str, unit: str) -> None:
+    """One colour bar for the four field panels, one for the two error panels."""
+    field_bar = subfig.colorbar(images[3], ax=list(axes[:4]), shrink=0.85, pad=0.01)
+    field_bar.set_label(f"{var} [{unit}]" if unit else var, fontsize=8)
+    error_bar = subfig.colorbar(images[5], ax=list(axes[4:]), shrink=0.85, pad=0.01)
+    error_bar.set_label(f"error [{unit}]" if unit else "error", fontsize=8)
+    for bar in (field_bar, error_bar):
+        bar.ax.tick_params(labelsize=7)
+
+
 def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps: int) -> JsonDict:
     """LR, bicubic, SR, HR and both errors for ``num_maps`` evenly spaced test fields."""
     var = fields.variables[var_index]
@@ -254,21 +276,8 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
                 ax.set_ylabel(lat_label, fontsize=8)
             ax.set_xlabel(lon_label, fontsize=8)
             if is_error:
-                value = _rmse(bic if j == 4 else sr, hr)
-                ax.text(
-                    0.02,
-                    0.03,
-                    f"RMSE {format_value(value, 3)} {unit}".rstrip(),
-                    transform=ax.transAxes,
-                    fontsize=7,
-                    bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none", "pad": 1.5},
-                )
-        field_bar = subfig.colorbar(images[3], ax=list(axes[:4]), shrink=0.85, pad=0.01)
-        field_bar.set_label(f"{var} [{unit}]" if unit else var, fontsize=8)
-        error_bar = subfig.colorbar(images[5], ax=list(axes[4:]), shrink=0.85, pad=0.01)
-        error_bar.set_label(f"error [{unit}]" if unit else "error", fontsize=8)
-        for bar in (field_bar, error_bar):
-            bar.ax.tick_params(labelsize=7)
+                _annotate_rmse(ax, _rmse(bic if j == 4 else sr, hr), unit)
+        _colour_bars(subfig, axes, images, var, unit)
         label = fields.labels[k]
         subfig.suptitle(
             f"{var}, test field {fields.indices[k] + 1}/{fields.total}: {label}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +260,21 @@ def plot_metric_bars(history: RunHistory, path: Path) -> JsonDict:
     return save_figure(fig, path, variables=[v for v in variables if v])
 
 
+def _data_row(history: RunHistory, data_cfg: Mapping[str, Any]) -> tuple[str, str]:
+    """The card's data row: source (file name) and variables with units."""
+    if not data_cfg:
+        return ("Data", "not recorded (no config.yaml: the run stopped before loading data)")
+    variables = ", ".join(
+        f"{v} [{history.unit(v)}]" if history.unit(v) else v for v in history.variables
+    )
+    source = str(data_cfg.get("source") or "n/a")
+    if data_cfg.get("path"):
+        source += f" ({Path(str(data_cfg['path'])).name})"
+    elif source == "sample":
+        source += " (World Ocean Atlas temperature)"
+    return ("Data", f"{source}: {variables or 'n/a'}")
+
+
 def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
     """``(label, text)`` rows of the training summary card (also used by the report)."""
     cfg = history.config or {}
@@ -278,18 +293,7 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
     if history.params is not None:
         model += f" — {format_count(history.params)} params"
     rows.append(("Model", model))
-    variables = ", ".join(
-        f"{v} [{history.unit(v)}]" if history.unit(v) else v for v in history.variables
-    )
-    if data_cfg:
-        source = str(data_cfg.get("source") or "n/a")
-        if data_cfg.get("path"):
-            source += f" ({Path(str(data_cfg['path'])).name})"
-        elif source == "sample":
-            source += " (World Ocean Atlas temperature)"
-        rows.append(("Data", f"{source}: {variables or 'n/a'}"))
-    else:
-        rows.append(("Data", "not recorded (no config.yaml: the run stopped before loading data)"))
+    rows.append(_data_row(history, data_cfg))
     hr, lr = derived.get("hr_shape"), derived.get("lr_shape")
     if hr and lr:
         rows.append(("Grid", f"LR {_shape(lr)} → HR {_shape(hr)} (×{derived.get('scale', '?')})"))
