@@ -128,7 +128,7 @@ async def agent_flow(runs_root: Path, lr_file: Path) -> dict[str, Any]:
         out["predict"] = reply_of(
             await call(
                 "ocean_sr_predict",
-                {"process_id": pid, "input_path": str(lr_file), "timeout": 300},
+                {"run": pid, "input": str(lr_file), "timeout": 300},
                 progress_callback=on_progress,
             )
         )

@@ -37,7 +37,7 @@ def ckpt(smoke_run) -> str:
 
 @pytest.fixture(scope="module")
 def module(ckpt):
-    return load_module(ckpt, "cpu")
+    return load_module(ckpt, device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -192,10 +192,10 @@ def test_predict_errors(ckpt, lr_file, tmp_path):
     out = tmp_path / "out.nc"
     with pytest.raises(DataNotFoundError) as exc:
         predict(tmp_path / "missing.ckpt", lr_file, out)
-    assert exc.value.field == "ckpt_path"
+    assert exc.value.field == "checkpoint"
     with pytest.raises(DataNotFoundError) as exc:
         predict(ckpt, tmp_path / "missing.nc", out)
-    assert exc.value.field == "input_path"
+    assert exc.value.field == "input"
     with pytest.raises(ConfigError) as exc:
         predict(ckpt, lr_file, out, variables=["salt"])
     assert exc.value.field == "variables" and "temp" in exc.value.fix
@@ -212,7 +212,7 @@ def test_predict_errors(ckpt, lr_file, tmp_path):
     predict(ckpt, lr_file, out, tile=None)
     with pytest.raises(ConfigError) as exc:
         predict(ckpt, lr_file, out)
-    assert exc.value.field == "output_path" and "overwrite" in exc.value.fix
+    assert exc.value.field == "output" and "overwrite" in exc.value.fix
     before = out.stat().st_mtime_ns
     predict(ckpt, lr_file, out, overwrite=True, tile=None)
     assert out.stat().st_mtime_ns != before
@@ -257,9 +257,17 @@ def test_curvilinear_input(ckpt, tmp_path):
 
 
 def test_recorded_run_subprocess(ckpt, lr_file, tmp_path):
-    root = tmp_path / "runs"
-    cmd = [PYTHON, "-m", "oceansr.predict", "--ckpt", str(ckpt), "--input", str(lr_file)]
-    cmd += ["--tile", "16", "--overlap", "4", "--runs-root", str(root)]
+    """The Hydra entry point from a real process, with Hydra-quoted paths that hold a
+    space, quotes and non-ASCII characters (as the control plane passes them)."""
+    from oceansr.predict.overrides import predict_overrides
+
+    root = tmp_path / "runs été"
+    odd = tmp_path / "in put ü" / "l'r ø.nc"
+    odd.parent.mkdir()
+    odd.write_bytes(lr_file.read_bytes())
+    options = {"checkpoint": ckpt, "input": odd, "tile": 16, "overlap": 4, "runs_root": root}
+    cmd = [PYTHON, "-m", "oceansr.predict", *predict_overrides(options)]
+    assert any(arg.startswith("input='") for arg in cmd)  # quoted, one argv item each
     proc = subprocess.run(
         cmd, capture_output=True, text=True, timeout=120, cwd=REPO, env=subprocess_env()
     )
@@ -284,7 +292,8 @@ def test_recorded_run_subprocess(ckpt, lr_file, tmp_path):
     assert start["lr_shape"] == [2, 32, 64] and start["tiles"]["per_field"] == 8
     end = events[-1]
     assert end["event"] == "predict_end" and end["stats"]["temp"]["max"] > 0
-    assert Path(end["output_path"]) == run_dir / "predictions" / "lr_sr.nc"
+    assert Path(end["output_path"]) == run_dir / "predictions" / "l'r ø_sr.nc"
+    assert start["inputs"]["input_path"] == str(odd)
     assert Path(end["output_path"]).is_file()
 
 
@@ -292,17 +301,15 @@ def test_recorded_run_attaches_to_pending_and_records_failures(ckpt, lr_file, tm
     root = tmp_path / "runs"
     paths = RunPaths.for_id(new_run_id("predict"), root)
     create_run(paths, kind="predict", overrides=[], command=None, backend="local", on_exit="keep")
-    summary = run_predict_recorded(
-        paths.run_id, root, ckpt_path=ckpt, input_path=lr_file, tile=None
-    )
+    summary = run_predict_recorded(paths.run_id, root, checkpoint=ckpt, input=lr_file, tile=None)
     assert summary["run_id"] == paths.run_id and read_status(paths)["status"] == "completed"
     with pytest.raises(DataNotFoundError):
-        run_predict_recorded(None, root, ckpt_path=ckpt, input_path=tmp_path / "nope.nc")
+        run_predict_recorded(None, root, checkpoint=ckpt, input=tmp_path / "nope.nc")
     (failed,) = [p for p in root.iterdir() if p.name != paths.run_id]
     doc = read_status(RunPaths.from_dir(failed))
     assert doc["status"] == "failed" and doc["exit_code"] == 1
     assert doc["error_summary"]["failureType"] == "data_not_found"
-    assert doc["error_summary"]["field"] == "input_path"
+    assert doc["error_summary"]["field"] == "input"
 
 
 # --------------------------------------------------------------------------- describe
@@ -394,3 +401,82 @@ def test_hr_latitudes_reproduce_a_regular_source_grid_near_the_poles() -> None:
     lr = hr.reshape(22, 4).mean(axis=1)
     np.testing.assert_allclose(refine_1d(lr, 4, limits=(-90.0, 90.0)), hr, atol=1e-12)
     assert refine_1d(np.array([-88.0, -80.0]), 8, limits=(-90.0, 90.0)).min() >= -90.0
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+class _Payload:
+    """Unpickling this runs a shell command: a checkpoint must never execute it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def _bad_checkpoints(tmp_path: Path) -> dict[str, Path]:
+    import torch
+
+    text = tmp_path / "notes.ckpt"
+    text.write_text("this is a text file, not a checkpoint\n")
+    evil = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "hyper_parameters": _Payload(tmp_path / "pwned")}, evil)
+    return {"text": text, "pickle": evil}
+
+
+@pytest.mark.parametrize("kind", ["text", "pickle"])
+def test_loader_refuses_text_and_pickle_payload(kind, lr_file, tmp_path):
+    from oceansr.errors import DataInvalidError
+
+    bad = _bad_checkpoints(tmp_path)[kind]
+    with pytest.raises(DataInvalidError) as exc:
+        load_module(bad)
+    assert exc.value.field == "checkpoint" and "checkpoint=" in exc.value.fix
+    with pytest.raises(DataInvalidError) as exc:
+        predict(bad, lr_file, tmp_path / "out.nc")
+    assert exc.value.field == "checkpoint"
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "out.nc").exists()
+
+
+def test_mode_test_refuses_text_and_pickle_payload(tmp_path):
+    from oceansr.errors import DataInvalidError
+    from oceansr.train import train
+
+    for kind, bad in _bad_checkpoints(tmp_path).items():
+        overrides = ["experiment=smoke", "mode=test", f"ckpt_path={bad}"]
+        with pytest.raises(DataInvalidError) as exc:
+            train([*overrides, f"runs_root={tmp_path / 'runs'}"])
+        assert exc.value.field == "ckpt_path", kind
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_checkpoint_of_a_training_run_and_scale_check(smoke_run, module):
+    from oceansr.checkpoint import match_scale, match_variables, run_checkpoint
+
+    best = run_checkpoint(smoke_run.run_id, smoke_run.run_dir.parent)
+    assert best == smoke_run.run_dir / "checkpoints" / "best.ckpt"
+    assert match_variables(module, ["temp"]) == ["temp"]
+    with pytest.raises(ConfigError) as exc:
+        match_scale(module, 2, field="data.scale")
+    assert exc.value.field == "data.scale" and exc.value.fix == f"data.scale={SCALE}"
+
+
+def test_entry_point_options_have_one_name_each(smoke_run, tmp_path):
+    from omegaconf import OmegaConf
+
+    from oceansr.predict import predict_options
+
+    cfg = OmegaConf.load(REPO / "src" / "oceansr" / "conf" / "predict.yaml")
+    cfg.runs_root = str(smoke_run.run_dir.parent)
+    cfg.run, cfg.input, cfg.variables = smoke_run.run_id, 2024, "temp"
+    options = predict_options(cfg)
+    assert options["checkpoint"].endswith("best.ckpt") and options["input"] == "2024"
+    assert options["variables"] == ["temp"] and options["tile"] == 64
+    cfg.checkpoint = "x.ckpt"
+    with pytest.raises(ConfigError) as exc:
+        predict_options(cfg)
+    assert exc.value.field == "run"

@@ -255,11 +255,14 @@ def test_html_is_self_contained(report: dict) -> None:
 
 def test_markdown_subset_conversion(tmp_path: Path) -> None:
     page = markdown_to_html(
-        "# T\n\n| a | b \\| c |\n|---|---|\n| `x|y` | **z** |\n\n- [x](https://e.org)\n",
+        # Pipes in cells are escaped, as the report's tables write them (GFM splits a
+        # cell on an unescaped pipe, even inside a code span).
+        "# T\n\n| a | b \\| c |\n|---|---|\n| `x\\|y` | **z** |\n\n- [x](https://e.org)\n",
         base_dir=tmp_path,
         title="t",
     )
     assert "<th>b | c</th>" in page and "<strong>z</strong>" in page
+    assert "<code>x|y</code>" in page
     assert "https://" not in page and "<li>x</li>" in page
 
 
@@ -362,3 +365,28 @@ def test_cli_report_commands_are_thin_adapters(run: RunPaths) -> None:
     junk = cli("report", "build", "../../etc", "--json")
     assert junk.returncode == 1
     assert json.loads(junk.stdout)["error_summary"]["failureType"] == "config_error"
+
+
+def test_markdown_it_renders_tables_and_inlines_images(tmp_path: Path) -> None:
+    """report.html comes from markdown-it: GFM tables, local images as data URIs in a
+    figure, raw HTML only for the report's own block tags, anchors on headings."""
+    png = PNG_SIGNATURE + b"rest of a tiny png"
+    (tmp_path / "plots").mkdir()
+    (tmp_path / "plots" / "loss.png").write_bytes(png)
+    text = (
+        "## Final metrics\n\n| metric | model |\n|:---|---:|\n| RMSE | **0.5** |\n\n"
+        "![Loss curve](plots/loss.png)\n\n![far](https://e.org/x.png)\n\n"
+        "<details>\n<summary>More</summary>\n\n```yaml\na: <b>\n```\n\n</details>\n\n"
+        "<iframe src=x></iframe>\n"
+    )
+    page = markdown_to_html(text, base_dir=tmp_path, title="t <1>")
+    assert '<h2 id="final-metrics">Final metrics</h2>' in page
+    assert "<table>" in page and "<th" in page and "<td" in page
+    assert "<strong>0.5</strong>" in page and "RMSE" in page
+    (src,) = re.findall(r'<img src="([^"]+)"', page)
+    assert base64.b64decode(src.split(",", 1)[1]) == png
+    assert "<figcaption>Loss curve</figcaption></figure>" in page
+    assert "https://" not in page and "[image not embedded: far]" in page
+    assert "<details>" in page and "<summary>More</summary>" in page
+    assert "a: &lt;b&gt;" in page and "<iframe" not in page and "&lt;iframe" in page
+    assert "<title>t &lt;1&gt;</title>" in page

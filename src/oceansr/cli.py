@@ -158,11 +158,12 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "predict",
         parents=[common],
         help="super-resolve an LR NetCDF/Zarr file (background predict run)",
-        description="Start a predict run: the best checkpoint of RUN (or --checkpoint) applied "
-        "to an LR-only NetCDF/Zarr file, tiled, written as CF NetCDF/Zarr on the HR grid.",
+        description="Start a predict run: the best checkpoint of --run (or --checkpoint) applied "
+        "to an LR-only NetCDF/Zarr file, tiled, written as CF NetCDF/Zarr on the HR grid. "
+        "Options have the names of `python -m oceansr.predict` (checkpoint, run, input, ...).",
     )
-    p.add_argument("input_path", metavar="INPUT", help="LR NetCDF file or Zarr store")
-    p.add_argument("--run", dest="train_run", metavar="ID", help="training run whose checkpoint")
+    p.add_argument("input", metavar="INPUT", help="LR NetCDF file or Zarr store")
+    p.add_argument("--run", metavar="ID", help="training run whose best checkpoint to use")
     p.add_argument("--checkpoint", metavar="CKPT", help="explicit .ckpt path")
     p.add_argument("--output", metavar="PATH", help="*.nc or *.zarr (default: in the run dir)")
     p.add_argument("--variables", nargs="+", metavar="VAR")
@@ -570,8 +571,8 @@ def _cmd_wait(args: argparse.Namespace) -> int:
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     reply = control.start_predict(
-        args.input_path,
-        train_run=args.train_run,
+        args.input,
+        run=args.run,
         checkpoint=args.checkpoint,
         output=args.output,
         variables=args.variables,

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from oceansr.errors import ConfigError
+from oceansr.inference import EVAL_TILE, tiled_apply
 from oceansr.metric_names import METRIC_NAMES
 from oceansr.metrics import MaskedFieldMetrics, gain
 from oceansr.models import build_model
@@ -145,7 +146,11 @@ class SRModule(L.LightningModule):
         lr, hr = batch["lr"], batch["hr"]
         mask = torch.isfinite(hr)
         lr_norm = self.normalise(lr)
-        pred_norm = self.forward_normalised(lr_norm)
+        # The one tiled inference path (docs/architecture.md, inference); EVAL_TILE makes
+        # a sample one window, so this equals whole-field inference.
+        pred_norm = tiled_apply(
+            self.forward_normalised, lr_norm, scale=self.scale, tile=EVAL_TILE, batch_size=len(lr)
+        )
         loss = masked_loss(pred_norm, self.normalise(hr), mask, **self._loss_args())
         self.log(f"{stage}/loss", loss, on_epoch=True, batch_size=len(lr), sync_dist=True)
         pred = self.denormalise(pred_norm).float()

@@ -37,6 +37,7 @@ from omegaconf import DictConfig, OmegaConf
 from oceansr.callbacks.csv_logger import RunCSVLogger
 from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.session import EXIT_KILLED, RunSession
+from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, match_variables
 from oceansr.config import compose_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
@@ -95,32 +96,17 @@ def check_mode(cfg: DictConfig) -> None:
             field="ckpt_path",
             fix="ckpt_path=runs/<run_id>/checkpoints/best.ckpt",
         )
-    if cfg.ckpt_path and not Path(cfg.ckpt_path).is_file():
-        raise ConfigError(
-            f"checkpoint {cfg.ckpt_path} does not exist",
-            field="ckpt_path",
-            fix="point ckpt_path at an existing .ckpt (e.g. runs/<id>/checkpoints/last.ckpt)",
-        )
+    if cfg.ckpt_path:
+        check_checkpoint_path(cfg.ckpt_path, field="ckpt_path")
 
 
 def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
     """A fresh module, or the checkpoint's (with its own statistics) in mode=test."""
     data = datamodule.data
     if cfg.mode == "test":
-        module = SRModule.load_from_checkpoint(cfg.ckpt_path, map_location="cpu")
-        if list(module.hparams.variables) != data.variables:
-            raise ConfigError(
-                f"checkpoint was trained on {list(module.hparams.variables)}, "
-                f"data config gives {data.variables}",
-                field="data.variables",
-                fix=f"data.variables={list(module.hparams.variables)}",
-            )
-        if module.hparams.scale != data.scale:
-            raise ConfigError(
-                f"checkpoint scale {module.hparams.scale} != data.scale {data.scale}",
-                field="data.scale",
-                fix=f"data.scale={module.hparams.scale}",
-            )
+        module = load_module(cfg.ckpt_path, device="cpu", field="ckpt_path")
+        match_variables(module, data.variables, field="data.variables", any_order=False)
+        match_scale(module, data.scale, field="data.scale")
         return module
     return SRModule(
         model=OmegaConf.to_container(cfg.model, resolve=True),

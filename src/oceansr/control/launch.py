@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oceansr.errors import ConfigError, DataNotFoundError, RunStateError
+from oceansr.errors import ConfigError, DataNotFoundError
 from oceansr.runs import (
     ON_EXIT_POLICIES,
     ProcessIdentity,
@@ -100,8 +100,8 @@ def _config_facts(cfg: Any) -> JsonDict:
 
 
 def trainer_command(kind: str, paths: RunPaths, overrides: Sequence[str]) -> list[str]:
-    # The trainer parses Hydra overrides (quoted values); predict takes plain key=value.
-    root = hydra_quote(str(paths.root)) if kind == "train" else str(paths.root)
+    # Both entry points (train, predict) parse Hydra overrides: values are quoted.
+    root = hydra_quote(str(paths.root))
     return [
         sys.executable,
         "-m",
@@ -399,7 +399,7 @@ def start(
     if kind != "train":
         raise RequestError(
             f"start() launches training runs; kind={kind!r} is not one",
-            suggestions=["use start_predict(input_path, train_run=...) for predict runs"],
+            suggestions=["use start_predict(input, run=...) for predict runs"],
         )
     return start_checked(
         overrides,
@@ -414,41 +414,36 @@ def start(
 
 
 def _predict_checkpoint(
-    train_run: str | None, checkpoint: PathLike | None, runs_root: PathLike | None
+    run: str | None, checkpoint: PathLike | None, runs_root: PathLike | None
 ) -> Path:
     """The checkpoint to predict with: an explicit path, else the training run's best
     (or last) checkpoint. Checked before anything is spawned."""
-    if checkpoint:
-        path = Path(checkpoint).expanduser()
-        if not path.is_file():
-            raise DataNotFoundError(
-                f"checkpoint {checkpoint} does not exist",
-                field="checkpoint",
-                fix="pass a .ckpt path, or process_id of a completed training run",
-            )
-        return path.resolve()
-    if not train_run:
+    from oceansr.checkpoint import check_checkpoint_path, run_checkpoint
+
+    if checkpoint and run:
         raise ConfigError(
-            "predict needs a checkpoint or the process_id of a training run",
-            field="process_id",
-            fix="process_id=<train run id> (see list_runs) or checkpoint=/path/best.ckpt",
+            "give either checkpoint or run, not both",
+            field="run",
+            fix="drop run to use the checkpoint file, or checkpoint to use the run's best",
         )
-    paths = run_paths(train_run, runs_root)
-    for candidate in (paths.best_ckpt, paths.last_ckpt):
-        if candidate.is_file():
-            return candidate
-    raise RunStateError(
-        f"run {train_run} has no checkpoint yet (status {read_status(paths).get('status')})",
-        field="process_id",
-        fix="wait for the training run to write checkpoints/best.ckpt, or pass checkpoint=",
-    )
+    if checkpoint:
+        return check_checkpoint_path(checkpoint).resolve()
+    if not run:
+        raise ConfigError(
+            "predict needs a checkpoint or the training run (its process_id) whose best "
+            "checkpoint to use",
+            field="run",
+            fix="run=<training run process_id> (see list_runs) or checkpoint=/path/best.ckpt",
+        )
+    run_paths(run, runs_root)  # a valid id of an existing run, else RunNotFound
+    return run_checkpoint(run, runs_root_path(runs_root))
 
 
 @replies
 def start_predict(
-    input_path: str | os.PathLike[str],
+    input: str | os.PathLike[str],
     *,
-    train_run: str | None = None,
+    run: str | None = None,
     checkpoint: str | os.PathLike[str] | None = None,
     output: str | os.PathLike[str] | None = None,
     variables: Sequence[str] | None = None,
@@ -462,25 +457,26 @@ def start_predict(
 ) -> JsonDict:
     """Super-resolve an LR-only NetCDF/Zarr file in the background (a ``predict-...`` run).
 
-    The checkpoint (explicit, or the best/last of ``train_run``) and the input are
-    checked first; then ``python -m oceansr.predict`` runs in its own session exactly
-    like a trainer, and this waits for its ``predict_start``. Output defaults to
+    ``checkpoint`` (a .ckpt) or ``run`` (a training run: its best, else last,
+    checkpoint) and ``input`` are checked first; then ``python -m oceansr.predict`` runs
+    in its own session exactly like a trainer, with Hydra-quoted overrides of the same
+    names, and this waits for its ``predict_start``. ``output`` defaults to
     ``<run>/predictions/<input>_sr.nc``. Steer it with status/logs/wait/kill.
     """
+    from oceansr.predict.overrides import predict_overrides
+
     timeout = check_start_args(on_exit, local.BACKEND, "predict", startup_timeout)
-    ckpt = _predict_checkpoint(train_run, checkpoint and str(checkpoint), runs_root)
-    source = Path(input_path).expanduser()
+    ckpt = _predict_checkpoint(run, str(checkpoint) if checkpoint else None, runs_root)
+    source = Path(input).expanduser()
     if not source.exists():
         raise DataNotFoundError(
-            f"input {input_path} does not exist",
-            field="input_path",
+            f"input {input} does not exist",
+            field="input",
             fix="pass an existing LR NetCDF file or Zarr store",
         )
-    args = [f"ckpt={ckpt}", f"input={source.resolve()}"]
-    options = {"output": output, "hr_mask": hr_mask, "tile": tile, "overlap": overlap}
-    args += [f"{key}={value}" for key, value in options.items() if value is not None]
-    if variables:
-        args.append("variables=" + ",".join(str(v) for v in variables))
+    options: dict[str, Any] = {"checkpoint": ckpt, "input": source.resolve(), "output": output}
+    options |= {"variables": list(variables) if variables else None, "hr_mask": hr_mask}
+    args = predict_overrides({**options, "tile": tile, "overlap": overlap})
     return start_checked(
         args,
         {"ok": True, "config": None},

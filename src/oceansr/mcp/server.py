@@ -349,18 +349,19 @@ def _add_predict(server: MCPServer, runs_root: str | None, on_exit: str) -> None
     @server.tool(
         name="ocean_sr_predict",
         description=(
-            "Super-resolve an LR-only NetCDF/Zarr file with a trained run's best checkpoint "
-            "(or `checkpoint` path) into a CF NetCDF/Zarr on the HR grid (tiled, seamless). "
+            "Super-resolve an LR-only NetCDF/Zarr file (`input`) with the best checkpoint of "
+            "training run `run` (its process_id), or a `checkpoint` path, into a CF "
+            "NetCDF/Zarr on the HR grid (`output`, default in the predict run; tiled). "
             "Runs in the background as a predict run; waits for it to finish up to `timeout` "
             "s with progress notifications. Returns the output path and per-variable stats."
         ),
     )
     @safe_tool
     async def ocean_sr_predict(
-        input_path: str,
-        process_id: str | None = None,
+        input: str,
+        run: str | None = None,
         checkpoint: str | None = None,
-        output_path: str | None = None,
+        output: str | None = None,
         variables: list[str] | None = None,
         hr_mask: str | None = None,
         timeout: float = 600.0,
@@ -368,10 +369,10 @@ def _add_predict(server: MCPServer, runs_root: str | None, on_exit: str) -> None
     ) -> dict[str, Any]:
         reply = await anyio.to_thread.run_sync(
             lambda: control.start_predict(
-                input_path,
-                train_run=process_id,
+                input,
+                run=run,
                 checkpoint=checkpoint,
-                output=output_path,
+                output=output,
                 variables=variables,
                 hr_mask=hr_mask,
                 runs_root=runs_root,

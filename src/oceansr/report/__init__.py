@@ -1,4 +1,6 @@
-"""Result surfaces of a run: plots and the Markdown/HTML report (DESIGN §2, §3).
+"""Result surfaces of a run: plots and the Markdown/HTML report.
+
+See docs/architecture.md, report.
 
 Built only from the run directory's files (``events.jsonl``, ``metrics.csv``,
 ``status.json``, ``config.yaml``, checkpoints), never from ``train.log``:

@@ -1,0 +1,201 @@
+"""The one checkpoint loader: training's ``mode=test``, predict and the report's maps.
+
+Loading is safe: the file is read with ``torch.load(weights_only=True)`` (through
+Lightning's ``load_from_checkpoint``), so a checkpoint that carries a pickle payload
+(e.g. a reduce to ``os.system``) is refused instead of executed. Every failure is a
+classified error naming the option that points at the checkpoint (``checkpoint`` for
+predict, ``ckpt_path`` for training) and the override that fixes it; see
+docs/architecture.md, checkpoints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from oceansr.errors import (
+    ConfigError,
+    DataInvalidError,
+    DataNotFoundError,
+    OceanSRError,
+    RunStateError,
+)
+
+if TYPE_CHECKING:  # torch and Lightning load on use: the control plane imports this module
+    import torch
+
+    from oceansr.module import SRModule
+
+#: Hyper-parameters every oceansr checkpoint carries (``SRModule.save_hyperparameters``).
+REQUIRED_HPARAMS: tuple[str, ...] = ("model", "variables", "units", "scale", "mean", "std")
+CHECKPOINT_EXAMPLE = "runs/<run_id>/checkpoints/best.ckpt"
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` is CUDA when available, else CPU; anything torch understands otherwise."""
+    import torch
+
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ConfigError(
+            f"unknown device {device!r}", field="device", fix="device=auto, cpu or cuda"
+        ) from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(
+            f"device {device!r} requested but CUDA is not available",
+            field="device",
+            fix="device=cpu (or auto)",
+        )
+    return dev
+
+
+def check_checkpoint_path(
+    path: str | os.PathLike[str] | None, *, field: str = "checkpoint"
+) -> Path:
+    """The checkpoint file, or ConfigError (none given) / DataNotFoundError (missing)."""
+    if path is None or not str(path).strip():
+        raise ConfigError("no checkpoint given", field=field, fix=f"{field}={CHECKPOINT_EXAMPLE}")
+    resolved = Path(path).expanduser()
+    if not resolved.is_file():
+        raise DataNotFoundError(
+            f"checkpoint not found: {resolved}",
+            field=field,
+            fix=f"point {field} at an existing .ckpt, e.g. {field}={CHECKPOINT_EXAMPLE}",
+        )
+    return resolved
+
+
+def run_checkpoint(
+    run: str, runs_root: str | os.PathLike[str] | None = None, *, field: str = "run"
+) -> Path:
+    """The best (else last) checkpoint of training run ``run``; the id is validated first.
+
+    A run without either yet is a RunStateError (it may still be training).
+    """
+    from oceansr.runs import RunPaths, read_status
+
+    paths = RunPaths.for_id(run, runs_root)
+    if not paths.dir.is_dir():
+        raise DataNotFoundError(
+            f"training run {run} not found under {paths.root}",
+            field=field,
+            fix=f"{field}=<training run id> (see `oceansr list`), or give checkpoint=",
+        )
+    for candidate in (paths.best_ckpt, paths.last_ckpt):
+        if candidate.is_file():
+            return candidate
+    raise RunStateError(
+        f"run {run} has no checkpoint yet (status {read_status(paths).get('status')})",
+        field=field,
+        fix="wait for the training run to write checkpoints/best.ckpt, or pass checkpoint=",
+    )
+
+
+def _not_a_checkpoint(path: Path, field: str, why: str) -> DataInvalidError:
+    return DataInvalidError(
+        f"{path} is not a usable oceansr checkpoint: {why}",
+        field=field,
+        fix=f"{field}= a .ckpt written by oceansr training, e.g. {CHECKPOINT_EXAMPLE}",
+    )
+
+
+def _check_hparams(hparams: Mapping[str, Any], path: Path, field: str) -> None:
+    """The hyper-parameters SRModule needs are there (a Lightning checkpoint of another
+    project, or a hand-made file, would otherwise fail deep inside the constructor)."""
+    missing = [key for key in REQUIRED_HPARAMS if key not in hparams]
+    if missing:
+        raise _not_a_checkpoint(path, field, f"hyper-parameters {missing} are missing")
+    model = hparams.get("model")
+    if not isinstance(model, Mapping) or not model.get("name"):
+        raise _not_a_checkpoint(path, field, "its model configuration has no architecture name")
+
+
+def load_module(
+    path: str | os.PathLike[str] | None,
+    *,
+    device: str | torch.device = "cpu",
+    field: str = "checkpoint",
+) -> SRModule:
+    """The :class:`~oceansr.module.SRModule` of a checkpoint, in eval mode on ``device``.
+
+    Raises DataNotFoundError when the file is missing and DataInvalidError (naming
+    ``field``) when it is not an oceansr checkpoint: a text file, a truncated file, a
+    pickle payload refused by the weights-only loader, missing hyper-parameters or
+    weights that do not fit the architecture.
+    """
+    from oceansr.module import SRModule  # Lightning: only when a model is really needed
+
+    resolved = check_checkpoint_path(path, field=field)
+    dev = resolve_device(device)
+    try:
+        module = SRModule.load_from_checkpoint(str(resolved), map_location=dev, weights_only=True)
+    except OceanSRError:
+        raise
+    except KeyError as exc:
+        raise _not_a_checkpoint(resolved, field, f"missing entry {exc}") from exc
+    except Exception as exc:
+        raise _not_a_checkpoint(resolved, field, f"{type(exc).__name__}: {exc}") from exc
+    _check_hparams(module.hparams, resolved, field)
+    return module.to(dev).eval()
+
+
+def match_variables(
+    module: Any,
+    variables: str | Sequence[str] | None,
+    *,
+    field: str = "variables",
+    any_order: bool = True,
+) -> list[str]:
+    """The checkpoint's variables (the model's channel order) when ``variables`` agree.
+
+    ``variables=None`` means "the checkpoint's". ``any_order`` accepts a permutation
+    (predict reorders the input's channels itself); training data must match exactly.
+    """
+    ckpt = [str(v) for v in module.hparams.variables]
+    if variables is None:
+        return ckpt
+    names = [variables] if isinstance(variables, str) else [str(v) for v in variables]
+    same = sorted(names) == sorted(ckpt) if any_order else names == ckpt
+    if not same:
+        raise ConfigError(
+            f"{field} {names} do not match the checkpoint's {ckpt} (the model was trained "
+            "on those channels)",
+            field=field,
+            fix=f"{field}={_list_text(ckpt)}"
+            + (" (or omit it to use the checkpoint's)" if field == "variables" else ""),
+        )
+    return ckpt
+
+
+def match_scale(module: Any, scale: int | None, *, field: str = "scale") -> int:
+    """The checkpoint's scale, or ConfigError naming ``field`` when ``scale`` differs."""
+    ckpt = int(module.hparams.scale)
+    if scale is not None and int(scale) != ckpt:
+        raise ConfigError(
+            f"checkpoint scale {ckpt} != {field} {scale}", field=field, fix=f"{field}={ckpt}"
+        )
+    return ckpt
+
+
+def model_name(module: Any) -> str:
+    """The architecture name recorded in the checkpoint (``model.name``)."""
+    return str(dict(module.hparams.model).get("name", "?"))
+
+
+def sha256(path: str | os.PathLike[str]) -> str:
+    """Hex digest of the checkpoint file, recorded in prediction provenance."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _list_text(values: Sequence[str]) -> str:
+    return "[" + ",".join(values) + "]"

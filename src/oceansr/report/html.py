@@ -1,0 +1,151 @@
+"""The self-contained ``report.html``: the report's Markdown rendered by ``markdown-it-py``.
+
+CommonMark plus tables, with four house rules on top of the stock renderer:
+
+- local images are embedded as base64 data URIs (a lone image becomes a ``<figure>``
+  with its alt text as caption), external ones are not fetched, so the page references
+  nothing outside itself;
+- raw HTML passes only for the few block tags the report writes (``<details>``,
+  ``<summary>``, comments such as the notes marker...); anything else, e.g. a
+  ``<script>`` typed into the notes, is shown as text;
+- links to other sites keep their text but lose the link;
+- headings get ``id`` anchors.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2733;
+       margin: 0; background: #f5f7fa; line-height: 1.5; }
+main { max-width: 1180px; margin: 0 auto; padding: 24px 32px 64px; background: #fff; }
+h1 { font-size: 1.7em; border-bottom: 3px solid #1f5fa8; padding-bottom: 6px; }
+h2 { font-size: 1.3em; margin-top: 2em; border-bottom: 1px solid #d5dde6; padding-bottom: 4px; }
+h3 { font-size: 1.08em; margin-top: 1.4em; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 0.9em; }
+th, td { border: 1px solid #d5dde6; padding: 4px 10px; text-align: left; vertical-align: top; }
+th { background: #eef3f8; }
+tr:nth-child(even) td { background: #fafbfc; }
+code { background: #eef1f4; padding: 1px 4px; border-radius: 3px; font-size: 0.92em; }
+pre { background: #f3f5f7; padding: 10px 14px; overflow-x: auto; border-radius: 4px; }
+pre code { background: none; padding: 0; }
+img { max-width: 100%; height: auto; border: 1px solid #e3e8ee; }
+figure { margin: 8px 0 18px; }
+figcaption { font-size: 0.85em; color: #5a6877; }
+blockquote { margin: 0; padding: 4px 14px; border-left: 4px solid #1f5fa8; color: #44515f;
+             background: #f5f8fb; }
+details { margin: 8px 0 16px; }
+summary { cursor: pointer; color: #1f5fa8; }
+"""
+
+#: Raw HTML lines let through: comments and the block tags the report itself writes.
+_RAW_HTML = re.compile(r"^\s*(<!--.*-->|</?(details|summary|div|p|br|hr|span)\b.*)$", re.I)
+_MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
+
+
+def _data_uri(path: Path) -> str | None:
+    mime = _MIME_TYPES.get(path.suffix.lower().lstrip("."))
+    if mime is None or not path.is_file():
+        return None
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _is_external(url: str) -> bool:
+    return bool(re.match(r"^[a-z][a-z0-9+.-]*:", url, re.I) or url.startswith("//"))
+
+
+def _img_tag(alt: str, src: str, base_dir: Path) -> str:
+    if _is_external(src):
+        return f"<em>[image not embedded: {html.escape(alt)}]</em>"
+    uri = _data_uri((base_dir / src).resolve())
+    if uri is None:
+        return f"<em>[missing image: {html.escape(alt)}]</em>"
+    return f'<img src="{uri}" alt="{html.escape(alt)}">'
+
+
+def _raw_html_allowed(content: str) -> bool:
+    lines = [line for line in content.splitlines() if line.strip()]
+    return bool(lines) and all(_RAW_HTML.match(line) for line in lines)
+
+
+def _lone_image(tokens: Sequence[Token], inline_idx: int) -> Token | None:
+    """The image token when the paragraph's inline content is exactly one image."""
+    if not 0 <= inline_idx < len(tokens) or tokens[inline_idx].type != "inline":
+        return None
+    children = tokens[inline_idx].children or []
+    return children[0] if len(children) == 1 and children[0].type == "image" else None
+
+
+def _renderer(md: MarkdownIt, base_dir: Path) -> None:
+    """Install the house rules (module docstring) on ``md``'s HTML renderer."""
+    renderer: Any = md.renderer  # RendererHTML; the protocol type lacks renderToken
+    default = renderer.renderToken
+
+    def image(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        token = tokens[idx]
+        alt = self.renderInlineAsText(token.children or [], options, env)
+        return _img_tag(alt, str(token.attrGet("src") or ""), base_dir)
+
+    def html_raw(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        content = tokens[idx].content
+        if _raw_html_allowed(content):
+            return content
+        return html.escape(content)
+
+    def link_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        external = _is_external(str(tokens[idx].attrGet("href") or ""))
+        env.setdefault("links", []).append(external)
+        return "" if external else default(tokens, idx, options, env)
+
+    def link_close(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        external = env["links"].pop() if env.get("links") else False
+        return "" if external else default(tokens, idx, options, env)
+
+    def heading_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        text = tokens[idx + 1].content if idx + 1 < len(tokens) else ""
+        tokens[idx].attrSet("id", re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-"))
+        return default(tokens, idx, options, env)
+
+    def paragraph_open(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+        if _lone_image(tokens, idx + 1) is not None:
+            return "<figure>"
+        return default(tokens, idx, options, env)
+
+    def paragraph_close(
+        self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any
+    ) -> str:
+        lone = _lone_image(tokens, idx - 1)
+        if lone is None:
+            return default(tokens, idx, options, env)
+        alt = self.renderInlineAsText(lone.children or [], options, env)
+        return f"<figcaption>{html.escape(alt)}</figcaption></figure>\n"
+
+    rules = {"image": image, "html_block": html_raw, "html_inline": html_raw}
+    rules |= {"link_open": link_open, "link_close": link_close, "heading_open": heading_open}
+    rules |= {"paragraph_open": paragraph_open, "paragraph_close": paragraph_close}
+    for name, rule in rules.items():
+        md.add_render_rule(name, rule)
+
+
+def markdown_to_html(text: str, *, base_dir: Path, title: str) -> str:
+    """A complete, self-contained HTML page from the report's Markdown (and whatever
+    Markdown users put in their notes); local images embedded relative to ``base_dir``."""
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    _renderer(md, base_dir)
+    body = md.render(text)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        + body
+        + "</main>\n</body>\n</html>\n"
+    )

@@ -1,0 +1,457 @@
+"""The report's Markdown sections: summary, configuration, data, timeline, curves and
+maps, metrics vs bicubic, checkpoints, compute, analysis and the preserved notes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from oceansr.metric_names import HIGHER_IS_BETTER
+from oceansr.report.history import (
+    METRIC_LABELS,
+    METRICS,
+    UNIT_METRICS,
+    RunHistory,
+    finite,
+    format_bytes,
+    format_count,
+    format_duration,
+    format_gain,
+    format_value,
+    metric_value,
+)
+from oceansr.report.plots import (
+    summary_lines,
+)
+
+JsonDict = dict[str, Any]
+
+
+NOTES_MARKER = "<!-- notes: add your notes below -->"
+
+
+def _cell(value: Any) -> str:
+    text = str(value if value is not None else "n/a")
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |"]
+    lines.append("|" + "|".join("---" for _ in header) + "|")
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return [*lines, ""]
+
+
+def _when(ts: Any) -> str:
+    if not isinstance(ts, str) or not ts:
+        return "n/a"
+    return ts.replace("T", " ").replace("Z", " UTC")
+
+
+def _code(value: Any) -> str:
+    text = str(value)
+    return f"`{text}`" if "`" not in text else text
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return ", ".join(_value_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_value_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _split_text(value: Any) -> str:
+    if isinstance(value, Mapping) and ("start" in value or "stop" in value):
+        return f"{_value_text(value.get('start'))}–{_value_text(value.get('stop'))}"
+    return _value_text(value)
+
+
+def _config_rows(cfg: Mapping[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+
+    def add(group: str, section: Mapping[str, Any] | None, keys: Sequence[str] | None = None):
+        section = section or {}
+        for key in keys if keys is not None else list(section):
+            if key in section and section[key] is not None and not isinstance(section[key], dict):
+                rows.append([group, key, _code(_value_text(section[key]))])
+
+    add("model", cfg.get("model"))
+    data = cfg.get("data") or {}
+    add(
+        "data",
+        data,
+        ["source", "path", "variables", "scale", "patch_size", "patches_per_field",
+         "min_ocean_fraction", "batch_size", "eval_batch_size", "num_workers"],
+    )  # fmt: skip
+    split = data.get("split") or {}
+    if isinstance(split, Mapping) and split:
+        parts = [f"{k} {_split_text(split[k])}" for k in ("train", "valid", "test") if k in split]
+        how = f"{split.get('dim')} by {split.get('by')}" if split.get("dim") else "given"
+        rows.append(["data", "split", f"{how}: " + ", ".join(parts)])
+    add(
+        "trainer",
+        cfg.get("trainer"),
+        ["accelerator", "devices", "strategy", "precision", "max_epochs", "max_steps",
+         "limit_train_batches", "limit_val_batches", "limit_test_batches",
+         "accumulate_grad_batches", "gradient_clip_val"],
+    )  # fmt: skip
+    optim = cfg.get("optim") or {}
+    add("optim", optim, ["name", "lr", "weight_decay", "betas"])
+    scheduler = optim.get("scheduler") or {}
+    if scheduler:
+        name = scheduler.get("name")
+        keys = {
+            "cosine": ["warmup_epochs", "min_lr"],
+            "step": ["warmup_epochs", "step_size", "gamma"],
+            "plateau": ["gamma", "patience", "min_lr"],
+        }.get(str(name), [])
+        detail = ", ".join(f"{k}={_value_text(scheduler[k])}" for k in keys if k in scheduler)
+        rows.append(["optim", "scheduler", _code(f"{name}" + (f" ({detail})" if detail else ""))])
+    add("loss", cfg.get("loss"), ["name"])
+    rows.append(["training", "residual_learning", _code(cfg.get("residual_learning"))])
+    rows.append(["training", "seed", _code(cfg.get("seed"))])
+    ckpt = cfg.get("checkpoint") or {}
+    if ckpt:
+        monitor = f"{ckpt.get('monitor')} ({ckpt.get('mode')})"
+        rows.append(["training", "checkpoint monitor", _code(monitor)])
+    for group in ("ema", "early_stopping"):
+        section = cfg.get(group) or {}
+        if section:
+            state = "enabled" if section.get("enabled") else "disabled"
+            rows.append(["training", group, state])
+    return rows
+
+
+def _section_summary(history: RunHistory, analysis: list[tuple[str, str]]) -> list[str]:
+    lines = ["## Summary", ""]
+    lines += [f"- **{label}**: {text}" for label, text in summary_lines(history)]
+    verdicts = [text for label, text in analysis if label in ("Trend", "Bicubic baseline")]
+    if verdicts:
+        lines += ["", " ".join(verdicts)]
+    return [*lines, ""]
+
+
+def _section_config(history: RunHistory) -> list[str]:
+    cfg = history.config or {}
+    lines = ["## Configuration", ""]
+    if not cfg:
+        return [*lines, "config.yaml was not written (the run stopped before it).", ""]
+    overrides = history.run_doc.get("overrides") or []
+    if overrides:
+        lines += ["Overrides: " + " ".join(_code(o) for o in overrides), ""]
+    lines += _table(["group", "setting", "value"], _config_rows(cfg))
+    full = history.paths.config_yaml.read_text(encoding="utf-8").rstrip("\n")
+    lines += [
+        "<details>",
+        "<summary>Full resolved configuration (config.yaml)</summary>",
+        "",
+        "```yaml",
+        full,
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
+    return lines
+
+
+def _section_data(history: RunHistory) -> list[str]:
+    derived = history.derived
+    lines = ["## Data", ""]
+    if not derived:
+        return [*lines, "No resolved data description (config.yaml has no `derived` block).", ""]
+    variables = derived.get("variables") or []
+    units = derived.get("units") or []
+    rows: list[list[Any]] = [
+        ["source", derived.get("source")],
+        ["variables", ", ".join(f"{v} [{u}]" for v, u in zip(variables, units, strict=False))],
+        ["HR grid", "×".join(map(str, derived.get("hr_shape") or [])) + " cells"],
+        ["LR grid", "×".join(map(str, derived.get("lr_shape") or [])) + " cells"],
+        ["scale factor", derived.get("scale")],
+    ]
+    samples = derived.get("samples") or {}
+    rows.append(["samples per split", ", ".join(f"{k}: {v}" for k, v in samples.items())])
+    fraction = finite(derived.get("ocean_fraction"))
+    if fraction is not None:
+        rows.append(["ocean fraction (train HR cells)", f"{100 * fraction:.1f} %"])
+    for i, var in enumerate(variables):
+        unit = units[i] if i < len(units) else ""
+        mean = (derived.get("mean") or [None] * len(variables))[i]
+        std = (derived.get("std") or [None] * len(variables))[i]
+        rng = (derived.get("data_range") or [None] * len(variables))[i]
+        stats = f"mean {format_value(mean)} {unit}, std {format_value(std)} {unit}"
+        rows.append([f"normalisation {var}", f"{stats} (ocean cells of the training split)"])
+        rows.append([f"PSNR data range {var}", f"{format_value(rng)} {unit} (fixed, from train)"])
+    for note in derived.get("notes") or []:
+        rows.append(["note", note])
+    return [*lines, *_table(["item", "value"], rows)]
+
+
+def _timeline_detail(entry: Mapping[str, Any]) -> str:
+    if entry["event"] == "epochs":
+        epochs = [e for e in entry["epochs"] if e is not None]
+        span = f"epochs {epochs[0]}–{epochs[-1]}" if len(epochs) > 1 else f"epoch {epochs[0]}"
+        text = f"{span} finished" if epochs else "checkpoints"
+        end = entry.get("end_t_s")
+        if end is not None:
+            text += f" (until t = {end:.1f} s)"
+        return text + f", {entry['checkpoints']} checkpoint(s) saved"
+    detail = entry.get("detail") or {}
+    return ", ".join(f"{k}={_value_text(v)}" for k, v in detail.items())
+
+
+def _section_timeline(history: RunHistory) -> list[str]:
+    status = history.status_doc
+    attempts = history.attempts
+    rows = [
+        ["created", _when(status.get("created_at"))],
+        ["started", _when(status.get("started_at"))],
+        ["ended", _when(status.get("ended_at"))],
+        ["duration (start to end)", format_duration(history.wall_duration_s)],
+        ["fit duration", format_duration(history.fit_duration_s)],
+        ["final state", f"{history.state} (exit code {status.get('exit_code')})"],
+    ]
+    resumes = sum(1 for e in history.events if e.get("event") == "resumed")
+    total = max(len(attempts), 1 + resumes)
+    rows.append(["attempts", f"{total}" + (f" ({resumes} resume(s))" if resumes else "")])
+    for attempt in attempts:
+        detail = f"started {_when(attempt.get('started_at'))}"
+        for key in ("backend", "ckpt_path", "resumed_from", "pid"):
+            if attempt.get(key) is not None:
+                detail += f", {key}={attempt[key]}"
+        rows.append([f"attempt {attempt.get('attempt')}", detail])
+    lines = ["## Timeline", "", *_table(["item", "value"], rows)]
+    events = [
+        [
+            f"{e['t_s']:.1f}" if e.get("t_s") is not None else "",
+            _when(e.get("ts")),
+            e["event"],
+            _timeline_detail(e),
+        ]
+        for e in history.timeline
+    ]
+    if events:
+        lines += ["Events (from events.jsonl):", ""]
+        lines += _table(["t [s]", "time", "event", "details"], events)
+    summary = history.error_summary
+    if summary:
+        lines += ["### Error", ""]
+        lines += [
+            f"- **failure type**: {summary.get('failureType')}",
+            f"- **message**: {summary.get('message')}",
+        ]
+        lines += [f"- **suggestion**: {s}" for s in summary.get("suggestions") or []]
+        tail = summary.get("traceback_tail")
+        if tail:
+            lines += ["", "<details>", "<summary>Traceback (tail)</summary>", "", "```text"]
+            lines += [str(tail).rstrip("\n"), "```", "", "</details>"]
+        lines.append("")
+    return lines
+
+
+_CAPTIONS = {
+    "loss": "Training loss per step (light) and per epoch, validation loss per epoch; the "
+    "dotted line marks the best epoch.",
+    "metrics": "Validation metrics per epoch; dashed: the bicubic baseline on the same cells.",
+    "lr": "Learning rate in effect during each epoch.",
+    "metric_bars": "Final validation and test metrics of the model next to bicubic.",
+    "errors_by_region": "RMSE of model and bicubic against distance to land (HR cells) and per "
+    "latitude band, on the evaluated test fields.",
+}
+
+
+_TITLES = {
+    "loss": "Loss",
+    "metrics": "Validation metrics",
+    "lr": "Learning rate",
+    "metric_bars": "Final metrics vs bicubic",
+    "errors_by_region": "Errors by region",
+}
+
+
+def _image(history: RunHistory, plot: Mapping[str, Any], alt: str) -> str:
+    rel = Path(plot["path"]).relative_to(history.run_dir).as_posix()
+    return f"![{alt}]({rel})"
+
+
+def _section_plots(history: RunHistory, plots: Mapping[str, Any]) -> list[str]:
+    by_name = {p["name"]: p for p in plots["plots"]}
+    skipped = {s["name"]: s["reason"] for s in plots["skipped"]}
+    lines = ["## Curves", ""]
+    for name in ("loss", "metrics", "lr", "metric_bars"):
+        lines += [f"### {_TITLES[name]}", ""]
+        if name in by_name:
+            lines += [_CAPTIONS[name], "", _image(history, by_name[name], _TITLES[name]), ""]
+        else:
+            lines += [f"Not drawn: {skipped.get(name, 'no data')}.", ""]
+    lines += ["## Sample maps", ""]
+    maps = [p for name, p in by_name.items() if name.startswith("maps_")]
+    if not maps:
+        lines += [f"Not drawn: {skipped.get('sample_maps', 'no test fields')}.", ""]
+    for plot in maps:
+        rows = plot.get("rows") or []
+        labels = ", ".join(f"`{r['label']}`" for r in rows)
+        lines += [
+            f"### {plot['variable']}",
+            "",
+            f"Test fields {labels}: {', '.join(plot['panels'])} "
+            f"(checkpoint {Path(plot['checkpoint']).name}; cmocean {plot['colour_map']}; land "
+            "grey; colour limits from the 2nd–98th percentiles of the ocean cells, errors "
+            "symmetric).",
+            "",
+            _image(history, plot, f"Sample maps {plot['variable']}"),
+            "",
+        ]
+    if "errors_by_region" in by_name:
+        lines += [
+            f"### {_TITLES['errors_by_region']}",
+            "",
+            _CAPTIONS["errors_by_region"],
+            "",
+            _image(history, by_name["errors_by_region"], _TITLES["errors_by_region"]),
+            "",
+        ]
+    return lines
+
+
+def _metric_label(metric: str, unit: str) -> str:
+    label = METRIC_LABELS[metric]
+    if metric in UNIT_METRICS and unit:
+        return f"{label} [{unit}]"
+    return f"{label} [dB]" if metric == "psnr" else label
+
+
+def _section_metrics(history: RunHistory) -> list[str]:
+    lines = ["## Final metrics", ""]
+    if not (history.final_val or history.test):
+        return [*lines, "No validation or test metrics were recorded.", ""]
+    lines += [
+        "Validation: the last finished epoch; test: the best checkpoint on the test split. "
+        "Gain over bicubic: error reduction in % for RMSE/MAE, |bias| reduction in the "
+        "variable's unit, dB for PSNR, difference for SSIM; positive means the model is better.",
+        "",
+    ]
+    rows = []
+    per_variable: list[str | None] = list(history.variables) or [None]
+    for var in per_variable:
+        unit = history.unit(var) if var else ""
+        for metric in METRICS:
+            row = [var or "all", _metric_label(metric, unit)]
+            for stage, metrics in (("val", history.final_val), ("test", history.test)):
+                row += [
+                    format_value(metric_value(metrics, stage, metric, var)),
+                    format_value(metric_value(metrics, stage, metric, var, "bicubic")),
+                    format_gain(metric_value(metrics, stage, metric, var, "gain"), metric, unit),
+                ]
+            rows.append(row)
+    header = ["variable", "metric", "val", "val bicubic", "val gain"]
+    header += ["test", "test bicubic", "test gain"]
+    lines += _table(header, rows)
+    lower = ["|bias|" if m == "bias" else METRIC_LABELS[m] for m in METRICS]
+    lower = [label for label, m in zip(lower, METRICS, strict=True) if m not in HIGHER_IS_BETTER]
+    higher = [METRIC_LABELS[m] for m in METRICS if m in HIGHER_IS_BETTER]
+    lines += [f"Better is lower {', '.join(lower)}; higher {', '.join(higher)}.", ""]
+    return lines
+
+
+def _section_checkpoints(history: RunHistory) -> list[str]:
+    rows: list[list[Any]] = []
+    for kind, info in history.checkpoints.items():
+        rel = Path(info["path"]).relative_to(history.run_dir).as_posix()
+        if not info["exists"]:
+            rows.append([kind, _code(rel), "missing", "", "", ""])
+            continue
+        rows.append(
+            [
+                kind,
+                _code(rel),
+                format_bytes(info.get("size_bytes")),
+                info.get("epoch") if info.get("epoch") is not None else "n/a",
+                info.get("step") if info.get("step") is not None else "n/a",
+                _when(info.get("saved_at")),
+            ]
+        )
+    lines = ["## Checkpoints", ""]
+    lines += _table(["checkpoint", "path", "size", "epoch", "step", "saved"], rows)
+    lines += [f"Run directory: {_code(history.run_dir)}", ""]
+    return lines
+
+
+def _section_compute(history: RunHistory) -> list[str]:
+    start = history.training_start or {}
+    elapsed = [e for r in history.epochs if (e := finite(r.get("elapsed_s"))) is not None]
+    per_epoch = None
+    if len(elapsed) >= 2:
+        per_epoch = (elapsed[-1] - elapsed[0]) / (len(elapsed) - 1)
+    elif elapsed:
+        per_epoch = elapsed[0]
+    rate = history.samples_per_s
+    memory = history.peak_memory()
+    rows: list[list[Any]] = [
+        ["fit duration", format_duration(history.fit_duration_s)],
+        ["wall duration (start to end)", format_duration(history.wall_duration_s)],
+        ["time per epoch (train + val)", format_duration(per_epoch)],
+        ["epochs / optimiser steps", f"{history.epochs_done} / {history.steps}"],
+        ["training samples seen", history.samples_seen if history.samples_seen else "n/a"],
+        ["throughput", f"{rate:.1f} samples/s" if rate else "not recorded"],
+        ["device", f"{start.get('device', 'n/a')} ({start.get('accelerator', 'n/a')})"],
+        ["precision", start.get("precision", "n/a")],
+        ["processes (world size)", start.get("world_size", "n/a")],
+        ["parameters", format_count(history.params)],
+        [
+            "peak memory",
+            ", ".join(f"{k} = {_value_text(v)}" for k, v in memory.items())
+            if memory
+            else "not recorded",
+        ],
+    ]
+    return ["## Compute cost", "", *_table(["item", "value"], rows)]
+
+
+def _section_analysis(analysis: list[tuple[str, str]]) -> list[str]:
+    lines = ["## Analysis", ""]
+    lines += [f"- **{label}.** {text}" for label, text in analysis]
+    return [*lines, ""]
+
+
+def render_markdown(
+    history: RunHistory,
+    plots: Mapping[str, Any],
+    analysis: list[tuple[str, str]],
+    regions: JsonDict | None,
+    notes: str = "",
+) -> str:
+    """The report's Markdown text (see the module docstring for its sections)."""
+    from oceansr.runs import now_iso
+
+    lines = [
+        f"# Run report: {history.run_id}",
+        "",
+        f"> {history.model_name or 'model'} · {history.state} · generated {_when(now_iso())} "
+        "by `oceansr.report` from events.jsonl, metrics.csv, status.json and config.yaml.",
+        "",
+        "![Training summary](plots/summary.png)"
+        if any(p["name"] == "summary" for p in plots["plots"])
+        else "",
+        "",
+    ]
+    lines += _section_summary(history, analysis)
+    lines += _section_config(history)
+    lines += _section_data(history)
+    lines += _section_timeline(history)
+    lines += _section_plots(history, plots)
+    lines += _section_metrics(history)
+    lines += _section_checkpoints(history)
+    lines += _section_compute(history)
+    lines += _section_analysis(analysis)
+    lines += ["## Notes", "", NOTES_MARKER, ""]
+    if notes.strip():
+        lines += [notes.strip("\n"), ""]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text)
