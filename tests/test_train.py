@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from lightning.pytorch.callbacks import Callback
 
 from conftest import PYTHON, REPO, SMOKE, subprocess_env
 from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError, OceanSRError
+from oceansr.runs import RunPaths, read_events, read_status
 from oceansr.train import train
 
 
@@ -92,6 +94,45 @@ def test_resume_continues_global_step_in_the_same_run(runs_root: Path) -> None:
     with open(first.run_dir / "metrics.csv") as fh:
         epochs = {row["epoch"] for row in csv.DictReader(fh) if row.get("val/rmse")}
     assert epochs == {"0", "1"}, "metrics.csv must keep the first attempt's epoch"
+
+
+class _Scramble(Callback):
+    """Scrambles the weights when the resumed fit starts, so every later epoch is worse."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        with torch.no_grad():
+            for param in pl_module.parameters():
+                param.add_(torch.randn_like(param))
+
+
+def test_best_epoch_agrees_with_best_ckpt_across_resume(runs_root: Path) -> None:
+    """status.json, training_end and best.ckpt name the same best epoch after a resume."""
+    first = train([*SMOKE, f"runs_root={runs_root}", "trainer.max_epochs=3"])
+    resumed = train(
+        [
+            *SMOKE,
+            f"runs_root={runs_root}",
+            f"run_id={first.run_id}",
+            "trainer.max_epochs=5",
+            f"ckpt_path={first.last_checkpoint}",
+        ],
+        extra_callbacks=[_Scramble()],
+    )
+    best = torch.load(resumed.best_checkpoint, map_location="cpu", weights_only=False)
+    (ckpt_state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint")]
+    best_epoch, best_value = best["epoch"] + 1, float(ckpt_state["best_model_score"])
+    paths = RunPaths.for_id(first.run_id, root=runs_root)
+    epochs = [e for e in read_events(paths, names=["epoch_end"])]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3, 4, 5]
+    assert all(e["val"]["val/rmse"] > best_value for e in epochs[3:]), "resumed epochs are worse"
+    assert best_epoch <= 3
+    status_best = read_status(paths)["metrics"]["best"]
+    assert status_best["epoch"] == best_epoch
+    assert status_best["val/rmse"] == pytest.approx(best_value, rel=1e-6)
+    (end,) = read_events(paths, names=["training_end"])[-1:]
+    assert end["best_epoch"] == best_epoch
+    assert end["best_value"] == pytest.approx(best_value, rel=1e-6)
+    assert [e["epoch"] for e in epochs if e["is_best"]][-1] == best_epoch
 
 
 def test_existing_finished_run_is_not_silently_reused(smoke_run, runs_root: Path) -> None:
