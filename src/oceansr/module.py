@@ -14,7 +14,6 @@ Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_gain``,
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import lightning as L
@@ -71,7 +70,6 @@ class SRModule(L.LightningModule):
         loss: dict[str, Any] | None = None,
         residual_learning: bool = True,
         max_epochs: int | None = None,
-        debug: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -96,7 +94,6 @@ class SRModule(L.LightningModule):
                 for kind in ("model", "bicubic")
             }
         )
-        self.debug = debug or {}
 
     # -- forward -----------------------------------------------------------------
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
@@ -118,27 +115,15 @@ class SRModule(L.LightningModule):
 
     # -- training ----------------------------------------------------------------
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        self._apply_debug_faults()
         lr, hr = batch["lr"], batch["hr"]
         mask = torch.isfinite(hr)
         pred = self.forward_normalised(self.normalise(lr))
         loss = masked_loss(pred, self.normalise(hr), mask, **self._loss_args())
-        if self.debug.get("nan_step") is not None and self.global_step >= self.debug["nan_step"]:
-            loss = loss * torch.tensor(float("nan"))
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(lr))
         return loss
 
     def _loss_args(self) -> dict[str, Any]:
         return {"name": self.loss_cfg["name"], "eps": float(self.loss_cfg["charbonnier_eps"])}
-
-    def _apply_debug_faults(self) -> None:
-        """Documented fault injection (config group `debug`) for control-plane tests."""
-        if self.debug.get("sleep_per_step"):
-            time.sleep(float(self.debug["sleep_per_step"]))
-        if self.debug.get("fail_at") == "step" and self.global_step >= (
-            self.debug.get("fail_step") or 0
-        ):
-            raise RuntimeError(f"debug fault injected at step {self.global_step}")
 
     # -- evaluation --------------------------------------------------------------
     def _eval_step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:

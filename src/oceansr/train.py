@@ -35,6 +35,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 from omegaconf import DictConfig, OmegaConf
 
 from oceansr.callbacks.csv_logger import RunCSVLogger
+from oceansr.callbacks.faults import FaultInjection, raise_startup_fault
 from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.session import EXIT_KILLED, RunSession
 from oceansr.config import compose_config
@@ -134,7 +135,6 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         loss=OmegaConf.to_container(cfg.loss, resolve=True),
         residual_learning=bool(cfg.residual_learning),
         max_epochs=cfg.trainer.max_epochs,
-        debug=OmegaConf.to_container(cfg.debug, resolve=True),
     )
 
 
@@ -155,7 +155,7 @@ class LastCheckpointOnStop(Callback):
 
 
 def build_callbacks(cfg: DictConfig, paths: RunPaths) -> list[Callback]:
-    """Checkpointing (best + last), LR monitor, optional EMA and early stopping."""
+    """Checkpointing (best + last), LR monitor, optional EMA, early stopping and faults."""
     callbacks: list[Callback] = [
         ModelCheckpoint(
             dirpath=paths.checkpoints_dir,
@@ -181,6 +181,9 @@ def build_callbacks(cfg: DictConfig, paths: RunPaths) -> list[Callback]:
                 min_delta=float(cfg.early_stopping.min_delta),
             )
         )
+    faults = FaultInjection(cfg.debug)
+    if faults.active:
+        callbacks.append(faults)
     return callbacks
 
 
@@ -302,8 +305,7 @@ def execute(
         run_info={"model": cfg.model.name, "mode": cfg.mode},
     )
     try:
-        if cfg.debug.fail_at == "startup":
-            raise RuntimeError("debug fault injected at start-up (debug.fail_at=startup)")
+        raise_startup_fault(cfg.debug)
         result = run_training(cfg, paths, [recorder, *extra_callbacks])
         session.finish(
             "training_end",
