@@ -14,21 +14,30 @@ Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_gain``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 
 from oceansr.errors import ConfigError
 from oceansr.metric_names import METRIC_NAMES
 from oceansr.metrics import MaskedFieldMetrics, gain
 from oceansr.models import build_model
+from oceansr.schema import LOSSES, OPTIMIZERS, SCHEDULERS
 
-LOSSES: tuple[str, ...] = ("l1", "l2", "charbonnier")
-SCHEDULERS: tuple[str, ...] = ("cosine", "step", "plateau", "none")
-OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULERS",
+    "SRModule",
+    "bicubic_upsample",
+    "build_optimization",
+    "masked_loss",
+]
 
 
 def masked_loss(
@@ -191,78 +200,87 @@ def stage_metric_values(
     return out
 
 
+def build_optimizer(params: Any, optim: Mapping[str, Any]) -> torch.optim.Optimizer:
+    """Adam or AdamW from the run's ``optim`` config (values from ``conf/optim``)."""
+    name = optim["name"]
+    if name not in OPTIMIZERS:
+        raise ConfigError(
+            f"unknown optimizer {name!r}",
+            field="optim.name",
+            fix=f"optim=<one of {', '.join(OPTIMIZERS)}>",
+        )
+    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+    return cls(
+        params,
+        lr=float(optim["lr"]),
+        weight_decay=float(optim["weight_decay"]),
+        betas=(float(optim["betas"][0]), float(optim["betas"][1])),
+    )
+
+
 def build_optimization(
-    params: Any, optim: dict[str, Any], max_epochs: int | None
+    params: Any, optim: Mapping[str, Any], max_epochs: int | None
 ) -> dict[str, Any] | torch.optim.Optimizer:
-    """Adam/AdamW + optional linear warm-up + cosine/step/plateau, all epoch-based."""
-    name = optim.get("name", "adam")
-    kwargs = {
-        "lr": float(optim["lr"]),
-        "weight_decay": float(optim.get("weight_decay", 0.0)),
-        "betas": tuple(optim.get("betas", (0.9, 0.999))),
-    }
-    if name == "adam":
-        optimizer = torch.optim.Adam(params, **kwargs)
-    elif name == "adamw":
-        optimizer = torch.optim.AdamW(params, **kwargs)
-    else:
+    """Adam/AdamW + optional linear warm-up + cosine/step/plateau, all epoch-based.
+
+    ``optim`` is a complete ``optim`` config: the scheduler node holds exactly its own
+    options (``conf/scheduler/<name>.yaml``), so no default is repeated here. Without a
+    scheduler node the LR is constant.
+    """
+    optimizer = build_optimizer(params, optim)
+    sched = dict(optim.get("scheduler") or {})
+    name = sched.get("name", "none")
+    if name not in SCHEDULERS:
         raise ConfigError(
-            f"unknown optimizer {name!r}", field="optim.name", fix="optim=adam or optim=adamw"
-        )
-    sched = dict(optim.get("scheduler") or {"name": "none"})
-    sched_name = sched.get("name", "none")
-    if sched_name not in SCHEDULERS:
-        raise ConfigError(
-            f"unknown scheduler {sched_name!r}",
+            f"unknown scheduler {name!r}",
             field="optim.scheduler.name",
-            fix=f"optim.scheduler.name= one of {', '.join(SCHEDULERS)}",
+            fix=f"scheduler=<one of {', '.join(SCHEDULERS)}>",
         )
-    warmup = int(sched.get("warmup_epochs", 0) or 0)
     epochs = max(int(max_epochs or 1), 1)
-    main = _main_scheduler(optimizer, sched_name, sched, max(epochs - warmup, 1))
-    if sched_name == "plateau":
-        # ReduceLROnPlateau cannot be chained; warm-up is ignored with it (documented).
+    if name == "plateau":
+        # ReduceLROnPlateau cannot be chained after a warm-up (its file has none).
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer,
+            factor=float(sched["gamma"]),
+            patience=int(sched["patience"]),
+            min_lr=float(sched["min_lr"]),
+        )
         return {
             "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": main, "monitor": "val/loss", "interval": "epoch"},
+            "lr_scheduler": {"scheduler": plateau, "monitor": "val/loss", "interval": "epoch"},
         }
-    schedulers = []
-    if warmup > 0:
-        start = float(sched.get("warmup_start_factor", 0.1))
-        schedulers.append(
-            torch.optim.lr_scheduler.LinearLR(optimizer, start, 1.0, total_iters=warmup)
-        )
-    if main is not None:
-        schedulers.append(main)
-    if not schedulers:
+    scheduler = _warmup_then(optimizer, sched, epochs)
+    if scheduler is None:
         return optimizer
-    scheduler = (
-        schedulers[0]
-        if len(schedulers) == 1
-        else torch.optim.lr_scheduler.SequentialLR(optimizer, schedulers, milestones=[warmup])
-    )
     return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
 
-def _main_scheduler(
-    optimizer: torch.optim.Optimizer, name: str, sched: dict[str, Any], epochs: int
-) -> Any:
-    if name == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=epochs, eta_min=float(sched.get("min_lr", 0.0))
+def _warmup_then(
+    optimizer: torch.optim.Optimizer, sched: Mapping[str, Any], epochs: int
+) -> LRScheduler | None:
+    """Optional linear warm-up followed by the cosine or step schedule (or nothing)."""
+    warmup = int(sched.get("warmup_epochs") or 0)
+    schedulers: list[LRScheduler] = []
+    if warmup > 0:
+        start = float(sched["warmup_start_factor"])
+        schedulers.append(
+            torch.optim.lr_scheduler.LinearLR(optimizer, start, 1.0, total_iters=warmup)
         )
-    if name == "step":
-        return torch.optim.lr_scheduler.StepLR(
-            optimizer, step_size=int(sched.get("step_size", 10)), gamma=float(sched["gamma"])
+    if sched.get("name") == "cosine":
+        schedulers.append(
+            torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=max(epochs - warmup, 1), eta_min=float(sched["min_lr"])
+            )
         )
-    if name == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer,
-            factor=float(sched.get("gamma", 0.5)),
-            patience=int(sched.get("patience", 3)),
-            min_lr=float(sched.get("min_lr", 0.0)),
+    elif sched.get("name") == "step":
+        schedulers.append(
+            torch.optim.lr_scheduler.StepLR(
+                optimizer, step_size=int(sched["step_size"]), gamma=float(sched["gamma"])
+            )
         )
-    return None
+    if len(schedulers) < 2:
+        return schedulers[0] if schedulers else None
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, schedulers, milestones=[warmup])
 
 
 def count_parameters(module: nn.Module) -> int:

@@ -38,7 +38,7 @@ from oceansr.callbacks.csv_logger import RunCSVLogger
 from oceansr.callbacks.faults import FaultInjection, raise_startup_fault
 from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.session import EXIT_KILLED, RunSession
-from oceansr.config import compose_config
+from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
 from oceansr.module import SRModule
@@ -227,6 +227,7 @@ def run_training(
 ) -> TrainResult:
     """Validate everything, then fit and test (or only test, in mode=test)."""
     check_mode(cfg)
+    normalise_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     datamodule = OceanDataModule(cfg.data)
     module = build_module(cfg, datamodule)
