@@ -60,8 +60,10 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         field = _field_of(str(exc), overrides)
+        # Hydra's own message hides OmegaConf's reason ("not in struct") in the cause.
+        reason = f"{exc}\n{exc.__cause__ or ''}"
         raise ConfigError(
-            f"invalid overrides: {message}", field=field, fix=_fix_for(field, str(exc))
+            f"invalid overrides: {message}", field=field, fix=_fix_for(field, reason)
         ) from exc
 
 
@@ -70,7 +72,7 @@ def _fix_for(field: str | None, message: str) -> str:
     unknown_key = "not in struct" in message
     if field and field.startswith("optim.scheduler.") and unknown_key:
         option = field.rsplit(".", 1)[1]
-        owners = [n for n in SCHEDULERS if option in scheduler_rules(n) or option == "name"]
+        owners = [n for n in SCHEDULERS if field in scheduler_rules(n)]
         if owners:
             return f"{option} belongs to another scheduler: choose scheduler={'|'.join(owners)}"
     rule = rule_for(field) if field and not unknown_key else None
