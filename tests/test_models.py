@@ -319,4 +319,4 @@ def test_registry_defaults_are_the_model_config_files() -> None:
         assert composed == {"name": name, **model_defaults(name)}
         assert set(model_defaults(name)) == set(_REGISTRY[name].schema), name
     source = Path(models_pkg.__file__).parent.joinpath("registry.py").read_text()
-    assert "n_resblocks\": 16" not in source and "embed_dim\": 60" not in source
+    assert 'n_resblocks": 16' not in source and 'embed_dim": 60' not in source
