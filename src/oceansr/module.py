@@ -15,7 +15,7 @@ Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_gain``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import lightning as L
 import torch
@@ -63,8 +63,22 @@ def bicubic_upsample(lr: torch.Tensor, scale: int) -> torch.Tensor:
     return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
 
 
+class StageMetrics(nn.ModuleDict):
+    """``{"val_model", "val_bicubic", "test_model", "test_bicubic"}`` metric collections.
+
+    A ModuleDict whose items are typed as what they are, so callers need no casts.
+    """
+
+    def __getitem__(self, key: str) -> MaskedFieldMetrics:
+        return cast(MaskedFieldMetrics, super().__getitem__(key))
+
+
 class SRModule(L.LightningModule):
     """Super-resolution of masked ocean fields with a model from the registry."""
+
+    # Registered buffers (declared for type checkers; torch stores them in _buffers).
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(
         self,
@@ -87,6 +101,9 @@ class SRModule(L.LightningModule):
         self.net: nn.Module = build_model(model["name"], channels, channels, scale, **model_kwargs)
         self.scale = scale
         self.variables = list(variables)
+        self.residual_learning = bool(residual_learning)
+        self.optim_cfg = dict(optim)
+        self.max_epochs = max_epochs
         self.loss_cfg = {"name": "l1", "charbonnier_eps": 1e-3, **(loss or {})}
         if self.loss_cfg["name"] not in LOSSES:
             raise ConfigError(
@@ -96,7 +113,7 @@ class SRModule(L.LightningModule):
             )
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
-        self.metrics = nn.ModuleDict(
+        self.metrics = StageMetrics(
             {
                 f"{stage}_{kind}": MaskedFieldMetrics(data_range)
                 for stage in ("val", "test")
@@ -114,7 +131,7 @@ class SRModule(L.LightningModule):
     def forward_normalised(self, lr_norm: torch.Tensor) -> torch.Tensor:
         """Normalised LR (land filled) → normalised HR; residual over bicubic if configured."""
         out = self.net(lr_norm)
-        if self.hparams.residual_learning:
+        if self.residual_learning:
             out = out + bicubic_upsample(lr_norm, self.scale)
         return out
 
@@ -174,7 +191,7 @@ class SRModule(L.LightningModule):
 
     # -- optimisation ------------------------------------------------------------
     def configure_optimizers(self) -> Any:
-        return build_optimization(self.parameters(), self.hparams.optim, self.hparams.max_epochs)
+        return build_optimization(self.parameters(), self.optim_cfg, self.max_epochs)
 
 
 def stage_metric_values(

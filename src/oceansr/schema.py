@@ -462,6 +462,14 @@ def ranges() -> dict[str, dict[str, Any]]:
     }
 
 
+def to_dict(node: Any) -> dict[str, Any]:
+    """A config mapping as a plain, resolved dict (typed, for code that takes dicts)."""
+    container = OmegaConf.to_container(node, resolve=True) if OmegaConf.is_config(node) else node
+    if not isinstance(container, dict):
+        raise TypeError(f"expected a config mapping, got {type(container).__name__}")
+    return {str(k): v for k, v in container.items()}
+
+
 def scheduler_options(node: Any) -> DictConfig:
     """The scheduler node with exactly the options of the scheduler it names.
 
@@ -470,12 +478,13 @@ def scheduler_options(node: Any) -> DictConfig:
     takes the named scheduler's file and keeps the given values of the options it shares
     (e.g. ``warmup_epochs``), so ``config.yaml`` and the optimiser see one consistent set.
     """
-    given = OmegaConf.create(OmegaConf.to_container(node, resolve=True))
+    given = to_dict(node)
     name = given.get("name")
     if name not in SCHEDULER_SCHEMAS:
-        return given
+        return OmegaConf.create(given)
     own = OmegaConf.load(CONF_DIR / "scheduler" / f"{name}.yaml")
     shared = {k: v for k, v in given.items() if k in own}
     merged = OmegaConf.merge(OmegaConf.structured(SCHEDULER_SCHEMAS[name]), own, shared)
-    assert isinstance(merged, DictConfig)
+    if not isinstance(merged, DictConfig):
+        raise TypeError(f"scheduler file {name}.yaml is not a mapping")
     return merged

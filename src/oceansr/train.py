@@ -19,7 +19,6 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import hydra
 import lightning as L
@@ -43,6 +42,7 @@ from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
 from oceansr.module import SRModule
 from oceansr.runs import RunPaths, new_run_id, validate_run_id
+from oceansr.schema import to_dict
 
 # Lightning 2.6 on torch 2.13 warns once per run about a torch-internal deprecation.
 warnings.filterwarnings(
@@ -124,15 +124,15 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
             )
         return module
     return SRModule(
-        model=OmegaConf.to_container(cfg.model, resolve=True),
+        model=to_dict(cfg.model),
         variables=data.variables,
         units=data.units,
         scale=data.scale,
         mean=data.mean,
         std=data.std,
         data_range=data.data_range,
-        optim=OmegaConf.to_container(cfg.optim, resolve=True),
-        loss=OmegaConf.to_container(cfg.loss, resolve=True),
+        optim=to_dict(cfg.optim),
+        loss=to_dict(cfg.loss),
         residual_learning=bool(cfg.residual_learning),
         max_epochs=cfg.trainer.max_epochs,
     )
@@ -188,7 +188,7 @@ def build_callbacks(cfg: DictConfig, paths: RunPaths) -> list[Callback]:
 
 
 def build_trainer(cfg: DictConfig, paths: RunPaths, callbacks: Sequence[Callback]) -> L.Trainer:
-    kwargs: dict[str, Any] = OmegaConf.to_container(cfg.trainer, resolve=True)
+    kwargs = to_dict(cfg.trainer)
     if kwargs.get("enable_progress_bar") is None:
         # Background runs write train.log: no carriage-return progress bars there.
         kwargs["enable_progress_bar"] = sys.stdout.isatty()
@@ -207,7 +207,7 @@ def write_config(cfg: DictConfig, paths: RunPaths, datamodule: OceanDataModule) 
     The derived block records the normalisation statistics and the fixed PSNR data
     range of the training split, so every number in a report can be traced.
     """
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved = to_dict(cfg)
     resolved["run_id"] = paths.run_id
     resolved["derived"] = datamodule.data.summary()
     paths.dir.mkdir(parents=True, exist_ok=True)

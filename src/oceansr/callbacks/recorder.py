@@ -155,7 +155,9 @@ class RunRecorder(Checkpoint):
         progress = self._progress(trainer)
         update_status(self.paths, {"phase": "training", "progress": progress})
         params = sum(p.numel() for p in pl_module.parameters())
-        data = getattr(trainer.datamodule, "data", None)
+        # The datamodule's prepared data knows the dataset sizes (any datamodule may lack it).
+        data = getattr(getattr(trainer, "datamodule", None), "data", None)
+        summary = getattr(data, "summary", None)
         append_event(
             self.paths,
             "training_start",
@@ -168,7 +170,7 @@ class RunRecorder(Checkpoint):
             accelerator=type(trainer.accelerator).__name__,
             precision=str(trainer.precision),
             world_size=int(trainer.world_size),
-            data=data.summary() if hasattr(data, "summary") else None,
+            data=summary() if callable(summary) else None,
             **self.run_info,
         )
 

@@ -111,6 +111,8 @@ class WindowAttention(nn.Module):
     image size.
     """
 
+    relative_position_index: torch.Tensor  # a registered buffer (declared for type checkers)
+
     def __init__(self, dim: int, window_size: int, num_heads: int, qkv_bias: bool = True) -> None:
         super().__init__()
         self.dim = dim
@@ -336,7 +338,7 @@ class SwinIR(nn.Module):
         self.conv_after_body = nn.Conv2d(embed_dim, embed_dim, 3, padding=1)
 
         if upsampler == "pixelshuffle":
-            self.conv_before_upsample = nn.Sequential(
+            self.conv_before_upsample: nn.Module = nn.Sequential(
                 nn.Conv2d(embed_dim, num_feat, 3, padding=1), nn.LeakyReLU(inplace=True)
             )
             self.upsample: nn.Module = Upsampler(self.scale, num_feat)
