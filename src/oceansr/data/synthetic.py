@@ -262,9 +262,13 @@ def make_synthetic_dataset(
         eddy = eddies.spectrum(t)
         mask = land.mask(t)
         season = np.float32(-np.cos(2 * np.pi * (t - 45.0) / 365.0))
-        eta_hat = xi = None
-        if streams & {"ssh"}:
-            eta_hat = 0.25 * eddy + 0.04 * noise["ssh"].spectrum(t)
+        xi = None
+        # Sea-surface height spectrum (ssh, and u/v from geostrophy); unused otherwise.
+        eta_hat = (
+            0.25 * eddy + 0.04 * noise["ssh"].spectrum(t)
+            if "ssh" in streams
+            else np.zeros_like(eddy)
+        )
         for v in variables:
             if v in ("temp", "salt") and xi is None:
                 # Meridional displacement (degrees) of the large-scale profile by
