@@ -304,3 +304,19 @@ def test_unknown_model_fix_lists_names() -> None:
         build_model("unet", 1, 1, 4)
     for name in MODEL_NAMES:
         assert name in info.value.fix
+
+
+def test_registry_defaults_are_the_model_config_files() -> None:
+    """One place for architecture numbers: conf/model/<name>.yaml, read by both sides."""
+    from omegaconf import OmegaConf
+
+    from oceansr.config import compose_config, config_groups
+    from oceansr.models.registry import model_defaults
+
+    assert config_groups()["model"] == sorted(MODEL_NAMES)
+    for name in MODEL_NAMES:
+        composed = OmegaConf.to_container(compose_config([f"model={name}"]).model)
+        assert composed == {"name": name, **model_defaults(name)}
+        assert set(model_defaults(name)) == set(_REGISTRY[name].schema), name
+    source = Path(models_pkg.__file__).parent.joinpath("registry.py").read_text()
+    assert 'n_resblocks": 16' not in source and 'embed_dim": 60' not in source

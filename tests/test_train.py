@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from lightning.pytorch.callbacks import Callback
 
 from conftest import PYTHON, REPO, SMOKE, subprocess_env
 from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError, OceanSRError
+from oceansr.runs import RunPaths, read_events, read_status
 from oceansr.train import train
 
 
@@ -92,6 +94,45 @@ def test_resume_continues_global_step_in_the_same_run(runs_root: Path) -> None:
     with open(first.run_dir / "metrics.csv") as fh:
         epochs = {row["epoch"] for row in csv.DictReader(fh) if row.get("val/rmse")}
     assert epochs == {"0", "1"}, "metrics.csv must keep the first attempt's epoch"
+
+
+class _Scramble(Callback):
+    """Scrambles the weights when the resumed fit starts, so every later epoch is worse."""
+
+    def on_train_start(self, trainer, pl_module) -> None:
+        with torch.no_grad():
+            for param in pl_module.parameters():
+                param.add_(torch.randn_like(param))
+
+
+def test_best_epoch_agrees_with_best_ckpt_across_resume(runs_root: Path) -> None:
+    """status.json, training_end and best.ckpt name the same best epoch after a resume."""
+    first = train([*SMOKE, f"runs_root={runs_root}", "trainer.max_epochs=3"])
+    resumed = train(
+        [
+            *SMOKE,
+            f"runs_root={runs_root}",
+            f"run_id={first.run_id}",
+            "trainer.max_epochs=5",
+            f"ckpt_path={first.last_checkpoint}",
+        ],
+        extra_callbacks=[_Scramble()],
+    )
+    best = torch.load(resumed.best_checkpoint, map_location="cpu", weights_only=False)
+    (ckpt_state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint")]
+    best_epoch, best_value = best["epoch"] + 1, float(ckpt_state["best_model_score"])
+    paths = RunPaths.for_id(first.run_id, root=runs_root)
+    epochs = [e for e in read_events(paths, names=["epoch_end"])]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3, 4, 5]
+    assert all(e["val"]["val/rmse"] > best_value for e in epochs[3:]), "resumed epochs are worse"
+    assert best_epoch <= 3
+    status_best = read_status(paths)["metrics"]["best"]
+    assert status_best["epoch"] == best_epoch
+    assert status_best["val/rmse"] == pytest.approx(best_value, rel=1e-6)
+    (end,) = read_events(paths, names=["training_end"])[-1:]
+    assert end["best_epoch"] == best_epoch
+    assert end["best_value"] == pytest.approx(best_value, rel=1e-6)
+    assert [e["epoch"] for e in epochs if e["is_best"]][-1] == best_epoch
 
 
 def test_existing_finished_run_is_not_silently_reused(smoke_run, runs_root: Path) -> None:
@@ -284,3 +325,147 @@ def test_given_lr_that_does_not_match_the_scale_is_a_shape_mismatch(tmp_path: Pa
     assert info.value.field == "data.scale"
     assert "32x32" in info.value.fix and "8x8" in info.value.fix
     assert prepare_data({**cfg, "scale": 4}).splits["train"].lr.shape == (1, 1, 8, 8)
+
+
+# --- one config schema ---------------------------------------------------------------------
+
+
+def test_schema_choices_are_the_shipped_group_files() -> None:
+    from oceansr.schema import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, choices, config_groups
+
+    groups = config_groups()
+    assert groups["optim"] == sorted(OPTIMIZERS)
+    assert groups["scheduler"] == sorted(SCHEDULERS)
+    assert groups["trainer"] == ["cpu", "ddp", "gpu"]
+    enums = choices()
+    assert enums["model"] == groups["model"] and "swinir_light" in enums["model"]
+    assert enums["loss.name"] == list(LOSSES)
+    assert enums["trainer.precision"] == list(PRECISIONS)
+    assert enums["mode"] == ["train", "test"]
+
+
+def test_schema_ranges_for_adapters() -> None:
+    from oceansr.schema import ranges
+
+    table = ranges()
+    assert table["trainer.max_epochs"] == {
+        "description": "an integer >= -1",
+        "type": "integer",
+        "minimum": -1,
+    }
+    assert table["optim.lr"]["exclusiveMinimum"] == 0.0
+    assert table["optim.scheduler.step_size"]["minimum"] == 1
+    assert "trainer.precision" not in table  # a choice, listed by choices()
+
+
+@pytest.mark.parametrize("name", ["cosine", "step", "plateau", "none"])
+def test_scheduler_group_holds_only_its_own_options(name: str) -> None:
+    import dataclasses
+
+    from oceansr.config import compose_config
+    from oceansr.schema import SCHEDULER_SCHEMAS
+
+    cfg = compose_config([f"scheduler={name}"])
+    own = {f.name for f in dataclasses.fields(SCHEDULER_SCHEMAS[name])}
+    assert set(cfg.optim.scheduler) == own
+    assert cfg.optim.scheduler.name == name
+
+
+def test_scheduler_overrides_old_and_new_forms() -> None:
+    from omegaconf import OmegaConf
+
+    from oceansr.config import compose_config, normalise_config
+
+    cfg = compose_config(["optim.scheduler.warmup_epochs=1"])
+    assert cfg.optim.scheduler.name == "cosine" and cfg.optim.scheduler.warmup_epochs == 1
+    # The older `optim.scheduler.name=...` override keeps working; the recorded node
+    # then holds exactly the named scheduler's options.
+    cfg = compose_config(["optim.scheduler.name=step", "optim.scheduler.warmup_epochs=2"])
+    normalise_config(cfg)
+    assert OmegaConf.to_container(cfg.optim.scheduler) == {
+        "name": "step",
+        "warmup_epochs": 2,
+        "warmup_start_factor": 0.1,
+        "step_size": 10,
+        "gamma": 0.5,
+    }
+    with pytest.raises(ConfigError) as info:
+        compose_config(["optim.scheduler.step_size=3"])  # cosine has no step_size
+    assert info.value.field == "optim.scheduler.step_size"
+    assert "scheduler=step" in info.value.fix
+
+
+def test_trainer_variants_state_only_their_differences() -> None:
+    from omegaconf import OmegaConf
+
+    from oceansr.config import CONF_DIR, compose_config
+
+    base = OmegaConf.to_container(compose_config([]).trainer)
+    for variant, expected in {
+        "gpu": {"accelerator": "gpu", "precision": "bf16-mixed"},
+        "ddp": {"accelerator": "auto", "devices": 2, "strategy": "ddp"},
+    }.items():
+        trainer = OmegaConf.to_container(compose_config([f"trainer={variant}"]).trainer)
+        assert {k: v for k, v in trainer.items() if base[k] != v} == expected
+        text = yaml.safe_load((CONF_DIR / "trainer" / f"{variant}.yaml").read_text())
+        assert set(text) == {"defaults", *expected}
+
+
+@pytest.mark.parametrize(
+    ("override", "field", "fix"),
+    [
+        ("trainer.precision=17", "trainer.precision", "trainer.precision=32-true"),
+        ("trainer.max_epochs=-3", "trainer.max_epochs", "trainer.max_epochs=20"),
+        ("optim.lr=0", "optim.lr", "optim.lr=2e-4"),
+        ("optim.name=sgd", "optim.name", "optim=adamw"),
+        ("ema.decay=1.5", "ema.decay", "ema.decay=0.999"),
+        ("debug.fail_at=teardown", "debug.fail_at", "debug.fail_at=null"),
+    ],
+)
+def test_schema_rules_name_the_field_and_fix(override: str, field: str, fix: str) -> None:
+    from oceansr.config import compose_config, normalise_config
+    from oceansr.validate import check_scalars
+
+    cfg = compose_config([override])
+    normalise_config(cfg)
+    with pytest.raises(ConfigError) as info:
+        check_scalars(cfg)
+    assert (info.value.field, info.value.fix) == (field, fix)
+
+
+def test_scheduler_rules_follow_the_chosen_scheduler() -> None:
+    from oceansr.config import compose_config
+    from oceansr.validate import check_scalars
+
+    with pytest.raises(ConfigError) as info:
+        check_scalars(compose_config(["scheduler=step", "optim.scheduler.gamma=2"]))
+    assert info.value.field == "optim.scheduler.gamma"
+
+
+def test_ill_typed_override_fails_at_composition_with_the_rules_fix() -> None:
+    from oceansr.config import compose_config
+
+    with pytest.raises(ConfigError) as info:
+        compose_config(["trainer.max_epochs=many"])
+    assert info.value.field == "trainer.max_epochs"
+    assert info.value.fix.startswith("trainer.max_epochs=20")
+
+
+def test_config_yaml_describes_the_architecture_and_one_scheduler(smoke_run) -> None:
+    config = yaml.safe_load((smoke_run.run_dir / "config.yaml").read_text())
+    assert config["model"] == {
+        "name": "srcnn",
+        "hidden_channels": [64, 32],
+        "kernel_sizes": [9, 5, 5],
+    }
+    assert config["optim"]["scheduler"] == {
+        "name": "cosine",
+        "warmup_epochs": 0,
+        "warmup_start_factor": 0.1,
+        "min_lr": 1.0e-6,
+    }
+
+
+def test_fault_injection_stays_out_of_checkpoint_hyperparameters(smoke_run) -> None:
+    ckpt = torch.load(smoke_run.best_checkpoint, map_location="cpu", weights_only=False)
+    assert "debug" not in ckpt["hyper_parameters"]

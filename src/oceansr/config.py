@@ -3,33 +3,43 @@
 The config files ship inside the package (``oceansr/conf``; the repository's top-level
 ``conf/`` points there), so composition works the same from a checkout, an editable
 install or a wheel. Composition errors (unknown group option, bad override syntax,
-unknown key) become a :class:`~oceansr.errors.ConfigError` naming the override.
+unknown key, ill-typed value) become a :class:`~oceansr.errors.ConfigError` naming
+the override; the fix comes from the field's rule in :mod:`oceansr.schema` when it has
+one.
+
+Importing this module registers the schema (:class:`oceansr.schema.TrainConfig`) in
+Hydra's ConfigStore as ``train_schema``, the first entry of ``train.yaml``'s defaults:
+the entry point (:mod:`oceansr.train`) imports it before Hydra composes.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
 from hydra import compose, initialize_config_dir
+from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
 from oceansr.errors import ConfigError
+from oceansr.schema import (
+    CONF_DIR,
+    SCHEDULERS,
+    TrainConfig,
+    config_groups,
+    rule_for,
+    scheduler_options,
+    scheduler_rules,
+)
 
-CONF_DIR: Path = Path(__file__).resolve().parent / "conf"
+__all__ = ["CONFIG_NAME", "CONF_DIR", "compose_config", "config_groups", "normalise_config"]
+
 CONFIG_NAME = "train"
+SCHEMA_NAME = "train_schema"
 
-
-def config_groups() -> dict[str, list[str]]:
-    """Options per config group, read from the shipped files (for help and errors)."""
-    return {
-        group.name: sorted(p.stem for p in group.glob("*.yaml") if p.stem != "base")
-        for group in sorted(CONF_DIR.iterdir())
-        if group.is_dir()
-    }
+ConfigStore.instance().store(name=SCHEMA_NAME, node=TrainConfig)
 
 
 def _field_of(message: str, overrides: Sequence[str]) -> str | None:
@@ -49,10 +59,32 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
             return compose(CONFIG_NAME, overrides=overrides)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        groups = config_groups()
-        listing = "; ".join(f"{g}: {', '.join(opts)}" for g, opts in groups.items())
+        field = _field_of(str(exc), overrides)
+        # Hydra's own message hides OmegaConf's reason ("not in struct") in the cause.
+        reason = f"{exc}\n{exc.__cause__ or ''}"
         raise ConfigError(
-            f"invalid overrides: {message}",
-            field=_field_of(str(exc), overrides),
-            fix=f"check the override spelling; config groups are {listing}",
+            f"invalid overrides: {message}", field=field, fix=_fix_for(field, reason)
         ) from exc
+
+
+def _fix_for(field: str | None, message: str) -> str:
+    """The schema's fix for an ill-typed value; for an unknown key, where it exists."""
+    unknown_key = "not in struct" in message
+    if field and field.startswith("optim.scheduler.") and unknown_key:
+        option = field.rsplit(".", 1)[1]
+        owners = [n for n in SCHEDULERS if field in scheduler_rules(n)]
+        if owners:
+            return f"{option} belongs to another scheduler: choose scheduler={'|'.join(owners)}"
+    rule = rule_for(field) if field and not unknown_key else None
+    if field and rule is not None:
+        return f"{rule.fix(field)} ({field} must be {rule.expected})"
+    groups = config_groups()
+    listing = "; ".join(f"{g}: {', '.join(opts)}" for g, opts in groups.items())
+    return f"check the override spelling; config groups are {listing}"
+
+
+def normalise_config(cfg: DictConfig) -> None:
+    """Give ``optim.scheduler`` exactly its scheduler's options (see
+    :func:`oceansr.schema.scheduler_options`), before it is validated or recorded."""
+    with open_dict(cfg):
+        cfg.optim.scheduler = scheduler_options(cfg.optim.scheduler)

@@ -64,6 +64,15 @@ class MaskedFieldMetrics(Metric):
     is_differentiable = False
     higher_is_better = None
 
+    # Buffer and states (declared for type checkers; torchmetrics registers them).
+    data_range: torch.Tensor
+    sum_err: torch.Tensor
+    sum_abs: torch.Tensor
+    sum_sq: torch.Tensor
+    count: torch.Tensor
+    ssim_sum: torch.Tensor
+    ssim_count: torch.Tensor
+
     def __init__(self, data_range: list[float] | torch.Tensor, **kwargs) -> None:
         super().__init__(**kwargs)
         data_range = torch.as_tensor(data_range, dtype=torch.float64)

@@ -14,23 +14,31 @@ Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_gain``,
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 import lightning as L
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
 
 from oceansr.errors import ConfigError
 from oceansr.inference import EVAL_TILE, tiled_apply
 from oceansr.metric_names import METRIC_NAMES
 from oceansr.metrics import MaskedFieldMetrics, gain
 from oceansr.models import build_model
+from oceansr.schema import LOSSES, OPTIMIZERS, SCHEDULERS
 
-LOSSES: tuple[str, ...] = ("l1", "l2", "charbonnier")
-SCHEDULERS: tuple[str, ...] = ("cosine", "step", "plateau", "none")
-OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULERS",
+    "SRModule",
+    "bicubic_upsample",
+    "build_optimization",
+    "masked_loss",
+]
 
 
 def masked_loss(
@@ -56,8 +64,22 @@ def bicubic_upsample(lr: torch.Tensor, scale: int) -> torch.Tensor:
     return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
 
 
+class StageMetrics(nn.ModuleDict):
+    """``{"val_model", "val_bicubic", "test_model", "test_bicubic"}`` metric collections.
+
+    A ModuleDict whose items are typed as what they are, so callers need no casts.
+    """
+
+    def __getitem__(self, key: str) -> MaskedFieldMetrics:
+        return cast(MaskedFieldMetrics, super().__getitem__(key))
+
+
 class SRModule(L.LightningModule):
     """Super-resolution of masked ocean fields with a model from the registry."""
+
+    # Registered buffers (declared for type checkers; torch stores them in _buffers).
+    mean: torch.Tensor
+    std: torch.Tensor
 
     def __init__(
         self,
@@ -72,7 +94,6 @@ class SRModule(L.LightningModule):
         loss: dict[str, Any] | None = None,
         residual_learning: bool = True,
         max_epochs: int | None = None,
-        debug: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -81,6 +102,9 @@ class SRModule(L.LightningModule):
         self.net: nn.Module = build_model(model["name"], channels, channels, scale, **model_kwargs)
         self.scale = scale
         self.variables = list(variables)
+        self.residual_learning = bool(residual_learning)
+        self.optim_cfg = dict(optim)
+        self.max_epochs = max_epochs
         self.loss_cfg = {"name": "l1", "charbonnier_eps": 1e-3, **(loss or {})}
         if self.loss_cfg["name"] not in LOSSES:
             raise ConfigError(
@@ -90,14 +114,13 @@ class SRModule(L.LightningModule):
             )
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
-        self.metrics = nn.ModuleDict(
+        self.metrics = StageMetrics(
             {
                 f"{stage}_{kind}": MaskedFieldMetrics(data_range)
                 for stage in ("val", "test")
                 for kind in ("model", "bicubic")
             }
         )
-        self.debug = debug or {}
 
     # -- forward -----------------------------------------------------------------
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
@@ -109,7 +132,7 @@ class SRModule(L.LightningModule):
     def forward_normalised(self, lr_norm: torch.Tensor) -> torch.Tensor:
         """Normalised LR (land filled) → normalised HR; residual over bicubic if configured."""
         out = self.net(lr_norm)
-        if self.hparams.residual_learning:
+        if self.residual_learning:
             out = out + bicubic_upsample(lr_norm, self.scale)
         return out
 
@@ -119,27 +142,15 @@ class SRModule(L.LightningModule):
 
     # -- training ----------------------------------------------------------------
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        self._apply_debug_faults()
         lr, hr = batch["lr"], batch["hr"]
         mask = torch.isfinite(hr)
         pred = self.forward_normalised(self.normalise(lr))
         loss = masked_loss(pred, self.normalise(hr), mask, **self._loss_args())
-        if self.debug.get("nan_step") is not None and self.global_step >= self.debug["nan_step"]:
-            loss = loss * torch.tensor(float("nan"))
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(lr))
         return loss
 
     def _loss_args(self) -> dict[str, Any]:
         return {"name": self.loss_cfg["name"], "eps": float(self.loss_cfg["charbonnier_eps"])}
-
-    def _apply_debug_faults(self) -> None:
-        """Documented fault injection (config group `debug`) for control-plane tests."""
-        if self.debug.get("sleep_per_step"):
-            time.sleep(float(self.debug["sleep_per_step"]))
-        if self.debug.get("fail_at") == "step" and self.global_step >= (
-            self.debug.get("fail_step") or 0
-        ):
-            raise RuntimeError(f"debug fault injected at step {self.global_step}")
 
     # -- evaluation --------------------------------------------------------------
     def _eval_step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
@@ -185,7 +196,7 @@ class SRModule(L.LightningModule):
 
     # -- optimisation ------------------------------------------------------------
     def configure_optimizers(self) -> Any:
-        return build_optimization(self.parameters(), self.hparams.optim, self.hparams.max_epochs)
+        return build_optimization(self.parameters(), self.optim_cfg, self.max_epochs)
 
 
 def stage_metric_values(
@@ -211,78 +222,87 @@ def stage_metric_values(
     return out
 
 
+def build_optimizer(params: Any, optim: Mapping[str, Any]) -> torch.optim.Optimizer:
+    """Adam or AdamW from the run's ``optim`` config (values from ``conf/optim``)."""
+    name = optim["name"]
+    if name not in OPTIMIZERS:
+        raise ConfigError(
+            f"unknown optimizer {name!r}",
+            field="optim.name",
+            fix=f"optim=<one of {', '.join(OPTIMIZERS)}>",
+        )
+    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+    return cls(
+        params,
+        lr=float(optim["lr"]),
+        weight_decay=float(optim["weight_decay"]),
+        betas=(float(optim["betas"][0]), float(optim["betas"][1])),
+    )
+
+
 def build_optimization(
-    params: Any, optim: dict[str, Any], max_epochs: int | None
+    params: Any, optim: Mapping[str, Any], max_epochs: int | None
 ) -> dict[str, Any] | torch.optim.Optimizer:
-    """Adam/AdamW + optional linear warm-up + cosine/step/plateau, all epoch-based."""
-    name = optim.get("name", "adam")
-    kwargs = {
-        "lr": float(optim["lr"]),
-        "weight_decay": float(optim.get("weight_decay", 0.0)),
-        "betas": tuple(optim.get("betas", (0.9, 0.999))),
-    }
-    if name == "adam":
-        optimizer = torch.optim.Adam(params, **kwargs)
-    elif name == "adamw":
-        optimizer = torch.optim.AdamW(params, **kwargs)
-    else:
+    """Adam/AdamW + optional linear warm-up + cosine/step/plateau, all epoch-based.
+
+    ``optim`` is a complete ``optim`` config: the scheduler node holds exactly its own
+    options (``conf/scheduler/<name>.yaml``), so no default is repeated here. Without a
+    scheduler node the LR is constant.
+    """
+    optimizer = build_optimizer(params, optim)
+    sched = dict(optim.get("scheduler") or {})
+    name = sched.get("name", "none")
+    if name not in SCHEDULERS:
         raise ConfigError(
-            f"unknown optimizer {name!r}", field="optim.name", fix="optim=adam or optim=adamw"
-        )
-    sched = dict(optim.get("scheduler") or {"name": "none"})
-    sched_name = sched.get("name", "none")
-    if sched_name not in SCHEDULERS:
-        raise ConfigError(
-            f"unknown scheduler {sched_name!r}",
+            f"unknown scheduler {name!r}",
             field="optim.scheduler.name",
-            fix=f"optim.scheduler.name= one of {', '.join(SCHEDULERS)}",
+            fix=f"scheduler=<one of {', '.join(SCHEDULERS)}>",
         )
-    warmup = int(sched.get("warmup_epochs", 0) or 0)
     epochs = max(int(max_epochs or 1), 1)
-    main = _main_scheduler(optimizer, sched_name, sched, max(epochs - warmup, 1))
-    if sched_name == "plateau":
-        # ReduceLROnPlateau cannot be chained; warm-up is ignored with it (documented).
+    if name == "plateau":
+        # ReduceLROnPlateau cannot be chained after a warm-up (its file has none).
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer,
+            factor=float(sched["gamma"]),
+            patience=int(sched["patience"]),
+            min_lr=float(sched["min_lr"]),
+        )
         return {
             "optimizer": optimizer,
-            "lr_scheduler": {"scheduler": main, "monitor": "val/loss", "interval": "epoch"},
+            "lr_scheduler": {"scheduler": plateau, "monitor": "val/loss", "interval": "epoch"},
         }
-    schedulers = []
-    if warmup > 0:
-        start = float(sched.get("warmup_start_factor", 0.1))
-        schedulers.append(
-            torch.optim.lr_scheduler.LinearLR(optimizer, start, 1.0, total_iters=warmup)
-        )
-    if main is not None:
-        schedulers.append(main)
-    if not schedulers:
+    scheduler = _warmup_then(optimizer, sched, epochs)
+    if scheduler is None:
         return optimizer
-    scheduler = (
-        schedulers[0]
-        if len(schedulers) == 1
-        else torch.optim.lr_scheduler.SequentialLR(optimizer, schedulers, milestones=[warmup])
-    )
     return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
 
 
-def _main_scheduler(
-    optimizer: torch.optim.Optimizer, name: str, sched: dict[str, Any], epochs: int
-) -> Any:
-    if name == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(
-            optimizer, T_max=epochs, eta_min=float(sched.get("min_lr", 0.0))
+def _warmup_then(
+    optimizer: torch.optim.Optimizer, sched: Mapping[str, Any], epochs: int
+) -> LRScheduler | None:
+    """Optional linear warm-up followed by the cosine or step schedule (or nothing)."""
+    warmup = int(sched.get("warmup_epochs") or 0)
+    schedulers: list[LRScheduler] = []
+    if warmup > 0:
+        start = float(sched["warmup_start_factor"])
+        schedulers.append(
+            torch.optim.lr_scheduler.LinearLR(optimizer, start, 1.0, total_iters=warmup)
         )
-    if name == "step":
-        return torch.optim.lr_scheduler.StepLR(
-            optimizer, step_size=int(sched.get("step_size", 10)), gamma=float(sched["gamma"])
+    if sched.get("name") == "cosine":
+        schedulers.append(
+            torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=max(epochs - warmup, 1), eta_min=float(sched["min_lr"])
+            )
         )
-    if name == "plateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer,
-            factor=float(sched.get("gamma", 0.5)),
-            patience=int(sched.get("patience", 3)),
-            min_lr=float(sched.get("min_lr", 0.0)),
+    elif sched.get("name") == "step":
+        schedulers.append(
+            torch.optim.lr_scheduler.StepLR(
+                optimizer, step_size=int(sched["step_size"]), gamma=float(sched["gamma"])
+            )
         )
-    return None
+    if len(schedulers) < 2:
+        return schedulers[0] if schedulers else None
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, schedulers, milestones=[warmup])
 
 
 def count_parameters(module: nn.Module) -> int:

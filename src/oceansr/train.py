@@ -19,7 +19,6 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import hydra
 import lightning as L
@@ -35,14 +34,16 @@ from lightning.pytorch.trainer.states import TrainerFn
 from omegaconf import DictConfig, OmegaConf
 
 from oceansr.callbacks.csv_logger import RunCSVLogger
+from oceansr.callbacks.faults import FaultInjection, raise_startup_fault
 from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.session import EXIT_KILLED, RunSession
 from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, match_variables
-from oceansr.config import compose_config
+from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
 from oceansr.module import SRModule
 from oceansr.runs import RunPaths, new_run_id, validate_run_id
+from oceansr.schema import to_dict
 
 # Lightning 2.6 on torch 2.13 warns once per run about a torch-internal deprecation.
 warnings.filterwarnings(
@@ -109,18 +110,17 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         match_scale(module, data.scale, field="data.scale")
         return module
     return SRModule(
-        model=OmegaConf.to_container(cfg.model, resolve=True),
+        model=to_dict(cfg.model),
         variables=data.variables,
         units=data.units,
         scale=data.scale,
         mean=data.mean,
         std=data.std,
         data_range=data.data_range,
-        optim=OmegaConf.to_container(cfg.optim, resolve=True),
-        loss=OmegaConf.to_container(cfg.loss, resolve=True),
+        optim=to_dict(cfg.optim),
+        loss=to_dict(cfg.loss),
         residual_learning=bool(cfg.residual_learning),
         max_epochs=cfg.trainer.max_epochs,
-        debug=OmegaConf.to_container(cfg.debug, resolve=True),
     )
 
 
@@ -141,7 +141,7 @@ class LastCheckpointOnStop(Callback):
 
 
 def build_callbacks(cfg: DictConfig, paths: RunPaths) -> list[Callback]:
-    """Checkpointing (best + last), LR monitor, optional EMA and early stopping."""
+    """Checkpointing (best + last), LR monitor, optional EMA, early stopping and faults."""
     callbacks: list[Callback] = [
         ModelCheckpoint(
             dirpath=paths.checkpoints_dir,
@@ -167,11 +167,14 @@ def build_callbacks(cfg: DictConfig, paths: RunPaths) -> list[Callback]:
                 min_delta=float(cfg.early_stopping.min_delta),
             )
         )
+    faults = FaultInjection(cfg.debug)
+    if faults.active:
+        callbacks.append(faults)
     return callbacks
 
 
 def build_trainer(cfg: DictConfig, paths: RunPaths, callbacks: Sequence[Callback]) -> L.Trainer:
-    kwargs: dict[str, Any] = OmegaConf.to_container(cfg.trainer, resolve=True)
+    kwargs = to_dict(cfg.trainer)
     if kwargs.get("enable_progress_bar") is None:
         # Background runs write train.log: no carriage-return progress bars there.
         kwargs["enable_progress_bar"] = sys.stdout.isatty()
@@ -190,7 +193,7 @@ def write_config(cfg: DictConfig, paths: RunPaths, datamodule: OceanDataModule) 
     The derived block records the normalisation statistics and the fixed PSNR data
     range of the training split, so every number in a report can be traced.
     """
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved = to_dict(cfg)
     resolved["run_id"] = paths.run_id
     resolved["derived"] = datamodule.data.summary()
     paths.dir.mkdir(parents=True, exist_ok=True)
@@ -210,6 +213,7 @@ def run_training(
 ) -> TrainResult:
     """Validate everything, then fit and test (or only test, in mode=test)."""
     check_mode(cfg)
+    normalise_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     datamodule = OceanDataModule(cfg.data)
     module = build_module(cfg, datamodule)
@@ -288,8 +292,7 @@ def execute(
         run_info={"model": cfg.model.name, "mode": cfg.mode},
     )
     try:
-        if cfg.debug.fail_at == "startup":
-            raise RuntimeError("debug fault injected at start-up (debug.fail_at=startup)")
+        raise_startup_fault(cfg.debug)
         result = run_training(cfg, paths, [recorder, *extra_callbacks])
         session.finish(
             "training_end",

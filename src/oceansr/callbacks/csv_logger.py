@@ -30,7 +30,7 @@ class RunCSVLogger(CSVLogger):
 
     @property
     def experiment(self) -> AppendingExperimentWriter:
-        if self._experiment is None:
+        if not isinstance(self._experiment, AppendingExperimentWriter):
             os.makedirs(self.root_dir, exist_ok=True)
             self._experiment = AppendingExperimentWriter(log_dir=self.log_dir)
         return self._experiment

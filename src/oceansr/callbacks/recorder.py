@@ -1,13 +1,14 @@
 """RunRecorder: a Lightning callback that writes training progress into the run directory.
 
-It turns Lightning's hooks into the status/event schema of DESIGN §3: phases,
-step-level progress with ETA and samples/s (handed to the session's heartbeat thread,
-which writes it at most once a second, so the training loop does no file I/O per
-step), per-epoch metrics with the bicubic
-baseline, best-so-far metrics, checkpoints as they appear, and a NaN/Inf guard that
-stops the run *before* a non-finite loss reaches the optimiser (so ``last.ckpt``
-keeps finite weights). Everything that concerns the process as a whole (heartbeat,
-SIGTERM, final status) lives in :class:`~oceansr.callbacks.session.RunSession`.
+It turns Lightning's hooks into the status/event schema (see docs/architecture.md, run
+directory): phases, step-level progress with ETA and samples/s (handed to the session's
+heartbeat thread, which writes it at most once a second, so the training loop does no
+file I/O per step), per-epoch metrics with the bicubic baseline, the best epoch (as
+ModelCheckpoint decides it, so it always names what ``best.ckpt`` holds, also after a
+resume), checkpoints as they appear, and a NaN/Inf guard that stops the run *before* a
+non-finite loss reaches the optimiser (so ``last.ckpt`` keeps finite weights).
+Everything that concerns the process as a whole (heartbeat, SIGTERM, final status)
+lives in :class:`~oceansr.callbacks.session.RunSession`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import Callback
+from lightning.pytorch.callbacks import Checkpoint, ModelCheckpoint
 
 from oceansr.callbacks.session import RunSession
 from oceansr.runs import append_event, update_status
@@ -55,8 +56,14 @@ def peak_memory() -> dict[str, float | None]:
     }
 
 
-class RunRecorder(Callback):
-    """Status and events for one training run (rank zero only; other ranks are silent)."""
+class RunRecorder(Checkpoint):
+    """Status and events for one training run (rank zero only; other ranks are silent).
+
+    It subclasses :class:`~lightning.pytorch.callbacks.Checkpoint` (which adds no
+    behaviour) only for its place in the hook order: Lightning runs checkpoint
+    callbacks last, in list order, so when this recorder (listed after ModelCheckpoint)
+    writes ``epoch_end``, ModelCheckpoint has already decided this epoch's best.
+    """
 
     def __init__(
         self,
@@ -77,11 +84,12 @@ class RunRecorder(Callback):
         self._last_write = 0.0
         self._step0 = 0
         self._samples = 0
-        self._best: float | None = None
+        self.best_value: float | None = None
         self._ckpt_mtimes: dict[Path, float] = {}
         self.best_epoch: int | None = None
         self._last_val: dict[str, float] = {}
         self.fit_started_at: float | None = None
+        self._trainer: L.Trainer | None = None
 
     # -- helpers -----------------------------------------------------------------
     def _active(self, trainer: L.Trainer) -> bool:
@@ -130,6 +138,9 @@ class RunRecorder(Callback):
                 )
 
     # -- fit lifecycle -----------------------------------------------------------
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        self._trainer = trainer
+
     def on_sanity_check_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._phase(trainer, "sanity_check")
 
@@ -144,7 +155,9 @@ class RunRecorder(Callback):
         progress = self._progress(trainer)
         update_status(self.paths, {"phase": "training", "progress": progress})
         params = sum(p.numel() for p in pl_module.parameters())
-        data = getattr(trainer.datamodule, "data", None)
+        # The datamodule's prepared data knows the dataset sizes (any datamodule may lack it).
+        data = getattr(getattr(trainer, "datamodule", None), "data", None)
+        summary = getattr(data, "summary", None)
         append_event(
             self.paths,
             "training_start",
@@ -157,7 +170,7 @@ class RunRecorder(Callback):
             accelerator=type(trainer.accelerator).__name__,
             precision=str(trainer.precision),
             world_size=int(trainer.world_size),
-            data=data.summary() if hasattr(data, "summary") else None,
+            data=summary() if callable(summary) else None,
             **self.run_info,
         )
 
@@ -203,9 +216,8 @@ class RunRecorder(Callback):
         val = _floats(metrics, "val/")
         self._last_val = val
         epoch = int(trainer.current_epoch) + 1
-        is_best = self._update_best(val.get(self.monitor))
-        if is_best:
-            self.best_epoch = epoch
+        self._sync_best(trainer)
+        is_best = self.best_epoch == epoch
         lrs = [group["lr"] for opt in trainer.optimizers for group in opt.param_groups]
         progress = self._progress(trainer)
         progress["epoch"] = epoch
@@ -227,17 +239,33 @@ class RunRecorder(Callback):
             elapsed_s=progress["elapsed_s"],
         )
 
-    def _update_best(self, value: float | None) -> bool:
-        if value is None or not math.isfinite(value):
-            return False
-        better = (
-            self._best is None
-            or (self.mode == "min" and value < self._best)
-            or (self.mode == "max" and value > self._best)
-        )
-        if better:
-            self._best = value
-        return better
+    def _sync_best(self, trainer: L.Trainer) -> None:
+        """Follow ModelCheckpoint's best score: it alone decides what ``best.ckpt`` holds.
+
+        Re-deciding "better" here would disagree with ``best.ckpt`` after a resume (a
+        fresh recorder would call the first resumed epoch the best); instead the epoch in
+        progress is the best when ModelCheckpoint's best score changed during it.
+        """
+        checkpoint = trainer.checkpoint_callback
+        if not isinstance(checkpoint, ModelCheckpoint) or checkpoint.best_model_score is None:
+            return
+        score = float(checkpoint.best_model_score)
+        if math.isfinite(score) and score != self.best_value:
+            self.best_value, self.best_epoch = score, int(trainer.current_epoch) + 1
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in every checkpoint next to ModelCheckpoint's state, so both resume together.
+
+        ModelCheckpoint saves before this recorder's epoch hook runs: syncing here keeps
+        the best epoch in ``last.ckpt`` current with the best score saved beside it.
+        """
+        if self._trainer is not None:
+            self._sync_best(self._trainer)
+        return {"best_epoch": self.best_epoch, "best_value": self.best_value}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best_epoch = state_dict.get("best_epoch")
+        self.best_value = state_dict.get("best_value")
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self.session.in_training_loop = False
@@ -270,7 +298,7 @@ class RunRecorder(Callback):
         return {
             **peak_memory(),
             "best_epoch": self.best_epoch,
-            "best_value": self._best,
+            "best_value": self.best_value,
             "monitor": self.monitor,
             "fit_duration_s": round(duration, 2) if duration else None,
             "samples_seen": self._samples,

@@ -229,6 +229,8 @@ class RunSession:
             self._last_beat = now
 
     def _watch_parent(self) -> None:
+        if self._parent is None:
+            return
         pid, created = self._parent
         while not self._stop.wait(PARENT_POLL_S):
             if not is_alive(pid, created):

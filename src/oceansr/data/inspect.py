@@ -161,7 +161,7 @@ def _label(sample_dims: Sequence[Hashable], values: Sequence[Sequence[Any]], ind
     shape = [len(v) for v in values]
     pos = np.unravel_index(index, shape)
     return " ".join(
-        f"{d}={format_value(v[i])}" for d, v, i in zip(sample_dims, values, pos, strict=True)
+        f"{d}={format_value(v[int(i)])}" for d, v, i in zip(sample_dims, values, pos, strict=True)
     )
 
 

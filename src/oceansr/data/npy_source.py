@@ -82,95 +82,119 @@ def load_npy_folder(root: str | Path, variables: str | Sequence[str]) -> FieldDa
     Files are paired by name (sorted) across ``hr``/``lr`` and across variables.  HR and LR
     are float32 ``(N, C, H, W)`` / ``(N, C, h, w)``; units are "" and lat/lon None.
     """
+    folder = _root_folder(root)
+    names = _variable_names(folder, variables)
+    out = {split: _load_split(folder, split, names) for split in SPLITS}
+    return FieldData(
+        train=out["train"],
+        valid=out["valid"],
+        test=out["test"],
+        source=f"npy:{folder} variables={names}",
+    )
+
+
+def _root_folder(root: str | Path | None) -> Path:
+    """``data.path`` as an existing folder (else a classified error with the layout)."""
     if root is None or str(root).strip() in ("", "???"):
         raise ConfigError(
             "no data path given for the npy layout",
             field="data.path",
             fix=f"set data.path=/path/to/root with the layout {LAYOUT}",
         )
-    root = Path(str(root)).expanduser()
-    if not root.is_dir():
+    folder = Path(str(root)).expanduser()
+    if not folder.is_dir():
         raise DataNotFoundError(
-            f"npy data root does not exist or is not a folder: {root}",
+            f"npy data root does not exist or is not a folder: {folder}",
             field="data.path",
             fix=f"set data.path to a folder with the layout {LAYOUT}",
         )
+    return folder
+
+
+def _variable_names(root: Path, variables: str | Sequence[str] | None) -> list[str]:
+    """The variables as a non-empty list of names (the fix lists the folders found)."""
     if isinstance(variables, str):
         variables = [variables]
-    variables = [str(v) for v in (variables or [])]
-    if not variables:
+    names = [str(v) for v in (variables or [])]
+    if not names:
         found = sorted(p.name for p in (root / "train" / "hr").glob("*") if p.is_dir())
         raise ConfigError(
             "no variables given",
             field="data.variables",
             fix=f"e.g. data.variables=[{', '.join(found) or 'temp'}]",
         )
+    return names
 
-    out: dict[str, FieldSplit] = {}
-    for split in SPLITS:
-        for kind in KINDS:
-            folder = root / split / kind
-            if not folder.is_dir():
-                raise DataNotFoundError(
-                    f"missing folder {folder}; expected layout {LAYOUT}",
-                    field="data.path",
-                    fix=f"create {split}/{kind}/<variable>/ under data.path, or point data.path "
-                    "at the folder that holds train/, valid/ and test/",
-                )
-            missing = [v for v in variables if not (folder / v).is_dir()]
-            if missing:
-                found = sorted(p.name for p in folder.iterdir() if p.is_dir())
-                raise DataNotFoundError(
-                    f"variable folder(s) {missing} missing in {folder}; found {found}",
-                    field="data.variables",
-                    fix=f"data.variables=[{', '.join(found) or '...'}] or add the folders",
-                )
-        ref_names = _names(root / split / "hr" / variables[0])
-        if not ref_names:
-            raise DataInvalidError(
-                f"no .npy files in {root / split / 'hr' / variables[0]}",
+
+def _check_folders(root: Path, split: str, variables: list[str]) -> None:
+    """Every ``<split>/{hr,lr}/<var>`` folder exists."""
+    for kind in KINDS:
+        folder = root / split / kind
+        if not folder.is_dir():
+            raise DataNotFoundError(
+                f"missing folder {folder}; expected layout {LAYOUT}",
                 field="data.path",
-                fix=f"put at least one field per split in the layout {LAYOUT}",
+                fix=f"create {split}/{kind}/<variable>/ under data.path, or point data.path "
+                "at the folder that holds train/, valid/ and test/",
             )
-        hr_list, lr_list = [], []
-        for var in variables:
-            for kind in KINDS:
-                folder = root / split / kind / var
-                names = _names(folder)
-                if names != ref_names:
-                    raise DataInvalidError(
-                        f"file sets differ in split {split!r}: "
-                        f"{split}/hr/{variables[0]} vs {split}/{kind}/{var} "
-                        f"({_diff(ref_names, names)})",
-                        field="data.path",
-                        fix="give every hr/lr variable folder of a split the same file names "
-                        "(files are paired by name)",
-                    )
-            hr_list.append(_load_stack(root / split / "hr" / var, ref_names, split, "hr", var))
-            lr_list.append(_load_stack(root / split / "lr" / var, ref_names, split, "lr", var))
-        for kind, arrays in (("hr", hr_list), ("lr", lr_list)):
-            shapes = {a.shape[1:] for a in arrays}
-            if len(shapes) > 1:
-                raise ShapeMismatchError(
-                    f"{kind.upper()} variables of split {split!r} have different grids: "
-                    f"{dict(zip(variables, [a.shape[1:] for a in arrays], strict=True))}",
-                    field="data.variables",
-                    fix="use variables on the same grid",
-                )
-        hr = np.stack(hr_list, axis=1)
-        lr = np.stack(lr_list, axis=1)
-        out[split] = FieldSplit(
-            hr=hr,
-            lr=lr,
-            variables=list(variables),
-            units=[""] * len(variables),
-            lat=None,
-            lon=None,
-            labels=[f"file={Path(n).stem}" for n in ref_names],
+        missing = [v for v in variables if not (folder / v).is_dir()]
+        if missing:
+            found = sorted(p.name for p in folder.iterdir() if p.is_dir())
+            raise DataNotFoundError(
+                f"variable folder(s) {missing} missing in {folder}; found {found}",
+                field="data.variables",
+                fix=f"data.variables=[{', '.join(found) or '...'}] or add the folders",
+            )
+
+
+def _paired_names(root: Path, split: str, variables: list[str]) -> list[str]:
+    """The file names shared by every hr/lr variable folder of a split (paired by name)."""
+    ref_names = _names(root / split / "hr" / variables[0])
+    if not ref_names:
+        raise DataInvalidError(
+            f"no .npy files in {root / split / 'hr' / variables[0]}",
+            field="data.path",
+            fix=f"put at least one field per split in the layout {LAYOUT}",
         )
-    return FieldData(
-        train=out["train"],
-        valid=out["valid"],
-        test=out["test"],
-        source=f"npy:{root} variables={variables}",
+    for var in variables:
+        for kind in KINDS:
+            names = _names(root / split / kind / var)
+            if names != ref_names:
+                raise DataInvalidError(
+                    f"file sets differ in split {split!r}: "
+                    f"{split}/hr/{variables[0]} vs {split}/{kind}/{var} "
+                    f"({_diff(ref_names, names)})",
+                    field="data.path",
+                    fix="give every hr/lr variable folder of a split the same file names "
+                    "(files are paired by name)",
+                )
+    return ref_names
+
+
+def _load_split(root: Path, split: str, variables: list[str]) -> FieldSplit:
+    """One split's HR and LR stacks, channels in the order of ``variables``."""
+    _check_folders(root, split, variables)
+    ref_names = _paired_names(root, split, variables)
+    stacks: dict[str, list[np.ndarray]] = {kind: [] for kind in KINDS}
+    for var in variables:
+        for kind in KINDS:
+            folder = root / split / kind / var
+            stacks[kind].append(_load_stack(folder, ref_names, split, kind, var))
+    for kind, arrays in stacks.items():
+        shapes = {a.shape[1:] for a in arrays}
+        if len(shapes) > 1:
+            raise ShapeMismatchError(
+                f"{kind.upper()} variables of split {split!r} have different grids: "
+                f"{dict(zip(variables, [a.shape[1:] for a in arrays], strict=True))}",
+                field="data.variables",
+                fix="use variables on the same grid",
+            )
+    return FieldSplit(
+        hr=np.stack(stacks["hr"], axis=1),
+        lr=np.stack(stacks["lr"], axis=1),
+        variables=list(variables),
+        units=[""] * len(variables),
+        lat=None,
+        lon=None,
+        labels=[f"file={Path(n).stem}" for n in ref_names],
     )

@@ -100,7 +100,7 @@ def load_field_data(cfg: Mapping[str, Any]) -> FieldData:
     if isinstance(variables, str):
         variables = [variables]
     split = cfg.get("split")
-    common = {
+    common: dict[str, Any] = {
         "sel": cfg.get("sel"),
         "isel": cfg.get("isel"),
         "decode_times": bool(cfg.get("decode_times", True)),
@@ -118,9 +118,9 @@ def load_field_data(cfg: Mapping[str, Any]) -> FieldData:
     if source == "xarray":
         from oceansr.data.xarray_source import load_xarray
 
-        _require(cfg, "path", "data.path=/path/to/file.nc (NetCDF) or /path/to/store.zarr")
-        _require(cfg, "variables", "data.variables=[thetao] (names of data variables)")
-        return load_xarray(cfg["path"], variables, split, **common)
+        path = _require(cfg, "path", "data.path=/path/to/file.nc (NetCDF) or /path/to/store.zarr")
+        names = _require(cfg, "variables", "data.variables=[thetao] (names of data variables)")
+        return load_xarray(path, names, split, **common)
     if source == "synthetic":
         from oceansr.data.synthetic import make_synthetic_dataset
         from oceansr.data.xarray_source import load_xarray
@@ -129,9 +129,9 @@ def load_field_data(cfg: Mapping[str, Any]) -> FieldData:
         dataset = make_synthetic_dataset(variables=tuple(variables or ["temp"]), **synth)
         return load_xarray(dataset, variables or ["temp"], split, **common)
     if source == "npy":
-        _require(cfg, "path", "data.path=/path/to/root (holding train/ valid/ test/)")
-        _require(cfg, "variables", "data.variables=[sst] (the <var> folder names)")
-        return load_npy_folder(cfg["path"], variables)
+        path = _require(cfg, "path", "data.path=/path/to/root (holding train/ valid/ test/)")
+        names = _require(cfg, "variables", "data.variables=[sst] (the <var> folder names)")
+        return load_npy_folder(path, names)
     raise ConfigError(
         f"unknown data source {source!r}",
         field="data.source",
@@ -139,12 +139,14 @@ def load_field_data(cfg: Mapping[str, Any]) -> FieldData:
     )
 
 
-def _require(cfg: Mapping[str, Any], key: str, example: str) -> None:
+def _require(cfg: Mapping[str, Any], key: str, example: str) -> Any:
+    """``cfg[key]``, which this source cannot do without (else a ConfigError with an example)."""
     value = cfg.get(key)
     if value is None or value == "???" or value == []:
         raise ConfigError(
             f"data.{key} is required for this source", field=f"data.{key}", fix=example
         )
+    return value
 
 
 def _validate_scale(cfg: Mapping[str, Any]) -> int:

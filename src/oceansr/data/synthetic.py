@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.fft as sfft
@@ -218,6 +219,38 @@ def make_synthetic_dataset(
     field (units "1").  Values are float32, NaN over land, deterministic from ``seed``.
     Time steps are 5 days from 2000-01-01.
     """
+    names = _checked_arguments(n_time, height, width, variables, seed, land_fraction)
+    n_time, height, width, seed = int(n_time), int(height), int(width), int(seed)
+    ocean = _Ocean(_Grid(height, width), names, seed, float(land_fraction), bool(varying_mask))
+    out = {v: np.empty((n_time, height, width), dtype=np.float32) for v in names}
+    for i in range(n_time):
+        t = i * STEP_DAYS
+        mask = ocean.land.mask(t)
+        for v, field in ocean.fields(names, t).items():
+            frame = out[v][i]
+            frame[...] = field
+            frame[mask] = np.nan
+    attrs = {
+        "title": "oceansr synthetic eddy-rich ocean fields",
+        "Conventions": "CF-1.8",
+        "source": "oceansr.data.synthetic.make_synthetic_dataset",
+        "seed": seed,
+        "land_fraction": float(land_fraction),
+        "varying_mask": int(bool(varying_mask)),
+        "time_step_days": STEP_DAYS,
+    }
+    return _to_dataset(out, ocean.grid, n_time, attrs)
+
+
+def _checked_arguments(
+    n_time: int,
+    height: int,
+    width: int,
+    variables: str | Sequence[str],
+    seed: int,
+    land_fraction: float,
+) -> list[str]:
+    """Check the generator's arguments (config errors name data.synthetic.*); the names."""
     _check("n_time", int(n_time) == n_time and n_time >= 1, n_time, "data.synthetic.n_time=24")
     _check("height", int(height) == height and height >= 8, height, "data.synthetic.height=128")
     _check("width", int(width) == width and width >= 8, width, "data.synthetic.width=256")
@@ -230,57 +263,70 @@ def make_synthetic_dataset(
     _check("seed", int(seed) == seed and seed >= 0, seed, "data.synthetic.seed=0")
     if isinstance(variables, str):
         variables = [variables]
-    variables = [str(v) for v in variables]
-    if not variables or len(set(variables)) != len(variables):
+    names = [str(v) for v in variables]
+    if not names or len(set(names)) != len(names):
         raise ConfigError(
-            f"synthetic variables must be distinct and non-empty, got {variables}",
+            f"synthetic variables must be distinct and non-empty, got {names}",
             field="data.variables",
             fix="e.g. data.variables=[temp,salt,ssh,u,v]",
         )
-    n_time, height, width, seed = int(n_time), int(height), int(width), int(seed)
+    return names
 
-    grid = _Grid(height, width)
-    eddies = _Eddies(seed, grid)
-    land = _Land(seed, grid, float(land_fraction), bool(varying_mask))
-    streams = {"ssh" if v in ("ssh", "u", "v") else v for v in variables}
-    if streams & {"temp", "salt"}:
-        streams.add("displacement")
-    noise = {s: _RedNoise(seed, f"noise-{s}", grid) for s in streams}
-    lat_deg = grid.lat[:, None].astype(np.float32)
 
-    phi = grid.phi.astype(np.float32)
-    cosp, sinp = np.cos(phi), np.sin(phi)
-    # Geostrophy: u = -(g/f) d(eta)/dy, v = (g/f) d(eta)/dx, f clipped away from the equator.
-    f = 2 * _OMEGA * np.where(sinp >= 0, 1.0, -1.0) * np.maximum(np.abs(sinp), np.sin(0.17))
-    dy = grid.dlat * _M_PER_DEG
-    dx = grid.dlon * _M_PER_DEG * np.maximum(cosp, 0.05)
-    two_pi_i = np.complex64(2j * np.pi)
+class _Ocean:
+    """The time-independent parts of the synthetic ocean, and its fields at any time."""
 
-    out = {v: np.empty((n_time, height, width), dtype=np.float32) for v in variables}
-    for i in range(n_time):
-        t = i * STEP_DAYS
-        eddy = eddies.spectrum(t)
-        mask = land.mask(t)
+    def __init__(
+        self, grid: _Grid, variables: list[str], seed: int, land_fraction: float, varying: bool
+    ) -> None:
+        self.grid = grid
+        self.eddies = _Eddies(seed, grid)
+        self.land = _Land(seed, grid, land_fraction, varying)
+        streams = {"ssh" if v in ("ssh", "u", "v") else v for v in variables}
+        if streams & {"temp", "salt"}:
+            streams.add("displacement")
+        self.streams = streams
+        self.noise = {s: _RedNoise(seed, f"noise-{s}", grid) for s in streams}
+        self.lat_deg = grid.lat[:, None].astype(np.float32)
+        self.phi = grid.phi.astype(np.float32)
+        self.cosp = np.cos(self.phi)
+        sinp = np.sin(self.phi)
+        # Geostrophy: u = -(g/f) d(eta)/dy, v = (g/f) d(eta)/dx, f clipped away from the
+        # equator.
+        self.f = (
+            2 * _OMEGA * np.where(sinp >= 0, 1.0, -1.0) * np.maximum(np.abs(sinp), np.sin(0.17))
+        )
+        self.dy = grid.dlat * _M_PER_DEG
+        self.dx = grid.dlon * _M_PER_DEG * np.maximum(self.cosp, 0.05)
+
+    def fields(self, variables: list[str], t: float) -> dict[str, np.ndarray]:
+        """Every variable's field at time ``t`` (days), land not yet masked."""
+        grid, noise, two_pi_i = self.grid, self.noise, np.complex64(2j * np.pi)
+        eddy = self.eddies.spectrum(t)
         season = np.float32(-np.cos(2 * np.pi * (t - 45.0) / 365.0))
-        eta_hat = xi = None
-        if streams & {"ssh"}:
-            eta_hat = 0.25 * eddy + 0.04 * noise["ssh"].spectrum(t)
+        # Sea-surface height spectrum (ssh, and u/v from geostrophy); unused otherwise.
+        eta_hat = (
+            0.25 * eddy + 0.04 * noise["ssh"].spectrum(t)
+            if "ssh" in self.streams
+            else np.zeros_like(eddy)
+        )
+        if "displacement" in self.streams:
+            # Meridional displacement (degrees) of the large-scale profile by meanders
+            # and eddy stirring: fronts, filaments and dipoles.
+            xi = grid.irfft(
+                2.0 * noise["displacement"].spectrum(t)
+                + self.eddies.stir * two_pi_i * grid.kx * eddy
+            )
+            lat_d = np.clip(self.lat_deg + xi, -90.0, 90.0)
+            alat_d = np.abs(lat_d)
+            cos_d = np.maximum(np.cos(np.deg2rad(lat_d)), 0.0)
+            phi_d = np.deg2rad(lat_d)
+        out: dict[str, np.ndarray] = {}
         for v in variables:
-            if v in ("temp", "salt") and xi is None:
-                # Meridional displacement (degrees) of the large-scale profile by
-                # meanders and eddy stirring: fronts, filaments and dipoles.
-                xi = grid.irfft(
-                    2.0 * noise["displacement"].spectrum(t)
-                    + eddies.stir * two_pi_i * grid.kx * eddy
-                )
-                lat_d = np.clip(lat_deg + xi, -90.0, 90.0)
-                alat_d = np.abs(lat_d)
-                cos_d = np.maximum(np.cos(np.deg2rad(lat_d)), 0.0)
-                phi_d = np.deg2rad(lat_d)
             if v == "temp":
                 anom = grid.irfft(0.8 * eddy + 0.15 * noise["temp"].spectrum(t))
                 base = -1.8 + 29.8 * cos_d**1.6 + 2.5 * np.sin(2 * phi_d) * season
-                field = np.maximum(base + anom, -1.9)
+                out[v] = np.maximum(base + anom, -1.9)
             elif v == "salt":
                 anom = grid.irfft(0.15 * eddy + 0.03 * noise["salt"].spectrum(t))
                 base = (
@@ -289,34 +335,37 @@ def make_synthetic_dataset(
                     - 0.6 * np.exp(-((alat_d / 8.0) ** 2))
                     - 1.0 * np.exp(-(((alat_d - 70.0) / 10.0) ** 2))
                 )
-                field = base + anom
+                out[v] = base + anom
             elif v == "ssh":
-                field = 0.6 * cosp**2 - 0.35 + grid.irfft(eta_hat)
+                out[v] = 0.6 * self.cosp**2 - 0.35 + grid.irfft(eta_hat)
             elif v == "u":
-                deta_dy = grid.irfft(two_pi_i * grid.ky * eta_hat) / dy
-                mean_u = 0.15 * np.exp(-(((phi + 0.96) / 0.1) ** 2)) - 0.2 * np.exp(
-                    -((phi / 0.05) ** 2)
+                deta_dy = grid.irfft(two_pi_i * grid.ky * eta_hat) / self.dy
+                mean_u = 0.15 * np.exp(-(((self.phi + 0.96) / 0.1) ** 2)) - 0.2 * np.exp(
+                    -((self.phi / 0.05) ** 2)
                 )
-                field = -(_G / f) * deta_dy + mean_u
+                out[v] = -(_G / self.f) * deta_dy + mean_u
             elif v == "v":
-                deta_dx = grid.irfft(two_pi_i * grid.kx * eta_hat) / dx
-                field = (_G / f) * deta_dx
+                deta_dx = grid.irfft(two_pi_i * grid.kx * eta_hat) / self.dx
+                out[v] = (_G / self.f) * deta_dx
             else:
-                field = grid.irfft(0.7 * eddy + 0.7 * noise[v].spectrum(t))
-            frame = out[v][i]
-            frame[...] = field
-            frame[mask] = np.nan
+                out[v] = grid.irfft(0.7 * eddy + 0.7 * noise[v].spectrum(t))
+        return out
 
+
+def _to_dataset(
+    out: dict[str, np.ndarray], grid: _Grid, n_time: int, attrs: dict[str, Any]
+) -> xr.Dataset:
+    """The generated fields as a CF-style Dataset (time, lat, lon) with units and names."""
     time = np.datetime64("2000-01-01", "ns") + np.arange(n_time) * np.timedelta64(
         int(STEP_DAYS * 24 * 3600), "s"
     )
     data_vars = {}
-    for v in variables:
+    for v, values in out.items():
         std_name, long_name = _ATTRS.get(v, (None, f"Synthetic field {v}"))
-        attrs = {"units": UNITS.get(v, "1"), "long_name": long_name}
+        var_attrs = {"units": UNITS.get(v, "1"), "long_name": long_name}
         if std_name:
-            attrs["standard_name"] = std_name
-        data_vars[v] = (("time", "lat", "lon"), out[v], attrs)
+            var_attrs["standard_name"] = std_name
+        data_vars[v] = (("time", "lat", "lon"), values, var_attrs)
     return xr.Dataset(
         data_vars,
         coords={
@@ -342,13 +391,5 @@ def make_synthetic_dataset(
                 },
             ),
         },
-        attrs={
-            "title": "oceansr synthetic eddy-rich ocean fields",
-            "Conventions": "CF-1.8",
-            "source": "oceansr.data.synthetic.make_synthetic_dataset",
-            "seed": seed,
-            "land_fraction": float(land_fraction),
-            "varying_mask": int(bool(varying_mask)),
-            "time_step_days": STEP_DAYS,
-        },
+        attrs=attrs,
     )

@@ -84,9 +84,9 @@ def fill_land_nearest(x: np.ndarray) -> np.ndarray:
     has_land = land.any(axis=(1, 2))
     all_land = land.all(axis=(1, 2))
     if all_land.any():
-        i = int(np.flatnonzero(all_land)[0])
+        first = int(np.flatnonzero(all_land)[0])
         raise DataInvalidError(
-            f"field (sample {i // c}, channel {i % c}) has no ocean cell to fill land from",
+            f"field (sample {first // c}, channel {first % c}) has no ocean cell to fill land from",
             field="data.sel",
             fix="exclude all-land fields/levels with data.sel=... or data.isel=...",
         )

@@ -182,12 +182,12 @@ def _find_coord(
     for name in ds.variables:
         if name in skip:
             continue
-        var = ds[name]
-        if var.ndim not in (1, 2) or not set(var.dims) <= set(var_dims):
+        candidate = ds[name]
+        if candidate.ndim not in (1, 2) or not set(candidate.dims) <= set(var_dims):
             continue
-        if not np.issubdtype(var.dtype, np.number):
+        if not np.issubdtype(candidate.dtype, np.number):
             continue
-        score = _coord_score(name, var, kind)
+        score = _coord_score(name, candidate, kind)
         # Prefer a dimension coordinate over an auxiliary one at equal score.
         if score and (score, name in ds.dims) > (best_score, best in ds.dims):
             best, best_score = name, score
@@ -512,7 +512,7 @@ def stack_samples(grid: GridSelection, variables: list[str], ds: xr.Dataset | No
 def load_xarray(
     source: str | Path | xr.Dataset,
     variables: str | Sequence[str],
-    split: Mapping[str, Any],
+    split: Mapping[str, Any] | None,
     *,
     sel: Mapping[str, Any] | None = None,
     isel: Mapping[str, Any] | None = None,
@@ -549,7 +549,7 @@ def _load(
     ds: xr.Dataset,
     description: str,
     variables: str | Sequence[str],
-    split: Mapping[str, Any],
+    split: Mapping[str, Any] | None,
     sel: Any,
     isel: Any,
     lat_name: str | None,

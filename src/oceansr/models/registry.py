@@ -1,9 +1,11 @@
-"""Model registry: one place mapping config names to architectures and defaults.
+"""Model registry: one place mapping config names to architectures.
 
-Hydra's ``model.*`` keys arrive here as ``**kwargs``. Everything a user can get wrong
-(unknown name, unsupported scale, unknown or ill-typed key) is turned into a
-:class:`~oceansr.errors.ConfigError` naming the config field, so a typo fails fast with
-a fix instead of a ``TypeError`` deep inside a constructor.
+An architecture's default options are its config file ``conf/model/<name>.yaml`` (the
+one place they are written, so a run's ``config.yaml`` describes the whole network);
+Hydra's ``model.*`` keys arrive here as ``**kwargs`` and override them. Everything a
+user can get wrong (unknown name, unsupported scale, unknown or ill-typed key) is turned
+into a :class:`~oceansr.errors.ConfigError` naming the config field, so a typo fails
+fast with a fix instead of a ``TypeError`` deep inside a constructor.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import copy
 import functools
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 from torch import nn
 
 from oceansr.errors import ConfigError
 from oceansr.models.edsr import EDSR, PIXEL_SHUFFLE_SCALES_TEXT, is_pixel_shuffle_scale
 from oceansr.models.srcnn import SRCNN
 from oceansr.models.swinir import RESI_CONNECTIONS, UPSAMPLERS, SwinIR
+from oceansr.schema import CONF_DIR
 
 ANY_SCALE = "any integer >= 2"
 
@@ -133,14 +138,16 @@ _SWINIR_SCHEMA: dict[str, Callable] = {
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """A registry entry. ``scales`` is a tuple of allowed scales, or None for any >= 2."""
+    """A registry entry. ``scales`` is a tuple of allowed scales, or None for any >= 2.
+
+    Its default options are not here but in ``conf/model/<name>.yaml`` (:func:`model_defaults`).
+    """
 
     name: str
     family: str
     description: str
     cls: type[nn.Module]
-    schema: Mapping[str, Callable]
-    defaults: Mapping[str, Any] = field(default_factory=dict)
+    schema: Mapping[str, Callable[[Any, str], Any]]
     scales: tuple[int, ...] | None = None
 
 
@@ -160,7 +167,6 @@ _REGISTRY: dict[str, ModelSpec] = {
             "EDSR baseline (Lim et al. 2017): 16 residual blocks x 64 features.",
             EDSR,
             _EDSR_SCHEMA,
-            {"n_resblocks": 16, "n_feats": 64, "res_scale": 1.0},
             (2, 3, 4, 8),
         ),
         ModelSpec(
@@ -169,7 +175,6 @@ _REGISTRY: dict[str, ModelSpec] = {
             "EDSR full (Lim et al. 2017): 32 residual blocks x 256 features, res_scale 0.1.",
             EDSR,
             _EDSR_SCHEMA,
-            {"n_resblocks": 32, "n_feats": 256, "res_scale": 0.1},
             (2, 3, 4, 8),
         ),
         ModelSpec(
@@ -179,15 +184,6 @@ _REGISTRY: dict[str, ModelSpec] = {
             "pixel-shuffle-direct upsampler.",
             SwinIR,
             _SWINIR_SCHEMA,
-            {
-                "embed_dim": 60,
-                "depths": (6, 6, 6, 6),
-                "num_heads": (6, 6, 6, 6),
-                "window_size": 8,
-                "mlp_ratio": 2.0,
-                "upsampler": "pixelshuffledirect",
-                "resi_connection": "1conv",
-            },
         ),
         ModelSpec(
             "swinir",
@@ -196,15 +192,6 @@ _REGISTRY: dict[str, ModelSpec] = {
             "pixel-shuffle upsampler.",
             SwinIR,
             _SWINIR_SCHEMA,
-            {
-                "embed_dim": 180,
-                "depths": (6,) * 6,
-                "num_heads": (6,) * 6,
-                "window_size": 8,
-                "mlp_ratio": 2.0,
-                "upsampler": "pixelshuffle",
-                "resi_connection": "1conv",
-            },
             (2, 3, 4, 8),
         ),
     )
@@ -212,6 +199,28 @@ _REGISTRY: dict[str, ModelSpec] = {
 
 #: Names accepted by :func:`build_model` (``model.name`` in the config).
 MODEL_NAMES: tuple[str, ...] = tuple(_REGISTRY)
+
+
+#: Where each model's default options are written (``<name>.yaml``).
+MODEL_CONF_DIR: Path = CONF_DIR / "model"
+
+
+@functools.cache
+def model_defaults(name: str) -> dict[str, Any]:
+    """Model ``name``'s default options: its config file without ``name``.
+
+    The registry and the Hydra config read the same file, so a composed ``model=edsr``
+    and ``build_model("edsr", ...)`` build the same network.
+    """
+    path = MODEL_CONF_DIR / f"{name}.yaml"
+    options = yaml.safe_load(path.read_text())
+    if not isinstance(options, dict) or options.get("name") != name:
+        raise ConfigError(
+            f"{path} must be a mapping with name: {name}",
+            field="model",
+            fix=f"restore {path.name} from the oceansr package",
+        )
+    return {k: v for k, v in options.items() if k != "name"}
 
 
 def _spec(name: Any) -> ModelSpec:
@@ -264,7 +273,7 @@ def build_model(
             field=f"model.{unknown[0]}",
             fix=f"remove it; {spec.name} accepts: {', '.join(sorted(spec.schema))}",
         )
-    options = {**spec.defaults, **kwargs}
+    options = {**model_defaults(spec.name), **kwargs}
     options = {k: spec.schema[k](v, f"model.{k}") for k, v in options.items()}
     if options.get("upsampler") == "pixelshuffle" and not is_pixel_shuffle_scale(scale):
         raise ConfigError(

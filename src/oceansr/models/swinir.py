@@ -111,6 +111,8 @@ class WindowAttention(nn.Module):
     image size.
     """
 
+    relative_position_index: torch.Tensor  # a registered buffer (declared for type checkers)
+
     def __init__(self, dim: int, window_size: int, num_heads: int, qkv_bias: bool = True) -> None:
         super().__init__()
         self.dim = dim
@@ -241,6 +243,37 @@ class RSTB(nn.Module):
         return x + y.flatten(2).transpose(1, 2)
 
 
+def _check_options(
+    embed_dim: int, depths: list[int], num_heads: list[int], upsampler: str, resi_connection: str
+) -> None:
+    """Combinations the registry's per-key checks cannot see, as config errors."""
+    if len(depths) != len(num_heads):
+        raise ConfigError(
+            f"depths has {len(depths)} stages but num_heads has {len(num_heads)}",
+            field="model.num_heads",
+            fix="give one num_heads entry per depths entry",
+        )
+    bad = [nh for nh in num_heads if embed_dim % nh]
+    if bad:
+        raise ConfigError(
+            f"embed_dim {embed_dim} is not divisible by num_heads {bad}",
+            field="model.embed_dim",
+            fix="choose embed_dim as a multiple of every num_heads entry",
+        )
+    if upsampler not in UPSAMPLERS:
+        raise ConfigError(
+            f"unknown upsampler {upsampler!r}",
+            field="model.upsampler",
+            fix=f"use one of: {', '.join(UPSAMPLERS)}",
+        )
+    if resi_connection not in RESI_CONNECTIONS:
+        raise ConfigError(
+            f"unknown resi_connection {resi_connection!r}",
+            field="model.resi_connection",
+            fix=f"use one of: {', '.join(RESI_CONNECTIONS)}",
+        )
+
+
 class SwinIR(nn.Module):
     """SwinIR for super-resolution; defaults are the classical (x2/3/4/8) model.
 
@@ -280,31 +313,7 @@ class SwinIR(nn.Module):
     ) -> None:
         super().__init__()
         depths, num_heads = list(depths), list(num_heads)
-        if len(depths) != len(num_heads):
-            raise ConfigError(
-                f"depths has {len(depths)} stages but num_heads has {len(num_heads)}",
-                field="model.num_heads",
-                fix="give one num_heads entry per depths entry",
-            )
-        bad = [nh for nh in num_heads if embed_dim % nh]
-        if bad:
-            raise ConfigError(
-                f"embed_dim {embed_dim} is not divisible by num_heads {bad}",
-                field="model.embed_dim",
-                fix="choose embed_dim as a multiple of every num_heads entry",
-            )
-        if upsampler not in UPSAMPLERS:
-            raise ConfigError(
-                f"unknown upsampler {upsampler!r}",
-                field="model.upsampler",
-                fix=f"use one of: {', '.join(UPSAMPLERS)}",
-            )
-        if resi_connection not in RESI_CONNECTIONS:
-            raise ConfigError(
-                f"unknown resi_connection {resi_connection!r}",
-                field="model.resi_connection",
-                fix=f"use one of: {', '.join(RESI_CONNECTIONS)}",
-            )
+        _check_options(embed_dim, depths, num_heads, upsampler, resi_connection)
         self.scale: int = int(scale)
         self.window_size = int(window_size)
         self.upsampler = upsampler
@@ -336,7 +345,7 @@ class SwinIR(nn.Module):
         self.conv_after_body = nn.Conv2d(embed_dim, embed_dim, 3, padding=1)
 
         if upsampler == "pixelshuffle":
-            self.conv_before_upsample = nn.Sequential(
+            self.conv_before_upsample: nn.Module = nn.Sequential(
                 nn.Conv2d(embed_dim, num_feat, 3, padding=1), nn.LeakyReLU(inplace=True)
             )
             self.upsample: nn.Module = Upsampler(self.scale, num_feat)
