@@ -36,13 +36,13 @@ from omegaconf import DictConfig, OmegaConf
 from oceansr.callbacks.csv_logger import RunCSVLogger
 from oceansr.callbacks.faults import FaultInjection, raise_startup_fault
 from oceansr.callbacks.recorder import RunRecorder
-from oceansr.callbacks.session import EXIT_KILLED, RunSession
+from oceansr.callbacks.session import RunSession
 from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, match_variables
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
 from oceansr.module import SRModule
-from oceansr.runs import RunPaths, new_run_id, validate_run_id
+from oceansr.runs import EXIT_KILLED, RUN_ID_ENV, RunPaths, new_run_id, validate_run_id
 from oceansr.schema import to_dict
 
 # Lightning 2.6 on torch 2.13 warns once per run about a torch-internal deprecation.
@@ -50,7 +50,6 @@ warnings.filterwarnings(
     "ignore", message=r".*isinstance\(treespec, LeafSpec\).*", category=FutureWarning
 )
 
-RUN_ID_ENV = "OCEANSR_RUN_ID"
 MODES: tuple[str, ...] = ("train", "test")
 
 

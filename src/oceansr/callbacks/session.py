@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -27,15 +26,19 @@ from typing import Any
 
 from oceansr.errors import ConfigError, RunStateError
 from oceansr.runs import (
+    EXIT_KILLED,
+    PARENT_ENV,
     RunPaths,
     add_attempt,
     create_run,
     heartbeat,
+    hostname,
     is_alive,
     is_terminal,
     process_identity,
     read_events,
     read_status,
+    read_tail_text,
     transition,
     update_run,
 )
@@ -44,9 +47,6 @@ from oceansr.runs.failures import classify_exception
 HEARTBEAT_S = 5.0
 PUBLISH_S = 1.0  # published progress reaches status.json within this delay
 PARENT_POLL_S = 0.5
-PARENT_ENV = "OCEANSR_PARENT"
-EXIT_KILLED = 143
-LOG_TAIL_BYTES = 4000
 
 
 class StopRequested(SystemExit):
@@ -55,17 +55,6 @@ class StopRequested(SystemExit):
     def __init__(self, reason: str) -> None:
         super().__init__(EXIT_KILLED)
         self.reason = reason
-
-
-def read_log_tail(paths: RunPaths, limit: int = LOG_TAIL_BYTES) -> str | None:
-    """Last bytes of train.log (the process's own stdout/stderr in background runs)."""
-    try:
-        with open(paths.train_log, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - limit))
-            return fh.read().decode("utf-8", errors="replace")
-    except OSError:
-        return None
 
 
 def parse_parent(value: str | None) -> tuple[int, float | None] | None:
@@ -151,9 +140,9 @@ class RunSession:
             self.paths,
             "running",
             event="process_started",
-            changes={"phase": "starting", "pid": me["pid"], "host": socket.gethostname()},
+            changes={"phase": "starting", "pid": me["pid"], "host": hostname()},
             pid=me["pid"],
-            host=socket.gethostname(),
+            host=hostname(),
             argv=sys.argv[1:],
         )
         heartbeat(self.paths)
@@ -282,7 +271,7 @@ class RunSession:
         )
 
     def failed(self, exc: BaseException) -> dict[str, Any]:
-        summary = classify_exception(exc, log_tail=read_log_tail(self.paths))
+        summary = classify_exception(exc, log_tail=read_tail_text(self.paths.train_log) or None)
         if self.enabled:
             transition(
                 self.paths,

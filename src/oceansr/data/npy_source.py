@@ -17,8 +17,8 @@ import numpy as np
 
 from oceansr.data.fields import FieldData, FieldSplit
 from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError, ShapeMismatchError
+from oceansr.runs.protocol import SPLITS
 
-SPLITS = ("train", "valid", "test")
 KINDS = ("hr", "lr")
 LAYOUT = "root/{train,valid,test}/{hr,lr}/<variable>/*.npy (one 2-D array per file)"
 

@@ -26,10 +26,10 @@ from oceansr.data.fields import FieldData, FieldSplit
 from oceansr.data.npy_source import load_npy_folder
 from oceansr.data.transforms import block_mean, crop_to_multiple, fill_land_nearest, ocean_stats
 from oceansr.errors import ConfigError, DataInvalidError, ShapeMismatchError
+from oceansr.runs.protocol import SPLITS
 
 log = logging.getLogger(__name__)
 
-SPLITS: tuple[str, ...] = ("train", "valid", "test")
 SOURCES: tuple[str, ...] = ("sample", "xarray", "npy", "synthetic")
 
 

@@ -29,8 +29,7 @@ from oceansr.errors import (
     DataNotFoundError,
     ShapeMismatchError,
 )
-
-SPLITS = ("train", "valid", "test")
+from oceansr.runs.protocol import SPLITS
 
 _LAT_UNITS = {"degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn"}
 _LON_UNITS = {"degrees_east", "degree_east", "degree_e", "degrees_e", "degreee", "degreese"}

@@ -36,10 +36,10 @@ from oceansr.predict.masks import apply_lr_mask, load_hr_mask
 from oceansr.predict.output import (
     build_output_dataset,
     check_output,
-    now_iso,
     prediction_stats,
     write_dataset,
 )
+from oceansr.runs import now_iso
 
 LR_MASK_SOURCE = "lr_mask (an HR cell is land where its parent LR cell is)"
 #: Options that are paths (recorded absolute, in run.json and the events).

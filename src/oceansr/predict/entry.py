@@ -143,7 +143,8 @@ def execute(cfg: DictConfig, command: list[str]) -> dict[str, Any]:
 def _exit_code(cfg: DictConfig, command: list[str]) -> int:
     """Run, print the outcome, and map it to the exit status the control plane reads."""
     from oceansr.callbacks.session import StopRequested
-    from oceansr.predict.recorded import EXIT_INTERRUPTED, EXIT_KILLED, PredictKilled
+    from oceansr.predict.recorded import EXIT_INTERRUPTED, PredictKilled
+    from oceansr.runs import EXIT_KILLED
 
     try:
         summary = execute(cfg, command)

@@ -10,7 +10,6 @@ import os
 import secrets
 import shutil
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,10 +87,6 @@ def _attr_value(value: Any) -> Any:
 
 def _clean_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return {str(k): _attr_value(v) for k, v in attrs.items() if v is not None}
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def build_output_dataset(

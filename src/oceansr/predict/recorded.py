@@ -17,11 +17,11 @@ from typing import Any
 
 from oceansr.predict.core import PATH_OPTIONS, path_text, predict
 from oceansr.predict.overrides import predict_overrides
+from oceansr.runs import EXIT_KILLED
 
 #: ``predict_progress`` events (and progress in status.json) at most this often.
 PROGRESS_INTERVAL_S = 1.0
-#: Exit status of a run stopped by SIGTERM (128 + 15), as for training.
-EXIT_KILLED = 143
+#: Exit status of a run stopped by SIGINT (128 + 2); SIGTERM gives runs.EXIT_KILLED.
 EXIT_INTERRUPTED = 130
 
 
