@@ -4,7 +4,7 @@
 finished epoch (train and val metrics with their bicubic levels, learning rate, best
 flag), step-level training loss, the learning-rate schedule, best epoch, final val and
 test metrics, checkpoints, attempts and a timeline of events. Plots and the report are
-built from it and nothing else; ``train.log`` is never parsed (DESIGN §3).
+built from it and nothing else; ``train.log`` is never parsed (docs/architecture.md).
 
 Precedence, so that every number has one source: per-epoch values come from the
 ``epoch_end`` events (the latest attempt wins after a resume) and are completed from
