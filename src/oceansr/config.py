@@ -15,6 +15,7 @@ the entry point (:mod:`oceansr.train`) imports it before Hydra composes.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 
 from hydra import compose, initialize_config_dir
@@ -41,6 +42,12 @@ SCHEMA_NAME = "train_schema"
 
 ConfigStore.instance().store(name=SCHEMA_NAME, node=TrainConfig)
 
+#: Hydra keeps one process-wide ``GlobalHydra``: two threads composing at once (eight
+#: ``control.start`` calls, MCP tools in worker threads) collide with "GlobalHydra is
+#: already initialized". Composition is quick, so it is serialised (docs/architecture.md,
+#: control plane).
+_COMPOSE_LOCK = threading.RLock()
+
 
 def _field_of(message: str, overrides: Sequence[str]) -> str | None:
     """Best guess of the override at fault, from Hydra's message."""
@@ -55,7 +62,10 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     """The composed (unresolved) training config for these Hydra overrides."""
     overrides = [str(o) for o in overrides]
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="train"):
+        with (
+            _COMPOSE_LOCK,
+            initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="train"),
+        ):
             return compose(CONFIG_NAME, overrides=overrides)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -8,6 +8,7 @@ shipped model configs; the full architecture check happens in the trainer.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -91,12 +92,20 @@ def validate_config(cfg: DictConfig) -> dict[str, Any]:
     return data.summary()
 
 
+#: The HDF5/netCDF C libraries are not thread-safe: eight threads opening the data at once
+#: (concurrent ``control.start`` calls, MCP tools in worker threads) crash the process.
+#: Validation reads the data, so one request is checked at a time (docs/architecture.md,
+#: control plane).
+_VALIDATE_LOCK = threading.Lock()
+
+
 def validate_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     """``{"ok": True, "config": DictConfig, "data": summary}`` or ``{"ok": False,
     "error_summary": ...}`` — never raises for bad user input."""
     try:
-        cfg = compose_config(overrides)
-        summary = validate_config(cfg)
+        with _VALIDATE_LOCK:
+            cfg = compose_config(overrides)
+            summary = validate_config(cfg)
     except Exception as exc:  # every user error becomes a classified summary
         return {"ok": False, "error_summary": classify_exception(exc)}
     return {"ok": True, "config": cfg, "data": summary}
