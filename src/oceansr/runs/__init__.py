@@ -58,6 +58,7 @@ from .schema import (
     empty_status,
     is_terminal,
 )
+from .fileio import open_regular, read_regular
 from .store import (
     LOCK_TIMEOUT_S,
     add_attempt,
@@ -83,6 +84,8 @@ from .store import (
 )
 
 __all__ = [
+    "open_regular",
+    "read_regular",
     "BACKGROUND_ENV",
     "DEFAULT_HEARTBEAT_TIMEOUT_S",
     "EVENT_NAMES",

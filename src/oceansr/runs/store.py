@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptRunFileError, RunExistsError, RunLockTimeoutError, RunNotFoundError
+from .fileio import open_regular, read_regular
 from .ids import is_valid_run_id, run_id_sort_key, validate_kind
 from .paths import EVENTS_JSONL, RUN_JSON, STATUS_JSON, RunPaths, default_runs_root
 from .protocol import hostname
@@ -183,7 +184,7 @@ def read_json(path: str | os.PathLike[str]) -> JsonDict:
     """
     for attempt in range(_READ_RETRIES + 1):
         try:
-            doc = json.loads(Path(path).read_bytes())
+            doc = json.loads(read_regular(path))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             if attempt == _READ_RETRIES:
                 raise CorruptRunFileError(f"{path} is not valid JSON: {exc}") from exc
@@ -559,7 +560,7 @@ def _tail_state(path: Path) -> tuple[int, bool]:
     cost does not grow with the number of events.
     """
     try:
-        handle = path.open("rb")
+        handle = os.fdopen(open_regular(path), "rb")
     except FileNotFoundError:
         return 0, False
     with handle:
@@ -641,7 +642,7 @@ def read_events(
     :class:`RunNotFoundError`.
     """
     try:
-        data = paths.events_jsonl.read_bytes()
+        data = read_regular(paths.events_jsonl)
     except FileNotFoundError:
         _require_run_dir(paths)
         return []
@@ -658,7 +659,7 @@ def tail_events(
     a line being written now is picked up whole by the next call.
     """
     try:
-        with paths.events_jsonl.open("rb") as handle:
+        with os.fdopen(open_regular(paths.events_jsonl), "rb") as handle:
             handle.seek(offset)
             data = handle.read()
     except FileNotFoundError:

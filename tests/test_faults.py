@@ -1,0 +1,130 @@
+"""Issue 8: every fault recorded truthfully, every request checked before it runs.
+
+Each test here failed on the code before the fix it covers. Most use synthetic run
+directories (``runfactory.make_run``) or ``python -c`` stand-ins for the trainer so
+they run in milliseconds; the few that need a real trainer say so.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from conftest import SMOKE
+from oceansr import control
+from oceansr.control.backends import register_backend, unregister_backend
+from oceansr.runs import RunPaths
+from runfactory import ScriptBackend, make_run
+
+
+@pytest.fixture
+def script_backend() -> Iterator[Callable[[str], str]]:
+    """A backend running ``python -c code`` instead of the trainer; returns its name."""
+    names: list[str] = []
+
+    def register(code: str) -> str:
+        backend = register_backend(ScriptBackend(f"faults-{len(names)}", code))
+        names.append(backend.name)
+        return backend.name
+
+    yield register
+    for name in names:
+        unregister_backend(name)
+
+
+# --------------------------------------------------------------- concurrent starts
+
+
+def test_eight_concurrent_starts_in_one_process_all_start(tmp_path, script_backend) -> None:
+    backend = script_backend("import time; time.sleep(0.5)")
+    barrier = threading.Barrier(8)
+
+    def one(_: int) -> dict:
+        barrier.wait()
+        return control.start(SMOKE, runs_root=tmp_path, backend=backend, wait_for_start=False)
+
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(one, range(8)))
+    assert [r["status"] for r in replies] == ["starting"] * 8, replies
+    assert len({r["process_id"] for r in replies}) == 8
+    for reply in replies:
+        control.wait(reply["process_id"], timeout=30, runs_root=tmp_path)
+
+
+# --------------------------------------------------------------- unreadable runs
+
+
+def _healthy_and(root: Path, damage: Callable[[RunPaths], None]) -> tuple[RunPaths, RunPaths]:
+    good = make_run(root, status="completed")
+    bad = make_run(root, status="completed")
+    damage(bad)
+    return good, bad
+
+
+def _status_is_fifo(paths: RunPaths) -> None:
+    paths.status_json.unlink()
+    os.mkfifo(paths.status_json)
+
+
+def _status_is_dir(paths: RunPaths) -> None:
+    paths.status_json.unlink()
+    paths.status_json.mkdir()
+
+
+def _progress_is_text(paths: RunPaths) -> None:
+    doc = paths.status_json.read_text().replace('"progress": {', '"progress": "x", "_p": {', 1)
+    paths.status_json.write_text(doc)
+
+
+@pytest.mark.parametrize("damage", [_status_is_fifo, _status_is_dir, _progress_is_text])
+def test_one_damaged_run_is_one_unreadable_row(tmp_path, damage) -> None:
+    good, bad = _healthy_and(tmp_path, damage)
+    started = time.monotonic()
+    reply = control.list_runs(runs_root=tmp_path)
+    assert time.monotonic() - started < 1.0
+    rows = {row["process_id"]: row for row in reply["runs"]}
+    assert rows[good.run_id]["status"] == "completed"
+    assert rows[bad.run_id]["status"] == "unreadable" and rows[bad.run_id]["error"]
+
+
+def test_status_of_a_fifo_status_file_answers_without_blocking(tmp_path) -> None:
+    _, bad = _healthy_and(tmp_path, _status_is_fifo)
+    started = time.monotonic()
+    reply = control.status(bad.run_id, runs_root=tmp_path)
+    assert time.monotonic() - started < 1.0
+    assert reply["status"] == "error"
+    assert "not a regular file" in reply["error_summary"]["message"]
+    assert "Traceback (most recent call last)" not in str(reply)
+
+
+def test_a_run_folder_that_cannot_be_read_is_one_row(tmp_path, monkeypatch) -> None:
+    good, bad = _healthy_and(tmp_path, lambda p: None)
+    from oceansr.runs import fileio
+
+    real = fileio.open_regular
+
+    def denied(path: os.PathLike[str]) -> int:
+        if bad.run_id in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(fileio, "open_regular", denied)
+    rows = {r["process_id"]: r for r in control.list_runs(runs_root=tmp_path)["runs"]}
+    assert rows[good.run_id]["status"] == "completed"
+    assert rows[bad.run_id]["status"] == "unreadable"
+    assert "Permission denied" in rows[bad.run_id]["error"]
+
+
+def test_list_runs_over_a_file_is_a_classified_error(tmp_path) -> None:
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    reply = control.list_runs(runs_root=afile)
+    assert reply["status"] == "error"
+    assert reply["error_summary"]["failureType"] == "config_error"
+    assert "runs_root" in reply["error_summary"]["message"]
