@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
+from oceansr.errors import ConfigError
 from oceansr.runs import (
     CorruptRunFileError,
     LogSlice,
@@ -25,8 +26,6 @@ from oceansr.runs import (
     read_from,
     read_tail,
 )
-
-from oceansr.errors import ConfigError
 
 from .args import PathLike, choice, count, run_paths, runs_root_path, seconds, status_filter
 from .observe import live, read_run_doc

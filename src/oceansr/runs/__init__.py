@@ -16,6 +16,7 @@ from .errors import (
     RunLockTimeoutError,
     RunNotFoundError,
 )
+from .fileio import open_regular, read_regular
 from .ids import RUN_ID_RE, is_valid_run_id, new_run_id, run_id_sort_key, validate_run_id
 from .liveness import (
     DEFAULT_HEARTBEAT_TIMEOUT_S,
@@ -58,7 +59,6 @@ from .schema import (
     empty_status,
     is_terminal,
 )
-from .fileio import open_regular, read_regular
 from .store import (
     LOCK_TIMEOUT_S,
     add_attempt,
@@ -84,8 +84,6 @@ from .store import (
 )
 
 __all__ = [
-    "open_regular",
-    "read_regular",
     "BACKGROUND_ENV",
     "DEFAULT_HEARTBEAT_TIMEOUT_S",
     "EVENT_NAMES",
@@ -139,6 +137,7 @@ __all__ = [
     "new_run_id",
     "now_iso",
     "on_this_host",
+    "open_regular",
     "override",
     "override_key",
     "parse_iso",
@@ -147,6 +146,7 @@ __all__ = [
     "read_events",
     "read_from",
     "read_json",
+    "read_regular",
     "read_run",
     "read_status",
     "read_tail",
