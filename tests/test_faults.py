@@ -128,3 +128,56 @@ def test_list_runs_over_a_file_is_a_classified_error(tmp_path) -> None:
     assert reply["status"] == "error"
     assert reply["error_summary"]["failureType"] == "config_error"
     assert "runs_root" in reply["error_summary"]["message"]
+
+
+# --------------------------------------------------------------- misclassified exits
+
+
+def test_a_kill_minus_nine_without_oom_evidence_is_process_lost_naming_sigkill(
+    tmp_path, script_backend
+) -> None:
+    backend = script_backend("import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    reply = control.start(SMOKE, runs_root=tmp_path, backend=backend)
+    summary = reply["error_summary"]
+    assert summary["failureType"] == "process_lost", summary
+    assert summary["signal"] == "SIGKILL" and "SIGKILL" in summary["message"]
+    status = control.status(reply["process_id"], runs_root=tmp_path)
+    assert status["error_summary"]["failureType"] == "process_lost"
+
+
+def test_sigkill_is_cpu_oom_only_with_evidence() -> None:
+    from oceansr.runs.failures import classify_exit
+    from oceansr.runs.oom import oom_evidence
+
+    rose = oom_evidence(2, None, now_count=3)
+    near = oom_evidence(None, {"rss_mb": 950.0, "limit_mb": 1000.0}, now_count=None)
+    assert rose and "oom_kill" in rose and near and "near the limit" in near
+    assert oom_evidence(3, {"rss_mb": 100.0, "limit_mb": 1000.0}, now_count=3) is None
+    assert classify_exit(-9, "", oom_evidence=rose)["failureType"] == "cpu_oom"
+    assert classify_exit(-9, "", oom_evidence=None)["failureType"] == "process_lost"
+
+
+def test_the_oom_counter_is_recorded_at_launch(tmp_path, script_backend) -> None:
+    from oceansr.runs import read_run
+    from oceansr.runs.oom import oom_kill_count
+
+    backend = script_backend("pass")
+    reply = control.start(SMOKE, runs_root=tmp_path, backend=backend)
+    doc = read_run(RunPaths.for_id(reply["process_id"], tmp_path))
+    assert doc["oom_kills_at_start"] == oom_kill_count()
+
+
+def test_an_import_error_before_anything_is_recorded_is_missing_dependency(
+    tmp_path, script_backend
+) -> None:
+    backend = script_backend("import oceansr_no_such_package_xyz")
+    reply = control.start(SMOKE, runs_root=tmp_path, backend=backend)
+    summary = reply["error_summary"]
+    assert summary["failureType"] == "missing_dependency", summary
+    assert "oceansr_no_such_package_xyz" in summary["message"]
+
+
+def test_disk_full_printed_before_the_record_is_disk_full(tmp_path, script_backend) -> None:
+    code = "raise OSError(28, 'No space left on device')"
+    reply = control.start(SMOKE, runs_root=tmp_path, backend=script_backend(code))
+    assert reply["error_summary"]["failureType"] == "disk_full"

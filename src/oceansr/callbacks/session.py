@@ -43,6 +43,7 @@ from oceansr.runs import (
     update_run,
 )
 from oceansr.runs.failures import classify_exception
+from oceansr.runs.oom import memory_sample
 
 HEARTBEAT_S = 5.0
 PUBLISH_S = 1.0  # published progress reaches status.json within this delay
@@ -209,10 +210,12 @@ class RunSession:
         with self._write_lock:
             pending, self._pending_progress = self._pending_progress, None
             now = time.monotonic()
+            # The memory goes with each beat: if the kernel's OOM killer ends the run, the
+            # last value near the limit is the evidence (docs/architecture.md, failure taxonomy).
             if pending is not None:
-                heartbeat(self.paths, {"progress": pending})
+                heartbeat(self.paths, {"progress": pending, "memory": memory_sample()})
             elif now - self._last_beat >= HEARTBEAT_S:
-                heartbeat(self.paths)
+                heartbeat(self.paths, {"memory": memory_sample()})
             else:
                 return
             self._last_beat = now
