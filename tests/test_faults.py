@@ -181,3 +181,100 @@ def test_disk_full_printed_before_the_record_is_disk_full(tmp_path, script_backe
     code = "raise OSError(28, 'No space left on device')"
     reply = control.start(SMOKE, runs_root=tmp_path, backend=script_backend(code))
     assert reply["error_summary"]["failureType"] == "disk_full"
+
+
+# --------------------------------------------------------------- disk full, torn lines, resume
+
+
+def test_a_torn_last_event_line_is_repaired_on_the_next_append(tmp_path) -> None:
+    import json
+
+    from oceansr.runs import append_event, read_events
+
+    paths = make_run(tmp_path, status="running")
+    with paths.events_jsonl.open("ab") as handle:
+        handle.write(b'{"seq": 99, "ts": "2026-01-01T00:00:00Z", "run_id": "x", "ev')
+    before = [e["seq"] for e in read_events(paths)]
+    appended = append_event(paths, "epoch_end", epoch=1)
+    assert appended["seq"] == before[-1] + 1
+    lines = paths.events_jsonl.read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
+
+
+def test_a_failed_checkpoint_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch) -> None:
+    import torch
+
+    from oceansr.checkpoint import unreadable_reason
+    from oceansr.checkpoint_io import AtomicCheckpointIO
+    from oceansr.runs import store
+
+    target = tmp_path / "last.ckpt"
+    io = AtomicCheckpointIO()
+    io.save_checkpoint({"state_dict": {"w": torch.ones(3)}, "epoch": 1}, target)
+    before = target.read_bytes()
+    real_write = store._write_all
+
+    def full_disk(fd: int, data: bytes) -> None:  # half the bytes fit, then ENOSPC
+        real_write(fd, data[: len(data) // 2])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "_write_all", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        io.save_checkpoint({"state_dict": {"w": torch.zeros(3)}, "epoch": 2}, target)
+    assert target.read_bytes() == before and unreadable_reason(target) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["last.ckpt"]  # no temp file left
+
+
+def test_the_trainer_saves_checkpoints_atomically(tmp_path) -> None:
+    from oceansr.checkpoint_io import AtomicCheckpointIO
+    from oceansr.config import compose_config
+    from oceansr.train import build_trainer
+
+    cfg = compose_config([*SMOKE, f"runs_root={tmp_path}"])
+    trainer = build_trainer(cfg, RunPaths.for_id("train-20260101-000000-abcdef", tmp_path), [])
+    assert isinstance(trainer.strategy.checkpoint_io, AtomicCheckpointIO)
+
+
+def _failed_with_checkpoint(root: Path, backend: str, content: bytes | None) -> RunPaths:
+    paths = make_run(root, status="failed", backend=backend)
+    paths.last_ckpt.parent.mkdir(parents=True, exist_ok=True)
+    if content is None:
+        import torch
+
+        torch.save({"state_dict": {}, "epoch": 1}, paths.last_ckpt)
+    else:
+        paths.last_ckpt.write_bytes(content)
+    return paths
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated"])
+def test_resume_is_offered_only_from_a_checkpoint_that_loads(tmp_path, content) -> None:
+    paths = _failed_with_checkpoint(tmp_path, "local", content)
+    status = control.status(paths.run_id, runs_root=tmp_path)
+    assert "resume" not in [c["action"] for c in status["next"]]
+    reply = control.resume(paths.run_id, runs_root=tmp_path)
+    assert (
+        reply["status"] == "error"
+        and "last.ckpt does not load" in reply["error_summary"]["message"]
+    )
+    assert "EOFError" not in str(reply)
+
+
+def test_resume_takes_overrides(tmp_path, script_backend) -> None:
+    from oceansr.control.backends import get_backend
+    from oceansr.runs import read_run
+
+    name = script_backend("pass")
+    paths = _failed_with_checkpoint(tmp_path, name, None)
+    assert "resume" in [
+        c["action"] for c in control.status(paths.run_id, runs_root=tmp_path)["next"]
+    ]
+    reply = control.resume(
+        paths.run_id, runs_root=tmp_path, overrides=["trainer.max_epochs=7"], wait_for_start=False
+    )
+    assert reply["status"] in ("starting", "error"), reply
+    command = get_backend(name).submitted[-1]  # type: ignore[attr-defined]
+    assert "trainer.max_epochs=7" in command and any(a.startswith("ckpt_path=") for a in command)
+    assert "trainer.max_epochs=7" in read_run(paths)["overrides"]
+    refused = control.resume(paths.run_id, runs_root=tmp_path, overrides=["ckpt_path=/x"])
+    assert refused["status"] == "error"

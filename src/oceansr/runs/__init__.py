@@ -39,6 +39,7 @@ from .overrides import hydra_quote, override, override_key, with_override
 from .paths import RUNS_ENV_VAR, RunPaths, default_runs_root
 from .protocol import (
     BACKGROUND_ENV,
+    EXIT_DISK_FULL,
     EXIT_KILLED,
     HEARTBEAT_TIMEOUT_ENV,
     LOG_TAIL_BYTES,
@@ -87,6 +88,7 @@ __all__ = [
     "BACKGROUND_ENV",
     "DEFAULT_HEARTBEAT_TIMEOUT_S",
     "EVENT_NAMES",
+    "EXIT_DISK_FULL",
     "EXIT_KILLED",
     "FAILURE_TYPES",
     "HEARTBEAT_TIMEOUT_ENV",

@@ -20,6 +20,8 @@ import signal
 import traceback
 from typing import Any
 
+from .protocol import EXIT_DISK_FULL
+
 MESSAGES: dict[str, str] = {
     "cuda_oom": "The GPU ran out of memory.",
     "cpu_oom": "The process ran out of main memory (or was killed by the kernel OOM killer).",
@@ -241,6 +243,13 @@ def classify_exit(
     """
     sig = signal_name(exit_code)
     facts: dict[str, Any] = {"exit_code": exit_code, "signal": sig, "log_tail": log_tail}
+    if exit_code == EXIT_DISK_FULL:
+        return error_summary(
+            "disk_full",
+            f"{MESSAGES['disk_full']} The trainer exited with status {EXIT_DISK_FULL} "
+            "(no space left on device) before it could record the failure.",
+            **facts,
+        )
     from_log = _from_log(log_tail or "")
     if from_log is not None:
         failure, message = from_log

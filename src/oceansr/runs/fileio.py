@@ -41,3 +41,29 @@ def read_regular(path: str | os.PathLike[str]) -> bytes:
     """The whole content of the regular file ``path`` (see :func:`open_regular`)."""
     with os.fdopen(open_regular(Path(path)), "rb") as handle:
         return handle.read()
+
+
+def drop_torn_tail(path: str | os.PathLike[str], chunk: int = 64 * 1024) -> int:
+    """Cut a half-written last line (no final newline) off a JSON-lines file.
+
+    Only a writer that died mid-``write`` (a full disk, a SIGKILL) leaves one; it can
+    never become valid, and a file of whole lines is what every reader (``jq``, pandas)
+    expects. Call it under the run lock, before appending. Returns the bytes dropped.
+    """
+    fd = open_regular(path)
+    try:
+        size = end = os.fstat(fd).st_size
+        while end > 0:
+            start = max(0, end - chunk)
+            newline = os.pread(fd, end - start, start).rfind(b"\n")
+            if newline >= 0:
+                keep = start + newline + 1
+                break
+            end = start
+        else:
+            keep = 0
+    finally:
+        os.close(fd)
+    if keep < size:
+        os.truncate(path, keep)
+    return size - keep

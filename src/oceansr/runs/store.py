@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptRunFileError, RunExistsError, RunLockTimeoutError, RunNotFoundError
-from .fileio import open_regular, read_regular
+from .fileio import drop_torn_tail, open_regular, read_regular
 from .ids import is_valid_run_id, run_id_sort_key, validate_kind
 from .paths import EVENTS_JSONL, RUN_JSON, STATUS_JSON, RunPaths, default_runs_root
 from .protocol import hostname
@@ -591,9 +591,9 @@ def _append_event_unlocked(
     last_seq, needs_newline = _tail_state(path)
     record = {"seq": last_seq + 1, "ts": now_iso(), "run_id": run_id, "event": event}
     record.update(to_jsonable(dict(payload)))
-    line = _dumps(record) + "\n"
-    # A crashed writer may have left a partial line: start on a fresh line so ours parses.
-    data = (("\n" if needs_newline else "") + line).encode("utf-8")
+    if needs_newline:  # a crashed writer's half line: repaired, so every line parses
+        drop_torn_tail(path)
+    data = (_dumps(record) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
         _write_all(fd, data)
