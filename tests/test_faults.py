@@ -278,3 +278,32 @@ def test_resume_takes_overrides(tmp_path, script_backend) -> None:
     assert "trainer.max_epochs=7" in read_run(paths)["overrides"]
     refused = control.resume(paths.run_id, runs_root=tmp_path, overrides=["ckpt_path=/x"])
     assert refused["status"] == "error"
+
+
+# --------------------------------------------------------------- no tracebacks in replies
+
+
+def test_an_unexpected_error_reply_has_no_traceback_but_its_path(tmp_path, monkeypatch) -> None:
+    from oceansr.control import queries
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("boom inside the control plane")
+
+    paths = make_run(tmp_path, status="completed")
+    monkeypatch.setattr(queries, "status_reply", broken)
+    reply = control.status(paths.run_id, runs_root=tmp_path)
+    summary = reply["error_summary"]
+    assert summary["failureType"] == "unknown" and "boom" in summary["message"]
+    assert "Traceback (most recent call last)" not in str(reply)
+    assert summary["traceback_tail"] is None
+    assert summary["traceback_path"] == str(paths.dir / "error.txt")
+    assert "RuntimeError: boom" in (paths.dir / "error.txt").read_text()
+
+
+def test_a_failed_trainer_keeps_its_traceback_in_error_txt(tmp_path, script_backend) -> None:
+    reply = control.start([*SMOKE, "debug.fail_at=startup"], runs_root=tmp_path)
+    assert reply["status"] == "error"
+    summary = reply["error_summary"]
+    assert summary["traceback_tail"] is None and summary["traceback_path"]
+    assert "Traceback" in Path(summary["traceback_path"]).read_text()
+    assert "Traceback (most recent call last)" not in str(reply["error_summary"])

@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from typing import Any
 
 from oceansr.errors import ConfigError, RunStateError
@@ -42,6 +43,7 @@ from oceansr.runs import (
     transition,
     update_run,
 )
+from oceansr.runs.errorfile import write_error_file
 from oceansr.runs.failures import classify_exception
 from oceansr.runs.oom import memory_sample
 
@@ -275,7 +277,9 @@ class RunSession:
 
     def failed(self, exc: BaseException) -> dict[str, Any]:
         summary = classify_exception(exc, log_tail=read_tail_text(self.paths.train_log) or None)
-        if self.enabled:
+        if self.enabled:  # the whole traceback, for whoever debugs it; replies give its path
+            full = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            summary["traceback_path"] = write_error_file(self.paths.dir, full)
             transition(
                 self.paths,
                 "failed",
