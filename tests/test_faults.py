@@ -307,3 +307,61 @@ def test_a_failed_trainer_keeps_its_traceback_in_error_txt(tmp_path, script_back
     assert summary["traceback_tail"] is None and summary["traceback_path"]
     assert "Traceback" in Path(summary["traceback_path"]).read_text()
     assert "Traceback (most recent call last)" not in str(reply["error_summary"])
+
+
+# --------------------------------------------------------------- requests checked first
+
+
+def _refused_fast(root: Path, overrides: list[str]) -> dict:
+    started = time.monotonic()
+    reply = control.start([*SMOKE, *overrides], runs_root=root)
+    assert time.monotonic() - started < 2.0, reply
+    assert reply["status"] == "error" and reply["process_id"] is None, reply
+    assert not root.exists() or not any(root.iterdir())  # nothing created
+    return reply["error_summary"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "failure", "field"),
+    [
+        (["ckpt_path=/no/such/last.ckpt"], "data_not_found", "ckpt_path"),
+        (["ckpt_path=__TEXT__"], "data_invalid", "ckpt_path"),
+        (["model=edsr_baseline", "data.scale=5"], "config_error", "data.scale"),
+        (["trainer.max_epochs=0"], "config_error", "trainer.max_epochs"),
+        (["hydra.run.dir=__ELSEWHERE__", "hydra.output_subdir=.hydra"], "config_error", None),
+    ],
+)
+def test_a_bad_request_is_refused_in_under_2s_with_nothing_created(
+    tmp_path, overrides, failure, field
+) -> None:
+    text = tmp_path / "notes.ckpt"
+    text.write_text("not a checkpoint")
+    elsewhere = tmp_path / "elsewhere"
+    overrides = [
+        o.replace("__TEXT__", str(text)).replace("__ELSEWHERE__", str(elsewhere)) for o in overrides
+    ]
+    control.list_runs(runs_root=tmp_path / "warm")  # imports once, outside the timing
+    summary = _refused_fast(tmp_path / "runs", overrides)
+    assert summary["failureType"] == failure, summary
+    assert summary.get("field") == (field or "hydra.run.dir"), summary
+    assert not elsewhere.exists()
+
+
+def test_hydra_overrides_over_mcp_style_strings_are_refused(tmp_path) -> None:
+    reply = control.start(f"{SMOKE[0]} hydra.job.chdir=true", runs_root=tmp_path)
+    assert reply["status"] == "error" and reply["error_summary"]["field"] == "hydra.job.chdir"
+
+
+def test_a_split_list_is_a_plain_override() -> None:
+    from oceansr.validate import validate_overrides
+
+    reply = validate_overrides([*SMOKE, "data.split.train=[1,2,3,4,5,6]"])
+    assert reply["ok"], reply.get("error_summary")
+    assert list(reply["config"].data.split.train) == [1, 2, 3, 4, 5, 6]
+
+
+def test_model_scales_table_matches_the_registry() -> None:
+    from oceansr.models.registry import _REGISTRY
+    from oceansr.schema import MODEL_SCALES
+
+    assert {n: s.scales for n, s in _REGISTRY.items() if s.scales is not None} == MODEL_SCALES

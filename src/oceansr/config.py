@@ -60,7 +60,7 @@ def _field_of(message: str, overrides: Sequence[str]) -> str | None:
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     """The composed (unresolved) training config for these Hydra overrides."""
-    overrides = [str(o) for o in overrides]
+    overrides = _plain_split_lists([str(o) for o in overrides])
     try:
         with (
             _COMPOSE_LOCK,
@@ -75,6 +75,19 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
         raise ConfigError(
             f"invalid overrides: {message}", field=field, fix=_fix_for(field, reason)
         ) from exc
+
+
+def _plain_split_lists(overrides: list[str]) -> list[str]:
+    """``data.split.train=[0,1,2]`` as a plain override: the shipped split is a
+    ``{start, stop}`` mapping, and OmegaConf cannot merge a list into a mapping, so the
+    key is cleared first (``key=null``) and then set; no ``~``/``+`` tricks needed."""
+    result: list[str] = []
+    for override in overrides:
+        key, sep, value = override.partition("=")
+        if sep and key.startswith("data.split.") and value.lstrip().startswith("["):
+            result.append(f"{key}=null")
+        result.append(override)
+    return result
 
 
 def _fix_for(field: str | None, message: str) -> str:

@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.prepare import prepare_data
 from oceansr.errors import ConfigError
+from oceansr.request_checks import check_output_overrides, check_request
 from oceansr.runs.failures import classify_exception
 from oceansr.schema import Rule, config_groups, rules, scheduler_rules
 
@@ -87,6 +88,7 @@ def validate_config(cfg: DictConfig) -> dict[str, Any]:
     normalise_config(cfg)
     check_scalars(cfg)
     check_model_name(cfg)
+    check_request(cfg)  # no data, no torch: ckpt_path, scale, max_epochs (issue 8)
     data = prepare_data(cfg.data)
     check_patch_settings(cfg.data, data.scale, tuple(data.splits["train"].hr.shape[-2:]))
     return data.summary()
@@ -103,6 +105,7 @@ def validate_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     """``{"ok": True, "config": DictConfig, "data": summary}`` or ``{"ok": False,
     "error_summary": ...}`` — never raises for bad user input."""
     try:
+        check_output_overrides(overrides)
         with _VALIDATE_LOCK:
             cfg = compose_config(overrides)
             summary = validate_config(cfg)
