@@ -365,3 +365,32 @@ def test_model_scales_table_matches_the_registry() -> None:
     from oceansr.schema import MODEL_SCALES
 
     assert {n: s.scales for n, s in _REGISTRY.items() if s.scales is not None} == MODEL_SCALES
+
+
+@pytest.mark.parametrize("value", ["nan", "-1"])
+def test_cli_wait_refuses_a_nan_timeout_in_human_mode(tmp_path, value) -> None:
+    import subprocess
+    import sys
+
+    from conftest import subprocess_env
+
+    paths = make_run(tmp_path, status="completed")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oceansr.cli",
+            "wait",
+            paths.run_id,
+            "--timeout",
+            value,
+            "--runs-root",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env(),
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "timeout must be" in proc.stdout + proc.stderr
