@@ -94,7 +94,9 @@ def drill_list_damaged(root: Path) -> dict[str, Any]:
     made = []
     for _ in range(53):
         paths = RunPaths.for_id(new_run_id("train"), root)
-        create_run(paths, kind="train", overrides=SMOKE, backend="local", on_exit="keep")
+        create_run(
+            paths, kind="train", overrides=SMOKE, command=None, backend="local", on_exit="keep"
+        )
         transition(paths, "running", event="process_started")
         transition(paths, "completed", event="training_end")
         made.append(paths)
@@ -123,7 +125,7 @@ def drill_torn_reads(root: Path, seconds: float = 3.0) -> dict[str, Any]:
     from oceansr.runs import create_run, new_run_id
 
     paths = RunPaths.for_id(new_run_id("train"), root)
-    create_run(paths, kind="train", overrides=SMOKE, backend="local", on_exit="keep")
+    create_run(paths, kind="train", overrides=SMOKE, command=None, backend="local", on_exit="keep")
     stop = threading.Event()
 
     def writer() -> None:
@@ -158,21 +160,15 @@ def _mount_tmpfs(where: Path, size: str) -> bool:
 
 
 def _fill(where: Path) -> None:
-    """Fill the file system at ``where`` up to the last byte."""
-    with open(where / "filler", "wb") as handle:
+    """Fill the file system at ``where`` up to the last byte (big writes, then small)."""
+    for name, chunk in (("filler", 65536), ("filler2", 1)):
         try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
+            with open(where / name, "wb") as handle:
+                while True:
+                    handle.write(b"\0" * chunk)
+                    handle.flush()
         except OSError:
-            pass
-    with open(where / "filler2", "wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0")
-                handle.flush()
-        except OSError:
-            pass
+            continue
 
 
 def drill_disk_full_at_start(base: Path) -> dict[str, Any]:
