@@ -97,6 +97,31 @@ def run_checkpoint(
     )
 
 
+def unreadable_reason(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be a loadable checkpoint, or None when it looks whole.
+
+    Cheap and torch-free, for the control plane: ``torch.save`` writes a zip archive
+    whose directory sits at the end of the file, so a missing, empty or truncated file
+    (a disk that filled up mid-save) fails to open as a zip. The weights-only load of
+    :func:`load_module` remains the full check.
+    """
+    import zipfile
+
+    target = Path(path)
+    if not target.is_file():
+        return f"{target} does not exist"
+    size = target.stat().st_size
+    if size == 0:
+        return f"{target} is empty (0 bytes): its save did not finish"
+    try:
+        with zipfile.ZipFile(target) as archive:
+            if not any(name.endswith("data.pkl") for name in archive.namelist()):
+                return f"{target} is a zip archive but not a torch checkpoint"
+    except (zipfile.BadZipFile, OSError) as exc:
+        return f"{target} ({size} bytes) is damaged or truncated: {exc}"
+    return None
+
+
 def _not_a_checkpoint(path: Path, field: str, why: str) -> DataInvalidError:
     return DataInvalidError(
         f"{path} is not a usable oceansr checkpoint: {why}",

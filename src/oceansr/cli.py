@@ -519,11 +519,12 @@ def _cmd_logs(args: argparse.Namespace) -> int:
 
 
 def _cmd_wait(args: argparse.Namespace) -> int:
-    if args.json:
+    if args.json or args.timeout != args.timeout or args.timeout < 0:
+        # NaN or a negative timeout: the API's own refusal, in human mode too.
         reply = control.wait(
             args.process_id, args.timeout, runs_root=args.runs_root, until=args.until
         )
-        return _finish(reply, True, None)
+        return _finish(reply, args.json, None)
     from rich.progress import BarColumn, Progress, TextColumn
 
     deadline = time.monotonic() + max(0.0, args.timeout)

@@ -15,6 +15,7 @@ the entry point (:mod:`oceansr.train`) imports it before Hydra composes.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
 
 from hydra import compose, initialize_config_dir
@@ -41,6 +42,12 @@ SCHEMA_NAME = "train_schema"
 
 ConfigStore.instance().store(name=SCHEMA_NAME, node=TrainConfig)
 
+#: Hydra keeps one process-wide ``GlobalHydra``: two threads composing at once (eight
+#: ``control.start`` calls, MCP tools in worker threads) collide with "GlobalHydra is
+#: already initialized". Composition is quick, so it is serialised (docs/architecture.md,
+#: control plane).
+_COMPOSE_LOCK = threading.RLock()
+
 
 def _field_of(message: str, overrides: Sequence[str]) -> str | None:
     """Best guess of the override at fault, from Hydra's message."""
@@ -53,9 +60,12 @@ def _field_of(message: str, overrides: Sequence[str]) -> str | None:
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     """The composed (unresolved) training config for these Hydra overrides."""
-    overrides = [str(o) for o in overrides]
+    overrides = _plain_split_lists([str(o) for o in overrides])
     try:
-        with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="train"):
+        with (
+            _COMPOSE_LOCK,
+            initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3", job_name="train"),
+        ):
             return compose(CONFIG_NAME, overrides=overrides)
     except (HydraException, OmegaConfBaseException, ValueError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -65,6 +75,19 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
         raise ConfigError(
             f"invalid overrides: {message}", field=field, fix=_fix_for(field, reason)
         ) from exc
+
+
+def _plain_split_lists(overrides: list[str]) -> list[str]:
+    """``data.split.train=[0,1,2]`` as a plain override: the shipped split is a
+    ``{start, stop}`` mapping, and OmegaConf cannot merge a list into a mapping, so the
+    key is cleared first (``key=null``) and then set; no ``~``/``+`` tricks needed."""
+    result: list[str] = []
+    for override in overrides:
+        key, sep, value = override.partition("=")
+        if sep and key.startswith("data.split.") and value.lstrip().startswith("["):
+            result.append(f"{key}=null")
+        result.append(override)
+    return result
 
 
 def _fix_for(field: str | None, message: str) -> str:

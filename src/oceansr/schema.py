@@ -46,6 +46,13 @@ PRECISIONS: tuple[str, ...] = (
 ACCELERATORS: tuple[str, ...] = ("cpu", "gpu", "cuda", "mps", "tpu", "auto")
 MONITOR_MODES: tuple[str, ...] = ("min", "max")
 FAULT_POINTS: tuple[str, ...] = ("startup", "step")
+#: Scales each pixel-shuffle model realises (absent: any integer >= 2), readable without
+#: torch so a request is checked in milliseconds; tests keep it equal to the registry's.
+MODEL_SCALES: dict[str, tuple[int, ...]] = {
+    "edsr_baseline": (2, 3, 4, 8),
+    "edsr": (2, 3, 4, 8),
+    "swinir": (2, 3, 4, 8),
+}
 
 
 # --- rules -------------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ killed) reaches ``status.json`` and ``events.jsonl``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sys
 import warnings
@@ -38,11 +40,19 @@ from oceansr.callbacks.faults import FaultInjection, raise_startup_fault
 from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.session import RunSession
 from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, match_variables
+from oceansr.checkpoint_io import AtomicCheckpointIO
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
 from oceansr.module import SRModule
-from oceansr.runs import EXIT_KILLED, RUN_ID_ENV, RunPaths, new_run_id, validate_run_id
+from oceansr.runs import (
+    EXIT_DISK_FULL,
+    EXIT_KILLED,
+    RUN_ID_ENV,
+    RunPaths,
+    new_run_id,
+    validate_run_id,
+)
 from oceansr.schema import to_dict
 
 # Lightning 2.6 on torch 2.13 warns once per run about a torch-internal deprecation.
@@ -183,6 +193,7 @@ def build_trainer(cfg: DictConfig, paths: RunPaths, callbacks: Sequence[Callback
         logger=RunCSVLogger(save_dir=str(paths.dir), name="", version=""),
         callbacks=list(callbacks),
         enable_model_summary=is_rank_zero(),
+        plugins=[AtomicCheckpointIO()],  # a failed save keeps the previous checkpoint
     )
 
 
@@ -312,6 +323,18 @@ def execute(
     return result
 
 
+def disk_full(exc: BaseException) -> bool:
+    """Whether ENOSPC is anywhere along the exception's cause/context chain."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class RunKilled(Exception):
     """The run was stopped on request; its status is ``killed``."""
 
@@ -338,6 +361,13 @@ def _hydra_main(cfg: DictConfig) -> None:
     except RunKilled as exc:
         print(f"oceansr: {exc}", file=sys.stderr, flush=True)
         sys.exit(EXIT_KILLED)
+    except Exception as exc:
+        if not disk_full(exc):
+            raise
+        # The status file may not have been writable: the exit status says disk_full.
+        with contextlib.suppress(OSError):
+            print(f"oceansr: no space left on device: {exc}", file=sys.stderr, flush=True)
+        sys.exit(EXIT_DISK_FULL)
     if is_rank_zero():
         print(format_summary(result), flush=True)
 

@@ -8,6 +8,7 @@ shipped model configs; the full architecture check happens in the trainer.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.prepare import prepare_data
 from oceansr.errors import ConfigError
+from oceansr.request_checks import check_output_overrides, check_request
 from oceansr.runs.failures import classify_exception
 from oceansr.schema import Rule, config_groups, rules, scheduler_rules
 
@@ -86,17 +88,27 @@ def validate_config(cfg: DictConfig) -> dict[str, Any]:
     normalise_config(cfg)
     check_scalars(cfg)
     check_model_name(cfg)
+    check_request(cfg)  # no data, no torch: ckpt_path, scale, max_epochs (issue 8)
     data = prepare_data(cfg.data)
     check_patch_settings(cfg.data, data.scale, tuple(data.splits["train"].hr.shape[-2:]))
     return data.summary()
+
+
+#: The HDF5/netCDF C libraries are not thread-safe: eight threads opening the data at once
+#: (concurrent ``control.start`` calls, MCP tools in worker threads) crash the process.
+#: Validation reads the data, so one request is checked at a time (docs/architecture.md,
+#: control plane).
+_VALIDATE_LOCK = threading.Lock()
 
 
 def validate_overrides(overrides: Sequence[str]) -> dict[str, Any]:
     """``{"ok": True, "config": DictConfig, "data": summary}`` or ``{"ok": False,
     "error_summary": ...}`` — never raises for bad user input."""
     try:
-        cfg = compose_config(overrides)
-        summary = validate_config(cfg)
+        check_output_overrides(overrides)
+        with _VALIDATE_LOCK:
+            cfg = compose_config(overrides)
+            summary = validate_config(cfg)
     except Exception as exc:  # every user error becomes a classified summary
         return {"ok": False, "error_summary": classify_exception(exc)}
     return {"ok": True, "config": cfg, "data": summary}

@@ -22,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from typing import Any
 
 from oceansr.errors import ConfigError, RunStateError
@@ -42,7 +43,9 @@ from oceansr.runs import (
     transition,
     update_run,
 )
+from oceansr.runs.errorfile import write_error_file
 from oceansr.runs.failures import classify_exception
+from oceansr.runs.oom import memory_sample
 
 HEARTBEAT_S = 5.0
 PUBLISH_S = 1.0  # published progress reaches status.json within this delay
@@ -209,10 +212,12 @@ class RunSession:
         with self._write_lock:
             pending, self._pending_progress = self._pending_progress, None
             now = time.monotonic()
+            # The memory goes with each beat: if the kernel's OOM killer ends the run, the
+            # last value near the limit is the evidence (docs/architecture.md, failure taxonomy).
             if pending is not None:
-                heartbeat(self.paths, {"progress": pending})
+                heartbeat(self.paths, {"progress": pending, "memory": memory_sample()})
             elif now - self._last_beat >= HEARTBEAT_S:
-                heartbeat(self.paths)
+                heartbeat(self.paths, {"memory": memory_sample()})
             else:
                 return
             self._last_beat = now
@@ -272,7 +277,9 @@ class RunSession:
 
     def failed(self, exc: BaseException) -> dict[str, Any]:
         summary = classify_exception(exc, log_tail=read_tail_text(self.paths.train_log) or None)
-        if self.enabled:
+        if self.enabled:  # the whole traceback, for whoever debugs it; replies give its path
+            full = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            summary["traceback_path"] = write_error_file(self.paths.dir, full)
             transition(
                 self.paths,
                 "failed",

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from oceansr.request_checks import check_output_overrides
 from oceansr.runs import (
     STATUSES,
     RunNotFoundError,
@@ -88,6 +89,7 @@ def normalise_overrides(overrides: Any) -> list[str]:
     if not isinstance(overrides, Iterable) or isinstance(overrides, Mapping):
         raise RequestError(f"overrides must be a list of 'key=value' strings, got {overrides!r}")
     result = [str(item) for item in overrides]
+    check_output_overrides(result)  # hydra.*: output outside the run directory
     for item in result:
         if override_key(item) in RESERVED_KEYS:
             raise RequestError(

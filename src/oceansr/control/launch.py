@@ -41,6 +41,8 @@ from oceansr.runs import (
     update_status,
 )
 from oceansr.runs.failures import classify_exception, classify_exit, error_summary
+from oceansr.runs.oom import oom_kill_count
+from oceansr.runs.outcome import evidence_of_oom
 
 from .args import (
     PathLike,
@@ -129,7 +131,9 @@ def _start_error(
                 suggestions=["start it again"],
             )
         else:
-            summary = classify_exit(exit_code, read_tail_text(paths.train_log))
+            summary = classify_exit(
+                exit_code, read_tail_text(paths.train_log), oom_evidence=evidence_of_oom(paths)
+            )
     return {
         "status": "error",
         **base,
@@ -259,6 +263,7 @@ def launch(
 ) -> JsonDict:
     """Submit the command for an existing run dir, record its identity, await the start."""
     t0 = time.monotonic()
+    oom_kills = oom_kill_count()  # before the spawn: a rise later is evidence of an OOM kill
     try:
         identity = backend.submit(
             paths.run_id,
@@ -271,7 +276,7 @@ def launch(
     except OSError as exc:
         return _spawn_failed(paths, exc)
     fields = {**identity.run_fields(), "parent_pid": os.getpid()}
-    update_run(paths, **fields)
+    update_run(paths, **fields, oom_kills_at_start=oom_kills)
     attempt = add_attempt(
         paths, **fields, backend=backend.name, command=list(command), **(attempt_info or {})
     )

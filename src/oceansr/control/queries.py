@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
+from oceansr.errors import ConfigError
 from oceansr.runs import (
     CorruptRunFileError,
     LogSlice,
@@ -21,6 +22,7 @@ from oceansr.runs import (
     duration_s,
     is_terminal,
     list_run_dirs,
+    open_regular,
     read_from,
     read_tail,
 )
@@ -113,7 +115,7 @@ def logs(
         offset = count("offset", offset)
     lines = DEFAULT_TAIL_LINES if tail is None else count("tail", tail)
     try:
-        handle = open(paths.train_log, "rb")  # noqa: SIM115 - closed below
+        handle = os.fdopen(open_regular(paths.train_log), "rb")  # closed below; never blocks
     except FileNotFoundError:
         if offset:
             raise RequestError(f"offset {offset} is past the end of train.log (0 bytes)") from None
@@ -184,17 +186,33 @@ def wait(
 
 
 def _row(paths: RunPaths) -> JsonDict:
-    """One compact list row (a run that cannot be read is a row saying why)."""
+    """One compact list row; a run that cannot be read is one ``unreadable`` row saying
+    why, so one damaged folder never hides the others (docs/architecture.md, list)."""
     try:
-        doc = live(paths)
-        run_doc = read_run_doc(paths)
-    except (CorruptRunFileError, RunLockTimeoutError) as exc:
+        return _row_of(paths, live(paths), read_run_doc(paths))
+    except RunNotFoundError:
+        raise
+    except (CorruptRunFileError, RunLockTimeoutError, OSError) as exc:
         return {"process_id": paths.run_id, "status": "unreadable", "error": str(exc)}
-    progress = doc.get("progress") or {}
-    metrics = doc.get("metrics") or {}
-    best = metrics.get("best") or {}
-    test = metrics.get("test") or {}
-    summary = doc.get("error_summary") or {}
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:  # ill-typed fields
+        error = f"{paths.status_json} has ill-typed fields: {type(exc).__name__}: {exc}"
+        return {"process_id": paths.run_id, "status": "unreadable", "error": error}
+
+
+def _section(doc: JsonDict, key: str) -> JsonDict:
+    """A nested object of the status document; anything else is a damaged file."""
+    value = doc.get(key) or {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{key!r} is a {type(value).__name__}, not an object")
+    return value
+
+
+def _row_of(paths: RunPaths, doc: JsonDict, run_doc: JsonDict) -> JsonDict:
+    progress = _section(doc, "progress")
+    metrics = _section(doc, "metrics")
+    best = _section(metrics, "best")
+    test = _section(metrics, "test")
+    summary = _section(doc, "error_summary")
     return {
         "process_id": paths.run_id,
         "kind": doc.get("kind"),
@@ -233,6 +251,12 @@ def list_runs(
     wanted = status_filter(status)
     limit = None if limit is None else count("limit", limit, minimum=1)
     root = runs_root_path(runs_root)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(
+            f"runs_root={root} is a file, not a directory of runs",
+            field="runs_root",
+            fix="runs_root=<the directory holding the runs, e.g. ./runs>",
+        )
     rows: list[JsonDict] = []
     for paths in list_run_dirs(root):
         try:

@@ -20,9 +20,11 @@ from oceansr.runs import (
     InvalidRunIdError,
     RunLockTimeoutError,
     RunNotFoundError,
+    RunPaths,
     is_valid_run_id,
     to_jsonable,
 )
+from oceansr.runs.errorfile import scrub_tracebacks
 from oceansr.runs.failures import classify_exception, error_summary
 
 JsonDict = dict[str, Any]
@@ -94,6 +96,18 @@ def list_hint(root: Any) -> str:
     return f"list_runs({where}) (CLI: oceansr list) shows the known runs"
 
 
+def _run_dir_of(reply: Any, process_id: Any, root: Any) -> Path | None:
+    """The run directory a reply is about, for its ``error.txt`` (None: no run)."""
+    run_dir = reply.get("run_dir") if isinstance(reply, Mapping) else None
+    if isinstance(run_dir, str):
+        return Path(run_dir)
+    pid = reply.get("process_id") if isinstance(reply, Mapping) else None
+    pid = pid if is_valid_run_id(pid) else process_id
+    if not is_valid_run_id(pid):
+        return None
+    return RunPaths.for_id(str(pid), None if root is None else Path(str(root))).dir
+
+
 def _id_of(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
     return kwargs.get("process_id", args[0] if args else None)
 
@@ -104,12 +118,12 @@ def replies(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> JsonDict:
+        process_id, root = _id_of(args, kwargs), kwargs.get("runs_root")
         try:
-            return to_jsonable(func(*args, **kwargs))
+            reply = to_jsonable(func(*args, **kwargs))
         except Exception as exc:
-            return exception_reply(
-                exc, process_id=_id_of(args, kwargs), runs_root=kwargs.get("runs_root")
-            )
+            reply = exception_reply(exc, process_id=process_id, runs_root=root)
+        return scrub_tracebacks(reply, _run_dir_of(reply, process_id, root))
 
     return wrapper  # type: ignore[return-value]
 

@@ -4,13 +4,15 @@ new attempt, on the backend that ran it."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from oceansr.checkpoint import unreadable_reason
 from oceansr.runs import (
     ON_EXIT_POLICIES,
     RunPaths,
     hydra_quote,
+    override_key,
     read_run,
     read_status,
     run_identity,
@@ -20,7 +22,7 @@ from oceansr.runs import (
     with_override,
 )
 
-from .args import PathLike, choice, run_paths, seconds
+from .args import PathLike, choice, normalise_overrides, run_paths, seconds
 from .backends import Backend, get_backend
 from .launch import (
     DEFAULT_STARTUP_TIMEOUT_S,
@@ -50,6 +52,12 @@ def _resume_checks(process_id: str, paths: RunPaths, doc: JsonDict, run_doc: Jso
             "before its first checkpoint)",
             suggestions=["start the same overrides again as a new run"],
         )
+    damaged = unreadable_reason(paths.last_ckpt)
+    if damaged is not None:
+        raise RequestError(
+            f"run {process_id} cannot be resumed: checkpoints/last.ckpt does not load ({damaged})",
+            suggestions=["start the same overrides again as a new run"],
+        )
     backend = get_backend(run_doc.get("backend") or "local")
     identity = run_identity(run_doc)
     if (
@@ -62,6 +70,18 @@ def _resume_checks(process_id: str, paths: RunPaths, doc: JsonDict, run_doc: Jso
             suggestions=[f"kill('{process_id}') first"],
         )
     return backend
+
+
+def _resume_overrides(overrides: Sequence[str] | str) -> list[str]:
+    """The caller's overrides for a resume; ``ckpt_path`` and ``run_id`` are the run's."""
+    changes = normalise_overrides(overrides)
+    fixed = [o for o in changes if override_key(o) in ("ckpt_path", "run_id", "runs_root")]
+    if fixed:
+        raise RequestError(
+            f"resume sets {override_key(fixed[0])} itself; remove {fixed[0]!r}",
+            suggestions=["resume(process_id, overrides=['trainer.max_epochs=40'])"],
+        )
+    return changes
 
 
 def _resume_cwd(run_doc: Mapping[str, Any]) -> str | None:
@@ -101,8 +121,13 @@ def resume(
     wait_for_start: bool = True,
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT_S,
     on_exit: str | None = None,
+    overrides: Sequence[str] | str = (),
 ) -> JsonDict:
     """Continue a ``killed``/``failed`` run from its ``checkpoints/last.ckpt``.
+
+    ``overrides`` change the recorded ones for this and later attempts, e.g.
+    ``["trainer.max_epochs=40"]`` to extend a run that finished its epochs; they are
+    validated like a start's (``ckpt_path`` is the resume's own and cannot be given).
 
     Same run id, new attempt: the status moves back to ``running`` (event ``resumed``)
     and the trainer is spawned with the run's recorded overrides plus
@@ -117,9 +142,11 @@ def resume(
     kind = choice("kind", run_doc.get("kind"), ENTRY_POINTS)
     backend = _resume_checks(process_id, paths, doc, run_doc)
     ckpt = str(paths.last_ckpt)
-    overrides = with_override(
-        list(run_doc.get("overrides") or []), f"ckpt_path={hydra_quote(ckpt)}"
-    )
+    changes = _resume_overrides(overrides)
+    recorded = list(run_doc.get("overrides") or [])
+    for change in changes:
+        recorded = with_override(recorded, change)
+    overrides = with_override(recorded, f"ckpt_path={hydra_quote(ckpt)}")
     cwd = _resume_cwd(run_doc)
     if cwd is None or os.path.samefile(cwd, os.getcwd()):
         # Relative data paths resolve against the run's working directory; validate here
@@ -129,6 +156,9 @@ def resume(
             summary = checked["error_summary"]
             return {"status": "error", "process_id": process_id, "error_summary": summary}
     attempt_info, offset = _reopen(paths, process_id, ckpt)
+    if changes:  # later resumes and the report see the run's overrides as they now are
+        update_run(paths, overrides=recorded)
+        attempt_info = {**attempt_info, "overrides_changed": changes}
     return launch(
         paths,
         trainer_command(kind, paths, overrides),

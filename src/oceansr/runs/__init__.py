@@ -16,6 +16,7 @@ from .errors import (
     RunLockTimeoutError,
     RunNotFoundError,
 )
+from .fileio import open_regular, read_regular
 from .ids import RUN_ID_RE, is_valid_run_id, new_run_id, run_id_sort_key, validate_run_id
 from .liveness import (
     DEFAULT_HEARTBEAT_TIMEOUT_S,
@@ -38,6 +39,7 @@ from .overrides import hydra_quote, override, override_key, with_override
 from .paths import RUNS_ENV_VAR, RunPaths, default_runs_root
 from .protocol import (
     BACKGROUND_ENV,
+    EXIT_DISK_FULL,
     EXIT_KILLED,
     HEARTBEAT_TIMEOUT_ENV,
     LOG_TAIL_BYTES,
@@ -86,6 +88,7 @@ __all__ = [
     "BACKGROUND_ENV",
     "DEFAULT_HEARTBEAT_TIMEOUT_S",
     "EVENT_NAMES",
+    "EXIT_DISK_FULL",
     "EXIT_KILLED",
     "FAILURE_TYPES",
     "HEARTBEAT_TIMEOUT_ENV",
@@ -136,6 +139,7 @@ __all__ = [
     "new_run_id",
     "now_iso",
     "on_this_host",
+    "open_regular",
     "override",
     "override_key",
     "parse_iso",
@@ -144,6 +148,7 @@ __all__ = [
     "read_events",
     "read_from",
     "read_json",
+    "read_regular",
     "read_run",
     "read_status",
     "read_tail",

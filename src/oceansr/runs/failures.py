@@ -15,9 +15,12 @@ so the control plane stays light.
 from __future__ import annotations
 
 import errno
+import re
 import signal
 import traceback
 from typing import Any
+
+from .protocol import EXIT_DISK_FULL
 
 MESSAGES: dict[str, str] = {
     "cuda_oom": "The GPU ran out of memory.",
@@ -228,31 +231,63 @@ def signal_name(exit_code: int | None) -> str | None:
         return None
 
 
-def classify_exit(exit_code: int | None, log_tail: str | None = None) -> dict[str, Any]:
+def classify_exit(
+    exit_code: int | None, log_tail: str | None = None, *, oom_evidence: str | None = None
+) -> dict[str, Any]:
     """Error summary for a process that ended without recording a terminal status.
 
-    A SIGKILL nobody asked for is, on Linux, most often the kernel OOM killer, so it is
-    reported as a suspected ``cpu_oom``; otherwise ``process_lost`` with the signal.
+    The log tail is read first (a Python error printed before anything was recorded:
+    ``No space left on device``, ``No module named 'x'``). A SIGKILL is ``cpu_oom`` only
+    with ``oom_evidence`` (see :mod:`oceansr.runs.oom`): a ``kill -9`` from a user is not
+    an out-of-memory kill, so without evidence it is ``process_lost`` naming SIGKILL.
     """
     sig = signal_name(exit_code)
-    text = (log_tail or "").lower()
-    for needle, failure in _BY_MESSAGE:
-        if needle in text:
-            return error_summary(failure, exit_code=exit_code, signal=sig, log_tail=log_tail)
-    if sig == "SIGKILL":
+    facts: dict[str, Any] = {"exit_code": exit_code, "signal": sig, "log_tail": log_tail}
+    if exit_code == EXIT_DISK_FULL:
+        return error_summary(
+            "disk_full",
+            f"{MESSAGES['disk_full']} The trainer exited with status {EXIT_DISK_FULL} "
+            "(no space left on device) before it could record the failure.",
+            **facts,
+        )
+    from_log = _from_log(log_tail or "")
+    if from_log is not None:
+        failure, message = from_log
+        return error_summary(failure, message, **facts)
+    if sig == "SIGKILL" and oom_evidence:
         return error_summary(
             "cpu_oom",
-            "The training process was killed by SIGKILL without recording a reason: "
-            "most likely the kernel out-of-memory killer (or a manual kill -9).",
-            exit_code=exit_code,
-            signal=sig,
-            log_tail=log_tail,
+            f"The training process was killed by SIGKILL: out of memory ({oom_evidence}).",
+            **facts,
+        )
+    if sig == "SIGKILL":
+        return error_summary(
+            "process_lost",
+            "The training process was killed by SIGKILL from outside (a kill -9, a job "
+            "scheduler or a container stop) without recording why; there is no sign of an "
+            "out-of-memory kill (the cgroup's oom_kill counter did not rise and the last "
+            "recorded memory was below the limit).",
+            **facts,
         )
     detail = f" (exit code {exit_code}{', ' + sig if sig else ''})" if exit_code is not None else ""
-    return error_summary(
-        "process_lost",
-        f"{MESSAGES['process_lost']}{detail}",
-        exit_code=exit_code,
-        signal=sig,
-        log_tail=log_tail,
-    )
+    return error_summary("process_lost", f"{MESSAGES['process_lost']}{detail}", **facts)
+
+
+_MISSING_MODULE_RE = re.compile(r"(?:ModuleNotFoundError|ImportError): No module named '([^']+)'")
+
+
+def _from_log(log_tail: str) -> tuple[str, str | None] | None:
+    """(failureType, message) from the last Python error in the log tail, if any."""
+    missing = _MISSING_MODULE_RE.findall(log_tail)
+    if missing:
+        package = missing[-1].split(".")[0]
+        return (
+            "missing_dependency",
+            f"{MESSAGES['missing_dependency']} No module named {missing[-1]!r}: install "
+            f"the package {package!r} (pip install {package}).",
+        )
+    lowered = log_tail.lower()
+    for needle, failure in _BY_MESSAGE:
+        if needle in lowered:
+            return failure, None
+    return None

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from .errors import CorruptRunFileError
+from .fileio import open_regular
 from .protocol import LOG_TAIL_BYTES
 
 #: The smallest slice that always holds one whole UTF-8 character (so reads progress).
@@ -122,12 +124,12 @@ def read_tail_text(path: Path, limit: int = LOG_TAIL_BYTES) -> str:
     """The last ``limit`` bytes of a text file as text, from a line start where possible
     ("" if it cannot be read): what error summaries and start-up errors quote."""
     try:
-        with open(path, "rb") as handle:
+        with os.fdopen(open_regular(path), "rb") as handle:
             size = handle.seek(0, os.SEEK_END)
             start = max(0, size - limit)
             handle.seek(start)
             data = handle.read()
-    except OSError:
+    except (OSError, CorruptRunFileError):  # missing, unreadable, or a FIFO: never block
         return ""
     if start > 0:
         newline = data.find(b"\n")

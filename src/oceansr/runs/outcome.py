@@ -15,9 +15,18 @@ from typing import Any
 
 from .failures import MESSAGES, classify_exit, error_summary, signal_name
 from .logs import read_tail_text
+from .oom import oom_evidence
 from .paths import RunPaths
 from .schema import is_terminal
-from .store import parse_iso, read_events, read_status, run_lock, transition, update_status
+from .store import (
+    parse_iso,
+    read_events,
+    read_run,
+    read_status,
+    run_lock,
+    transition,
+    update_status,
+)
 
 JsonDict = dict[str, Any]
 
@@ -56,7 +65,7 @@ def record_exit(paths: RunPaths, exit_code: int | None, *, detail: str | None = 
                 signal=signal_name(exit_code),
                 recorded_by="control",
             )
-        summary = _lost_summary(exit_code, log_tail, detail)
+        summary = _lost_summary(exit_code, log_tail, detail, evidence_of_oom(paths, current))
         return transition(
             paths,
             "failed",
@@ -68,10 +77,24 @@ def record_exit(paths: RunPaths, exit_code: int | None, *, detail: str | None = 
         )
 
 
-def _lost_summary(exit_code: int | None, log_tail: str, detail: str | None) -> JsonDict:
+def evidence_of_oom(paths: RunPaths, status: Mapping[str, Any] | None = None) -> str | None:
+    """Why the run's SIGKILL would be an OOM kill (see :mod:`oceansr.runs.oom`), or None:
+    the counter recorded at launch in ``run.json``, the memory in ``status.json``."""
+    try:
+        start = read_run(paths).get("oom_kills_at_start")
+        doc = read_status(paths) if status is None else status
+    except (OSError, ValueError):
+        return None
+    memory = doc.get("memory")
+    return oom_evidence(start, memory if isinstance(memory, Mapping) else None)
+
+
+def _lost_summary(
+    exit_code: int | None, log_tail: str, detail: str | None, evidence: str | None
+) -> JsonDict:
     """Classified from the exit status when it is known, else a plain ``process_lost``."""
     if exit_code is not None:
-        summary = classify_exit(exit_code, log_tail)
+        summary = classify_exit(exit_code, log_tail, oom_evidence=evidence)
     else:
         summary = error_summary(
             "process_lost",

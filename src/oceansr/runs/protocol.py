@@ -24,6 +24,9 @@ HEARTBEAT_TIMEOUT_ENV = "OCEANSR_HEARTBEAT_TIMEOUT"
 
 #: Exit status of a run stopped by SIGTERM (128 + 15), as a shell would report it.
 EXIT_KILLED = 143
+#: Exit status of a trainer that stopped because the disk is full (ENOSPC = 28): the
+#: status file may not be writable then, so the exit status itself carries the class.
+EXIT_DISK_FULL = 28
 #: Bytes of ``train.log`` kept in error summaries and start-up error replies.
 LOG_TAIL_BYTES = 4000
 #: Dataset splits, in the order the trainer uses them.

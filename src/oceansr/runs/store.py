@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import CorruptRunFileError, RunExistsError, RunLockTimeoutError, RunNotFoundError
+from .fileio import drop_torn_tail, open_regular, read_regular
 from .ids import is_valid_run_id, run_id_sort_key, validate_kind
 from .paths import EVENTS_JSONL, RUN_JSON, STATUS_JSON, RunPaths, default_runs_root
 from .protocol import hostname
@@ -183,7 +184,7 @@ def read_json(path: str | os.PathLike[str]) -> JsonDict:
     """
     for attempt in range(_READ_RETRIES + 1):
         try:
-            doc = json.loads(Path(path).read_bytes())
+            doc = json.loads(read_regular(path))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             if attempt == _READ_RETRIES:
                 raise CorruptRunFileError(f"{path} is not valid JSON: {exc}") from exc
@@ -559,7 +560,7 @@ def _tail_state(path: Path) -> tuple[int, bool]:
     cost does not grow with the number of events.
     """
     try:
-        handle = path.open("rb")
+        handle = os.fdopen(open_regular(path), "rb")
     except FileNotFoundError:
         return 0, False
     with handle:
@@ -590,9 +591,9 @@ def _append_event_unlocked(
     last_seq, needs_newline = _tail_state(path)
     record = {"seq": last_seq + 1, "ts": now_iso(), "run_id": run_id, "event": event}
     record.update(to_jsonable(dict(payload)))
-    line = _dumps(record) + "\n"
-    # A crashed writer may have left a partial line: start on a fresh line so ours parses.
-    data = (("\n" if needs_newline else "") + line).encode("utf-8")
+    if needs_newline:  # a crashed writer's half line: repaired, so every line parses
+        drop_torn_tail(path)
+    data = (_dumps(record) + "\n").encode("utf-8")
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
         _write_all(fd, data)
@@ -641,7 +642,7 @@ def read_events(
     :class:`RunNotFoundError`.
     """
     try:
-        data = paths.events_jsonl.read_bytes()
+        data = read_regular(paths.events_jsonl)
     except FileNotFoundError:
         _require_run_dir(paths)
         return []
@@ -658,7 +659,7 @@ def tail_events(
     a line being written now is picked up whole by the next call.
     """
     try:
-        with paths.events_jsonl.open("rb") as handle:
+        with os.fdopen(open_regular(paths.events_jsonl), "rb") as handle:
             handle.seek(offset)
             data = handle.read()
     except FileNotFoundError:

@@ -1,0 +1,274 @@
+"""Fault drills for issue 8, repeated and counted. Prints JSON.
+
+    python benchmarks/chaos.py [--repeats 5] [--skip-disk-full] [--skip-real]
+
+Every drill goes through the public API (``oceansr.control``) on real files:
+
+- ``sigkill_terminal_5s``: a background process (the local backend running a sleeper in
+  place of the trainer) is SIGKILLed from outside; the run must be terminal (``failed``,
+  ``process_lost`` naming SIGKILL) within 5 s;
+- ``kill_last_ckpt``: a real smoke trainer killed with ``control.kill`` ends ``killed``
+  with a ``last.ckpt`` that loads and no surviving process (``--skip-real`` skips);
+- ``concurrent_starts``: 8 threads call ``control.start`` at once in one process;
+- ``list_damaged``: ``list_runs`` over 50 healthy runs plus a FIFO ``status.json``, a
+  directory ``status.json`` and an ill-typed ``progress``: seconds, rows unreadable;
+- ``torn_reads``: a writer thread rewrites ``status.json`` and appends events while a
+  reader reads both for 3 s: invalid reads counted;
+- ``disk_full_at_start`` / ``disk_full_mid_run`` (root only: a 3-16 MiB tmpfs): a start
+  on a full disk, and a real trainer whose disk fills up mid-run: ``disk_full``
+  recorded, and the previous checkpoint (if any) still loads.
+
+Controller-SIGKILL drills (``on_exit=terminate``/``keep``) are covered by
+``tests/test_control.py``; they are not repeated here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from oceansr import control
+from oceansr.checkpoint import unreadable_reason
+from oceansr.control.backends import LocalBackend, register_backend
+from oceansr.runs import RunPaths, append_event, read_events, read_status, update_status
+
+SMOKE = ["experiment=smoke"]
+
+
+class _Sleeper(LocalBackend):
+    """The local backend running ``python -c code`` in place of the trainer."""
+
+    def __init__(self, name: str, code: str) -> None:
+        self.name = name  # type: ignore[misc]
+        self.code = code
+
+    def submit(self, run_id: str, command: Any, **kwargs: Any) -> Any:
+        return super().submit(run_id, [sys.executable, "-c", self.code], **kwargs)
+
+
+def drill_sigkill(root: Path, repeats: int) -> dict[str, Any]:
+    backend = register_backend(_Sleeper("chaos-sleep", "import time; time.sleep(60)")).name
+    ok = 0
+    for _ in range(repeats):
+        reply = control.start(SMOKE, runs_root=root, backend=backend, wait_for_start=False)
+        os.kill(reply["pid"], signal.SIGKILL)
+        t0 = time.monotonic()
+        done = control.wait(reply["process_id"], 5.0, runs_root=root)
+        summary = done.get("error_summary") or {}
+        ok += int(
+            time.monotonic() - t0 <= 5.0
+            and done.get("status") == "failed"
+            and summary.get("failureType") == "process_lost"
+            and summary.get("signal") == "SIGKILL"
+        )
+    return {"ok": ok, "of": repeats}
+
+
+def drill_concurrent(root: Path) -> dict[str, Any]:
+    backend = register_backend(_Sleeper("chaos-quick", "import time; time.sleep(0.5)")).name
+    barrier = threading.Barrier(8)
+
+    def one(_: int) -> dict[str, Any]:
+        barrier.wait()
+        return control.start(SMOKE, runs_root=root, backend=backend, wait_for_start=False)
+
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(one, range(8)))
+    ids = {r.get("process_id") for r in replies if r.get("status") == "starting"}
+    return {"started": len(ids), "of": 8}
+
+
+def drill_list_damaged(root: Path) -> dict[str, Any]:
+    from oceansr.runs import create_run, new_run_id, transition
+
+    made = []
+    for _ in range(53):
+        paths = RunPaths.for_id(new_run_id("train"), root)
+        create_run(
+            paths, kind="train", overrides=SMOKE, command=None, backend="local", on_exit="keep"
+        )
+        transition(paths, "running", event="process_started")
+        transition(paths, "completed", event="training_end")
+        made.append(paths)
+    fifo, folder, typed = made[:3]
+    fifo.status_json.unlink()
+    os.mkfifo(fifo.status_json)
+    folder.status_json.unlink()
+    folder.status_json.mkdir()
+    typed.status_json.write_text(
+        typed.status_json.read_text().replace('"progress": {', '"progress": "x", "_p": {', 1)
+    )
+    t0 = time.monotonic()
+    reply = control.list_runs(runs_root=root)
+    seconds = time.monotonic() - t0
+    rows = reply.get("runs", [])
+    unreadable = sum(r.get("status") == "unreadable" for r in rows)
+    return {
+        "seconds": round(seconds, 3),
+        "rows": len(rows),
+        "unreadable": unreadable,
+        "under_1s": seconds < 1.0,
+    }
+
+
+def drill_torn_reads(root: Path, seconds: float = 3.0) -> dict[str, Any]:
+    from oceansr.runs import create_run, new_run_id
+
+    paths = RunPaths.for_id(new_run_id("train"), root)
+    create_run(paths, kind="train", overrides=SMOKE, command=None, backend="local", on_exit="keep")
+    stop = threading.Event()
+
+    def writer() -> None:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            update_status(paths, {"progress": {"step": i, "note": "x" * (i % 500)}})
+            append_event(paths, "epoch_end", epoch=i)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    reads = invalid = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            read_status(paths)
+            read_events(paths)
+        except Exception:  # any failed read of a file being written counts
+            invalid += 1
+        reads += 1
+    stop.set()
+    thread.join()
+    return {"reads": reads, "invalid": invalid}
+
+
+def _mount_tmpfs(where: Path, size: str) -> bool:
+    where.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+    )
+    return done.returncode == 0
+
+
+def _fill(where: Path) -> None:
+    """Fill the file system at ``where`` up to the last byte (big writes, then small)."""
+    for name, chunk in (("filler", 65536), ("filler2", 1)):
+        try:
+            with open(where / name, "wb") as handle:
+                while True:
+                    handle.write(b"\0" * chunk)
+                    handle.flush()
+        except OSError:
+            continue
+
+
+def drill_disk_full_at_start(base: Path) -> dict[str, Any]:
+    mnt = base / "full-at-start"
+    if not _mount_tmpfs(mnt, "3m"):
+        return {"measured": False, "why": "mount -t tmpfs not permitted here"}
+    try:
+        _fill(mnt)
+        reply = control.start(SMOKE, runs_root=mnt / "runs")
+        summary = reply.get("error_summary") or {}
+        return {
+            "measured": True,
+            "failureType": summary.get("failureType"),
+            "ok": summary.get("failureType") == "disk_full",
+        }
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def drill_disk_full_mid_run(base: Path) -> dict[str, Any]:
+    mnt = base / "full-mid-run"
+    if not _mount_tmpfs(mnt, "16m"):
+        return {"measured": False, "why": "mount -t tmpfs not permitted here"}
+    root = mnt / "runs"
+    overrides = [
+        *SMOKE,
+        "trainer.max_epochs=50",
+        "trainer.limit_train_batches=4",
+        "debug.sleep_per_step=0.1",
+    ]
+    try:
+        reply = control.start(overrides, runs_root=root, startup_timeout=120)
+        if reply.get("status") != "started":
+            return {"measured": True, "ok": False, "start": reply.get("status")}
+        paths = RunPaths.for_id(reply["process_id"], root)
+        deadline = time.monotonic() + 60
+        while not paths.last_ckpt.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        _fill(mnt)
+        done = control.wait(reply["process_id"], 120, runs_root=root)
+        summary = done.get("error_summary") or {}
+        loads = paths.last_ckpt.is_file() and unreadable_reason(paths.last_ckpt) is None
+        return {
+            "measured": True,
+            "status": done.get("status"),
+            "failureType": summary.get("failureType"),
+            "last_ckpt_loads": loads,
+            "ok": summary.get("failureType") == "disk_full" and loads,
+        }
+    finally:
+        for row in control.list_runs("pending,running", runs_root=root).get("runs", []):
+            control.kill(row["process_id"], grace=5, runs_root=root)
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def drill_kill_last_ckpt(root: Path, repeats: int) -> dict[str, Any]:
+    import psutil
+
+    overrides = [*SMOKE, "trainer.limit_train_batches=200", "debug.sleep_per_step=0.2"]
+    ok = 0
+    for _ in range(repeats):
+        reply = control.start(overrides, runs_root=root, startup_timeout=120)
+        if reply.get("status") != "started":
+            continue
+        time.sleep(1.0)
+        killed = control.kill(reply["process_id"], grace=10, runs_root=root)
+        paths = RunPaths.for_id(reply["process_id"], root)
+        alive = (
+            psutil.pid_exists(reply["pid"]) and psutil.Process(reply["pid"]).status() != "zombie"
+        )
+        ok += int(
+            killed.get("status") == "killed"
+            and unreadable_reason(paths.last_ckpt) is None
+            and not alive
+        )
+    return {"ok": ok, "of": repeats}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--skip-disk-full", action="store_true")
+    parser.add_argument("--skip-real", action="store_true", help="no real trainer drills")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    base = Path(tempfile.mkdtemp(prefix="oceansr-chaos-"))
+    result: dict[str, Any] = {
+        "sigkill_terminal_5s": drill_sigkill(base / "sigkill", args.repeats),
+        "concurrent_starts": drill_concurrent(base / "concurrent"),
+        "list_damaged": drill_list_damaged(base / "damaged"),
+        "torn_reads": drill_torn_reads(base / "torn"),
+    }
+    if not args.skip_real:
+        result["kill_last_ckpt"] = drill_kill_last_ckpt(base / "kill", min(args.repeats, 3))
+    if not args.skip_disk_full:
+        result["disk_full_at_start"] = drill_disk_full_at_start(base)
+        if not args.skip_real:
+            result["disk_full_mid_run"] = drill_disk_full_mid_run(base)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
