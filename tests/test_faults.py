@@ -8,6 +8,9 @@ they run in milliseconds; the few that need a real trainer say so.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SMOKE
+from conftest import SMOKE, subprocess_env
 from oceansr import control
 from oceansr.control.backends import register_backend, unregister_backend
 from oceansr.runs import RunPaths
@@ -394,3 +397,99 @@ def test_cli_wait_refuses_a_nan_timeout_in_human_mode(tmp_path, value) -> None:
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "timeout must be" in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "fix"),
+    [
+        (["model=edsr_baseline"], "model", "model=srcnn"),
+        (
+            ["model.hidden_channels=[32,16]"],
+            "model.hidden_channels",
+            "model.hidden_channels=[64,32]",
+        ),
+        (["data.scale=2"], "data.scale", "data.scale=4"),
+    ],
+)
+def test_a_checkpoint_of_another_architecture_is_a_config_mismatch_before_spawning(
+    tmp_path, smoke_run, extra, field, fix
+) -> None:
+    """Today's trainer failed 20 s in with `unknown` and a state_dict dump; now the
+    request is refused at once, naming the checkpoint's setting and the override."""
+    ckpt = smoke_run.run_dir / "checkpoints" / "last.ckpt"
+    summary = _refused_fast(tmp_path / "runs", [*SMOKE, *extra, f"ckpt_path={ckpt}"])
+    assert summary["failureType"] == "config_error", summary
+    assert summary["field"] == field
+    assert any(s.startswith(fix) for s in summary["suggestions"]), summary["suggestions"]
+
+
+def test_the_same_architecture_checkpoint_passes_the_request_checks(smoke_run) -> None:
+    from oceansr.validate import validate_overrides
+
+    ckpt = smoke_run.run_dir / "checkpoints" / "last.ckpt"
+    reply = validate_overrides([*SMOKE, f"ckpt_path={ckpt}", "trainer.max_epochs=2"])
+    assert reply["ok"], reply.get("error_summary")
+
+
+def test_checkpoint_hyper_parameters_are_read_without_torch_or_executing_code(
+    tmp_path, smoke_run
+) -> None:
+    """The controller's check reads the pickle with stand-ins for every class: no torch
+    import, and a payload (``os.system``) never runs."""
+    marker = tmp_path / "pwned"
+    best = smoke_run.run_dir / "checkpoints" / "best.ckpt"
+    script = tmp_path / "probe.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import os, pickle, sys, zipfile
+            from oceansr.checkpoint import read_hparams
+            from oceansr.errors import DataInvalidError
+
+            hp = read_hparams({str(best)!r})
+            assert hp["model"]["name"] == "srcnn" and hp["scale"] == 4, hp
+            assert "torch" not in sys.modules
+
+            class Payload:
+                def __reduce__(self):
+                    return (os.system, ("touch " + sys.argv[1],))
+
+            evil = pickle.dumps({{"hyper_parameters": Payload()}})
+            with zipfile.ZipFile(sys.argv[2], "w") as archive:
+                archive.writestr("archive/data.pkl", evil)
+            try:
+                read_hparams(sys.argv[2])
+            except DataInvalidError as exc:
+                print("refused", exc)
+            """
+        )
+    )
+    out = subprocess.run(
+        [sys.executable, str(script), str(marker), str(tmp_path / "evil.ckpt")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=subprocess_env(),
+    )
+    assert out.returncode == 0, out.stderr
+    assert "refused" in out.stdout
+    assert not marker.exists()
+
+
+def test_start_predict_refuses_a_file_that_is_not_an_oceansr_checkpoint(tmp_path) -> None:
+    import zipfile
+
+    lr = tmp_path / "lr.nc"
+    lr.write_bytes(b"")
+    (tmp_path / "notes.ckpt").write_text("hello")
+    with zipfile.ZipFile(tmp_path / "other.ckpt", "w") as archive:  # a torch file, not ours
+        archive.writestr("archive/data.pkl", b"\x80\x04N.")
+    for name in ("notes.ckpt", "other.ckpt"):
+        path = tmp_path / name
+        began = time.monotonic()
+        reply = control.start_predict(lr, checkpoint=path, runs_root=tmp_path / "runs")
+        assert time.monotonic() - began < 2.0
+        assert reply["status"] == "error", reply
+        assert reply["error_summary"]["failureType"] == "data_invalid"
+        assert reply["error_summary"]["field"] == "checkpoint"
+        assert not (tmp_path / "runs").exists()

@@ -10,11 +10,15 @@ docs/architecture.md, checkpoints.
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import io
 import os
+import pickle
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from oceansr.errors import (
     ConfigError,
@@ -105,8 +109,6 @@ def unreadable_reason(path: str | os.PathLike[str]) -> str | None:
     (a disk that filled up mid-save) fails to open as a zip. The weights-only load of
     :func:`load_module` remains the full check.
     """
-    import zipfile
-
     target = Path(path)
     if not target.is_file():
         return f"{target} does not exist"
@@ -120,6 +122,66 @@ def unreadable_reason(path: str | os.PathLike[str]) -> str | None:
     except (zipfile.BadZipFile, OSError) as exc:
         return f"{target} ({size} bytes) is damaged or truncated: {exc}"
     return None
+
+
+class _Opaque(dict):
+    """Stands in for every object a checkpoint pickles except plain containers (tensors,
+    storages, optimiser classes): built from nothing, it runs no code."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> _Opaque:
+        return dict.__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        pass
+
+
+class _HparamsUnpickler(pickle.Unpickler):
+    """Reads a torch checkpoint's pickle without torch and without executing anything:
+    only plain containers are real, every other global is :class:`_Opaque`, and tensor
+    storages (persistent ids) are not loaded."""
+
+    _SAFE: ClassVar[dict[tuple[str, str], Any]] = {
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("builtins", "dict"): dict,
+        ("builtins", "list"): list,
+        ("builtins", "tuple"): tuple,
+        ("builtins", "set"): set,
+        ("builtins", "frozenset"): frozenset,
+    }
+
+    def find_class(self, module: str, name: str) -> Any:
+        return self._SAFE.get((module, name), _Opaque)
+
+    def persistent_load(self, pid: Any) -> None:
+        return None
+
+
+def read_hparams(path: str | os.PathLike[str], *, field: str = "checkpoint") -> dict[str, Any]:
+    """The hyper-parameters of an oceansr checkpoint, read in about a millisecond without
+    torch (for the control plane's checks before anything is spawned). A file that is
+    not a whole oceansr checkpoint is a DataInvalidError naming ``field``."""
+    target = check_checkpoint_path(path, field=field)  # missing: DataNotFoundError
+    reason = unreadable_reason(target)
+    if reason is not None:
+        raise _not_a_checkpoint(target, field, reason)
+    try:
+        with zipfile.ZipFile(target) as archive:
+            name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+            document = _HparamsUnpickler(io.BytesIO(archive.read(name))).load()
+    except Exception as exc:  # a damaged pickle: whatever it raised, it is not usable
+        raise _not_a_checkpoint(target, field, f"{type(exc).__name__}: {exc}") from None
+    hparams = document.get("hyper_parameters") if isinstance(document, dict) else None
+    missing = [
+        key for key in REQUIRED_HPARAMS if not isinstance(hparams, dict) or key not in hparams
+    ]
+    if missing:
+        raise _not_a_checkpoint(
+            target, field, f"it has no oceansr hyper-parameters ({', '.join(missing)})"
+        )
+    return dict(hparams)  # type: ignore[arg-type]
 
 
 def _not_a_checkpoint(path: Path, field: str, why: str) -> DataInvalidError:

@@ -6,18 +6,21 @@ before the data are read, so a bad request answers in milliseconds with nothing 
 - overrides that would write outside the run directory (``hydra.*``) are refused;
 - ``trainer.max_epochs=0`` trains nothing and is refused in ``mode=train``;
 - the model must realise ``data.scale``;
-- ``ckpt_path`` must name a file that loads as a torch checkpoint.
+- ``ckpt_path`` must name a whole oceansr checkpoint of the same model (every
+  architecture option), variables and scale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from oceansr.checkpoint import CHECKPOINT_EXAMPLE, unreadable_reason
+from oceansr.checkpoint import CHECKPOINT_EXAMPLE, read_hparams, unreadable_reason
 from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError
-from oceansr.schema import MODEL_SCALES
+from oceansr.runs.overrides import override as hydra_override
+from oceansr.schema import MODEL_SCALES, to_dict
 
 __all__ = ["OUTPUT_KEYS", "check_output_overrides", "check_request"]
 
@@ -74,18 +77,49 @@ def check_model_scale(cfg: DictConfig) -> None:
 
 
 def check_ckpt_path(cfg: DictConfig) -> None:
-    """``ckpt_path`` names a whole torch checkpoint; that it fits the model, variables
-    and scale is checked where it is loaded (:mod:`oceansr.checkpoint`)."""
+    """``ckpt_path`` names a whole oceansr checkpoint whose architecture, variables and
+    scale are the request's: a checkpoint of another model used to fail 20 s later in
+    the trainer with ``unknown`` and a state_dict dump."""
     ckpt = OmegaConf.select(cfg, "ckpt_path", default=None)
     if ckpt is None or not str(ckpt).strip():
         return
     reason = unreadable_reason(str(ckpt))
-    if reason is None:
-        return
     fix = f"ckpt_path= a .ckpt written by oceansr training, e.g. {CHECKPOINT_EXAMPLE}"
-    if "does not exist" in reason:
+    if reason is not None and "does not exist" in reason:
         raise DataNotFoundError(f"checkpoint not found: {ckpt}", field="ckpt_path", fix=fix)
-    raise DataInvalidError(f"ckpt_path does not load: {reason}", field="ckpt_path", fix=fix)
+    if reason is not None:
+        raise DataInvalidError(f"ckpt_path does not load: {reason}", field="ckpt_path", fix=fix)
+    check_checkpoint_matches(cfg, read_hparams(str(ckpt), field="ckpt_path"))
+
+
+def _mismatch(what: str, field: str, fix: str) -> ConfigError:
+    return ConfigError(
+        f"ckpt_path was trained with {what}; the request differs",
+        field=field,
+        fix=f"{fix} (to match the checkpoint), or drop ckpt_path to train from scratch",
+    )
+
+
+def check_checkpoint_matches(cfg: DictConfig, hparams: Mapping[str, Any]) -> None:
+    """The checkpoint's model (name and every architecture option), variables and scale
+    equal the composed request's, each mismatch naming the override that fixes it."""
+    ckpt_model = dict(hparams.get("model") or {})
+    request_model = to_dict(cfg.model)
+    name = ckpt_model.get("name")
+    if name != request_model.get("name"):
+        raise _mismatch(f"model={name}", "model", f"model={name}")
+    for key, value in sorted(ckpt_model.items()):  # options an older checkpoint lacks: defaults
+        if key != "name" and value != request_model.get(key):
+            field = f"model.{key}"
+            raise _mismatch(f"{field}={value!r} ({name})", field, hydra_override(field, value))
+    variables = list(hparams.get("variables") or [])
+    requested = OmegaConf.select(cfg, "data.variables", default=None)
+    if requested is not None and list(requested) != variables:
+        fix = hydra_override("data.variables", variables)
+        raise _mismatch(f"variables {variables}", "data.variables", fix)
+    scale = hparams.get("scale")
+    if OmegaConf.select(cfg, "data.scale", default=None) != scale:
+        raise _mismatch(f"scale {scale}", "data.scale", f"data.scale={scale}")
 
 
 def check_request(cfg: DictConfig) -> None:

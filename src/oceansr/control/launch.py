@@ -423,7 +423,7 @@ def _predict_checkpoint(
 ) -> Path:
     """The checkpoint to predict with: an explicit path, else the training run's best
     (or last) checkpoint. Checked before anything is spawned."""
-    from oceansr.checkpoint import check_checkpoint_path, run_checkpoint
+    from oceansr.checkpoint import check_checkpoint_path, read_hparams, run_checkpoint
 
     if checkpoint and run:
         raise ConfigError(
@@ -432,7 +432,9 @@ def _predict_checkpoint(
             fix="drop run to use the checkpoint file, or checkpoint to use the run's best",
         )
     if checkpoint:
-        return check_checkpoint_path(checkpoint).resolve()
+        path = check_checkpoint_path(checkpoint).resolve()
+        read_hparams(path)  # an oceansr checkpoint, not any file: refused before spawning
+        return path
     if not run:
         raise ConfigError(
             "predict needs a checkpoint or the training run (its process_id) whose best "
@@ -441,7 +443,9 @@ def _predict_checkpoint(
             fix="run=<training run process_id> (see list_runs) or checkpoint=/path/best.ckpt",
         )
     run_paths(run, runs_root)  # a valid id of an existing run, else RunNotFound
-    return run_checkpoint(run, runs_root_path(runs_root))
+    path = run_checkpoint(run, runs_root_path(runs_root))
+    read_hparams(path, field="run")
+    return path
 
 
 @replies
