@@ -191,6 +191,11 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "(gracefully, checkpointed) unless --keep-runs.",
     )
     p.add_argument("--keep-runs", action="store_true", help="let runs go on after the server exits")
+    p.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        help="language of replies and descriptions (or $OCEANSR_LANG)",
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -618,7 +623,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_mcp(args: argparse.Namespace) -> int:
     from oceansr.mcp.server import serve
 
-    serve(runs_root=args.runs_root, keep_runs=args.keep_runs)
+    serve(runs_root=args.runs_root, keep_runs=args.keep_runs, lang=args.lang)
     return 0
 
 
