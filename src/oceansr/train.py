@@ -41,6 +41,7 @@ from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, 
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
+from oceansr.lightning_noise import quiet_lightning
 from oceansr.module import SRModule
 from oceansr.runs import EXIT_KILLED, RUN_ID_ENV, RunPaths, new_run_id, validate_run_id
 from oceansr.schema import to_dict
@@ -49,6 +50,8 @@ from oceansr.schema import to_dict
 warnings.filterwarnings(
     "ignore", message=r".*isinstance\(treespec, LeafSpec\).*", category=FutureWarning
 )
+
+quiet_lightning()  # no advertising tip or srun hint in train.log
 
 MODES: tuple[str, ...] = ("train", "test")
 

@@ -28,7 +28,8 @@ REPORT_TOOL = "ocean_sr_train_report"
 #: Control actions that are ``ocean_sr_train_status`` actions over MCP.
 STATUS_TOOL_ACTIONS = ("status", "logs", "wait", "kill", "list", "resume")
 TAIL_CHARS = 400  # traceback/log tail kept in an error_summary (the logs action has more)
-DROPPED_KEYS = ("schema_version", "created_at", "updated_at", "heartbeat_at", "hostname")
+#: Status-doc keys an agent never needs (``run_id`` repeats ``process_id``).
+DROPPED_KEYS = ("schema_version", "run_id", "updated_at", "heartbeat_at", "hostname")
 
 
 def mcp_call(action: str, args: Mapping[str, Any], why: str) -> JsonDict | None:
@@ -63,11 +64,32 @@ def mcp_next(reply: Mapping[str, Any], lang: str) -> list[JsonDict]:
     return out
 
 
-def _headline_metrics(metrics: Mapping[str, Any], has_test: bool) -> JsonDict:
-    """Per-split metrics without per-variable keys; ``test`` is dropped when the reply
-    already carries it as ``test_metrics`` (no duplicate in an agent's context)."""
+#: Metric names an agent shows the user (per split, e.g. ``val/rmse``); the rest stay in
+#: status.json and metrics.csv, one ``status`` call or file read away.
+HEADLINE = ("loss", "rmse", "rmse_bicubic", "rmse_gain", "mae", "psnr", "psnr_bicubic", "ssim")
+SIGNIFICANT = 5  # digits kept of a metric value (metrics.csv has them all)
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return float(f"{value:.{SIGNIFICANT}g}")
+    return value
+
+
+def headline(values: Mapping[str, Any]) -> JsonDict:
+    """The headline metrics of one split, rounded (``epoch`` kept for ``best``)."""
     return {
-        split: {k: v for k, v in (values or {}).items() if str(k).count("/") <= 1}
+        k: _round(v)
+        for k, v in values.items()
+        if k == "epoch" or (str(k).rsplit("/", 1)[-1] in HEADLINE and str(k).count("/") == 1)
+    }
+
+
+def _headline_metrics(metrics: Mapping[str, Any], has_test: bool) -> JsonDict:
+    """Per-split headline metrics; ``test`` is dropped when the reply already carries it
+    as ``test_metrics`` (no duplicate in an agent's context)."""
+    return {
+        split: headline(values or {})
         for split, values in metrics.items()
         if not (has_test and split == "test")
     }
@@ -87,7 +109,7 @@ def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
     out = {k: v for k, v in reply.items() if k not in DROPPED_KEYS and v is not None}
     test = out.get("test_metrics")
     if isinstance(test, dict):
-        out["test_metrics"] = {k: v for k, v in test.items() if k.count("/") <= 1}
+        out["test_metrics"] = headline(test)
     if isinstance(out.get("metrics"), dict):
         out["metrics"] = _headline_metrics(out["metrics"], bool(test))
     if isinstance(out.get("error_summary"), dict):
