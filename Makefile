@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/overhead.py
 	$(PY) benchmarks/control.py
 	$(PY) benchmarks/predict.py
+	$(PY) benchmarks/mcp_wait.py
 
 # A local two-node Slurm cluster (root): the Slurm tests skip without it, and fail in CI.
 slurm-up:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import statistics
 import sys
@@ -85,9 +86,9 @@ async def wakeups(session: Session, root: Path) -> list[float]:
         changed: list[float] = []
 
         def change(paths: RunPaths = paths, changed: list[float] = changed) -> None:
-            time.sleep(0.3)
+            time.sleep(random.uniform(0.05, 0.3))  # not in step with the polls
+            changed.append(time.perf_counter())  # before the write: includes its cost
             update_status(paths, {"status": "running"})
-            changed.append(time.perf_counter())
 
         thread = threading.Thread(target=change)
         thread.start()

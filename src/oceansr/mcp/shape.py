@@ -141,8 +141,9 @@ LIST_ROW_KEYS = (
 
 
 def list_row(row: Mapping[str, Any]) -> JsonDict:
-    """A list row cut to what an agent needs to pick a run (no overrides list)."""
-    return {k: row[k] for k in LIST_ROW_KEYS if row.get(k) is not None}
+    """A list row cut to what an agent needs to pick a run: no overrides list, no
+    creation time (the run id carries it), metrics rounded."""
+    return {k: _round(row[k]) for k in LIST_ROW_KEYS if row.get(k) is not None}
 
 
 def to_result(reply: Mapping[str, Any], *, is_error: bool = False) -> CallToolResult:
