@@ -121,13 +121,12 @@ def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
     return out
 
 
-#: Keys of a ``list`` row over MCP (at most 300 B each; ``status`` gives the rest).
+#: Keys of a ``list`` row over MCP (at most 300 B each; ``status`` gives the rest). The
+#: run id carries the kind and creation time, so neither is repeated.
 LIST_ROW_KEYS = (
     "process_id",
-    "kind",
     "status",
     "phase",
-    "created_at",
     "duration_s",
     "epoch",
     "total_epochs",
@@ -138,12 +137,19 @@ LIST_ROW_KEYS = (
     "test_rmse_bicubic",
     "failure_type",
 )
+#: Keys that only mean something while a run is live.
+LIVE_ONLY = ("phase", "percent", "eta_s")
 
 
 def list_row(row: Mapping[str, Any]) -> JsonDict:
-    """A list row cut to what an agent needs to pick a run: no overrides list, no
-    creation time (the run id carries it), metrics rounded."""
-    return {k: _round(row[k]) for k in LIST_ROW_KEYS if row.get(k) is not None}
+    """A list row cut to what an agent needs to pick a run: no overrides list, live
+    fields only for live runs, numbers rounded."""
+    terminal = row.get("status") in ("completed", "failed", "killed")
+    return {
+        k: _round(row[k])
+        for k in LIST_ROW_KEYS
+        if row.get(k) is not None and not (terminal and k in LIVE_ONLY)
+    }
 
 
 def to_result(reply: Mapping[str, Any], *, is_error: bool = False) -> CallToolResult:
