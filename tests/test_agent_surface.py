@@ -211,3 +211,21 @@ def test_lightning_tip_and_srun_hint_are_filtered() -> None:
     assert not keep.filter(record("💡 Tip: For seamless cloud logging, try installing x"))
     assert not keep.filter(record("The `srun` command is available on your system but ..."))
     assert keep.filter(record("GPU available: False, used: False"))
+
+
+def test_check_data_suggests_overrides_hydra_parses_for_a_chinese_path(tmp_path: Path) -> None:
+    import shutil
+
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from oceansr.data.inspect import describe_dataset
+    from oceansr.data.sample import sample_path
+
+    target = tmp_path / "数据 2024" / "海温.nc"
+    target.parent.mkdir()
+    shutil.copy(sample_path(), target)
+    suggested = describe_dataset(str(target), decode_times=False)["suggested_overrides"]
+    parsed = OverridesParser.create().parse_overrides(suggested)
+    values = {o.key_or_group: o.value() for o in parsed}
+    assert values["data.path"] == str(target)
+    assert values["data.variables"] == ["temp"]
