@@ -4,6 +4,7 @@ and limits they use, chosen from a variable's name or units.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import warnings
@@ -135,6 +136,32 @@ def robust_limits(
     return vmin, vmax
 
 
+def extend_for(values: np.ndarray, limits: tuple[float, float]) -> str:
+    """The colour bar's ``extend`` for ``values`` shown within ``limits``: arrows on the
+    ends the data go beyond, so clipped extremes (the Mediterranean outflow, Arctic
+    water) are visible as clipped rather than silently saturated."""
+    data = np.asarray(values, dtype=np.float64)
+    data = data[np.isfinite(data)]
+    if data.size == 0:
+        return "neither"
+    below, above = bool(data.min() < limits[0]), bool(data.max() > limits[1])
+    return {(True, True): "both", (True, False): "min", (False, True): "max"}.get(
+        (below, above), "neither"
+    )
+
+
+def wrap_longitude(lon: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """1-D longitudes in [-180, 180) and the column order that makes them increasing
+    (``None`` when nothing needs to change: 2-D or already within range)."""
+    if lon is None or lon.ndim != 1 or not np.isfinite(lon).all():
+        return lon, None
+    if float(lon.max()) <= 180.0 and float(lon.min()) >= -180.0:
+        return lon, None
+    wrapped = (lon.astype(np.float64) + 180.0) % 360.0 - 180.0
+    order = np.argsort(wrapped, kind="stable")
+    return wrapped[order], order
+
+
 def _is_uniform(coord: np.ndarray) -> bool:
     if coord.ndim != 1 or coord.size < 2:
         return coord.ndim == 1
@@ -227,11 +254,31 @@ def _annotate_rmse(ax: Any, value: float | None, unit: str) -> None:
     )
 
 
-def _colour_bars(subfig: Any, axes: Any, images: list[Any], var: str, unit: str) -> None:
-    """One colour bar for the four field panels, one for the two error panels."""
-    field_bar = subfig.colorbar(images[3], ax=list(axes[:4]), shrink=0.85, pad=0.01)
+def _limits(
+    panels: list[np.ndarray], hr: np.ndarray, symmetric: bool
+) -> tuple[tuple[float, float], tuple[float, float], tuple[str, str]]:
+    """Field and error colour limits of one map row, and the colour bars' extends."""
+    vlim = robust_limits(hr, symmetric=symmetric)
+    errors = np.concatenate([panels[4].ravel(), panels[5].ravel()])
+    low, high = robust_limits(errors, high=99.0)
+    bound = max(abs(low), abs(high))
+    elim = (-bound, bound)
+    extend = (extend_for(np.stack(panels[:4]), vlim), extend_for(errors, elim))
+    return vlim, elim, extend
+
+
+def _colour_bars(
+    subfig: Any, axes: Any, images: list[Any], var: str, unit: str, extend: tuple[str, str]
+) -> None:
+    """One colour bar for the four field panels, one for the two error panels, with
+    arrows where the data go beyond the limits."""
+    field_bar = subfig.colorbar(
+        images[3], ax=list(axes[:4]), shrink=0.85, pad=0.01, extend=extend[0]
+    )
     field_bar.set_label(f"{var} [{unit}]" if unit else var, fontsize=8)
-    error_bar = subfig.colorbar(images[5], ax=list(axes[4:]), shrink=0.85, pad=0.01)
+    error_bar = subfig.colorbar(
+        images[5], ax=list(axes[4:]), shrink=0.85, pad=0.01, extend=extend[1]
+    )
     error_bar.set_label(f"error [{unit}]" if unit else "error", fontsize=8)
     for bar in (field_bar, error_bar):
         bar.ax.tick_params(labelsize=7)
@@ -251,6 +298,10 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
     lat_label = "latitude [°N]" if fields.lat is not None else "row"
     lon_label = "longitude [°E]" if fields.lon is not None else "column"
     scale = fields.scale
+    # Longitudes such as 20-380 °E are drawn as -180-180 °E (docs/architecture.md, report).
+    wrapped, order = wrap_longitude(fields.lon)
+    if order is not None:
+        fields = dataclasses.replace(fields, lon=wrapped)
     for subfig, k in zip(subfigs, picks, strict=True):
         hr = fields.hr[k, var_index]
         ocean = np.isfinite(hr)
@@ -259,9 +310,9 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
         lr_up = np.repeat(np.repeat(fields.lr[k, var_index], scale, axis=0), scale, axis=1)
         lr_up = lr_up[: hr.shape[0], : hr.shape[1]]
         panels = [lr_up, bic, sr, hr, bic - hr, sr - hr]
-        vlim = robust_limits(hr, symmetric=spec.symmetric)
-        elim = robust_limits(np.concatenate([(bic - hr).ravel(), (sr - hr).ravel()]), high=99.0)
-        elim = (-max(abs(elim[0]), abs(elim[1])), max(abs(elim[0]), abs(elim[1])))
+        vlim, elim, extend = _limits(panels, hr, spec.symmetric)
+        if order is not None:
+            panels = [panel[:, order] for panel in panels]
         axes = subfig.subplots(1, len(MAP_PANELS), sharex=True, sharey=True)
         images = []
         for j, (ax, title, data) in enumerate(zip(axes, MAP_PANELS, panels, strict=True)):
@@ -277,7 +328,7 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
             ax.set_xlabel(lon_label, fontsize=8)
             if is_error:
                 _annotate_rmse(ax, _rmse(bic if j == 4 else sr, hr), unit)
-        _colour_bars(subfig, axes, images, var, unit)
+        _colour_bars(subfig, axes, images, var, unit, extend)
         label = fields.labels[k]
         subfig.suptitle(
             f"{var}, test field {fields.indices[k] + 1}/{fields.total}: {label}",
@@ -294,6 +345,7 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
                 "rmse_bicubic": _rmse(bic, hr),
                 "colour_limits": [float(v) for v in vlim],
                 "error_limits": [float(v) for v in elim],
+                "extend": list(extend),
             }
         )
     fig.suptitle(
