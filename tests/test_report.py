@@ -29,7 +29,13 @@ from oceansr.runs import (
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CURVE_PLOTS = ("loss", "metrics", "lr", "metric_bars", "summary")
-ALL_PLOTS = (*CURVE_PLOTS, "maps_temp", "errors_by_region")
+ALL_PLOTS = (
+    *CURVE_PLOTS,
+    "maps_temp",
+    "errors_by_region",
+    "spectra_temp",
+    "rmse_by_depth_temp",
+)
 SECTIONS = (
     "Summary",
     "Configuration",

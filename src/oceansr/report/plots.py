@@ -27,6 +27,7 @@ safe in notebooks and threads) and written atomically. Plots the history cannot 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from oceansr.errors import ConfigError
@@ -53,6 +54,7 @@ from oceansr.report.plots_history import (
     summary_lines,
 )
 from oceansr.report.regions import band_label, plot_errors_by_region, region_errors
+from oceansr.report.spectra import plot_power_spectra, plot_rmse_by_depth
 
 
 def make_plots(
@@ -136,7 +138,26 @@ def write_plots(
         "errors_by_region",
         lambda: plot_errors_by_region(fields, out_dir / "errors_by_region.png", regions),
     )
+    _spectra_jobs(result, fields, out_dir)
     return result
+
+
+def _spectra_jobs(result: JsonDict, fields: TestFields, out_dir: Path) -> None:
+    """Power spectra with effective resolution and RMSE by depth, per variable."""
+    for var_index, var in enumerate(fields.variables):
+        name = safe_name(var)
+        _run_job(
+            result,
+            f"spectra_{var}",
+            lambda v=var_index, p=out_dir / f"spectra_{name}.png": plot_power_spectra(fields, v, p),
+        )
+        _run_job(
+            result,
+            f"rmse_by_depth_{var}",
+            lambda v=var_index, p=out_dir / f"rmse_by_depth_{name}.png": plot_rmse_by_depth(
+                fields, v, p
+            ),
+        )
 
 
 def _check_num_maps(num_maps: Any) -> int:
