@@ -127,7 +127,7 @@ def plot_power_spectra(fields: TestFields, var_index: int, path: Path) -> JsonDi
     ax.set_xlabel("wavenumber [cycles/km]")
     ax.set_ylabel(f"power spectral density [({unit})² km²]" if unit else "power spectral density")
     ax.legend(title=f"{var} [{unit}]" if unit else var, fontsize=8)
-    ax.set_title(
+    fig.suptitle(
         f"{var}: radially averaged power spectra (effective resolution: spectrum below "
         f"{EFFECTIVE_FRACTION:.0%} of HR)",
         fontsize=9,
@@ -188,6 +188,6 @@ def plot_rmse_by_depth(fields: TestFields, var_index: int, path: Path) -> JsonDi
     ax.set_xlabel(f"RMSE [{unit}]" if unit else "RMSE")
     ax.set_ylabel("depth [m]")
     ax.legend(title=f"{var} [{unit}]" if unit else var, fontsize=8)
-    ax.set_title(f"{var}: RMSE by depth level (test fields)", fontsize=10)
+    fig.suptitle(f"{var}: RMSE by depth level (test fields)", fontsize=10)
     rows = [{"depth_m": d, **table[d]} for d in depths]
     return save_figure(fig, path, variable=var, units=unit, rows=rows)
