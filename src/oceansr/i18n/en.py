@@ -86,6 +86,23 @@ TEXTS: dict[str, str] = {
     "arg.invalid": "argument {name}: {problem}",
     "arg.remove": "call {tool} without {name}",
     "arg.fix": "call {tool} again with a valid {name}",
+    "plot.panels": "LR|Bicubic|SR|HR|Bicubic − HR|SR − HR",
+    "plot.lat": "latitude [°N]",
+    "plot.lon": "longitude [°E]",
+    "plot.error": "error",
+    "plot.test_field": "{var}, test field {n}/{total}: {label}",
+    "plot.maps_title": (
+        "{var}: LR → bicubic / SR ({model}, {ckpt}) vs HR — land grey, cmocean {cmap}"
+    ),
+    "plot.wavenumber": "wavenumber [cycles/km]",
+    "plot.psd": "power spectral density",
+    "plot.spectra_title": (
+        "{var}: radially averaged power spectra "
+        "(effective resolution: spectrum below {fraction} of HR)"
+    ),
+    "plot.depth": "depth [m]",
+    "plot.depth_title": "{var}: RMSE by depth level (test fields)",
+    "plot.bicubic": "bicubic",
     "progress.starting": "starting ({seconds} s of at most {limit} s)",
     "progress.run": "{status} / {phase}",
     "progress.epoch": " - epoch {epoch}/{total} step {step}/{total_steps}",

@@ -78,6 +78,23 @@ TEXTS: dict[str, str] = {
     "arg.invalid": "参数 {name}：{problem}",
     "arg.remove": "去掉参数 {name} 后重新调用 {tool}",
     "arg.fix": "使用有效的 {name} 重新调用 {tool}",
+    "plot.panels": (
+        "低分辨率|双三次插值|超分辨率|高分辨率|双三次插值 − 高分辨率|超分辨率 − 高分辨率"
+    ),
+    "plot.lat": "纬度 [°N]",
+    "plot.lon": "经度 [°E]",
+    "plot.error": "误差",
+    "plot.test_field": "{var}，测试场 {n}/{total}：{label}",
+    "plot.maps_title": (
+        "{var}：低分辨率 → 双三次插值 / 超分辨率（{model}，{ckpt}）对比高分辨率 — "
+        "陆地为灰色，cmocean {cmap}"
+    ),
+    "plot.wavenumber": "波数 [周/km]",
+    "plot.psd": "功率谱密度",
+    "plot.spectra_title": "{var}：径向平均功率谱（有效分辨率：谱低于高分辨率的 {fraction}）",
+    "plot.depth": "深度 [m]",
+    "plot.depth_title": "{var}：各深度层的均方根误差（测试场）",
+    "plot.bicubic": "双三次插值",
     "progress.starting": "启动中（{seconds} 秒，最多 {limit} 秒）",
     "progress.run": "{status} / {phase}",
     "progress.epoch": " - 轮次 {epoch}/{total} 步 {step}/{total_steps}",

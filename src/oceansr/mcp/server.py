@@ -359,7 +359,9 @@ def _add_report_tools(server: OceanSRServer, runs_root: str | None) -> None:
 
         validate_run_id(process_id)  # ids only: no paths from an agent
         made = await anyio.to_thread.run_sync(
-            lambda: make_plots(process_id, runs_root=runs_root, num_maps=num_maps)
+            lambda: make_plots(
+                process_id, runs_root=runs_root, num_maps=num_maps, lang=lang or server.lang
+            )
         )
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
@@ -368,7 +370,9 @@ def _add_report_tools(server: OceanSRServer, runs_root: str | None) -> None:
         from oceansr.report import make_report
 
         validate_run_id(process_id)  # ids only: no paths from an agent
-        made = await anyio.to_thread.run_sync(lambda: make_report(process_id, runs_root=runs_root))
+        made = await anyio.to_thread.run_sync(
+            lambda: make_report(process_id, runs_root=runs_root, lang=lang or server.lang)
+        )
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
 

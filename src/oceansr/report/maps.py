@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from oceansr.i18n import text
 from oceansr.report.fields import TestFields, evenly_spaced
 from oceansr.report.figures import LAND_COLOUR, JsonDict, new_figure, save_figure
 from oceansr.report.history import (
@@ -268,7 +269,13 @@ def _limits(
 
 
 def _colour_bars(
-    subfig: Any, axes: Any, images: list[Any], var: str, unit: str, extend: tuple[str, str]
+    subfig: Any,
+    axes: Any,
+    images: list[Any],
+    var: str,
+    unit: str,
+    extend: tuple[str, str],
+    error: str = "error",
 ) -> None:
     """One colour bar for the four field panels, one for the two error panels, with
     arrows where the data go beyond the limits."""
@@ -279,12 +286,14 @@ def _colour_bars(
     error_bar = subfig.colorbar(
         images[5], ax=list(axes[4:]), shrink=0.85, pad=0.01, extend=extend[1]
     )
-    error_bar.set_label(f"error [{unit}]" if unit else "error", fontsize=8)
+    error_bar.set_label(f"{error} [{unit}]" if unit else error, fontsize=8)
     for bar in (field_bar, error_bar):
         bar.ax.tick_params(labelsize=7)
 
 
-def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps: int) -> JsonDict:
+def plot_sample_maps(
+    fields: TestFields, var_index: int, path: Path, *, num_maps: int, lang: str = "en"
+) -> JsonDict:
     """LR, bicubic, SR, HR and both errors for ``num_maps`` evenly spaced test fields."""
     var = fields.variables[var_index]
     unit = fields.unit(var_index)
@@ -295,8 +304,9 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
     fig = new_figure(panel_w * len(MAP_PANELS) + 1.6, (panel_h + 0.95) * len(picks) + 0.5)
     subfigs = fig.subfigures(len(picks), 1, squeeze=False)[:, 0]
     rows_meta = []
-    lat_label = "latitude [°N]" if fields.lat is not None else "row"
-    lon_label = "longitude [°E]" if fields.lon is not None else "column"
+    lat_label = text("plot.lat", lang) if fields.lat is not None else "row"
+    lon_label = text("plot.lon", lang) if fields.lon is not None else "column"
+    titles = text("plot.panels", lang).split("|")
     scale = fields.scale
     # Longitudes such as 20-380 °E are drawn as -180-180 °E (docs/architecture.md, report).
     wrapped, order = wrap_longitude(fields.lon)
@@ -315,7 +325,7 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
             panels = [panel[:, order] for panel in panels]
         axes = subfig.subplots(1, len(MAP_PANELS), sharex=True, sharey=True)
         images = []
-        for j, (ax, title, data) in enumerate(zip(axes, MAP_PANELS, panels, strict=True)):
+        for j, (ax, title, data) in enumerate(zip(axes, titles, panels, strict=True)):
             is_error = j >= 4
             image = _draw_field(
                 ax, data, fields, error_cmap if is_error else field_cmap, elim if is_error else vlim
@@ -328,10 +338,17 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
             ax.set_xlabel(lon_label, fontsize=8)
             if is_error:
                 _annotate_rmse(ax, _rmse(bic if j == 4 else sr, hr), unit)
-        _colour_bars(subfig, axes, images, var, unit, extend)
+        _colour_bars(subfig, axes, images, var, unit, extend, text("plot.error", lang))
         label = fields.labels[k]
         subfig.suptitle(
-            f"{var}, test field {fields.indices[k] + 1}/{fields.total}: {label}",
+            text(
+                "plot.test_field",
+                lang,
+                var=var,
+                n=fields.indices[k] + 1,
+                total=fields.total,
+                label=label,
+            ),
             fontsize=10,
             x=0.02,
             ha="left",
@@ -349,8 +366,14 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
             }
         )
     fig.suptitle(
-        f"{var}: LR → bicubic / SR ({fields.model_name}, {fields.checkpoint.name}) vs HR — "
-        f"land grey, cmocean {spec.name}",
+        text(
+            "plot.maps_title",
+            lang,
+            var=var,
+            model=fields.model_name,
+            ckpt=fields.checkpoint.name,
+            cmap=spec.name,
+        ),
         fontsize=11,
     )
     return save_figure(
@@ -360,7 +383,7 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
         units=unit,
         colour_map=spec.name,
         checkpoint=str(fields.checkpoint),
-        panels=list(MAP_PANELS),
+        panels=titles,
         rows=rows_meta,
     )
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from oceansr.i18n import text
 from oceansr.report.fields import TestFields
 from oceansr.report.figures import JsonDict, PlotSkipped, new_figure, save_figure
 
@@ -94,7 +95,9 @@ def mean_spectra(fields: TestFields, var_index: int) -> JsonDict:
     return {"k": k, "dy_km": dy, "dx_km": dx, **sums}
 
 
-def plot_power_spectra(fields: TestFields, var_index: int, path: Path) -> JsonDict:
+def plot_power_spectra(
+    fields: TestFields, var_index: int, path: Path, lang: str = "en"
+) -> JsonDict:
     """Radially averaged power spectra (log-log) with the effective resolutions marked."""
     var, unit = fields.variables[var_index], fields.unit(var_index)
     spectra = mean_spectra(fields, var_index)
@@ -107,7 +110,7 @@ def plot_power_spectra(fields: TestFields, var_index: int, path: Path) -> JsonDi
     styles = {
         "hr": ("HR", "black", "-"),
         "sr": ("SR", "tab:blue", "-"),
-        "bicubic": ("bicubic", "tab:orange", "--"),
+        "bicubic": (text("plot.bicubic", lang), "tab:orange", "--"),
     }
     for name, (label, colour, line) in styles.items():
         ax.loglog(k, spectra[name], color=colour, linestyle=line, label=label)
@@ -124,14 +127,12 @@ def plot_power_spectra(fields: TestFields, var_index: int, path: Path) -> JsonDi
                 fontsize=7,
                 color=colour,
             )
-    ax.set_xlabel("wavenumber [cycles/km]")
-    ax.set_ylabel(f"power spectral density [({unit})² km²]" if unit else "power spectral density")
+    psd = text("plot.psd", lang)
+    ax.set_xlabel(text("plot.wavenumber", lang))
+    ax.set_ylabel(f"{psd} [({unit})² km²]" if unit else psd)
     ax.legend(title=f"{var} [{unit}]" if unit else var, fontsize=8)
-    fig.suptitle(
-        f"{var}: radially averaged power spectra (effective resolution: spectrum below "
-        f"{EFFECTIVE_FRACTION:.0%} of HR)",
-        fontsize=9,
-    )
+    fraction = f"{EFFECTIVE_FRACTION:.0%}"
+    fig.suptitle(text("plot.spectra_title", lang, var=var, fraction=fraction), fontsize=9)
     return save_figure(
         fig,
         path,
@@ -171,7 +172,9 @@ def rmse_by_depth(fields: TestFields, var_index: int) -> dict[float, JsonDict]:
     }
 
 
-def plot_rmse_by_depth(fields: TestFields, var_index: int, path: Path) -> JsonDict:
+def plot_rmse_by_depth(
+    fields: TestFields, var_index: int, path: Path, lang: str = "en"
+) -> JsonDict:
     """RMSE of SR and bicubic per depth level (depth downwards), for 3-D fields."""
     var, unit = fields.variables[var_index], fields.unit(var_index)
     table = rmse_by_depth(fields, var_index)
@@ -186,8 +189,8 @@ def plot_rmse_by_depth(fields: TestFields, var_index: int, path: Path) -> JsonDi
     )
     ax.invert_yaxis()
     ax.set_xlabel(f"RMSE [{unit}]" if unit else "RMSE")
-    ax.set_ylabel("depth [m]")
+    ax.set_ylabel(text("plot.depth", lang))
     ax.legend(title=f"{var} [{unit}]" if unit else var, fontsize=8)
-    fig.suptitle(f"{var}: RMSE by depth level (test fields)", fontsize=10)
+    fig.suptitle(text("plot.depth_title", lang, var=var), fontsize=10)
     rows = [{"depth_m": d, **table[d]} for d in depths]
     return save_figure(fig, path, variable=var, units=unit, rows=rows)
