@@ -99,3 +99,14 @@ def test_rmse_by_depth_groups_fields_by_their_depth_label(tmp_path: Path) -> Non
     info = plot_rmse_by_depth(fields, 0, tmp_path / "depth.png")
     assert Path(info["path"]).is_file() and info["rows"][1]["depth_m"] == 75.0
     assert depth_of("time=3") is None
+
+
+def test_distance_to_land_is_labelled_in_km() -> None:
+    from oceansr.report.regions import _cell_km, _distance_label
+
+    hr = np.zeros((1, 1, 32, 32), dtype=np.float32)
+    fields = _fields(hr, hr, hr, ["month=1"])
+    cell = _cell_km(fields)
+    assert cell is not None and 70 < cell < 75  # 0.65 deg near the equator
+    assert _distance_label(2, 50.0) == "100" and _distance_label(">8", 50.0) == ">400"
+    assert _distance_label(3, None) == "3"

@@ -261,7 +261,7 @@ _CAPTIONS = {
     "metrics": "Validation metrics per epoch; dashed: the bicubic baseline on the same cells.",
     "lr": "Learning rate in effect during each epoch.",
     "metric_bars": "Final validation and test metrics of the model next to bicubic.",
-    "errors_by_region": "RMSE of model and bicubic against distance to land (HR cells) and per "
+    "errors_by_region": "RMSE of model and bicubic against distance to land (km) and per "
     "latitude band, on the evaluated test fields.",
 }
 
