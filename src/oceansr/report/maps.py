@@ -304,40 +304,27 @@ def plot_sample_maps(
     fig = new_figure(panel_w * len(MAP_PANELS) + 1.6, (panel_h + 0.95) * len(picks) + 0.5)
     subfigs = fig.subfigures(len(picks), 1, squeeze=False)[:, 0]
     rows_meta = []
-    lat_label = text("plot.lat", lang) if fields.lat is not None else "row"
-    lon_label = text("plot.lon", lang) if fields.lon is not None else "column"
+    axis_labels = (
+        text("plot.lat", lang) if fields.lat is not None else "row",
+        text("plot.lon", lang) if fields.lon is not None else "column",
+    )
     titles = text("plot.panels", lang).split("|")
-    scale = fields.scale
     # Longitudes such as 20-380 °E are drawn as -180-180 °E (docs/architecture.md, report).
     wrapped, order = wrap_longitude(fields.lon)
     if order is not None:
         fields = dataclasses.replace(fields, lon=wrapped)
     for subfig, k in zip(subfigs, picks, strict=True):
-        hr = fields.hr[k, var_index]
-        ocean = np.isfinite(hr)
-        sr = np.where(ocean, fields.sr[k, var_index], np.nan)
-        bic = np.where(ocean, fields.bicubic[k, var_index], np.nan)
-        lr_up = np.repeat(np.repeat(fields.lr[k, var_index], scale, axis=0), scale, axis=1)
-        lr_up = lr_up[: hr.shape[0], : hr.shape[1]]
-        panels = [lr_up, bic, sr, hr, bic - hr, sr - hr]
+        panels = _row_panels(fields, k, var_index)
+        bic, sr, hr = panels[1], panels[2], panels[3]
         vlim, elim, extend = _limits(panels, hr, spec.symmetric)
         if order is not None:
             panels = [panel[:, order] for panel in panels]
         axes = subfig.subplots(1, len(MAP_PANELS), sharex=True, sharey=True)
-        images = []
-        for j, (ax, title, data) in enumerate(zip(axes, titles, panels, strict=True)):
-            is_error = j >= 4
-            image = _draw_field(
-                ax, data, fields, error_cmap if is_error else field_cmap, elim if is_error else vlim
-            )
-            images.append(image)
-            ax.set_title(title, fontsize=10)
-            ax.tick_params(labelsize=7)
-            if j == 0:
-                ax.set_ylabel(lat_label, fontsize=8)
-            ax.set_xlabel(lon_label, fontsize=8)
-            if is_error:
-                _annotate_rmse(ax, _rmse(bic if j == 4 else sr, hr), unit)
+        images = _draw_panels(
+            axes, titles, panels, fields, (field_cmap, error_cmap), (vlim, elim), axis_labels
+        )
+        for j, pred in ((4, bic), (5, sr)):
+            _annotate_rmse(axes[j], _rmse(pred, hr), unit)
         _colour_bars(subfig, axes, images, var, unit, extend, text("plot.error", lang))
         label = fields.labels[k]
         subfig.suptitle(
@@ -353,18 +340,8 @@ def plot_sample_maps(
             x=0.02,
             ha="left",
         )
-        rows_meta.append(
-            {
-                "label": label,
-                "test_index": fields.indices[k],
-                "panels": [ax.get_title() for ax in axes],
-                "rmse": _rmse(sr, hr),
-                "rmse_bicubic": _rmse(bic, hr),
-                "colour_limits": [float(v) for v in vlim],
-                "error_limits": [float(v) for v in elim],
-                "extend": list(extend),
-            }
-        )
+        meta = {"label": label, "test_index": fields.indices[k], "extend": list(extend)}
+        rows_meta.append({**meta, **_row_numbers(axes, panels, vlim, elim)})
     fig.suptitle(
         text(
             "plot.maps_title",
@@ -386,6 +363,55 @@ def plot_sample_maps(
         panels=titles,
         rows=rows_meta,
     )
+
+
+def _row_numbers(
+    axes: Any, panels: list[np.ndarray], vlim: tuple[float, float], elim: tuple[float, float]
+) -> JsonDict:
+    """Panel titles, RMSEs and colour limits of one map row (the plot's metadata)."""
+    bic, sr, hr = panels[1], panels[2], panels[3]
+    return {
+        "panels": [ax.get_title() for ax in axes],
+        "rmse": _rmse(sr, hr),
+        "rmse_bicubic": _rmse(bic, hr),
+        "colour_limits": [float(v) for v in vlim],
+        "error_limits": [float(v) for v in elim],
+    }
+
+
+def _row_panels(fields: TestFields, k: int, var_index: int) -> list[np.ndarray]:
+    """LR (repeated onto the HR grid), bicubic, SR, HR and both errors of field ``k``,
+    masked with HR's land."""
+    hr = fields.hr[k, var_index]
+    ocean = np.isfinite(hr)
+    sr = np.where(ocean, fields.sr[k, var_index], np.nan)
+    bic = np.where(ocean, fields.bicubic[k, var_index], np.nan)
+    scale = fields.scale
+    lr_up = np.repeat(np.repeat(fields.lr[k, var_index], scale, axis=0), scale, axis=1)
+    lr_up = lr_up[: hr.shape[0], : hr.shape[1]]
+    return [lr_up, bic, sr, hr, bic - hr, sr - hr]
+
+
+def _draw_panels(
+    axes: Any,
+    titles: list[str],
+    panels: list[np.ndarray],
+    fields: TestFields,
+    cmaps: tuple[Any, Any],
+    limits: tuple[tuple[float, float], tuple[float, float]],
+    axis_labels: tuple[str, str],
+) -> list[Any]:
+    """The six panels of one map row (the last two are errors); returns their images."""
+    images = []
+    for j, (ax, title, data) in enumerate(zip(axes, titles, panels, strict=True)):
+        is_error = j >= 4
+        images.append(_draw_field(ax, data, fields, cmaps[is_error], limits[is_error]))
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(labelsize=7)
+        if j == 0:
+            ax.set_ylabel(axis_labels[0], fontsize=8)
+        ax.set_xlabel(axis_labels[1], fontsize=8)
+    return images
 
 
 def _pick_map_fields(fields: TestFields, num_maps: int) -> list[int]:
