@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean slurm-up slurm-down
+.PHONY: demo test lint bench clean slurm-up slurm-down fonts
 
 $(STAMP): pyproject.toml constraints-cpu.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,15 @@ bench: $(STAMP)
 	$(PY) benchmarks/overhead.py
 	$(PY) benchmarks/control.py
 	$(PY) benchmarks/predict.py
+	$(PY) benchmarks/mcp_wait.py
+
+# A CJK font for Chinese plot titles/labels (lang=zh): WenQuanYi Micro Hei, Debian's
+# fonts-wqy-microhei (Apache-2.0 or GPLv3 with font exception). Root or sudo needed.
+fonts:
+	fc-list :lang=zh | grep -q . || { \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y -q fonts-wqy-microhei || \
+		{ $$SUDO apt-get update -q && $$SUDO apt-get install -y -q fonts-wqy-microhei; }; }
 
 # A local two-node Slurm cluster (root): the Slurm tests skip without it, and fail in CI.
 slurm-up:

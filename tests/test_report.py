@@ -29,7 +29,13 @@ from oceansr.runs import (
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 CURVE_PLOTS = ("loss", "metrics", "lr", "metric_bars", "summary")
-ALL_PLOTS = (*CURVE_PLOTS, "maps_temp", "errors_by_region")
+ALL_PLOTS = (
+    *CURVE_PLOTS,
+    "maps_temp",
+    "errors_by_region",
+    "spectra_temp",
+    "rmse_by_depth_temp",
+)
 SECTIONS = (
     "Summary",
     "Configuration",
@@ -390,3 +396,19 @@ def test_markdown_it_renders_tables_and_inlines_images(tmp_path: Path) -> None:
     assert "<details>" in page and "<summary>More</summary>" in page
     assert "a: &lt;b&gt;" in page and "<iframe" not in page and "&lt;iframe" in page
     assert "<title>t &lt;1&gt;</title>" in page
+
+
+def test_chinese_plots_have_chinese_titles_drawn_with_a_cjk_font(run: RunPaths) -> None:
+    from oceansr.report.fonts import INSTALL_HINT, cjk_font_family
+
+    if cjk_font_family() is None:
+        pytest.skip(f"no CJK font installed here ({INSTALL_HINT})")
+    zh = make_plots(run.dir, num_maps=1, lang="zh")
+    assert zh["lang"] == "zh" and "warnings" not in zh
+    by_name = {p["name"]: p for p in zh["plots"]}
+    assert by_name["maps_temp"]["panels"][:4] == ["低分辨率", "双三次插值", "超分辨率", "高分辨率"]
+    assert "径向平均功率谱" in by_name["spectra_temp"]["title"]
+    assert "深度" in by_name["rmse_by_depth_temp"]["title"]
+    maps = by_name["maps_temp"]["rows"][0]
+    assert maps["extend"][0] in ("neither", "min", "max", "both")
+    assert make_plots(run.dir, num_maps=1)["lang"] == "en"  # rcParams restored, English default

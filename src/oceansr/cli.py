@@ -182,6 +182,7 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("what", choices=("plots", "build"))
     p.add_argument("process_id", metavar="ID")
     p.add_argument("--num-maps", type=int, default=2, metavar="N", help="sample maps (plots)")
+    p.add_argument("--lang", choices=("en", "zh"), help="plot titles/labels (or $OCEANSR_LANG)")
 
     p = sub.add_parser(
         "mcp",
@@ -191,6 +192,11 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "(gracefully, checkpointed) unless --keep-runs.",
     )
     p.add_argument("--keep-runs", action="store_true", help="let runs go on after the server exits")
+    p.add_argument(
+        "--lang",
+        choices=("en", "zh"),
+        help="language of replies and descriptions (or $OCEANSR_LANG)",
+    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -596,9 +602,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     try:
         validate_run_id(args.process_id)
         if args.what == "plots":
-            made = make_plots(args.process_id, runs_root=args.runs_root, num_maps=args.num_maps)
+            made = make_plots(
+                args.process_id, runs_root=args.runs_root, num_maps=args.num_maps, lang=args.lang
+            )
         else:
-            made = make_report(args.process_id, runs_root=args.runs_root)
+            made = make_report(args.process_id, runs_root=args.runs_root, lang=args.lang)
     except Exception as exc:
         reply = exception_reply(exc, process_id=args.process_id, runs_root=args.runs_root)
         return _finish(reply, args.json, None)
@@ -619,7 +627,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_mcp(args: argparse.Namespace) -> int:
     from oceansr.mcp.server import serve
 
-    serve(runs_root=args.runs_root, keep_runs=args.keep_runs)
+    serve(runs_root=args.runs_root, keep_runs=args.keep_runs, lang=args.lang)
     return 0
 
 

@@ -44,6 +44,7 @@ from oceansr.checkpoint_io import AtomicCheckpointIO
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
+from oceansr.lightning_noise import quiet_lightning
 from oceansr.module import SRModule
 from oceansr.runs import (
     EXIT_DISK_FULL,
@@ -59,6 +60,8 @@ from oceansr.schema import to_dict
 warnings.filterwarnings(
     "ignore", message=r".*isinstance\(treespec, LeafSpec\).*", category=FutureWarning
 )
+
+quiet_lightning()  # no advertising tip or srun hint in train.log
 
 MODES: tuple[str, ...] = ("train", "test")
 

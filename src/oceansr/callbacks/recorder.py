@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import resource
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +103,15 @@ class RunRecorder(Checkpoint):
         done = max(step - self._step0, 0)
         rate = done / elapsed if elapsed > 0 else 0.0
         remaining = max(total_steps - step, 0)
+        total_epochs = int(trainer.max_epochs) if trainer.max_epochs else None
+        # 1-based epoch in progress (docs/architecture.md, status.json): "epoch 1/4"
+        # during the first epoch, capped at the total once the last one has ended.
+        epoch = int(trainer.current_epoch) + 1
+        if total_epochs is not None and total_epochs > 0:
+            epoch = min(epoch, total_epochs)
         return {
-            "epoch": int(trainer.current_epoch),
-            "total_epochs": int(trainer.max_epochs) if trainer.max_epochs else None,
+            "epoch": epoch,
+            "total_epochs": total_epochs,
             "step": step,
             "total_steps": total_steps if math.isfinite(total_steps) else None,
             "percent": round(100.0 * step / total_steps, 2) if total_steps else None,
@@ -190,8 +197,15 @@ class RunRecorder(Checkpoint):
     ) -> None:
         if isinstance(batch, dict) and "lr" in batch:
             self._samples += len(batch["lr"])
+        if not self._active(trainer):
+            return
+        step = int(trainer.global_step)
+        every = max(int(getattr(trainer, "log_every_n_steps", 50) or 50), 1)
+        if step % every == 0 or step == self._step0 + 1:
+            _log_line(_step_line(self._progress(trainer), trainer.callback_metrics))
         now = time.monotonic()
-        if not self._active(trainer) or now - self._last_write < self.min_interval_s:
+        # The first batch is published at once: an ETA exists from the first step on.
+        if step > self._step0 + 1 and now - self._last_write < self.min_interval_s:
             return
         self._last_write = now
         self.session.publish_progress(self._progress(trainer))
@@ -203,6 +217,8 @@ class RunRecorder(Checkpoint):
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.sanity_checking:
             self._phase(trainer, "training")
+            if self._active(trainer):
+                _log_line(_validation_line(self._progress(trainer), trainer.callback_metrics))
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self._active(trainer):
@@ -303,3 +319,39 @@ class RunRecorder(Checkpoint):
             "fit_duration_s": round(duration, 2) if duration else None,
             "samples_seen": self._samples,
         }
+
+
+def _log_line(line: str) -> None:
+    """One progress line on stdout, which is train.log for a background run, so the
+    logs action shows training as it goes (flushed: an agent may be reading)."""
+    print(line, flush=True)
+
+
+def _value(metrics: Mapping[str, Any], key: str) -> str:
+    value = metrics.get(key)
+    if value is None:
+        return "-"
+    try:
+        return f"{float(value):.4g}"
+    except (TypeError, ValueError):
+        return "-"
+
+
+def _step_line(progress: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
+    """``[progress] epoch 1/4 step 50/200 (25.0%) loss 0.0812 eta 40 s``."""
+    eta = progress.get("eta_s")
+    return (
+        f"[progress] epoch {progress.get('epoch')}/{progress.get('total_epochs')} "
+        f"step {progress.get('step')}/{progress.get('total_steps')} "
+        f"({progress.get('percent')}%) loss {_value(metrics, 'train/loss_step')} "
+        f"eta {'-' if eta is None else f'{eta:.0f} s'}"
+    )
+
+
+def _validation_line(progress: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
+    """``[validation] epoch 1/4 val/rmse 0.71 (bicubic 0.58) val/loss 0.06``."""
+    return (
+        f"[validation] epoch {progress.get('epoch')}/{progress.get('total_epochs')} "
+        f"val/rmse {_value(metrics, 'val/rmse')} (bicubic {_value(metrics, 'val/rmse_bicubic')}) "
+        f"val/loss {_value(metrics, 'val/loss')}"
+    )

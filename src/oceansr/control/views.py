@@ -97,8 +97,43 @@ def status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     elif doc.get("status") == "completed":
         reply["test_metrics"] = _test_metrics(paths, doc)
         reply["units"] = _units(paths)
+    if doc.get("status") == "killed":
+        reply["kill_reason"] = kill_reason(paths)
+    reply.update(checkpoint_fields(paths))
     reply["next"] = next_calls(paths, doc)
     return reply
+
+
+#: Who stopped a killed run, recognised from the ``killed`` event's reason text
+#: (written by the trainer's session or by the control plane; docs/architecture.md).
+_KILLERS: tuple[tuple[str, str], ...] = (
+    ("time limit", "time_limit"),
+    ("controller", "controller_exit"),
+    ("kill requested", "user"),
+    ("sigterm", "system"),
+    ("preempt", "system"),
+)
+
+
+def kill_reason(paths: RunPaths) -> JsonDict:
+    """``{"by": user|controller_exit|system|time_limit, "detail"}`` for a killed run, so
+    an agent can tell the user why it stopped without reading events.jsonl."""
+    for event in reversed(read_events(paths, names=["killed"])):
+        detail = str(event.get("reason") or "")
+        lowered = detail.lower()
+        by = next((who for needle, who in _KILLERS if needle in lowered), "system")
+        return {"by": by, "detail": detail or None}
+    return {"by": "system", "detail": None}
+
+
+def checkpoint_fields(paths: RunPaths) -> JsonDict:
+    """Absolute checkpoint paths for every checkpoint file that exists (whatever the
+    status doc recorded: a failed run still has the ``last.ckpt`` it wrote)."""
+    out: JsonDict = {}
+    for key, path in (("best_checkpoint", paths.best_ckpt), ("last_checkpoint", paths.last_ckpt)):
+        if path.is_file():
+            out[key] = str(path.resolve())
+    return out
 
 
 def model_of(paths: RunPaths, run_doc: Mapping[str, Any]) -> str | None:

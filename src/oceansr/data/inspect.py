@@ -43,6 +43,7 @@ from oceansr.errors import (
     DataInvalidError,
     OceanSRError,
 )
+from oceansr.runs import override
 
 #: Scale factors :func:`describe_dataset` checks against each grid.
 CANDIDATE_SCALES: tuple[int, ...] = (2, 3, 4, 8)
@@ -493,13 +494,19 @@ def _suggest(
     grid_key = max({v["grid"] for v in usable}, key=lambda k: sum(v["grid"] == k for v in usable))
     chosen = [v for v in usable if v["grid"] == grid_key]
     names = [v["name"] for v in chosen][:3]
-    overrides = ["data.source=xarray", f"data.path={path}", f"data.variables=[{','.join(names)}]"]
+    # Quoted for Hydra (a path with CJK characters, spaces or '=' must not break the
+    # override grammar; docs/architecture.md, overrides).
+    overrides = [
+        "data.source=xarray",
+        override("data.path", path),
+        override("data.variables", names),
+    ]
     if not decode_times:
         overrides.append("data.decode_times=false")
     sample_dims = chosen[0]["sample_dims"]
     if sample_dims:
         timeish = [d for d in sample_dims if re.search(r"time|month|date|day", d, re.I)]
-        overrides.append(f"data.split.dim={(timeish or sample_dims)[0]}")
+        overrides.append(override("data.split.dim", (timeish or sample_dims)[0]))
     # The project's default x4, cropping a few rows/columns if needed; else the largest
     # scale that divides the grid.
     options = {o["scale"]: o for o in chosen[0]["suitable_scales"]}

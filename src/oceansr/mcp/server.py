@@ -1,15 +1,21 @@
 """MCP server (stdio) for LLM agents: a thin adapter over :mod:`oceansr.control`.
 
-Every tool returns the same JSON dict as the Python API it wraps (compacted where an
-agent's context would otherwise fill up), never raises into the protocol: bad input
-becomes ``{"status": "error", "error_summary": {...}}``. Long calls (start, wait,
-predict) run in a worker thread while the tool sends progress notifications.
+Every tool answers with the control plane's JSON reply, compacted for an agent's
+context and serialised without indentation (:mod:`oceansr.mcp.shape`), in the server's
+language (``lang``: en or zh; JSON keys and enum values never change). Nothing raises
+into the protocol: bad input becomes ``{"status": "error", "error_summary": {...}}``,
+argument errors included (:mod:`oceansr.mcp.protocol`). Long calls (start, wait,
+predict) run in a worker thread while the tool sends progress notifications; they
+return as soon as the work is done (no polling floor).
+
+The agent protocol (working rules 1-7) is stated in the server instructions and tool
+descriptions, from the message catalogue :mod:`oceansr.i18n`.
 
 Runs started here use ``on_exit="terminate"`` unless the server was started with
 ``--keep-runs``: each trainer watches this process and stops gracefully (checkpoint,
-status ``killed``) when the server exits — stdin closed, SIGTERM or SIGKILL alike.
-The trainers live in their own sessions, so the MCP client's SIGKILL of the server's
-process group 2-4 s after closing does not reach them.
+status ``killed``, kill_reason ``controller_exit``) when the server exits. The trainers
+live in their own sessions, so the MCP client's SIGKILL of the server's process group
+does not reach them.
 """
 
 from __future__ import annotations
@@ -17,168 +23,196 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import anyio
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult, ToolAnnotations
 
 from oceansr import control
 from oceansr.control.options import options_to_overrides
 from oceansr.control.replies import error_reply, exception_reply, ok_reply
+from oceansr.i18n import resolve_lang, text
 from oceansr.runs import validate_run_id
 
-INSTRUCTIONS = """\
-oceansr trains ocean super-resolution models (coarse -> fine gridded ocean fields) in the
-background. Working rules:
-1. When the user writes again after a while, call ocean_sr_train_status(action="list") first
-   to see what is running or finished.
-2. Right after ocean_sr_train_start returns "started", call ocean_sr_train_status with
-   action="wait" (it long-polls and sends progress) until the run is terminal.
-3. When a run completes, show its test metrics next to the bicubic baseline (rmse vs
-   rmse_bicubic, gain) and offer ocean_sr_train_visualize (plots) and
-   ocean_sr_train_report (Markdown/HTML report).
-4. When a run fails, show error_summary.failureType, message and suggestions, and ASK the
-   user before retrying: never retry on your own.
-5. Check unfamiliar data with ocean_sr_check_data before training on it.
-"""
+from .params import (
+    Action,
+    BatchSize,
+    Checkpoint,
+    Data,
+    DataPath,
+    DecodeTimes,
+    Devices,
+    Epochs,
+    Grace,
+    HrMask,
+    Lang,
+    LearningRate,
+    Limit,
+    Model,
+    NumMaps,
+    Offset,
+    Output,
+    Overrides,
+    PathArg,
+    Precision,
+    PredictInput,
+    PredictRun,
+    PredictTimeout,
+    ProcessId,
+    RunId,
+    Scale,
+    StartupTimeout,
+    StatusFilter,
+    Tail,
+    Timeout,
+    Variables,
+)
+from .protocol import OceanSRServer
+from .shape import compact_reply, to_result
 
-STATUS_ACTIONS = ("status", "logs", "wait", "kill", "list")
 MCP_LOG_CAP = 16_384  # bytes of log per reply: enough to diagnose, small for a context
 PROGRESS_EVERY_S = 1.0
+WAIT_POLL_S = 0.05  # status.json polling of `wait` over MCP (wake-up p95 <= 150 ms)
 
-Describer = Callable[[], tuple[float | None, str]]
-ToolFn = Callable[..., Awaitable[dict[str, Any]]]
+Describer = Callable[[], tuple[float, float, str]]
+READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
 
 
-def compact_status(reply: dict[str, Any]) -> dict[str, Any]:
+def compact_status(reply: dict[str, Any], lang: str = "en") -> dict[str, Any]:
     """Headline metrics only (per-variable keys stay in status.json and metrics.csv)."""
-    out = dict(reply)
-    metrics = out.get("metrics")
-    if isinstance(metrics, dict):
-        out["metrics"] = {
-            name: {k: v for k, v in (values or {}).items() if k.count("/") <= 1}
-            for name, values in metrics.items()
-        }
-    if isinstance(out.get("test_metrics"), dict):
-        out["test_metrics"] = {k: v for k, v in out["test_metrics"].items() if k.count("/") <= 1}
-    summary = out.get("error_summary")
-    if isinstance(summary, dict):
-        out["error_summary"] = {
-            **summary,
-            "traceback_tail": (summary.get("traceback_tail") or "")[-1500:] or None,
-            "log_tail": (summary.get("log_tail") or "")[-1500:] or None,
-        }
-    return out
+    return compact_reply(reply, lang)
 
 
 async def run_with_progress(
-    ctx: Context | None,
-    work: Callable[[], dict[str, Any]],
-    describe: Describer,
+    ctx: Context | None, work: Callable[[], dict[str, Any]], describe: Describer
 ) -> dict[str, Any]:
-    """Run blocking ``work`` in a thread, sending a progress notification every second."""
+    """Run blocking ``work`` in a thread; return the moment it is done, and send a
+    progress notification every :data:`PROGRESS_EVERY_S` while it runs."""
     result: dict[str, Any] = {}
+    done = anyio.Event()
 
     async def runner() -> None:
-        result.update(await anyio.to_thread.run_sync(work))
+        try:
+            result.update(await anyio.to_thread.run_sync(work))
+        finally:
+            done.set()
 
     async with anyio.create_task_group() as group:
         group.start_soon(runner)
-        tick = 0
-        while not result:
-            await anyio.sleep(PROGRESS_EVERY_S)
-            if result or ctx is None:
+        while not done.is_set():
+            with anyio.move_on_after(PROGRESS_EVERY_S):
+                await done.wait()
+            if done.is_set() or ctx is None:
                 continue
-            tick += 1
-            percent, message = await anyio.to_thread.run_sync(describe)
+            progress, total, message = await anyio.to_thread.run_sync(describe)
             try:
-                await ctx.report_progress(percent if percent is not None else tick, 100, message)
+                await ctx.report_progress(progress, total, message)
             except Exception:  # a client without progress support must not break the call
                 ctx = None
     return result
 
 
-def progress_of(
-    process_id: str | None, runs_root: str | None
-) -> Callable[[], tuple[float | None, str]]:
-    """A describer for :func:`run_with_progress` reading the run's status.json."""
+def progress_of(process_id: str, runs_root: str | None, lang: str = "en") -> Describer:
+    """A describer for :func:`run_with_progress`: percent of the run from status.json."""
 
-    def describe() -> tuple[float | None, str]:
-        if not process_id:
-            return None, "starting"
+    def describe() -> tuple[float, float, str]:
         doc = control.status(process_id, runs_root=runs_root)
         progress = doc.get("progress") or {}
-        message = f"{doc.get('status')} / {doc.get('phase')}"
+        message = text("progress.run", lang, status=doc.get("status"), phase=doc.get("phase"))
         if progress.get("step") is not None:
-            message += (
-                f" - epoch {progress.get('epoch')}/{progress.get('total_epochs')}"
-                f" step {progress.get('step')}/{progress.get('total_steps')}"
+            message += text(
+                "progress.epoch",
+                lang,
+                epoch=progress.get("epoch"),
+                total=progress.get("total_epochs"),
+                step=progress.get("step"),
+                total_steps=progress.get("total_steps"),
             )
-        return progress.get("percent"), message
+        return float(progress.get("percent") or 0.0), 100.0, message
+
+    return describe
+
+
+def startup_progress(limit: float, lang: str) -> Describer:
+    """Seconds waited out of the start-up timeout (total = the timeout, not 100)."""
+    began = time.monotonic()
+
+    def describe() -> tuple[float, float, str]:
+        waited = time.monotonic() - began
+        message = text("progress.starting", lang, seconds=f"{waited:.0f}", limit=f"{limit:.0f}")
+        return min(waited, limit), limit, message
 
     return describe
 
 
 def safe_tool(
-    fn: Callable[..., Awaitable[dict[str, Any]]],
-) -> Callable[..., Awaitable[dict[str, Any]]]:
-    """No exception reaches the agent as a protocol error or a traceback dump: it comes
-    back as the control plane's error reply (classified, with suggestions)."""
+    lang: str,
+) -> Callable[[Callable[..., Awaitable[dict[str, Any]]]], Callable[..., Awaitable[CallToolResult]]]:
+    """A tool body's dict becomes a compact, localized result; no exception reaches the
+    agent as a protocol error or a traceback (it becomes a classified error reply)."""
 
-    @functools.wraps(fn)
-    async def wrapper(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        try:
-            return await fn(*args, **kwargs)
-        except Exception as exc:
-            return exception_reply(exc, process_id=kwargs.get("process_id"))
+    def decorate(
+        fn: Callable[..., Awaitable[dict[str, Any]]],
+    ) -> Callable[..., Awaitable[CallToolResult]]:
+        @functools.wraps(fn)
+        async def wrapper(*args: Any, **kwargs: Any) -> CallToolResult:
+            try:
+                reply = await fn(*args, **kwargs)
+            except Exception as exc:
+                reply = exception_reply(exc, process_id=kwargs.get("process_id"))
+            return to_result(compact_reply(reply, kwargs.get("lang") or lang))
 
-    return wrapper
+        wrapper.__annotations__ = {**fn.__annotations__, "return": CallToolResult}
+        return wrapper
+
+    return decorate
 
 
-def build_server(*, runs_root: str | None = None, keep_runs: bool = False) -> MCPServer:
+def build_server(
+    *, runs_root: str | None = None, keep_runs: bool = False, lang: str | None = None
+) -> OceanSRServer:
     """The oceansr MCP server; runs it starts stop with it unless ``keep_runs``."""
+    chosen = resolve_lang(lang)
     on_exit = "keep" if keep_runs else "terminate"
-    server = MCPServer("oceansr", instructions=INSTRUCTIONS)
-
+    server = OceanSRServer("oceansr", instructions=text("mcp.instructions", chosen), lang=chosen)
     _add_train_start(server, runs_root, on_exit)
-    _add_train_status(server, runs_root)
+    _add_train_status(server, runs_root, on_exit)
     _add_info_tools(server)
     _add_report_tools(server, runs_root)
     _add_predict(server, runs_root, on_exit)
     return server
 
 
-def _add_train_start(server: MCPServer, runs_root: str | None, on_exit: str) -> None:
+def _tool(server: OceanSRServer, name: str, key: str, **options: Any) -> Callable[..., Any]:
+    """Register a tool with its catalogue description; remembers its arguments."""
+
+    def register(fn: Callable[..., Awaitable[dict[str, Any]]]) -> Any:
+        wrapped = safe_tool(server.lang)(fn)
+        server.register(name, fn)
+        return server.tool(name=name, description=text(key, server.lang), **options)(wrapped)
+
+    return register
+
+
+def _add_train_start(server: OceanSRServer, runs_root: str | None, on_exit: str) -> None:
     """ocean_sr_train_start: validate, launch, await training_start."""
 
-    @server.tool(
-        name="ocean_sr_train_start",
-        description=(
-            "Start an ocean super-resolution training in the background. Validates the "
-            "config and data first (errors come back at once, nothing started), then waits "
-            "for the run's training_start (progress notifications meanwhile). Returns "
-            "{status: 'started', process_id, run_dir, ...} or {status: 'error', "
-            "error_summary: {failureType, message, suggestions}}. Next: call "
-            "ocean_sr_train_status(action='wait'). model: srcnn | edsr_baseline | edsr | "
-            "swinir_light | swinir. data: sample (bundled World Ocean Atlas temperature) | "
-            "xarray (NetCDF/Zarr at data_path) | npy | synthetic. overrides: any extra Hydra "
-            "overrides, e.g. ['data.split.dim=time', 'optim.scheduler.name=step']."
-        ),
-    )
-    @safe_tool
+    @_tool(server, "ocean_sr_train_start", "tool.start")
     async def ocean_sr_train_start(
-        model: str | None = None,
-        data: str | None = None,
-        data_path: str | None = None,
-        variables: list[str] | None = None,
-        scale: int | None = None,
-        epochs: int | None = None,
-        batch_size: int | None = None,
-        learning_rate: float | None = None,
-        precision: str | None = None,
-        devices: int | None = None,
-        overrides: list[str] | None = None,
-        startup_timeout: float = 300.0,
+        model: Model = None,
+        data: Data = None,
+        data_path: DataPath = None,
+        variables: Variables = None,
+        scale: Scale = None,
+        epochs: Epochs = None,
+        batch_size: BatchSize = None,
+        learning_rate: LearningRate = None,
+        precision: Precision = None,
+        devices: Devices = None,
+        overrides: Overrides = None,
+        startup_timeout: StartupTimeout = 300.0,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         hydra = options_to_overrides(
@@ -194,99 +228,112 @@ def _add_train_start(server: MCPServer, runs_root: str | None, on_exit: str) -> 
             precision=precision,
             devices=devices,
         )
-        started = time.monotonic()
         reply = await run_with_progress(
             ctx,
             lambda: control.start(
                 hydra, runs_root=runs_root, startup_timeout=startup_timeout, on_exit=on_exit
             ),
-            lambda: (None, f"starting ({time.monotonic() - started:.0f} s)"),
+            startup_progress(startup_timeout, server.lang),
         )
-        return {**compact_status(reply), "overrides": hydra}
+        return {**reply, "overrides": hydra}
 
 
-def _add_train_status(server: MCPServer, runs_root: str | None) -> None:
-    """ocean_sr_train_status: status, logs, wait, kill and list in one tool."""
+def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str) -> None:
+    """ocean_sr_train_status: status, logs, wait, kill, list and resume in one tool."""
 
-    @server.tool(
-        name="ocean_sr_train_status",
-        description=(
-            "Inspect or steer runs. action='status' (default): the run's state, progress, "
-            "metrics and suggested next calls. 'logs': train.log, last `tail` lines (default "
-            "50) or from byte `offset` (feed back next_offset to continue). 'wait': long-poll "
-            "until the status changes or `timeout` s (default 120) with progress "
-            "notifications - call it right after a start and again until terminal. 'kill': "
-            "stop gracefully (last.ckpt, resumable) after `grace` s at most. 'list': every "
-            "run, newest first (optionally `status_filter`); call it first when the user "
-            "comes back. A failed run carries error_summary: show it and ask before retrying."
-        ),
+    @_tool(
+        server,
+        "ocean_sr_train_status",
+        "tool.status",
+        annotations=ToolAnnotations(destructive_hint=True, open_world_hint=False),
     )
-    @safe_tool
     async def ocean_sr_train_status(
-        process_id: str | None = None,
-        action: Literal["status", "logs", "wait", "kill", "list"] = "status",
-        tail: int | None = None,
-        offset: int | None = None,
-        timeout: float = 120.0,
-        grace: float = 30.0,
-        status_filter: str | None = None,
+        process_id: ProcessId = None,
+        action: Action = "status",
+        tail: Tail = None,
+        offset: Offset = None,
+        timeout: Timeout = 120.0,
+        grace: Grace = 30.0,
+        status_filter: StatusFilter = None,
+        limit: Limit = None,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         if action == "list":
-            return control.list_runs(status=status_filter, runs_root=runs_root)
+            return control.list_runs(status=status_filter, runs_root=runs_root, limit=limit)
         if not process_id:
             return error_reply(
                 "config_error",
                 f"action={action!r} needs a process_id",
-                suggestions=["call with action='list' to see the run ids"],
+                suggestions=["call ocean_sr_train_status with action='list' to see the run ids"],
             )
-        if action == "logs":
-            return control.logs(
+        where = Where(runs_root, on_exit, server.lang)
+        return await _run_action(ctx, where, process_id, action, tail, offset, timeout, grace)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a server's runs live and how they end (shared by its per-run actions)."""
+
+    runs_root: str | None
+    on_exit: str
+    lang: str
+
+
+async def _run_action(
+    ctx: Context | None,
+    where: Where,
+    process_id: str,
+    action: str,
+    tail: int | None,
+    offset: int | None,
+    timeout: float,
+    grace: float,
+) -> dict[str, Any]:
+    """One per-run action of ocean_sr_train_status."""
+    runs_root, lang = where.runs_root, where.lang
+    if action == "logs":
+        return control.logs(
+            process_id, tail=tail, offset=offset, max_bytes=MCP_LOG_CAP, runs_root=runs_root
+        )
+    if action == "wait":
+        return await run_with_progress(
+            ctx,
+            lambda: control.wait(
+                process_id, timeout=timeout, poll=WAIT_POLL_S, runs_root=runs_root
+            ),
+            progress_of(process_id, runs_root, lang),
+        )
+    if action == "kill":
+        return await anyio.to_thread.run_sync(
+            lambda: control.kill(
                 process_id,
-                tail=tail,
-                offset=offset,
-                max_bytes=MCP_LOG_CAP,
+                grace=grace,
                 runs_root=runs_root,
+                reason="kill requested by the user (MCP)",
             )
-        if action == "wait":
-            reply = await run_with_progress(
-                ctx,
-                lambda: control.wait(process_id, timeout=timeout, runs_root=runs_root),
-                progress_of(process_id, runs_root),
-            )
-            return compact_status(reply)
-        if action == "kill":
-            return compact_status(
-                await anyio.to_thread.run_sync(
-                    lambda: control.kill(process_id, grace=grace, runs_root=runs_root)
-                )
-            )
-        return compact_status(control.status(process_id, runs_root=runs_root))
+        )
+    if action == "resume":
+        return await run_with_progress(
+            ctx,
+            lambda: control.resume(process_id, runs_root=runs_root, on_exit=where.on_exit),
+            startup_progress(300.0, lang),
+        )
+    return control.status(process_id, runs_root=runs_root)
 
 
-def _add_info_tools(server: MCPServer) -> None:
+def _add_info_tools(server: OceanSRServer) -> None:
     """Tools that need no run: the model list, data inspection, accelerators."""
 
-    @server.tool(
-        name="ocean_sr_list_models",
-        description="The model registry: name, family, description, parameter count, scales.",
-    )
-    @safe_tool
+    @_tool(server, "ocean_sr_list_models", "tool.list_models", annotations=READ_ONLY)
     async def ocean_sr_list_models() -> dict[str, Any]:
         from oceansr.models import list_models
 
         return ok_reply(models=list_models())
 
-    @server.tool(
-        name="ocean_sr_check_data",
-        description=(
-            "What a NetCDF file or Zarr store holds, before training on it: variables (dims, "
-            "units, land fraction), grid (lat/lon, 1-D or curvilinear), sample dimensions, "
-            "suitable scales, warnings (e.g. year-0000 time axes need decode_times=false)."
-        ),
-    )
-    @safe_tool
-    async def ocean_sr_check_data(path: str, decode_times: bool = True) -> dict[str, Any]:
+    @_tool(server, "ocean_sr_check_data", "tool.check_data", annotations=READ_ONLY)
+    async def ocean_sr_check_data(
+        path: PathArg, decode_times: DecodeTimes = True
+    ) -> dict[str, Any]:
         from oceansr.data.inspect import describe_dataset
 
         described = await anyio.to_thread.run_sync(
@@ -294,77 +341,53 @@ def _add_info_tools(server: MCPServer) -> None:
         )
         return ok_reply(**described)
 
-    @server.tool(
-        name="ocean_sr_check_gpu",
-        description="Accelerators with free/total memory (or CPU only) and library versions.",
-    )
-    @safe_tool
+    @_tool(server, "ocean_sr_check_gpu", "tool.check_gpu", annotations=READ_ONLY)
     async def ocean_sr_check_gpu() -> dict[str, Any]:
         from oceansr.system import accelerator_report
 
         return ok_reply(**accelerator_report())
 
 
-def _add_report_tools(server: MCPServer, runs_root: str | None) -> None:
+def _add_report_tools(server: OceanSRServer, runs_root: str | None) -> None:
     """Plots and the report of a finished run."""
 
-    @server.tool(
-        name="ocean_sr_train_visualize",
-        description=(
-            "Plots of a finished run into <run>/plots/: loss and metric curves (bicubic level "
-            "drawn), learning rate, val/test/bicubic comparison, summary card, sample maps "
-            "(LR, bicubic, SR, HR, error) with land masked. Returns the file paths."
-        ),
-    )
-    @safe_tool
-    async def ocean_sr_train_visualize(process_id: str, num_maps: int = 2) -> dict[str, Any]:
+    @_tool(server, "ocean_sr_train_visualize", "tool.visualize")
+    async def ocean_sr_train_visualize(
+        process_id: RunId, num_maps: NumMaps = 2, lang: Lang = None
+    ) -> dict[str, Any]:
         from oceansr.report import make_plots
 
         validate_run_id(process_id)  # ids only: no paths from an agent
         made = await anyio.to_thread.run_sync(
-            lambda: make_plots(process_id, runs_root=runs_root, num_maps=num_maps)
+            lambda: make_plots(
+                process_id, runs_root=runs_root, num_maps=num_maps, lang=lang or server.lang
+            )
         )
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
-    @server.tool(
-        name="ocean_sr_train_report",
-        description=(
-            "Write <run>/report.md and a self-contained report.html for a finished run "
-            "(config, data, timeline, curves, val/test metrics vs bicubic, checkpoints, "
-            "compute cost, analysis, a Notes section). Returns the paths."
-        ),
-    )
-    @safe_tool
-    async def ocean_sr_train_report(process_id: str) -> dict[str, Any]:
+    @_tool(server, "ocean_sr_train_report", "tool.report")
+    async def ocean_sr_train_report(process_id: RunId, lang: Lang = None) -> dict[str, Any]:
         from oceansr.report import make_report
 
         validate_run_id(process_id)  # ids only: no paths from an agent
-        made = await anyio.to_thread.run_sync(lambda: make_report(process_id, runs_root=runs_root))
+        made = await anyio.to_thread.run_sync(
+            lambda: make_report(process_id, runs_root=runs_root, lang=lang or server.lang)
+        )
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
 
-def _add_predict(server: MCPServer, runs_root: str | None, on_exit: str) -> None:
+def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str) -> None:
     """ocean_sr_predict: a predict run, awaited to its end."""
 
-    @server.tool(
-        name="ocean_sr_predict",
-        description=(
-            "Super-resolve an LR-only NetCDF/Zarr file (`input`) with the best checkpoint of "
-            "training run `run` (its process_id), or a `checkpoint` path, into a CF "
-            "NetCDF/Zarr on the HR grid (`output`, default in the predict run; tiled). "
-            "Runs in the background as a predict run; waits for it to finish up to `timeout` "
-            "s with progress notifications. Returns the output path and per-variable stats."
-        ),
-    )
-    @safe_tool
+    @_tool(server, "ocean_sr_predict", "tool.predict")
     async def ocean_sr_predict(
-        input: str,
-        run: str | None = None,
-        checkpoint: str | None = None,
-        output: str | None = None,
-        variables: list[str] | None = None,
-        hr_mask: str | None = None,
-        timeout: float = 600.0,
+        input: PredictInput,
+        run: PredictRun = None,
+        checkpoint: Checkpoint = None,
+        output: Output = None,
+        variables: Variables = None,
+        hr_mask: HrMask = None,
+        timeout: PredictTimeout = 600.0,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         reply = await anyio.to_thread.run_sync(
@@ -380,18 +403,19 @@ def _add_predict(server: MCPServer, runs_root: str | None, on_exit: str) -> None
             )
         )
         if reply.get("status") != "started":
-            return compact_status(reply)
+            return reply
         predict_id = reply["process_id"]
-        final = await run_with_progress(
+        return await run_with_progress(
             ctx,
             lambda: control.wait(
-                predict_id, timeout=timeout, until="terminal", runs_root=runs_root
+                predict_id, timeout=timeout, poll=WAIT_POLL_S, until="terminal", runs_root=runs_root
             ),
-            progress_of(predict_id, runs_root),
+            progress_of(predict_id, runs_root, server.lang),
         )
-        return compact_status(final)
 
 
-def serve(*, runs_root: str | None = None, keep_runs: bool = False) -> None:
+def serve(
+    *, runs_root: str | None = None, keep_runs: bool = False, lang: str | None = None
+) -> None:
     """Run the server on stdio until the client closes it."""
-    build_server(runs_root=runs_root, keep_runs=keep_runs).run("stdio")
+    build_server(runs_root=runs_root, keep_runs=keep_runs, lang=lang).run("stdio")

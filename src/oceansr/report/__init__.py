@@ -21,15 +21,17 @@ from oceansr.report.history import RunHistory, load_history, resolve_run
 __all__ = ["RunHistory", "load_history", "make_plots", "make_report", "resolve_run"]
 
 
-def make_plots(run: Any, *, runs_root: Any = None, num_maps: int = 2) -> dict[str, Any]:
+def make_plots(
+    run: Any, *, runs_root: Any = None, num_maps: int = 2, lang: str | None = None
+) -> dict[str, Any]:
     """See :func:`oceansr.report.plots.make_plots`."""
     from oceansr.report.plots import make_plots as _make_plots
 
-    return _make_plots(run, runs_root=runs_root, num_maps=num_maps)
+    return _make_plots(run, runs_root=runs_root, num_maps=num_maps, lang=lang)
 
 
-def make_report(run: Any, *, runs_root: Any = None) -> dict[str, Any]:
+def make_report(run: Any, *, runs_root: Any = None, lang: str | None = None) -> dict[str, Any]:
     """See :func:`oceansr.report.report.make_report`."""
     from oceansr.report.report import make_report as _make_report
 
-    return _make_report(run, runs_root=runs_root)
+    return _make_report(run, runs_root=runs_root, lang=lang)

@@ -4,6 +4,7 @@ and limits they use, chosen from a variable's name or units.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 import warnings
@@ -13,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from oceansr.i18n import text
 from oceansr.report.fields import TestFields, evenly_spaced
 from oceansr.report.figures import LAND_COLOUR, JsonDict, new_figure, save_figure
 from oceansr.report.history import (
@@ -135,6 +137,32 @@ def robust_limits(
     return vmin, vmax
 
 
+def extend_for(values: np.ndarray, limits: tuple[float, float]) -> str:
+    """The colour bar's ``extend`` for ``values`` shown within ``limits``: arrows on the
+    ends the data go beyond, so clipped extremes (the Mediterranean outflow, Arctic
+    water) are visible as clipped rather than silently saturated."""
+    data = np.asarray(values, dtype=np.float64)
+    data = data[np.isfinite(data)]
+    if data.size == 0:
+        return "neither"
+    below, above = bool(data.min() < limits[0]), bool(data.max() > limits[1])
+    return {(True, True): "both", (True, False): "min", (False, True): "max"}.get(
+        (below, above), "neither"
+    )
+
+
+def wrap_longitude(lon: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """1-D longitudes in [-180, 180) and the column order that makes them increasing
+    (``None`` when nothing needs to change: 2-D or already within range)."""
+    if lon is None or lon.ndim != 1 or not np.isfinite(lon).all():
+        return lon, None
+    if float(lon.max()) <= 180.0 and float(lon.min()) >= -180.0:
+        return lon, None
+    wrapped = (lon.astype(np.float64) + 180.0) % 360.0 - 180.0
+    order = np.argsort(wrapped, kind="stable")
+    return wrapped[order], order
+
+
 def _is_uniform(coord: np.ndarray) -> bool:
     if coord.ndim != 1 or coord.size < 2:
         return coord.ndim == 1
@@ -227,17 +255,45 @@ def _annotate_rmse(ax: Any, value: float | None, unit: str) -> None:
     )
 
 
-def _colour_bars(subfig: Any, axes: Any, images: list[Any], var: str, unit: str) -> None:
-    """One colour bar for the four field panels, one for the two error panels."""
-    field_bar = subfig.colorbar(images[3], ax=list(axes[:4]), shrink=0.85, pad=0.01)
+def _limits(
+    panels: list[np.ndarray], hr: np.ndarray, symmetric: bool
+) -> tuple[tuple[float, float], tuple[float, float], tuple[str, str]]:
+    """Field and error colour limits of one map row, and the colour bars' extends."""
+    vlim = robust_limits(hr, symmetric=symmetric)
+    errors = np.concatenate([panels[4].ravel(), panels[5].ravel()])
+    low, high = robust_limits(errors, high=99.0)
+    bound = max(abs(low), abs(high))
+    elim = (-bound, bound)
+    extend = (extend_for(np.stack(panels[:4]), vlim), extend_for(errors, elim))
+    return vlim, elim, extend
+
+
+def _colour_bars(
+    subfig: Any,
+    axes: Any,
+    images: list[Any],
+    var: str,
+    unit: str,
+    extend: tuple[str, str],
+    error: str = "error",
+) -> None:
+    """One colour bar for the four field panels, one for the two error panels, with
+    arrows where the data go beyond the limits."""
+    field_bar = subfig.colorbar(
+        images[3], ax=list(axes[:4]), shrink=0.85, pad=0.01, extend=extend[0]
+    )
     field_bar.set_label(f"{var} [{unit}]" if unit else var, fontsize=8)
-    error_bar = subfig.colorbar(images[5], ax=list(axes[4:]), shrink=0.85, pad=0.01)
-    error_bar.set_label(f"error [{unit}]" if unit else "error", fontsize=8)
+    error_bar = subfig.colorbar(
+        images[5], ax=list(axes[4:]), shrink=0.85, pad=0.01, extend=extend[1]
+    )
+    error_bar.set_label(f"{error} [{unit}]" if unit else error, fontsize=8)
     for bar in (field_bar, error_bar):
         bar.ax.tick_params(labelsize=7)
 
 
-def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps: int) -> JsonDict:
+def plot_sample_maps(
+    fields: TestFields, var_index: int, path: Path, *, num_maps: int, lang: str = "en"
+) -> JsonDict:
     """LR, bicubic, SR, HR and both errors for ``num_maps`` evenly spaced test fields."""
     var = fields.variables[var_index]
     unit = fields.unit(var_index)
@@ -248,57 +304,53 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
     fig = new_figure(panel_w * len(MAP_PANELS) + 1.6, (panel_h + 0.95) * len(picks) + 0.5)
     subfigs = fig.subfigures(len(picks), 1, squeeze=False)[:, 0]
     rows_meta = []
-    lat_label = "latitude [°N]" if fields.lat is not None else "row"
-    lon_label = "longitude [°E]" if fields.lon is not None else "column"
-    scale = fields.scale
+    axis_labels = (
+        text("plot.lat", lang) if fields.lat is not None else "row",
+        text("plot.lon", lang) if fields.lon is not None else "column",
+    )
+    titles = text("plot.panels", lang).split("|")
+    # Longitudes such as 20-380 °E are drawn as -180-180 °E (docs/architecture.md, report).
+    wrapped, order = wrap_longitude(fields.lon)
+    if order is not None:
+        fields = dataclasses.replace(fields, lon=wrapped)
     for subfig, k in zip(subfigs, picks, strict=True):
-        hr = fields.hr[k, var_index]
-        ocean = np.isfinite(hr)
-        sr = np.where(ocean, fields.sr[k, var_index], np.nan)
-        bic = np.where(ocean, fields.bicubic[k, var_index], np.nan)
-        lr_up = np.repeat(np.repeat(fields.lr[k, var_index], scale, axis=0), scale, axis=1)
-        lr_up = lr_up[: hr.shape[0], : hr.shape[1]]
-        panels = [lr_up, bic, sr, hr, bic - hr, sr - hr]
-        vlim = robust_limits(hr, symmetric=spec.symmetric)
-        elim = robust_limits(np.concatenate([(bic - hr).ravel(), (sr - hr).ravel()]), high=99.0)
-        elim = (-max(abs(elim[0]), abs(elim[1])), max(abs(elim[0]), abs(elim[1])))
+        panels = _row_panels(fields, k, var_index)
+        bic, sr, hr = panels[1], panels[2], panels[3]
+        vlim, elim, extend = _limits(panels, hr, spec.symmetric)
+        if order is not None:
+            panels = [panel[:, order] for panel in panels]
         axes = subfig.subplots(1, len(MAP_PANELS), sharex=True, sharey=True)
-        images = []
-        for j, (ax, title, data) in enumerate(zip(axes, MAP_PANELS, panels, strict=True)):
-            is_error = j >= 4
-            image = _draw_field(
-                ax, data, fields, error_cmap if is_error else field_cmap, elim if is_error else vlim
-            )
-            images.append(image)
-            ax.set_title(title, fontsize=10)
-            ax.tick_params(labelsize=7)
-            if j == 0:
-                ax.set_ylabel(lat_label, fontsize=8)
-            ax.set_xlabel(lon_label, fontsize=8)
-            if is_error:
-                _annotate_rmse(ax, _rmse(bic if j == 4 else sr, hr), unit)
-        _colour_bars(subfig, axes, images, var, unit)
+        images = _draw_panels(
+            axes, titles, panels, fields, (field_cmap, error_cmap), (vlim, elim), axis_labels
+        )
+        for j, pred in ((4, bic), (5, sr)):
+            _annotate_rmse(axes[j], _rmse(pred, hr), unit)
+        _colour_bars(subfig, axes, images, var, unit, extend, text("plot.error", lang))
         label = fields.labels[k]
         subfig.suptitle(
-            f"{var}, test field {fields.indices[k] + 1}/{fields.total}: {label}",
+            text(
+                "plot.test_field",
+                lang,
+                var=var,
+                n=fields.indices[k] + 1,
+                total=fields.total,
+                label=label,
+            ),
             fontsize=10,
             x=0.02,
             ha="left",
         )
-        rows_meta.append(
-            {
-                "label": label,
-                "test_index": fields.indices[k],
-                "panels": [ax.get_title() for ax in axes],
-                "rmse": _rmse(sr, hr),
-                "rmse_bicubic": _rmse(bic, hr),
-                "colour_limits": [float(v) for v in vlim],
-                "error_limits": [float(v) for v in elim],
-            }
-        )
+        meta = {"label": label, "test_index": fields.indices[k], "extend": list(extend)}
+        rows_meta.append({**meta, **_row_numbers(axes, panels, vlim, elim)})
     fig.suptitle(
-        f"{var}: LR → bicubic / SR ({fields.model_name}, {fields.checkpoint.name}) vs HR — "
-        f"land grey, cmocean {spec.name}",
+        text(
+            "plot.maps_title",
+            lang,
+            var=var,
+            model=fields.model_name,
+            ckpt=fields.checkpoint.name,
+            cmap=spec.name,
+        ),
         fontsize=11,
     )
     return save_figure(
@@ -308,9 +360,58 @@ def plot_sample_maps(fields: TestFields, var_index: int, path: Path, *, num_maps
         units=unit,
         colour_map=spec.name,
         checkpoint=str(fields.checkpoint),
-        panels=list(MAP_PANELS),
+        panels=titles,
         rows=rows_meta,
     )
+
+
+def _row_numbers(
+    axes: Any, panels: list[np.ndarray], vlim: tuple[float, float], elim: tuple[float, float]
+) -> JsonDict:
+    """Panel titles, RMSEs and colour limits of one map row (the plot's metadata)."""
+    bic, sr, hr = panels[1], panels[2], panels[3]
+    return {
+        "panels": [ax.get_title() for ax in axes],
+        "rmse": _rmse(sr, hr),
+        "rmse_bicubic": _rmse(bic, hr),
+        "colour_limits": [float(v) for v in vlim],
+        "error_limits": [float(v) for v in elim],
+    }
+
+
+def _row_panels(fields: TestFields, k: int, var_index: int) -> list[np.ndarray]:
+    """LR (repeated onto the HR grid), bicubic, SR, HR and both errors of field ``k``,
+    masked with HR's land."""
+    hr = fields.hr[k, var_index]
+    ocean = np.isfinite(hr)
+    sr = np.where(ocean, fields.sr[k, var_index], np.nan)
+    bic = np.where(ocean, fields.bicubic[k, var_index], np.nan)
+    scale = fields.scale
+    lr_up = np.repeat(np.repeat(fields.lr[k, var_index], scale, axis=0), scale, axis=1)
+    lr_up = lr_up[: hr.shape[0], : hr.shape[1]]
+    return [lr_up, bic, sr, hr, bic - hr, sr - hr]
+
+
+def _draw_panels(
+    axes: Any,
+    titles: list[str],
+    panels: list[np.ndarray],
+    fields: TestFields,
+    cmaps: tuple[Any, Any],
+    limits: tuple[tuple[float, float], tuple[float, float]],
+    axis_labels: tuple[str, str],
+) -> list[Any]:
+    """The six panels of one map row (the last two are errors); returns their images."""
+    images = []
+    for j, (ax, title, data) in enumerate(zip(axes, titles, panels, strict=True)):
+        is_error = j >= 4
+        images.append(_draw_field(ax, data, fields, cmaps[is_error], limits[is_error]))
+        ax.set_title(title, fontsize=10)
+        ax.tick_params(labelsize=7)
+        if j == 0:
+            ax.set_ylabel(axis_labels[0], fontsize=8)
+        ax.set_xlabel(axis_labels[1], fontsize=8)
+    return images
 
 
 def _pick_map_fields(fields: TestFields, num_maps: int) -> list[int]:

@@ -261,7 +261,7 @@ _CAPTIONS = {
     "metrics": "Validation metrics per epoch; dashed: the bicubic baseline on the same cells.",
     "lr": "Learning rate in effect during each epoch.",
     "metric_bars": "Final validation and test metrics of the model next to bicubic.",
-    "errors_by_region": "RMSE of model and bicubic against distance to land (HR cells) and per "
+    "errors_by_region": "RMSE of model and bicubic against distance to land (km) and per "
     "latitude band, on the evaluated test fields.",
 }
 
@@ -302,8 +302,8 @@ def _section_plots(history: RunHistory, plots: Mapping[str, Any]) -> list[str]:
             "",
             f"Test fields {labels}: {', '.join(plot['panels'])} "
             f"(checkpoint {Path(plot['checkpoint']).name}; cmocean {plot['colour_map']}; land "
-            "grey; colour limits from the 2nd–98th percentiles of the ocean cells, errors "
-            "symmetric).",
+            "grey; colour limits from the 2nd–98th percentiles of the ocean cells, arrows on "
+            "the colour bars where values go beyond them; errors symmetric).",
             "",
             _image(history, plot, f"Sample maps {plot['variable']}"),
             "",
@@ -317,6 +317,38 @@ def _section_plots(history: RunHistory, plots: Mapping[str, Any]) -> list[str]:
             _image(history, by_name["errors_by_region"], _TITLES["errors_by_region"]),
             "",
         ]
+    return lines + _section_spectra(history, by_name)
+
+
+def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[str]:
+    """Power spectra (with the effective resolutions) and RMSE by depth level."""
+    lines: list[str] = []
+    for name, plot in by_name.items():
+        if name.startswith("spectra_"):
+            eff = plot.get("effective_resolution_km") or {}
+            said = ", ".join(
+                f"{who} {'resolved to the grid scale' if km is None else f'{km:.0f} km'}"
+                for who, km in eff.items()
+            )
+            lines += [
+                f"### Power spectra: {plot['variable']}",
+                "",
+                "Radially averaged power spectra of HR, SR and bicubic on the evaluated test "
+                f"fields. Effective resolution (spectrum below {plot['fraction']:.0%} of HR's): "
+                f"{said}.",
+                "",
+                _image(history, plot, f"Power spectra {plot['variable']}"),
+                "",
+            ]
+        elif name.startswith("rmse_by_depth_"):
+            lines += [
+                f"### RMSE by depth: {plot['variable']}",
+                "",
+                "RMSE of SR and bicubic per depth level on the evaluated test fields.",
+                "",
+                _image(history, plot, f"RMSE by depth {plot['variable']}"),
+                "",
+            ]
     return lines
 
 

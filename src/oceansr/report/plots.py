@@ -27,11 +27,16 @@ safe in notebooks and threads) and written atomically. Plots the history cannot 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
+import matplotlib
+
 from oceansr.errors import ConfigError
+from oceansr.i18n import resolve_lang
 from oceansr.report.fields import TestFields, load_test_fields
 from oceansr.report.figures import JsonDict, PlotSkipped, safe_name
+from oceansr.report.fonts import INSTALL_HINT, use_language_fonts
 from oceansr.report.history import (
     RunHistory,
     load_history,
@@ -53,6 +58,7 @@ from oceansr.report.plots_history import (
     summary_lines,
 )
 from oceansr.report.regions import band_label, plot_errors_by_region, region_errors
+from oceansr.report.spectra import plot_power_spectra, plot_rmse_by_depth
 
 
 def make_plots(
@@ -60,8 +66,13 @@ def make_plots(
     *,
     runs_root: str | os.PathLike[str] | None = None,
     num_maps: int = 2,
+    lang: str | None = None,
 ) -> JsonDict:
     """Write the plots of a finished run into ``<run>/plots/``.
+
+    ``lang`` (en or zh; default ``$OCEANSR_LANG``, else en) sets the language of the
+    titles and labels of the sample maps, spectra and depth plots (Chinese drawn with
+    the CJK font of :mod:`oceansr.report.fonts`).
 
     ``run`` is a run id (under ``runs_root``) or a run directory. Returns
     ``{"run_id", "run_dir", "status", "plots_dir", "files": [paths], "plots": [{"name",
@@ -83,7 +94,9 @@ def make_plots(
             fields_error = str(exc)
     else:
         fields_error = "num_maps=0: the checkpoint was not evaluated on the test split"
-    return write_plots(history, fields=fields, fields_error=fields_error, num_maps=num_maps)
+    return write_plots(
+        history, fields=fields, fields_error=fields_error, num_maps=num_maps, lang=lang
+    )
 
 
 def write_plots(
@@ -93,9 +106,32 @@ def write_plots(
     fields_error: str | None = None,
     num_maps: int = 2,
     regions: JsonDict | None = None,
+    lang: str | None = None,
 ) -> JsonDict:
     """Draw every plot ``history`` (and ``fields``, if given) supports; see :func:`make_plots`."""
-    num_maps = _check_num_maps(num_maps)
+    chosen = resolve_lang(lang)
+    with matplotlib.rc_context():
+        font = use_language_fonts(chosen)
+        result = _write_plots(
+            history, fields, fields_error, _check_num_maps(num_maps), regions, chosen
+        )
+    result["lang"] = chosen
+    if chosen == "zh" and font is None:
+        result["warnings"] = [
+            f"no CJK font installed: Chinese labels may show as boxes ({INSTALL_HINT})"
+        ]
+    return result
+
+
+def _write_plots(
+    history: RunHistory,
+    fields: TestFields | None,
+    fields_error: str | None,
+    num_maps: int,
+    regions: JsonDict | None,
+    lang: str,
+) -> JsonDict:
+    """The body of :func:`write_plots`, inside its font settings."""
     out_dir = history.paths.plots_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     result: JsonDict = {
@@ -127,7 +163,9 @@ def write_plots(
             _run_job(
                 result,
                 f"maps_{var}",
-                lambda v=var_index, p=path: plot_sample_maps(fields, v, p, num_maps=num_maps),
+                lambda v=var_index, p=path: plot_sample_maps(
+                    fields, v, p, num_maps=num_maps, lang=lang
+                ),
             )
     else:
         result["skipped"].append({"name": "sample_maps", "reason": "num_maps=0"})
@@ -136,7 +174,28 @@ def write_plots(
         "errors_by_region",
         lambda: plot_errors_by_region(fields, out_dir / "errors_by_region.png", regions),
     )
+    _spectra_jobs(result, fields, out_dir, lang)
     return result
+
+
+def _spectra_jobs(result: JsonDict, fields: TestFields, out_dir: Path, lang: str) -> None:
+    """Power spectra with effective resolution and RMSE by depth, per variable."""
+    for var_index, var in enumerate(fields.variables):
+        name = safe_name(var)
+        _run_job(
+            result,
+            f"spectra_{var}",
+            lambda v=var_index, p=out_dir / f"spectra_{name}.png": plot_power_spectra(
+                fields, v, p, lang
+            ),
+        )
+        _run_job(
+            result,
+            f"rmse_by_depth_{var}",
+            lambda v=var_index, p=out_dir / f"rmse_by_depth_{name}.png": plot_rmse_by_depth(
+                fields, v, p, lang
+            ),
+        )
 
 
 def _check_num_maps(num_maps: Any) -> int:

@@ -191,6 +191,9 @@ def plot_lr(history: RunHistory, path: Path) -> JsonDict:
         ax.plot(xs, ys, "o", color=colour, markersize=4)
     if _positive_span([row["lr"] for row in history.lr]) > 10:
         ax.set_yscale("log")
+    else:
+        # 1e-4-sized rates read as "0.0001": scientific notation on a linear axis.
+        ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0), useMathText=True)
     _mark_best(ax, history)
     ax.set_ylabel("learning rate")
     _epoch_axis(ax, history)

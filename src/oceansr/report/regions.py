@@ -98,6 +98,7 @@ def region_errors(fields: TestFields, coast_cells: int | None = None) -> JsonDic
     edges = _band_edges(lat_grid, is_lat)
     out: JsonDict = {
         "coast_cells": coast,
+        "cell_km": _cell_km(fields),
         "fields": len(fields.indices),
         "total_fields": fields.total,
         "checkpoint": str(fields.checkpoint),
@@ -157,6 +158,26 @@ def band_label(band: Mapping[str, Any], axis: str = "latitude") -> str:
     return f"{deg(band['low'])}–{deg(band['high'])}"
 
 
+def _cell_km(fields: TestFields) -> float | None:
+    """The mean HR grid spacing in km (None without lat/lon: distances stay in cells)."""
+    from oceansr.report.spectra import grid_spacing_km
+
+    if fields.lat is None or fields.lon is None:
+        return None
+    dy, dx = grid_spacing_km(fields)
+    return round((dy + dx) / 2, 1)
+
+
+def _distance_label(distance: Any, cell_km: float | None) -> str:
+    """A distance bin (HR cells, or ``">N"``) as km when the grid spacing is known."""
+    if cell_km is None:
+        return str(distance)
+    text = str(distance)
+    if text.startswith(">"):
+        return f">{float(text[1:]) * cell_km:.0f}"
+    return f"{float(text) * cell_km:.0f}"
+
+
 def plot_errors_by_region(fields: TestFields, path: Path, regions: JsonDict | None = None):
     """RMSE of model and bicubic against distance to land and per latitude band."""
     from matplotlib.patches import Patch
@@ -171,19 +192,24 @@ def plot_errors_by_region(fields: TestFields, path: Path, regions: JsonDict | No
         unit = entry["units"]
         ax = axes[r][0]
         rows = [row for row in entry["by_distance"] if row["cells"]]
-        labels = [str(row["distance"]) for row in rows]
+        cell_km = regions.get("cell_km")
+        labels = [_distance_label(row["distance"], cell_km) for row in rows]
         xs = np.arange(len(rows))
         ax.plot(xs, [row["rmse"] for row in rows], "o-", color=SR_COLOUR, label="model")
         ax.plot(xs, [row["rmse_bicubic"] for row in rows], "s--", color=BIC_COLOUR, label="bicubic")
         ax.set_xticks(xs, labels)
-        if any(str(row["distance"]) == str(coast) for row in rows):
+        steps = [str(row["distance"]) for row in rows]
+        if str(coast) in steps:
             ax.axvline(
-                labels.index(str(coast)) + 0.5,
+                steps.index(str(coast)) + 0.5,
                 color="#e67e22",
                 linestyle=":",
                 label=f"coastal ≤ {coast} cells",
             )
-        ax.set_xlabel("distance to land [HR cells]")
+        ax.set_xlabel(
+            "distance to land [km]" if cell_km else "distance to land [HR cells]", fontsize=9
+        )
+        ax.set_ylabel(f"RMSE [{unit}]" if unit else "RMSE", fontsize=9)
         ax.set_title(f"{var} — RMSE{f' [{unit}]' if unit else ''} vs distance to land", fontsize=10)
         style_axes(ax)
         add_legend(ax)

@@ -45,7 +45,10 @@ REPORT_HTML = "report.html"
 
 
 def make_report(
-    run: str | os.PathLike[str], *, runs_root: str | os.PathLike[str] | None = None
+    run: str | os.PathLike[str],
+    *,
+    runs_root: str | os.PathLike[str] | None = None,
+    lang: str | None = None,
 ) -> JsonDict:
     """Write ``<run>/report.md``, ``<run>/report.html`` and the plots of a finished run.
 
@@ -53,6 +56,9 @@ def make_report(
     the ``<!-- notes: ... -->`` marker of an existing ``report.md`` are kept. Returns
     ``{"run_id", "run_dir", "status", "report_md", "report_html", "plots": [paths],
     "skipped": [{"name", "reason"}], "analysis": [sentences], "notes_preserved"}``.
+
+    ``lang`` (en or zh, default ``$OCEANSR_LANG``) applies to the plots' titles and
+    labels; the Markdown/HTML text itself is English for now.
 
     Raises :class:`~oceansr.errors.DataNotFoundError` for an unknown run and
     :class:`~oceansr.errors.RunStateError` for a run still ``pending``/``running``.
@@ -66,7 +72,9 @@ def make_report(
     except PlotSkipped as exc:
         fields_error = str(exc)
     regions = region_errors(fields) if fields is not None else None
-    plots = write_plots(history, fields=fields, fields_error=fields_error, regions=regions)
+    plots = write_plots(
+        history, fields=fields, fields_error=fields_error, regions=regions, lang=lang
+    )
     notes = read_notes(history.paths.report_md)
     analysis = analyse(history, regions, fields_error)
     markdown = render_markdown(history, plots, analysis, regions, notes)

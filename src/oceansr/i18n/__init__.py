@@ -1,0 +1,94 @@
+"""The message catalogue of the agent surface, in English (default) and Chinese.
+
+One place for every user-facing text an adapter shows (MCP instructions and tool
+descriptions, next-call explanations, failure headlines and suggestions). JSON keys and
+enum values are never translated: an agent or a script reads the same reply shape in
+either language (docs/architecture.md, reply shape).
+
+The language is chosen, first match wins, by an explicit ``lang`` argument (MCP server
+option, CLI ``--lang``, report call), then the ``OCEANSR_LANG`` environment variable,
+then English.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import en, zh
+
+LANGS: tuple[str, ...] = ("en", "zh")
+DEFAULT_LANG = "en"
+ENV_VAR = "OCEANSR_LANG"
+
+_CATALOGUES: dict[str, Mapping[str, str]] = {"en": en.TEXTS, "zh": zh.TEXTS}
+
+
+class UnknownLanguageError(ValueError):
+    """A ``lang`` outside :data:`LANGS` (reported as a config_error by the adapters)."""
+
+
+def resolve_lang(lang: str | None = None) -> str:
+    """The language to use: ``lang``, else ``$OCEANSR_LANG``, else English.
+
+    Accepts locale spellings (``zh_CN.UTF-8``, ``zh-Hans``, ``en_US``) because the
+    environment variable is often copied from ``LANG``.
+    """
+    raw = lang if lang else os.environ.get(ENV_VAR, "")
+    if not raw:
+        return DEFAULT_LANG
+    short = re.split(r"[_.\-@]", raw.strip().lower(), maxsplit=1)[0]
+    if short not in LANGS:
+        source = "lang" if lang else ENV_VAR
+        raise UnknownLanguageError(f"{source}={raw!r} is not supported; use one of {LANGS}")
+    return short
+
+
+def text(key: str, lang: str | None = None, **fields: Any) -> str:
+    """The text ``key`` in ``lang`` with ``fields`` filled in (English if missing)."""
+    chosen = resolve_lang(lang)
+    template = _CATALOGUES[chosen].get(key) or en.TEXTS[key]
+    return template.format(**fields) if fields else template
+
+
+def failure_message(failure_type: str, message: str, default: str, lang: str | None) -> str:
+    """``message`` for ``lang``: the taxonomy's headline is translated; a specific
+    message keeps its (often technical) text behind the translated headline."""
+    if resolve_lang(lang) == "en":
+        return message
+    headline = zh.FAILURES.get(failure_type, zh.FAILURES["unknown"])
+    return headline if message == default else f"{headline} {message}"
+
+
+def suggestion(item: str, lang: str | None) -> str:
+    """A suggestion in ``lang``: the override stays verbatim (it is meant to be copied),
+    known English explanations are translated."""
+    if resolve_lang(lang) == "en":
+        return item
+    out = item
+    for english, chinese in zh.PHRASES.items():
+        out = out.replace(english, chinese)
+    return out
+
+
+def localize_summary(summary: Mapping[str, Any], lang: str | None) -> dict[str, Any]:
+    """An ``error_summary`` with message and suggestions in ``lang`` (keys unchanged)."""
+    from oceansr.runs.failures import MESSAGES
+
+    out = dict(summary)
+    if resolve_lang(lang) == "en":
+        return out
+    failure_type = str(out.get("failureType") or "unknown")
+    default = MESSAGES.get(failure_type, MESSAGES["unknown"])
+    out["message"] = failure_message(
+        failure_type, str(out.get("message") or default), default, lang
+    )
+    out["suggestions"] = [suggestion(str(s), lang) for s in out.get("suggestions") or []]
+    return out
+
+
+def catalogue(lang: str) -> Mapping[str, str]:
+    """Every text of ``lang`` (for tests that compare catalogues)."""
+    return _CATALOGUES[resolve_lang(lang)]

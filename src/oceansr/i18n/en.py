@@ -1,0 +1,112 @@
+"""English texts of the agent surface (the default language).
+
+Keys are shared with :mod:`oceansr.i18n.zh`; a test checks both catalogues have the
+same keys and the same ``{placeholders}``.
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {
+    "mcp.instructions": (
+        "oceansr trains ocean super-resolution models (coarse -> fine gridded ocean fields) "
+        "in the background.\n"
+        "Protocol: ocean_sr_train_start waits up to 5 minutes for training_start and returns "
+        "{status: 'started', process_id, ...} or {status: 'error', error_summary: "
+        "{failureType, message, suggestions}}. ocean_sr_train_status actions: status; logs "
+        "(tail N lines, or offset -> next_offset); kill; list; resume; wait (long poll, "
+        "timeout in seconds, default 120). Run states: running (progress: current epoch / "
+        "total epochs / ETA), completed (exit 0), failed (with error_summary), killed (by "
+        "the user or by the system; kill_reason says which).\n"
+        "Working rules:\n"
+        "1. Wait once, right after start: ocean_sr_train_status(action='wait', timeout=120).\n"
+        "2. When the user asks about progress, wait once more (one wait call), then answer.\n"
+        "3. On failure, show failureType and suggestions, and ask the user before retrying; "
+        "never retry on your own.\n"
+        "4. Keep the conversation available while a run trains: do not loop on wait; hand "
+        "back to the user after the wait.\n"
+        "5. On a new user message, call ocean_sr_train_status(action='list') first if runs "
+        "were started.\n"
+        "6. Server shutdown terminates the runs it started (they checkpoint last.ckpt and "
+        "can be resumed with action='resume').\n"
+        "7. After completion, show the test metrics next to bicubic and offer the "
+        "visualisation (ocean_sr_train_visualize) and the report (ocean_sr_train_report).\n"
+        "Each reply's `next` lists valid tool calls {tool, arguments, why}. Check "
+        "unfamiliar data with ocean_sr_check_data before training on it."
+    ),
+    "tool.start": (
+        "Start an ocean super-resolution training in the background. Validates the config "
+        "and data first (errors come back at once, nothing started), then waits up to "
+        "startup_timeout (default 300 s) for training_start, with progress notifications. "
+        "Returns {status: 'started', process_id, ...} or {status: 'error', error_summary: "
+        "{failureType, message, suggestions}}. Then (rule 1) call "
+        "ocean_sr_train_status(action='wait') once and hand back to the user."
+    ),
+    "tool.status": (
+        "Inspect or steer runs. action='status' (default): state, progress (1-based epoch / "
+        "total_epochs / eta_s), metrics, next calls. 'logs': train.log, last `tail` lines or "
+        "from byte `offset` (feed back next_offset). 'wait': long poll until the status "
+        "changes or `timeout` s (default 120): once right after start, once more when the "
+        "user asks about progress, never in a loop. 'kill': stop gracefully (last.ckpt, "
+        "resumable). 'resume': continue a killed/failed run from last.ckpt. 'list': runs, "
+        "newest first (`status_filter`, `limit`); call it first on a new user message if "
+        "runs were started. A failed run carries error_summary: show failureType and "
+        "suggestions and ask before retrying. Runs stop when this server shuts down."
+    ),
+    "tool.list_models": "The model registry: name, family, description, parameters, scales.",
+    "tool.check_data": (
+        "What a NetCDF file or Zarr store holds, before training on it: variables (dims, "
+        "units, land fraction), grid, sample dimensions, suitable scales, warnings and "
+        "suggested overrides."
+    ),
+    "tool.check_gpu": "Accelerators with free/total memory (or CPU only) and library versions.",
+    "tool.visualize": (
+        "Plots of a finished run into <run>/plots/: loss and metric curves, learning rate, "
+        "val/test/bicubic comparison, sample maps (LR, bicubic, SR, HR, error) with land "
+        "masked. Offer it after completion (rule 7). Returns the file paths."
+    ),
+    "tool.report": (
+        "Write <run>/report.md and a self-contained report.html for a finished run (config, "
+        "data, timeline, curves, metrics vs bicubic, checkpoints, compute cost). Offer it "
+        "after completion (rule 7). Returns the paths."
+    ),
+    "tool.predict": (
+        "Super-resolve an LR-only NetCDF/Zarr file (`input`) with the best checkpoint of "
+        "training run `run` (its process_id), or a `checkpoint` path, into a CF NetCDF/Zarr "
+        "on the HR grid. Waits for the predict run up to `timeout` s with progress "
+        "notifications. Returns the output path and per-variable stats."
+    ),
+    "next.wait": "wait once for a status change (then hand back to the user)",
+    "next.logs": "the end of train.log",
+    "next.kill": "stop it (checkpoints last.ckpt, resumable)",
+    "next.resume": "continue from checkpoints/last.ckpt",
+    "next.visualize": "offer the plots (curves, maps, comparison with bicubic)",
+    "next.report": "offer the report (report.md and report.html)",
+    "next.status": "the run's current state",
+    "arg.unknown": "unknown argument(s) {names} for {tool}; known: {known}",
+    "arg.invalid": "argument {name}: {problem}",
+    "arg.remove": "call {tool} without {name}",
+    "arg.fix": "call {tool} again with a valid {name}",
+    "plot.panels": "LR|Bicubic|SR|HR|Bicubic − HR|SR − HR",
+    "plot.lat": "latitude [°N]",
+    "plot.lon": "longitude [°E]",
+    "plot.error": "error",
+    "plot.test_field": "{var}, test field {n}/{total}: {label}",
+    "plot.maps_title": (
+        "{var}: LR → bicubic / SR ({model}, {ckpt}) vs HR — land grey, cmocean {cmap}"
+    ),
+    "plot.wavenumber": "wavenumber [cycles/km]",
+    "plot.psd": "power spectral density",
+    "plot.spectra_title": (
+        "{var}: radially averaged power spectra "
+        "(effective resolution: spectrum below {fraction} of HR)"
+    ),
+    "plot.depth": "depth [m]",
+    "plot.depth_title": "{var}: RMSE by depth level (test fields)",
+    "plot.bicubic": "bicubic",
+    "progress.starting": "starting ({seconds} s of at most {limit} s)",
+    "progress.run": "{status} / {phase}",
+    "progress.epoch": " - epoch {epoch}/{total} step {step}/{total_steps}",
+}
+
+#: Failure headlines and suggestions are the English texts of
+#: :mod:`oceansr.runs.failures` themselves; no copy here.

@@ -1,0 +1,129 @@
+"""Chinese (简体中文) texts of the agent surface; same keys as :mod:`oceansr.i18n.en`.
+
+Domain terms follow Chinese oceanography usage: 超分辨率 (super-resolution), 双三次插值
+(bicubic), 海温 (sea temperature), 检查点 (checkpoint), 训练轮次 (epoch).
+"""
+
+from __future__ import annotations
+
+TEXTS: dict[str, str] = {
+    "mcp.instructions": (
+        "oceansr 在后台训练海洋超分辨率模型（粗分辨率 -> 高分辨率网格海洋场）。\n"
+        "协议：ocean_sr_train_start 最多等待 5 分钟直到 training_start，返回 "
+        "{status: 'started', process_id, ...} 或 {status: 'error', error_summary: "
+        "{failureType, message, suggestions}}。ocean_sr_train_status 的 action：status；logs"
+        "（tail 取最后 N 行，或 offset -> next_offset）；kill；list；resume；wait（长轮询，"
+        "timeout 以秒计，默认 120）。运行状态：running（进度：当前轮次 / 总轮次 / 预计剩余时间）、"
+        "completed（退出码 0）、failed（附 error_summary）、killed（由用户或系统终止；"
+        "kill_reason 说明原因）。\n"
+        "工作规则：\n"
+        "1. 启动后立即等待一次：ocean_sr_train_status(action='wait', timeout=120)。\n"
+        "2. 用户询问进度时，再等待一次（一次 wait 调用），然后回答。\n"
+        "3. 失败时，展示 failureType 和 suggestions，并在重试前征得用户同意；绝不自行重试。\n"
+        "4. 训练进行时保持对话可用：不要循环调用 wait；等待之后把对话交还给用户。\n"
+        "5. 如果已启动过运行，在每条新的用户消息时先调用 "
+        "ocean_sr_train_status(action='list')。\n"
+        "6. 服务器关闭时会终止它启动的运行（它们会保存 last.ckpt，可用 action='resume' 继续）。\n"
+        "7. 训练完成后，将测试指标与双三次插值对比展示，并提供可视化"
+        "（ocean_sr_train_visualize）和报告（ocean_sr_train_report）。\n"
+        "每个回复中的 `next` 列出有效的工具调用 {tool, arguments, why}。"
+        "训练不熟悉的数据前，先用 ocean_sr_check_data 检查。"
+    ),
+    "tool.start": (
+        "在后台启动海洋超分辨率训练。先校验配置和数据（错误立即返回，不启动任何运行），"
+        "然后最多等待 "
+        "startup_timeout（默认 300 秒）直到 training_start，期间发送进度通知。返回 "
+        "{status: 'started', process_id, ...} 或 {status: 'error', error_summary: "
+        "{failureType, message, suggestions}}。之后（规则 1）调用一次 "
+        "ocean_sr_train_status(action='wait')，然后把对话交还给用户。"
+    ),
+    "tool.status": (
+        "查看或控制运行。action='status'（默认）：状态、进度（从 1 开始的当前轮次 / total_epochs / "
+        "eta_s）、指标、下一步调用。'logs'：train.log，最后 `tail` 行或从字节 `offset` 开始"
+        "（回传 next_offset）。'wait'：长轮询直到状态变化或 `timeout` 秒（默认 120）：启动后一次，"
+        "用户询问进度时再一次，绝不循环。'kill'：平稳停止（保存 last.ckpt，可继续）。'resume'："
+        "从 last.ckpt 继续已终止或失败的运行。'list'：运行列表，最新在前（`status_filter`、"
+        "`limit`）；如已启动过运行，每条新用户消息先调用它。失败的运行带有 error_summary："
+        "展示 failureType 和 suggestions，重试前先询问用户。服务器关闭时运行会被终止。"
+    ),
+    "tool.list_models": "模型注册表：名称、类别、说明、参数量、支持的放大倍数。",
+    "tool.check_data": (
+        "训练前查看 NetCDF 文件或 Zarr 存储的内容：变量（维度、单位、陆地比例）、网格、样本维度、"
+        "合适的放大倍数、警告和建议的覆盖参数。"
+    ),
+    "tool.check_gpu": "加速器及其空闲/总显存（或仅 CPU）和库版本。",
+    "tool.visualize": (
+        "为已结束的运行在 <run>/plots/ 中绘图：损失和指标曲线、学习率、验证/测试/双三次插值对比、"
+        "样本图（低分辨率、双三次插值、超分辨率、高分辨率、误差），陆地已遮盖。"
+        "完成后提供（规则 7）。"
+        "返回文件路径。"
+    ),
+    "tool.report": (
+        "为已结束的运行写出 <run>/report.md 和独立的 report.html（配置、数据、时间线、曲线、"
+        "与双三次插值对比的指标、检查点、计算开销）。完成后提供（规则 7）。返回路径。"
+    ),
+    "tool.predict": (
+        "用训练运行 `run`（其 process_id）的最佳检查点或 `checkpoint` 路径，将仅含低分辨率的 "
+        "NetCDF/Zarr 文件（`input`）超分辨率到高分辨率网格上的 CF NetCDF/Zarr。最多等待 "
+        "`timeout` 秒，期间发送进度通知。返回输出路径和各变量统计。"
+    ),
+    "next.wait": "等待一次状态变化（然后把对话交还给用户）",
+    "next.logs": "train.log 的末尾",
+    "next.kill": "停止运行（保存 last.ckpt，可继续）",
+    "next.resume": "从 checkpoints/last.ckpt 继续",
+    "next.visualize": "提供图表（曲线、分布图、与双三次插值的对比）",
+    "next.report": "提供报告（report.md 和 report.html）",
+    "next.status": "运行的当前状态",
+    "arg.unknown": "{tool} 的未知参数 {names}；可用参数：{known}",
+    "arg.invalid": "参数 {name}：{problem}",
+    "arg.remove": "去掉参数 {name} 后重新调用 {tool}",
+    "arg.fix": "使用有效的 {name} 重新调用 {tool}",
+    "plot.panels": (
+        "低分辨率|双三次插值|超分辨率|高分辨率|双三次插值 − 高分辨率|超分辨率 − 高分辨率"
+    ),
+    "plot.lat": "纬度 [°N]",
+    "plot.lon": "经度 [°E]",
+    "plot.error": "误差",
+    "plot.test_field": "{var}，测试场 {n}/{total}：{label}",
+    "plot.maps_title": (
+        "{var}：低分辨率 → 双三次插值 / 超分辨率（{model}，{ckpt}）对比高分辨率 — "
+        "陆地为灰色，cmocean {cmap}"
+    ),
+    "plot.wavenumber": "波数 [周/km]",
+    "plot.psd": "功率谱密度",
+    "plot.spectra_title": "{var}：径向平均功率谱（有效分辨率：谱低于高分辨率的 {fraction}）",
+    "plot.depth": "深度 [m]",
+    "plot.depth_title": "{var}：各深度层的均方根误差（测试场）",
+    "plot.bicubic": "双三次插值",
+    "progress.starting": "启动中（{seconds} 秒，最多 {limit} 秒）",
+    "progress.run": "{status} / {phase}",
+    "progress.epoch": " - 轮次 {epoch}/{total} 步 {step}/{total_steps}",
+}
+
+#: Failure headlines by failureType (the English ones are in oceansr.runs.failures).
+FAILURES: dict[str, str] = {
+    "cuda_oom": "GPU 显存不足。",
+    "cpu_oom": "进程内存不足（或被内核 OOM killer 终止）。",
+    "nan_loss": "训练损失变为 NaN 或无穷大。",
+    "data_not_found": "找不到数据文件、文件夹或变量。",
+    "data_invalid": "数据无法直接使用。",
+    "config_error": "配置无效。",
+    "shape_mismatch": "数组或张量形状不匹配。",
+    "missing_dependency": "本次运行所需的 Python 包或模块未安装。",
+    "disk_full": "磁盘已满：无法写入检查点或日志。",
+    "distributed_error": "分布式（多进程）训练失败。",
+    "startup_timeout": "运行未能按时到达 training_start。",
+    "process_lost": "训练进程消失，且未记录原因。",
+    "unknown": "运行因意外错误而失败。",
+}
+
+#: Parenthesised explanations in suggestions, English -> Chinese (overrides stay as is).
+PHRASES: dict[str, str] = {
+    "lower learning rate": "降低学习率",
+    "smaller models": "更小的模型",
+    "fewer parameters than edsr/swinir": "参数量少于 edsr/swinir",
+    "absolute paths avoid working-directory surprises": "使用绝对路径可避免工作目录问题",
+    "no CUDA device is visible here": "此处看不到 CUDA 设备",
+    "check data.path": "检查 data.path",
+    "check data.variables against the variables in the file": "核对 data.variables 与文件中的变量",
+}

@@ -1,0 +1,168 @@
+"""What an MCP reply looks like on the wire: compact, localized, with ``next`` entries
+that are valid calls of this MCP surface.
+
+The control plane's replies are written for every surface (docs/architecture.md, reply
+shape): their ``next`` entries name control functions (``{"action", "args", "why"}``).
+Over MCP an agent can only call tools, so each entry is rewritten into
+``{"tool", "arguments", "why"}`` that validates against the tool's input schema. Replies
+are serialised as compact JSON (no indentation) and trimmed to budgets that keep an
+agent's context small; the full details stay one call away (status.json, logs).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+
+from oceansr.i18n import localize_summary, text
+
+JsonDict = dict[str, Any]
+
+START_TOOL = "ocean_sr_train_start"
+STATUS_TOOL = "ocean_sr_train_status"
+VISUALIZE_TOOL = "ocean_sr_train_visualize"
+REPORT_TOOL = "ocean_sr_train_report"
+#: Control actions that are ``ocean_sr_train_status`` actions over MCP.
+STATUS_TOOL_ACTIONS = ("status", "logs", "wait", "kill", "list", "resume")
+TAIL_CHARS = 400  # traceback/log tail kept in an error_summary (the logs action has more)
+#: Status-doc keys an agent never needs (``run_id`` repeats ``process_id``).
+DROPPED_KEYS = ("schema_version", "run_id", "updated_at", "heartbeat_at", "hostname")
+
+
+def mcp_call(action: str, args: Mapping[str, Any], why: str) -> JsonDict | None:
+    """One control-plane ``next`` entry as an MCP tool call (``None`` if no tool has it)."""
+    arguments = {k: v for k, v in args.items() if v is not None}
+    if action in STATUS_TOOL_ACTIONS:
+        return {"tool": STATUS_TOOL, "arguments": {"action": action, **arguments}, "why": why}
+    if action == "start":
+        return {"tool": START_TOOL, "arguments": arguments, "why": why}
+    if action == "visualize":
+        return {"tool": VISUALIZE_TOOL, "arguments": arguments, "why": why}
+    if action == "report":
+        return {"tool": REPORT_TOOL, "arguments": arguments, "why": why}
+    return None
+
+
+def mcp_next(reply: Mapping[str, Any], lang: str) -> list[JsonDict]:
+    """The reply's ``next`` as MCP tool calls, plus rule 7 (offer the plots and the
+    report) for a completed training run."""
+    out: list[JsonDict] = []
+    for entry in reply.get("next") or []:
+        action = str(entry.get("action"))
+        why = str(entry.get("why") or "") if action == "start" else text(f"next.{action}", lang)
+        converted = mcp_call(action, entry.get("args") or {}, why)
+        if converted is not None:
+            out.append(converted)
+    run_id = reply.get("process_id")
+    if reply.get("status") == "completed" and reply.get("kind", "train") == "train" and run_id:
+        for action in ("visualize", "report"):
+            call = mcp_call(action, {"process_id": run_id}, text(f"next.{action}", lang))
+            out.append(call or {})
+    return out
+
+
+#: Metric names an agent shows the user (per split, e.g. ``val/rmse``); the rest stay in
+#: status.json and metrics.csv, one ``status`` call or file read away.
+HEADLINE = ("loss", "rmse", "rmse_bicubic", "rmse_gain", "mae", "psnr", "psnr_bicubic", "ssim")
+SIGNIFICANT = 5  # digits kept of a metric value (metrics.csv has them all)
+
+
+def _round(value: Any) -> Any:
+    if isinstance(value, float) and value == value and abs(value) != float("inf"):
+        return float(f"{value:.{SIGNIFICANT}g}")
+    return value
+
+
+def headline(values: Mapping[str, Any]) -> JsonDict:
+    """The headline metrics of one split, rounded (``epoch`` kept for ``best``)."""
+    return {
+        k: _round(v)
+        for k, v in values.items()
+        if k == "epoch" or (str(k).rsplit("/", 1)[-1] in HEADLINE and str(k).count("/") == 1)
+    }
+
+
+def _headline_metrics(metrics: Mapping[str, Any], has_test: bool) -> JsonDict:
+    """Per-split headline metrics; ``test`` is dropped when the reply already carries it
+    as ``test_metrics`` (no duplicate in an agent's context)."""
+    return {
+        split: headline(values or {})
+        for split, values in metrics.items()
+        if not (has_test and split == "test")
+    }
+
+
+def _short_summary(summary: Mapping[str, Any], lang: str) -> JsonDict:
+    out = {k: v for k, v in localize_summary(summary, lang).items() if v is not None}
+    for key in ("traceback_tail", "log_tail"):
+        tail = str(out.get(key) or "")
+        if tail:
+            out[key] = tail[-TAIL_CHARS:]
+    return out
+
+
+def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
+    """The reply an agent reads: headline metrics, trimmed error tails, MCP ``next``."""
+    out = {k: v for k, v in reply.items() if k not in DROPPED_KEYS and v is not None}
+    test = out.get("test_metrics")
+    if isinstance(test, dict):
+        out["test_metrics"] = headline(test)
+    if isinstance(out.get("metrics"), dict):
+        out["metrics"] = _headline_metrics(out["metrics"], bool(test))
+    if isinstance(out.get("error_summary"), dict):
+        out["error_summary"] = _short_summary(out["error_summary"], lang)
+    if "next" in reply:
+        out["next"] = mcp_next(reply, lang)
+    if isinstance(out.get("runs"), list):
+        out["runs"] = [list_row(row) for row in out["runs"]]
+    return out
+
+
+#: Keys of a ``list`` row over MCP (at most 300 B each; ``status`` gives the rest). The
+#: run id carries the kind and creation time, so neither is repeated.
+LIST_ROW_KEYS = (
+    "process_id",
+    "status",
+    "phase",
+    "duration_s",
+    "epoch",
+    "total_epochs",
+    "percent",
+    "eta_s",
+    "model",
+    "test_rmse",
+    "test_rmse_bicubic",
+    "failure_type",
+)
+#: Keys that only mean something while a run is live.
+LIVE_ONLY = ("phase", "percent", "eta_s")
+
+
+def list_row(row: Mapping[str, Any]) -> JsonDict:
+    """A list row cut to what an agent needs to pick a run: no overrides list, live
+    fields only for live runs, numbers rounded."""
+    terminal = row.get("status") in ("completed", "failed", "killed")
+    return {
+        k: _round(row[k])
+        for k in LIST_ROW_KEYS
+        if row.get(k) is not None and not (terminal and k in LIVE_ONLY)
+    }
+
+
+def to_result(reply: Mapping[str, Any], *, is_error: bool = False) -> CallToolResult:
+    """Compact JSON text plus the same dict as structured content."""
+    body = json.dumps(reply, ensure_ascii=False, separators=(",", ":"), default=str)
+    return CallToolResult(
+        content=[TextContent(type="text", text=body)],
+        structured_content=dict(reply),
+        is_error=is_error,
+    )
+
+
+def reply_size(reply: Mapping[str, Any]) -> int:
+    """Bytes of the compact JSON an agent reads (UTF-8), the figure the budgets cap."""
+    body = json.dumps(reply, ensure_ascii=False, separators=(",", ":"), default=str)
+    return len(body.encode("utf-8"))
