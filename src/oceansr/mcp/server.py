@@ -162,7 +162,12 @@ def _add_train_start(server: MCPServer, runs_root: str | None, on_exit: str) -> 
             "ocean_sr_train_status(action='wait'). model: srcnn | edsr_baseline | edsr | "
             "swinir_light | swinir. data: sample (bundled World Ocean Atlas temperature) | "
             "xarray (NetCDF/Zarr at data_path) | npy | synthetic. overrides: any extra Hydra "
-            "overrides, e.g. ['data.split.dim=time', 'optim.scheduler.name=step']."
+            "overrides, e.g. ['data.split.dim=time', 'optim.scheduler.name=step']. "
+            "backend: local (default, a process next to this server) | slurm (an sbatch "
+            "job; set partition/time/gres with overrides like 'launcher.time=01:00:00'). "
+            "Slurm runs always use on_exit=keep: a cluster job outlives this server by "
+            "design; stop it with action='kill'. A job still waiting in the queue at "
+            "startup_timeout returns {status: 'queued', reason} (not an error)."
         ),
     )
     @safe_tool
@@ -179,6 +184,7 @@ def _add_train_start(server: MCPServer, runs_root: str | None, on_exit: str) -> 
         devices: int | None = None,
         overrides: list[str] | None = None,
         startup_timeout: float = 300.0,
+        backend: str = "local",
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         hydra = options_to_overrides(
@@ -198,7 +204,12 @@ def _add_train_start(server: MCPServer, runs_root: str | None, on_exit: str) -> 
         reply = await run_with_progress(
             ctx,
             lambda: control.start(
-                hydra, runs_root=runs_root, startup_timeout=startup_timeout, on_exit=on_exit
+                hydra,
+                runs_root=runs_root,
+                startup_timeout=startup_timeout,
+                # on_exit=terminate cannot reach a job on a compute node: keep for slurm.
+                on_exit="keep" if backend == "slurm" else on_exit,
+                backend=backend,
             ),
             lambda: (None, f"starting ({time.monotonic() - started:.0f} s)"),
         )

@@ -244,8 +244,13 @@ class SlurmBackend(Backend):
     # ------------------------------------------------------------------ signal, cancel
 
     def stop(self, identity: ProcessIdentity, grace: float) -> StopOutcome:
-        """Queued: cancel at once. Running: ``scancel --signal=TERM --full`` (the trainer
-        checkpoints and records ``killed``), then ``scancel`` after ``grace``."""
+        """Queued: cancel at once. Running: SIGTERM to the job's tasks (the trainer
+        checkpoints and records ``killed``), then ``scancel`` after ``grace``.
+
+        The TERM goes to the job steps only, not ``--full``: ``--full`` also signals the
+        batch step, whose ``srun`` answers SIGTERM with "forcing job termination" and
+        SIGKILLs the tasks before they can checkpoint (measured on Slurm 22.05).
+        """
         outcome = StopOutcome()
         job = self._job(identity, fresh=True)
         if identity.job_id is None or job is None or not job.active:
@@ -254,7 +259,7 @@ class SlurmBackend(Backend):
             _scancel(identity.job_id)
             outcome.signal = "scancel"
         else:
-            _scancel("--signal=TERM", "--full", identity.job_id)
+            _scancel("--signal=TERM", identity.job_id)
             outcome.signal = "SIGTERM"
             if self._wait_inactive(identity, grace):
                 return outcome
