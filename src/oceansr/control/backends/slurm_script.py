@@ -22,6 +22,8 @@ from oceansr.errors import ConfigError
 _SIGNAL_RE = re.compile(r"^(?:B:)?(?:SIG)?[A-Z0-9]+@\d+$")
 _TIME_RE = re.compile(r"^(?:\d+-)?\d+(?::\d{1,2}){0,2}$")
 _UNSAFE = re.compile(r"[\s'\"\\]")
+#: The warning before the time limit (Lightning checkpoints and requeues on USR1).
+DEFAULT_SIGNAL = "USR1@90"
 _TEXT_FIELDS = ("partition", "account", "qos", "mem", "gres")
 
 
@@ -38,7 +40,7 @@ class LauncherSettings:
     cpus_per_task: int | None = None
     mem: str | None = None
     gres: str | None = None
-    signal: str | None = "USR1@90"
+    signal: str | None = DEFAULT_SIGNAL
     requeue: bool = True
     extra_sbatch: tuple[str, ...] = field(default_factory=tuple)
     setup: tuple[str, ...] = field(default_factory=tuple)
@@ -145,7 +147,7 @@ def settings_from(launcher: Mapping[str, Any]) -> LauncherSettings:
             "launcher.cpus_per_task=8",
             optional=True,
         ),
-        signal=_checked_signal(launcher.get("signal")),
+        signal=_checked_signal(launcher.get("signal", DEFAULT_SIGNAL)),
         requeue=bool(launcher.get("requeue", True)),
         extra_sbatch=_lines("extra_sbatch", launcher.get("extra_sbatch")),
         setup=_lines("setup", launcher.get("setup")),
