@@ -351,3 +351,23 @@ def test_job_scancelled_by_hand_is_recorded_truthfully(
     assert not read_events(paths, names="kill_requested")  # nobody asked us to kill it
     (event,) = read_events(paths, names="killed")
     assert event["reason"], event
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_two_node_ddp_run_writes_one_run_directory_from_global_rank_zero(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    ddp = [*SMOKE, "trainer.num_nodes=2", "trainer.devices=1", "trainer.strategy=ddp"]
+    reply = control.start(ddp, backend="slurm", runs_root=tmp_path, startup_timeout=180)
+    slurm_jobs.append(_job_of(reply))
+    assert reply["status"] == "started", reply
+    start = reply["training_start"]
+    assert start["world_size"] == 2 and sorted(start["nodes"]) == ["n1", "n2"]
+    assert "#SBATCH --nodes=2" in (tmp_path / reply["process_id"] / "submit.sbatch").read_text()
+    done = control.wait(reply["process_id"], until="terminal", timeout=180, runs_root=tmp_path)
+    assert done["status"] == "completed", done.get("error_summary")
+    assert done["test_metrics"]["test/rmse"] > 0
+    assert [p.name for p in tmp_path.iterdir()] == [reply["process_id"]]
+    paths = RunPaths.for_id(reply["process_id"], tmp_path)
+    assert len(read_events(paths, names="training_start")) == 1  # rank 1 wrote nothing
+    assert len(read_events(paths, names="process_started")) == 1

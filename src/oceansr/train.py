@@ -37,6 +37,7 @@ from omegaconf import DictConfig, OmegaConf
 from oceansr.callbacks.csv_logger import RunCSVLogger
 from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.session import EXIT_KILLED, RunSession
+from oceansr.cluster import cluster_info, global_rank
 from oceansr.config import compose_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
@@ -81,9 +82,8 @@ def resolve_run_id(cfg: DictConfig) -> str:
 
 
 def is_rank_zero() -> bool:
-    return (
-        int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0
-    )
+    """Global rank 0 (the run directory's only writer), also under srun on many nodes."""
+    return global_rank() == 0
 
 
 def check_mode(cfg: DictConfig) -> None:
@@ -299,7 +299,7 @@ def execute(
         session,
         monitor=cfg.checkpoint.monitor,
         mode=cfg.checkpoint.mode,
-        run_info={"model": cfg.model.name, "mode": cfg.mode},
+        run_info={"model": cfg.model.name, "mode": cfg.mode, **cluster_info()},
     )
     try:
         if cfg.debug.fail_at == "startup":
