@@ -371,3 +371,52 @@ def test_two_node_ddp_run_writes_one_run_directory_from_global_rank_zero(
     paths = RunPaths.for_id(reply["process_id"], tmp_path)
     assert len(read_events(paths, names="training_start")) == 1  # rank 1 wrote nothing
     assert len(read_events(paths, names="process_started")) == 1
+
+
+def _release(job_id: str) -> None:
+    """Slurm holds a requeued job back (reason BeginTime, ~2 min here); start it now."""
+    subprocess.run(
+        ["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
+        capture_output=True,
+        timeout=15,
+        check=False,
+    )
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_usr1_checkpoints_requeues_and_continues_the_same_run(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    epochs = 12
+    reply = control.start(
+        [*SMOKE, f"trainer.max_epochs={epochs}"],
+        backend="slurm",
+        runs_root=tmp_path,
+        startup_timeout=120,
+    )
+    job_id = _job_of(reply)
+    slurm_jobs.append(job_id)
+    assert reply["status"] == "started", reply
+    paths = RunPaths.for_id(reply["process_id"], tmp_path)
+    deadline = time.monotonic() + 60
+    while not read_events(paths, names="epoch_end") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    slurm(["scancel", "--signal=USR1", job_id])
+    queued = control.wait(reply["process_id"], timeout=60, runs_root=tmp_path)
+    assert queued["status"] == "queued", queued
+    (requeued,) = read_events(paths, names="requeued")
+    assert requeued["signal"] == "SIGUSR1" and Path(requeued["checkpoint"]).is_file()
+    deadline = time.monotonic() + 120
+    while control.status(reply["process_id"], runs_root=tmp_path)["status"] == "queued":
+        assert time.monotonic() < deadline, "requeued job did not start again"
+        _release(job_id)
+        time.sleep(1.0)
+    done = control.wait(reply["process_id"], until="terminal", timeout=180, runs_root=tmp_path)
+    assert done["status"] == "completed", done.get("error_summary")
+    assert done["attempt"] == 2 and done["queue_reason"] is None
+    starts = read_events(paths, names="training_start")
+    assert [s["start_step"] for s in starts] == [0, requeued["step"]]  # continuous step
+    assert starts[1]["slurm_restart_count"] == 1
+    assert done["progress"]["step"] == epochs * 2
+    assert len(json.loads(paths.run_json.read_text())["attempts"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == [reply["process_id"]]

@@ -36,6 +36,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from oceansr.callbacks.csv_logger import RunCSVLogger
 from oceansr.callbacks.recorder import RunRecorder
+from oceansr.callbacks.requeue import RequeueWatch, record_restart
 from oceansr.callbacks.session import EXIT_KILLED, RunSession
 from oceansr.cluster import cluster_info, global_rank
 from oceansr.config import compose_config
@@ -294,7 +295,10 @@ def execute(
         enabled=is_rank_zero(),
         resuming_from=str(cfg.ckpt_path) if cfg.ckpt_path and cfg.mode == "train" else None,
     )
+    if is_rank_zero() and paths.status_json.exists():
+        record_restart(paths)  # a Slurm job (re)starts: a requeued one is a new attempt
     session.open(handle_signals=handle_signals)
+    requeue = RequeueWatch()
     recorder = RunRecorder(
         session,
         monitor=cfg.checkpoint.monitor,
@@ -304,7 +308,7 @@ def execute(
     try:
         if cfg.debug.fail_at == "startup":
             raise RuntimeError("debug fault injected at start-up (debug.fail_at=startup)")
-        result = run_training(cfg, paths, [recorder, *extra_callbacks])
+        result = run_training(cfg, paths, [recorder, requeue, *extra_callbacks])
         session.finish(
             "training_end",
             {"metrics": {"test": result.test_metrics}},
@@ -314,6 +318,9 @@ def execute(
             **recorder.summary(),
         )
     except SystemExit as exc:  # SIGTERMException, StopRequested, Lightning's Ctrl-C exit
+        if requeue.requested and session.enabled:  # Slurm requeues the job: not a kill
+            requeue.record(paths)
+            raise RunKilled("requeued by Slurm", paths) from exc
         session.killed(_existing(paths.last_ckpt))
         raise RunKilled(session.stop_reason or "interrupted", paths) from exc
     except BaseException as exc:
