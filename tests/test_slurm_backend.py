@@ -420,3 +420,42 @@ def test_usr1_checkpoints_requeues_and_continues_the_same_run(
     assert done["progress"]["step"] == epochs * 2
     assert len(json.loads(paths.run_json.read_text())["attempts"]) == 2
     assert [p.name for p in tmp_path.iterdir()] == [reply["process_id"]]
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_cli_sweep_submits_one_job_per_combination_and_returns_all_ids(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oceansr.cli",
+            "start",
+            "-m",
+            "--backend",
+            "slurm",
+            "experiment=smoke",
+            "seed=1,2",
+            "--runs-root",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    reply = json.loads(out.stdout)
+    assert reply["status"] == "started" and reply["count"] == 2, reply
+    jobs = [run["job_id"] for run in reply["runs"]]
+    slurm_jobs.extend(jobs)
+    assert len(set(jobs)) == 2 and len(reply["process_ids"]) == 2
+    for process_id in reply["process_ids"]:
+        done = control.wait(process_id, until="terminal", timeout=180, runs_root=tmp_path)
+        assert done["status"] == "completed", done.get("error_summary")
+        assert any(o == "launcher=slurm" for o in done_overrides(tmp_path, process_id))
+
+
+def done_overrides(root: Path, process_id: str) -> list[str]:
+    return json.loads((root / process_id / "run.json").read_text())["overrides"]

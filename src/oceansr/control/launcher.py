@@ -33,7 +33,7 @@ def select_backend(overrides: list[str], backend: Any, on_exit: str) -> tuple[li
     name = get_backend(backend).name
     chosen = _launcher_choice(overrides)
     if chosen is None:
-        if name != DEFAULT_BACKEND:
+        if name == SLURM:  # backends without a launcher group (plugins, tests) add none
             overrides = [*overrides, f"launcher={name}"]
     elif name == DEFAULT_BACKEND:
         name = get_backend(chosen).name
