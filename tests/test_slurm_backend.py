@@ -309,6 +309,12 @@ def test_kill_running_job_checkpoints_then_killed(tmp_path: Path, slurm_jobs: li
     assert killed["exit_code"] == 143  # the trainer stopped itself (not SIGKILLed)
     assert killed["last_checkpoint"] and Path(killed["last_checkpoint"]).is_file()
     assert wait_for(_job_of(reply), frozenset({"FAILED", "COMPLETED", "CANCELLED"}))
+    # resume: same run, a new job continuing from last.ckpt
+    again = control.resume(reply["process_id"], runs_root=tmp_path, startup_timeout=120)
+    slurm_jobs.append(_job_of(again))
+    assert again["status"] == "started" and again["job_id"] != reply["job_id"], again
+    assert again["attempt"] == 2 and again["training_start"]["start_step"] > 0
+    assert control.kill(reply["process_id"], runs_root=tmp_path)["status"] == "killed"
 
 
 @pytest.mark.usefixtures("requires_slurm")
