@@ -151,6 +151,31 @@ def test_unknown_job_state_is_not_a_death(fake_squeue: FakeSqueue, tmp_path: Pat
     assert control.status(paths.run_id, runs_root=tmp_path)["status"] == "pending"
 
 
+@pytest.mark.parametrize(
+    ("env", "rank"),
+    [
+        ({}, 0),
+        ({"SLURM_STEP_ID": "0", "SLURM_PROCID": "1", "LOCAL_RANK": "0", "NODE_RANK": "0"}, 1),
+        ({"SLURM_STEP_ID": "0", "SLURM_PROCID": "0"}, 0),
+        ({"SLURM_PROCID": "0", "LOCAL_RANK": "1"}, 1),  # batch script, Lightning-spawned
+        ({"RANK": "3", "SLURM_STEP_ID": "0", "SLURM_PROCID": "0"}, 3),
+        ({"NODE_RANK": "1"}, 1),
+    ],
+)
+def test_global_rank_decides_the_run_directory_writer(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], rank: int
+) -> None:
+    from oceansr import cluster
+    from oceansr.train import is_rank_zero
+
+    for name in ("RANK", "SLURM_STEP_ID", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cluster.global_rank() == rank
+    assert is_rank_zero() is (rank == 0)
+
+
 def test_settings_errors_name_the_launcher_field() -> None:
     for bad, field in (
         ({"time": "two hours"}, "launcher.time"),
