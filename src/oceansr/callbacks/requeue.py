@@ -17,6 +17,7 @@ started instead of installing its own first.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from typing import Any
@@ -48,7 +49,8 @@ class RequeueWatch(Callback):
         for signum in (signal.SIGUSR1, signal.SIGUSR2):
             previous = signal.getsignal(signum)
             if callable(previous):  # Lightning's SLURM handler is installed for this one
-                signal.signal(signum, self._wrap(previous, trainer))
+                with contextlib.suppress(ValueError):  # not the main thread: Lightning's alone
+                    signal.signal(signum, self._wrap(previous, trainer))
 
     def _wrap(self, previous: Any, trainer: L.Trainer) -> Any:
         def handler(signum: int, frame: Any) -> None:
