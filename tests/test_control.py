@@ -319,7 +319,7 @@ def test_start_timeout_while_alive_answers_starting(tmp_path, script_backend) ->
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"on_exit": "sometimes"}, {"backend": "slurm"}, {"kind": "predict"}, {"startup_timeout": -1}],
+    [{"on_exit": "sometimes"}, {"backend": "pbs"}, {"kind": "predict"}, {"startup_timeout": -1}],
 )
 def test_start_rejects_bad_arguments(tmp_path: Path, kwargs: dict) -> None:
     reply = control.start(SMOKE, runs_root=tmp_path, **kwargs)
@@ -776,7 +776,7 @@ def test_start_goes_through_the_registered_backend_and_records_its_name(
 
 def test_unknown_backend_name_lists_the_registered_ones(tmp_path: Path, script_backend) -> None:
     name = script_backend("pass")
-    reply = control.start(SMOKE, runs_root=tmp_path, backend="slurm")
+    reply = control.start(SMOKE, runs_root=tmp_path, backend="pbs")
     assert reply["error_summary"]["failureType"] == "config_error"
     assert (
         "'local'" in reply["error_summary"]["message"] and name in reply["error_summary"]["message"]

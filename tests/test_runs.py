@@ -208,11 +208,11 @@ def test_run_paths_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_schema_constants_follow_design() -> None:
     assert runs.SCHEMA_VERSION == 1
-    assert set(STATUSES) == {"pending", "running", "completed", "failed", "killed"}
+    assert set(STATUSES) == {"pending", "queued", "running", "completed", "failed", "killed"}
     assert {"completed", "failed", "killed"} == TERMINAL_STATUSES
     assert "starting" in PHASES and "done" in PHASES
     assert {"run_created", "training_start", "epoch_end", "process_lost"} <= set(EVENT_NAMES)
-    assert len(FAILURE_TYPES) == 13 and {"cuda_oom", "process_lost", "unknown"} <= set(
+    assert len(FAILURE_TYPES) == 14 and {"cuda_oom", "process_lost", "unknown"} <= set(
         FAILURE_TYPES
     )
     assert runs.is_terminal("killed") and runs.is_terminal({"status": "failed"})

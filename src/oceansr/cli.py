@@ -105,6 +105,13 @@ def _add_start(sub: Any, common: argparse.ArgumentParser) -> None:
         help="keep (default): the run outlives this command; terminate: stop it when "
         "this command exits",
     )
+    p.add_argument(
+        "--backend",
+        choices=("local", "slurm"),
+        default="local",
+        help="local (default): a process on this machine; slurm: an sbatch job per run "
+        "(same as the override launcher=slurm; launcher.* sets partition, time, ...)",
+    )
 
 
 def _add_run_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -283,6 +290,14 @@ def _next_hint(reply: dict[str, Any]) -> str:
     return "   ".join(words)
 
 
+def _handle(reply: dict[str, Any]) -> str:
+    """How the run is addressed: its Slurm job (and queue reason) or its pid."""
+    if reply.get("job_id"):
+        reason = f" (queued: {reply['reason']})" if reply.get("reason") else ""
+        return f"job {reply['job_id']}{reason}"
+    return f"pid {reply.get('pid')}"
+
+
 def _show_start(reply: dict[str, Any]) -> None:
     from rich.markup import escape
 
@@ -292,13 +307,11 @@ def _show_start(reply: dict[str, Any]) -> None:
             if run.get("status") == "error":
                 _show_error(run)
             else:
-                console.print(
-                    f"{_styled(run['status'])}  {run['process_id']}  pid {run.get('pid')}"
-                )
+                console.print(f"{_styled(run['status'])}  {run['process_id']}  {_handle(run)}")
         console.print(f"{len(reply.get('process_ids') or [])} runs started")
         return
     state = reply.get("status")
-    console.print(f"{_styled(state)}  {reply.get('process_id')}  pid {reply.get('pid')}")
+    console.print(f"{_styled(state)}  {reply.get('process_id')}  {_handle(reply)}")
     info = reply.get("training_start") or {}
     if info:
         console.print(
@@ -452,7 +465,9 @@ def _follow_to_end(process_id: str, args: argparse.Namespace) -> int:
 
 def _cmd_start(args: argparse.Namespace) -> int:
     if args.multirun:
-        reply = control.sweep(args.overrides, runs_root=args.runs_root, on_exit=args.on_exit)
+        reply = control.sweep(
+            args.overrides, runs_root=args.runs_root, on_exit=args.on_exit, backend=args.backend
+        )
     else:
         reply = control.start(
             args.overrides,
@@ -460,9 +475,11 @@ def _cmd_start(args: argparse.Namespace) -> int:
             wait_for_start=not args.no_wait,
             startup_timeout=args.timeout,
             on_exit=args.on_exit,
+            backend=args.backend,
         )
     code = _finish(reply, args.json, _show_start)
-    if args.follow and not args.multirun and reply.get("status") in ("started", "starting"):
+    alive = reply.get("status") in ("started", "starting", "queued")
+    if args.follow and not args.multirun and alive:
         code = _follow_to_end(reply["process_id"], args)
     return code
 

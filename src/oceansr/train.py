@@ -38,9 +38,11 @@ from omegaconf import DictConfig, OmegaConf
 from oceansr.callbacks.csv_logger import RunCSVLogger
 from oceansr.callbacks.faults import FaultInjection, raise_startup_fault
 from oceansr.callbacks.recorder import RunRecorder
+from oceansr.callbacks.requeue import RequeueWatch, record_restart
 from oceansr.callbacks.session import RunSession
 from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, match_variables
 from oceansr.checkpoint_io import AtomicCheckpointIO
+from oceansr.cluster import cluster_info, global_rank
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.errors import ConfigError
@@ -95,9 +97,8 @@ def resolve_run_id(cfg: DictConfig) -> str:
 
 
 def is_rank_zero() -> bool:
-    return (
-        int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0
-    )
+    """Global rank 0 (the run directory's only writer), also under srun on many nodes."""
+    return global_rank() == 0
 
 
 def check_mode(cfg: DictConfig) -> None:
@@ -297,16 +298,19 @@ def execute(
         enabled=is_rank_zero(),
         resuming_from=str(cfg.ckpt_path) if cfg.ckpt_path and cfg.mode == "train" else None,
     )
+    if is_rank_zero() and paths.status_json.exists():
+        record_restart(paths)  # a Slurm job (re)starts: a requeued one is a new attempt
     session.open(handle_signals=handle_signals)
+    requeue = RequeueWatch()
     recorder = RunRecorder(
         session,
         monitor=cfg.checkpoint.monitor,
         mode=cfg.checkpoint.mode,
-        run_info={"model": cfg.model.name, "mode": cfg.mode},
+        run_info={"model": cfg.model.name, "mode": cfg.mode, **cluster_info()},
     )
     try:
         raise_startup_fault(cfg.debug)
-        result = run_training(cfg, paths, [recorder, *extra_callbacks])
+        result = run_training(cfg, paths, [recorder, requeue, *extra_callbacks])
         session.finish(
             "training_end",
             {"metrics": {"test": result.test_metrics}},
@@ -316,6 +320,9 @@ def execute(
             **recorder.summary(),
         )
     except SystemExit as exc:  # SIGTERMException, StopRequested, Lightning's Ctrl-C exit
+        if requeue.requested and session.enabled:  # Slurm requeues the job: not a kill
+            requeue.record(paths)
+            raise RunKilled("requeued by Slurm", paths) from exc
         session.killed(_existing(paths.last_ckpt))
         raise RunKilled(session.stop_reason or "interrupted", paths) from exc
     except BaseException as exc:

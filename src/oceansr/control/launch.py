@@ -53,6 +53,8 @@ from .args import (
     seconds,
 )
 from .backends import Backend, get_backend, local
+from .launcher import launcher_facts, select_backend
+from .observe import live
 from .queries import DEFAULT_POLL_S
 from .replies import RequestError, replies
 from .views import next_calls
@@ -218,9 +220,25 @@ def _await_start(paths: RunPaths, launched: _Launched, offset: int, timeout: flo
             if now - terminal_since > _EXIT_GRACE_S:
                 return _start_error(paths, doc, None, launched.base)
         elif now >= deadline:
-            message = f"no {start_event} within {timeout:g} s; the process is alive"
-            return _starting(paths, launched.base, message=message)
+            return _timed_out(paths, launched.base, f"no {start_event} within {timeout:g} s")
         time.sleep(DEFAULT_POLL_S)
+
+
+def _timed_out(paths: RunPaths, base: Mapping[str, Any], message: str) -> JsonDict:
+    """Start-up timeout: ``queued`` (with the scheduler's reason) while a job waits in
+    its queue, which is no error; else ``starting`` (the process is alive)."""
+    doc = live(paths)
+    if doc.get("status") != "queued":
+        return _starting(paths, base, message=f"{message}; the process is alive")
+    reason = doc.get("queue_reason")
+    return {
+        "status": "queued",
+        **base,
+        "run_status": "queued",
+        "reason": reason,
+        "message": f"{message}; the job is still queued (reason {reason})",
+        "next": next_calls(paths, doc),
+    }
 
 
 # --------------------------------------------------------------------------- launch
@@ -290,6 +308,8 @@ def launch(
         "attempt": attempt["attempt"],
         "on_exit": on_exit,
     }
+    if identity.job_id is not None:
+        base["job_id"] = identity.job_id
     if not wait_for_start:
         return _starting(paths, base)
     return _await_start(paths, _Launched(backend, identity, base, t0), events_offset, timeout)
@@ -343,6 +363,7 @@ def start_checked(
         }
     launcher = get_backend(backend)
     extra = {"cwd": os.getcwd(), **_config_facts(checked.get("config"))}
+    extra.update(launcher_facts(checked.get("config"), launcher.name))
     paths, command = _create(
         kind,
         overrides,
@@ -396,11 +417,13 @@ def start(
     Replies: ``started`` (``process_id``, ``run_dir``, ``pid``, ``log_path``,
     ``training_start``, ...); ``error`` with ``error_summary`` and ``log_tail`` if the
     process ended first; ``starting`` if ``startup_timeout`` passed (or
-    ``wait_for_start=False``) while it is alive. ``on_exit="terminate"``: the run stops
-    gracefully when this process exits, even by SIGKILL.
+    ``wait_for_start=False``) while it is alive; ``queued`` (with Slurm's ``reason``)
+    if a ``backend="slurm"`` job still waits in the queue then. ``on_exit="terminate"``:
+    the run stops gracefully when this process exits, even by SIGKILL.
     """
     overrides = normalise_overrides(overrides)
     timeout = check_start_args(on_exit, backend, kind, startup_timeout)
+    overrides, backend = select_backend(overrides, backend, on_exit)
     if kind != "train":
         raise RequestError(
             f"start() launches training runs; kind={kind!r} is not one",

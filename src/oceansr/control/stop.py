@@ -20,13 +20,19 @@ DEFAULT_KILL_GRACE_S = 30.0
 
 
 def _await_pid(paths: RunPaths, timeout: float) -> JsonDict:
-    """run.json once it names a process (a start in another process may be spawning)."""
+    """run.json once it names a process or job (a start in another process may be
+    spawning or submitting)."""
     deadline = time.monotonic() + timeout
     run_doc = read_run_doc(paths)
-    while run_identity(run_doc).pid is None and time.monotonic() < deadline:
+    while _unnamed(run_doc) and time.monotonic() < deadline:
         time.sleep(DEFAULT_POLL_S)
         run_doc = read_run_doc(paths)
     return run_doc
+
+
+def _unnamed(run_doc: JsonDict) -> bool:
+    identity = run_identity(run_doc)
+    return identity.pid is None and identity.job_id is None
 
 
 @replies
@@ -77,7 +83,8 @@ def kill(
     )
     identity = run_identity(_await_pid(paths, min(grace, 5.0)))
     outcome = backend.stop(identity, grace).as_dict()
-    code = backend.exit_code(paths.run_id, identity, wait_s=1.0) if identity.pid else None
+    named = identity.pid is not None or identity.job_id is not None
+    code = backend.exit_code(paths.run_id, identity, wait_s=1.0) if named else None
     final = record_exit(paths, code, detail="stopped by kill")
     outcome["waited_s"] = round(time.monotonic() - began, 3)
     reply = status_reply(paths, final)

@@ -14,6 +14,7 @@ from .launch import (
     start_checked,
     validate_config,
 )
+from .launcher import select_backend
 from .replies import RequestError, replies
 
 JsonDict = dict[str, Any]
@@ -66,6 +67,7 @@ def sweep(
     "count"}``.
     """
     timeout = check_start_args(on_exit, backend, kind, startup_timeout)
+    overrides, backend = select_backend(normalise_overrides(overrides), backend, on_exit)
     combos = expand_sweep(overrides)
     checks = [validate_config(kind, combo) for combo in combos]
     bad = [

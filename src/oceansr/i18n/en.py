@@ -39,7 +39,12 @@ TEXTS: dict[str, str] = {
         "startup_timeout (default 300 s) for training_start, with progress notifications. "
         "Returns {status: 'started', process_id, ...} or {status: 'error', error_summary: "
         "{failureType, message, suggestions}}. Then (rule 1) call "
-        "ocean_sr_train_status(action='wait') once and hand back to the user."
+        "ocean_sr_train_status(action='wait') once and hand back to the user. backend: "
+        "local (default) | slurm (an sbatch job; set partition/time/gres with overrides "
+        "such as 'launcher.time=01:00:00'). Slurm runs always use on_exit=keep: a cluster "
+        "job outlives this server by design; stop it with action='kill'. A job still "
+        "waiting in the queue at startup_timeout returns {status: 'queued', reason}, not "
+        "an error."
     ),
     "tool.status": (
         "Inspect or steer runs. action='status' (default): state, progress (1-based epoch / "
@@ -50,7 +55,8 @@ TEXTS: dict[str, str] = {
         "resumable). 'resume': continue a killed/failed run from last.ckpt. 'list': runs, "
         "newest first (`status_filter`, `limit`); call it first on a new user message if "
         "runs were started. A failed run carries error_summary: show failureType and "
-        "suggestions and ask before retrying. Runs stop when this server shuts down."
+        "suggestions and ask before retrying. Local runs stop when this server shuts down; "
+        "Slurm jobs keep running."
     ),
     "tool.list_models": "The model registry: name, family, description, parameters, scales.",
     "tool.check_data": (

@@ -35,7 +35,11 @@ TEXTS: dict[str, str] = {
         "startup_timeout（默认 300 秒）直到 training_start，期间发送进度通知。返回 "
         "{status: 'started', process_id, ...} 或 {status: 'error', error_summary: "
         "{failureType, message, suggestions}}。之后（规则 1）调用一次 "
-        "ocean_sr_train_status(action='wait')，然后把对话交还给用户。"
+        "ocean_sr_train_status(action='wait')，然后把对话交还给用户。backend："
+        "local（默认）| slurm（sbatch 作业；用 'launcher.time=01:00:00' 等覆盖项设置分区、"
+        "时限和 GPU）。Slurm 运行始终使用 on_exit=keep：集群作业按设计在本服务器退出后继续运行，"
+        "用 action='kill' 停止。启动超时时仍在排队的作业返回 {status: 'queued', reason}，"
+        "这不是错误。"
     ),
     "tool.status": (
         "查看或控制运行。action='status'（默认）：状态、进度（从 1 开始的当前轮次 / total_epochs / "
@@ -44,7 +48,8 @@ TEXTS: dict[str, str] = {
         "用户询问进度时再一次，绝不循环。'kill'：平稳停止（保存 last.ckpt，可继续）。'resume'："
         "从 last.ckpt 继续已终止或失败的运行。'list'：运行列表，最新在前（`status_filter`、"
         "`limit`）；如已启动过运行，每条新用户消息先调用它。失败的运行带有 error_summary："
-        "展示 failureType 和 suggestions，重试前先询问用户。服务器关闭时运行会被终止。"
+        "展示 failureType 和 suggestions，重试前先询问用户。"
+        "服务器关闭时本地运行会被终止；Slurm 作业会继续运行。"
     ),
     "tool.list_models": "模型注册表：名称、类别、说明、参数量、支持的放大倍数。",
     "tool.check_data": (

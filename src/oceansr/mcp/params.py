@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 
+from oceansr.control.backends import backend_names
 from oceansr.runs import RUN_ID_RE, STATUSES
 from oceansr.schema import choices
 
@@ -88,6 +89,15 @@ Devices = Annotated[
 Overrides = Annotated[
     list[str] | None,
     Field(description="extra Hydra overrides, e.g. ['data.split.dim=time']; they win"),
+]
+BackendName = Annotated[
+    str,
+    Field(
+        description="where the run executes: local (a process next to this server) or slurm "
+        "(an sbatch job on the cluster; it always keeps running if this server stops)",
+        json_schema_extra={"enum": list(backend_names())},
+    ),
+    AfterValidator(one_of(backend_names())),
 ]
 StartupTimeout = Annotated[
     float, Field(description="seconds to wait for training_start (default 300)", gt=0, le=3600)

@@ -38,6 +38,7 @@ from oceansr.runs import validate_run_id
 
 from .params import (
     Action,
+    BackendName,
     BatchSize,
     Checkpoint,
     Data,
@@ -213,6 +214,7 @@ def _add_train_start(server: OceanSRServer, runs_root: str | None, on_exit: str)
         devices: Devices = None,
         overrides: Overrides = None,
         startup_timeout: StartupTimeout = 300.0,
+        backend: BackendName = "local",
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         hydra = options_to_overrides(
@@ -231,7 +233,12 @@ def _add_train_start(server: OceanSRServer, runs_root: str | None, on_exit: str)
         reply = await run_with_progress(
             ctx,
             lambda: control.start(
-                hydra, runs_root=runs_root, startup_timeout=startup_timeout, on_exit=on_exit
+                hydra,
+                runs_root=runs_root,
+                startup_timeout=startup_timeout,
+                # on_exit=terminate cannot reach a job on a compute node: keep for slurm.
+                on_exit="keep" if backend == "slurm" else on_exit,
+                backend=backend,
             ),
             startup_progress(startup_timeout, server.lang),
         )

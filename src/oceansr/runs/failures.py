@@ -34,6 +34,7 @@ MESSAGES: dict[str, str] = {
     "disk_full": "The disk is full: checkpoints or logs could not be written.",
     "distributed_error": "Distributed (multi-process) training failed.",
     "startup_timeout": "The run did not reach training_start in time.",
+    "time_limit": "The job reached its scheduler time limit before it finished.",
     "process_lost": "The training process disappeared without recording why.",
     "unknown": "The run failed with an unexpected error.",
 }
@@ -79,6 +80,11 @@ SUGGESTIONS: dict[str, list[str]] = {
     "startup_timeout": [
         "look at the log (logs action) for where start-up hangs",
         "start again with a larger startup_timeout",
+    ],
+    "time_limit": [
+        "resume the run: it continues from checkpoints/last.ckpt in a new job",
+        "launcher.time=04:00:00 (ask for more time)",
+        "launcher.signal=USR1@300 (earlier warning: checkpoint and requeue before the limit)",
     ],
     "process_lost": [
         "look at the end of train.log for the cause",

@@ -13,7 +13,9 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
-STATUSES: tuple[str, ...] = ("pending", "running", "completed", "failed", "killed")
+#: ``queued``: a scheduler (Slurm) holds the job in its queue (docs/architecture.md,
+#: launch backends); the trainer moves it to ``running`` like a ``pending`` run.
+STATUSES: tuple[str, ...] = ("pending", "queued", "running", "completed", "failed", "killed")
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "killed"})
 
 PHASES: tuple[str, ...] = (
@@ -43,6 +45,8 @@ EVENT_NAMES: tuple[str, ...] = (
     "predict_progress",
     "predict_end",
     "predict_error",  # oceansr addition: a predict run's failure (training_error's twin)
+    "job_submitted",  # Slurm backend: sbatch accepted the job (job_id, script)
+    "requeued",  # Slurm backend: preempted or near its time limit, checkpointed, requeued
 )
 
 FAILURE_TYPES: tuple[str, ...] = (
@@ -57,6 +61,7 @@ FAILURE_TYPES: tuple[str, ...] = (
     "disk_full",
     "distributed_error",
     "startup_timeout",
+    "time_limit",
     "process_lost",
     "unknown",
 )

@@ -1,4 +1,4 @@
-"""Launch backends by name: ``local`` today, a scheduler such as Slurm next.
+"""Launch backends by name: ``local`` (processes on this machine) and ``slurm`` (batch jobs).
 
 ``start(backend=...)`` resolves its argument here, and every reader looks up the
 backend recorded in a run's run.json to judge and steer that run. Tests and plugins
@@ -13,6 +13,7 @@ import threading
 from ..replies import RequestError
 from .base import Backend, ExitCallback, StopOutcome
 from .local import LocalBackend
+from .slurm import SlurmBackend
 
 DEFAULT_BACKEND = "local"
 
@@ -61,12 +62,14 @@ def find_backend(name: object) -> Backend | None:
 
 
 register_backend(LocalBackend())
+register_backend(SlurmBackend())
 
 __all__ = [
     "DEFAULT_BACKEND",
     "Backend",
     "ExitCallback",
     "LocalBackend",
+    "SlurmBackend",
     "StopOutcome",
     "backend_names",
     "find_backend",

@@ -1,0 +1,178 @@
+"""Slurm backend latencies on a live cluster (scripts/slurm-local.sh up). Prints JSON.
+
+    python benchmarks/slurm.py [--repeats 2] [--runs 200]
+
+Measured through the public API (``oceansr.control``):
+
+- ``start_s``: seconds from ``start(["experiment=smoke"])`` to its ``training_start``
+  reply, for ``backend="slurm"`` next to ``backend="local"`` (median of ``--repeats``);
+- ``list``: ``list_runs`` over ``--runs`` Slurm run directories (synthetic: created with
+  ``create_run`` and pointing at one real running job, so every row needs a job state),
+  with the number of ``squeue`` calls it made (the contract: one per round);
+- ``kill_s``: ``kill`` of a training job until its reply says ``killed`` (checkpoint
+  written by the trainer), and of a job still waiting in the queue.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from oceansr import control
+from oceansr.control.backends import find_backend
+from oceansr.control.backends.slurm import SlurmBackend
+from oceansr.runs import RunPaths, create_run, new_run_id, read_events, update_run
+
+SMOKE = ["experiment=smoke"]
+LONG = ["experiment=smoke", "trainer.max_epochs=1000"]
+
+
+def _sbatch(*args: str) -> str:
+    out = subprocess.run(
+        ["sbatch", "--parsable", "-o", "/dev/null", *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    return out.stdout.strip().split(";")[0]
+
+
+def _scancel(*jobs: str) -> None:
+    subprocess.run(["scancel", *jobs], capture_output=True, check=False, timeout=30)
+
+
+def _wait_state(job_id: str, state: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(
+            ["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True, check=False
+        )
+        if out.stdout.strip() == state:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"job {job_id} not {state} after {timeout:g} s")
+
+
+def _wait_idle(timeout: float = 60.0) -> None:
+    """No job of ours left in the queue (each measurement gets the whole cluster)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(["squeue", "-h", "-o", "%i"], capture_output=True, text=True)
+        if not out.stdout.strip():
+            return
+        time.sleep(0.3)
+
+
+def bench_start(root: Path, repeats: int) -> dict[str, Any]:
+    """Submit (or spawn) to training_start, slurm next to local."""
+    result: dict[str, Any] = {}
+    for backend in ("local", "slurm"):
+        times = []
+        for _ in range(repeats):
+            _wait_idle()
+            began = time.monotonic()
+            reply = control.start(SMOKE, backend=backend, runs_root=root, startup_timeout=300)
+            if reply["status"] != "started":
+                raise RuntimeError(f"{backend} start failed: {reply}")
+            times.append(time.monotonic() - began)
+            control.wait(reply["process_id"], until="terminal", timeout=300, runs_root=root)
+        result[backend] = {"median_s": round(statistics.median(times), 2), "runs_s": times}
+    result["slurm_minus_local_s"] = round(
+        result["slurm"]["median_s"] - result["local"]["median_s"], 2
+    )
+    return result
+
+
+def bench_list(root: Path, count: int) -> dict[str, Any]:
+    """``list_runs`` over ``count`` Slurm runs whose job is running."""
+    job = _sbatch("--wrap", "sleep 300")
+    try:
+        _wait_state(job, "RUNNING")
+        for _ in range(count):
+            paths = RunPaths.for_id(new_run_id("train"), root)
+            create_run(
+                paths, kind="train", overrides=SMOKE, command=["x"], backend="slurm", on_exit="keep"
+            )
+            update_run(paths, job_id=job)
+        backend = find_backend("slurm")
+        assert isinstance(backend, SlurmBackend)
+        times, calls = [], []
+        for _ in range(5):
+            backend.jobs.forget()
+            before = backend.jobs.calls
+            began = time.perf_counter()
+            reply = control.list_runs(runs_root=root)
+            times.append(time.perf_counter() - began)
+            calls.append(backend.jobs.calls - before)
+            assert reply["count"] == count
+        return {
+            "runs": count,
+            "median_ms": round(1000 * statistics.median(times), 1),
+            "squeue_calls_per_list": max(calls),
+        }
+    finally:
+        _scancel(job)
+
+
+def _kill_running(root: Path) -> dict[str, Any]:
+    reply = control.start(LONG, backend="slurm", runs_root=root, startup_timeout=300)
+    paths = RunPaths.for_id(reply["process_id"], root)
+    deadline = time.monotonic() + 120
+    while not read_events(paths, names="epoch_end") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    began = time.monotonic()
+    killed = control.kill(reply["process_id"], runs_root=root)
+    return {
+        "kill_to_killed_s": round(time.monotonic() - began, 2),
+        "status": killed["status"],
+        "signal": killed["kill"]["signal"],
+        "escalated": killed["kill"]["escalated"],
+        "exit_code": killed.get("exit_code"),
+        "checkpoint_written": bool(killed.get("last_checkpoint")),
+    }
+
+
+def _kill_queued(root: Path) -> dict[str, Any]:
+    blocker = _sbatch("-N2", "--wrap", "sleep 300")
+    try:
+        _wait_state(blocker, "RUNNING")
+        reply = control.start(SMOKE, backend="slurm", runs_root=root, startup_timeout=1)
+        began = time.monotonic()
+        killed = control.kill(reply["process_id"], runs_root=root)
+        return {
+            "start_reply": reply["status"],
+            "kill_to_killed_s": round(time.monotonic() - began, 2),
+            "status": killed["status"],
+            "signal": killed["kill"]["signal"],
+        }
+    finally:
+        _scancel(blocker)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    result: dict[str, Any] = {"host": platform.node(), "cpus": __import__("os").cpu_count()}
+    with tempfile.TemporaryDirectory(prefix="oceansr-slurm-bench-") as tmp:
+        root = Path(tmp)
+        result["start"] = bench_start(root / "start", args.repeats)
+        result["list"] = bench_list(root / "list", args.runs)
+        _wait_idle()
+        result["kill_running"] = _kill_running(root / "kill")
+        _wait_idle()
+        result["kill_queued"] = _kill_queued(root / "kill")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

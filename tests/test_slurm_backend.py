@@ -1,0 +1,492 @@
+"""The Slurm backend of the control plane.
+
+Two halves: unit tests that feed the backend canned ``squeue`` output (state mapping,
+batching, settings checks, backend selection; they run everywhere), and tests against
+the local two-node cluster (scripts/slurm-local.sh up) that start, watch, kill and list
+real jobs (skipped with the reason on a machine without a cluster, failing under CI).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from oceansr import control
+from oceansr.control.backends import find_backend
+from oceansr.control.backends.slurm import SlurmBackend
+from oceansr.control.backends.slurm_script import render_script, settings_from
+from oceansr.control.backends.slurm_state import JobStateCache, parse_squeue
+from oceansr.control.launcher import select_backend
+from oceansr.control.replies import RequestError
+from oceansr.errors import ConfigError
+from oceansr.runs import RunPaths, create_run, new_run_id, read_events, update_run
+from slurm_support import (  # fixtures imported so pytest finds them here
+    requires_slurm,  # noqa: F401
+    sbatch,
+    slurm,
+    slurm_jobs_fixture,  # noqa: F401
+    wait_for,
+)
+
+SMOKE = ["experiment=smoke"]
+#: A smoke run that keeps training until it is stopped (2 steps per epoch).
+LONG = ["experiment=smoke", "trainer.max_epochs=1000"]
+
+
+# --------------------------------------------------------------------------- fakes
+
+
+class FakeSqueue:
+    """Stands in for ``squeue``: canned lines, and a count of how often it was asked."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, str] = {}
+        self.calls = 0
+
+    def set(self, job_id: str, state: str, reason: str = "None", code: int = 0) -> None:
+        self.lines[job_id] = f"{job_id}|{state}|{reason}|n1|{code}|0|"
+
+    def __call__(self, args: Sequence[str]) -> str:
+        self.calls += 1
+        assert args[0] == "squeue" and "--states=all" in args
+        return "\n".join(self.lines.values()) + "\n"
+
+
+@pytest.fixture
+def fake_squeue(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSqueue]:
+    """The registered slurm backend reads job state from a :class:`FakeSqueue`."""
+    fake = FakeSqueue()
+    backend = find_backend("slurm")
+    assert isinstance(backend, SlurmBackend)
+    monkeypatch.setattr(backend, "jobs", JobStateCache(ttl_s=60.0, runner=fake))
+    yield fake
+
+
+def slurm_run(root: Path, job_id: str, **status: object) -> RunPaths:
+    """A run directory as the slurm backend leaves it after ``sbatch``."""
+    paths = RunPaths.for_id(new_run_id("train"), root)
+    create_run(paths, kind="train", overrides=SMOKE, command=["x"], backend="slurm", on_exit="keep")
+    update_run(paths, job_id=job_id)
+    paths.train_log.write_text("epoch 1\n")
+    return paths
+
+
+# --------------------------------------------------------------------------- unit
+
+
+def test_parse_squeue_reads_state_reason_and_exit_status() -> None:
+    jobs = parse_squeue("7|PENDING|Resources||0|0|\n8|FAILED|NonZeroExitCode|n1|768|1|\nbad\n")
+    assert set(jobs) == {"7", "8"}
+    assert jobs["7"].queued and jobs["7"].reason == "Resources" and jobs["7"].exit_code is None
+    assert not jobs["8"].active and jobs["8"].exit_code == 3 and jobs["8"].restarts == 1
+    assert parse_squeue("9|CANCELLED|None|n2|15|0|\n")["9"].exit_code == 128 + 15
+
+
+def test_one_squeue_answers_a_whole_list_round(fake_squeue: FakeSqueue, tmp_path: Path) -> None:
+    for index in range(20):
+        job = str(1000 + index)
+        fake_squeue.set(job, "RUNNING")
+        slurm_run(tmp_path, job)
+    reply = control.list_runs(runs_root=tmp_path)
+    assert reply["count"] == 20
+    assert fake_squeue.calls == 1, "one squeue per list round, not one per run"
+
+
+@pytest.mark.parametrize(
+    ("state", "failure", "advice"),
+    [
+        ("OUT_OF_MEMORY", "cpu_oom", "data.batch_size=4"),
+        ("TIMEOUT", "time_limit", "resume the run"),
+        ("NODE_FAIL", "distributed_error", "trainer.devices=1"),
+    ],
+)
+def test_job_gone_without_status_gets_its_slurm_failure(
+    fake_squeue: FakeSqueue, tmp_path: Path, state: str, failure: str, advice: str
+) -> None:
+    paths = slurm_run(tmp_path, "41")
+    fake_squeue.set("41", state, code=9)
+    doc = control.status(paths.run_id, runs_root=tmp_path)
+    assert doc["status"] == "failed"
+    summary = doc["error_summary"]
+    assert summary["failureType"] == failure and summary["slurm_state"] == state
+    assert any(advice in item for item in summary["suggestions"]), summary["suggestions"]
+    assert "epoch 1" in summary["log_tail"]
+
+
+def test_job_cancelled_behind_our_back_is_killed_with_that_reason(
+    fake_squeue: FakeSqueue, tmp_path: Path
+) -> None:
+    paths = slurm_run(tmp_path, "42")
+    fake_squeue.set("42", "CANCELLED", code=15)
+    doc = control.status(paths.run_id, runs_root=tmp_path)
+    assert doc["status"] == "killed"
+    (event,) = read_events(paths, names="killed")
+    assert "cancelled outside oceansr" in event["reason"] and event["slurm_state"] == "CANCELLED"
+
+
+def test_pending_job_is_queued_with_slurms_reason(fake_squeue: FakeSqueue, tmp_path: Path) -> None:
+    paths = slurm_run(tmp_path, "43")
+    fake_squeue.set("43", "PENDING", "Priority")
+    doc = control.status(paths.run_id, runs_root=tmp_path)
+    assert doc["status"] == "queued" and doc["queue_reason"] == "Priority"
+    fake_squeue.set("43", "PENDING", "Resources")
+    find_backend("slurm").jobs.forget()  # type: ignore[union-attr]
+    assert control.status(paths.run_id, runs_root=tmp_path)["queue_reason"] == "Resources"
+
+
+def test_unknown_job_state_is_not_a_death(fake_squeue: FakeSqueue, tmp_path: Path) -> None:
+    """squeue failing (controller down) must not turn live runs into lost ones."""
+    paths = slurm_run(tmp_path, "44")
+
+    def broken(args: Sequence[str]) -> str:
+        raise OSError("slurm_load_jobs error: Unable to contact slurm controller")
+
+    find_backend("slurm").jobs.runner = broken  # type: ignore[union-attr]
+    assert control.status(paths.run_id, runs_root=tmp_path)["status"] == "pending"
+
+
+@pytest.mark.parametrize(
+    ("env", "rank"),
+    [
+        ({}, 0),
+        ({"SLURM_STEP_ID": "0", "SLURM_PROCID": "1", "LOCAL_RANK": "0", "NODE_RANK": "0"}, 1),
+        ({"SLURM_STEP_ID": "0", "SLURM_PROCID": "0"}, 0),
+        ({"SLURM_PROCID": "0", "LOCAL_RANK": "1"}, 1),  # batch script, Lightning-spawned
+        ({"RANK": "3", "SLURM_STEP_ID": "0", "SLURM_PROCID": "0"}, 3),
+        ({"NODE_RANK": "1"}, 1),
+    ],
+)
+def test_global_rank_decides_the_run_directory_writer(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], rank: int
+) -> None:
+    from oceansr import cluster
+    from oceansr.train import is_rank_zero
+
+    for name in ("RANK", "SLURM_STEP_ID", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert cluster.global_rank() == rank
+    assert is_rank_zero() is (rank == 0)
+
+
+def test_settings_errors_name_the_launcher_field() -> None:
+    for bad, field in (
+        ({"time": "two hours"}, "launcher.time"),
+        ({"nodes": 0}, "launcher.nodes"),
+        ({"signal": "USR1"}, "launcher.signal"),
+        ({"partition": "gpu a100"}, "launcher.partition"),
+        ({"setup": "module load cuda"}, "launcher.setup"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            settings_from(bad)
+        assert caught.value.field == field and caught.value.fix
+
+
+def test_start_with_bad_launcher_value_is_a_config_error_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    reply = control.start([*SMOKE, "launcher.time=soon"], backend="slurm", runs_root=tmp_path)
+    assert reply["status"] == "error"
+    assert reply["error_summary"]["failureType"] == "config_error"
+    assert reply["error_summary"]["field"] == "launcher.time"
+    assert not list(tmp_path.glob("train-*"))
+
+
+def test_script_runs_the_trainer_under_srun_with_the_settings(tmp_path: Path) -> None:
+    settings = settings_from(
+        {
+            "nodes": 2,
+            "ntasks_per_node": 4,
+            "partition": "gpu",
+            "gres": "gpu:4",
+            "time": "01:00:00",
+            "extra_sbatch": ["exclusive"],
+            "setup": ["module load cuda"],
+        }
+    )
+    script = render_script(
+        settings,
+        run_id="train-x",
+        command=["python", "-m", "oceansr.train", "a=b c"],
+        log_path=tmp_path / "train.log",
+        cwd=tmp_path,
+    )
+    for line in (
+        "#SBATCH --nodes=2",
+        "#SBATCH --ntasks-per-node=4",
+        "#SBATCH --gres=gpu:4",
+        "#SBATCH --partition=gpu",
+        "#SBATCH --time=01:00:00",
+        "#SBATCH --signal=USR1@90",
+        "#SBATCH --requeue",
+        "#SBATCH --exclusive",
+        f"#SBATCH --output={tmp_path / 'train.log'}",
+        "module load cuda",
+        "exec srun --kill-on-bad-exit=1 python -m oceansr.train 'a=b c'",
+    ):
+        assert line in script.splitlines(), line
+
+
+def test_backend_and_launcher_override_agree() -> None:
+    assert select_backend(["model=srcnn"], "slurm", "keep") == (
+        ["model=srcnn", "launcher=slurm"],
+        "slurm",
+    )
+    assert select_backend(["launcher=slurm"], "local", "keep") == (["launcher=slurm"], "slurm")
+    assert select_backend(["model=srcnn"], "local", "keep") == (["model=srcnn"], "local")
+    with pytest.raises(RequestError):
+        select_backend(["launcher=local"], "slurm", "keep")
+
+
+def test_on_exit_terminate_is_refused_for_slurm(tmp_path: Path) -> None:
+    reply = control.start(SMOKE, backend="slurm", on_exit="terminate", runs_root=tmp_path)
+    assert reply["status"] == "error"
+    assert reply["error_summary"]["failureType"] == "config_error"
+    assert reply["error_summary"]["field"] == "on_exit"
+    assert "on_exit='keep'" in reply["error_summary"]["suggestions"][0]
+
+
+# --------------------------------------------------------------------------- cluster
+
+
+def _job_of(reply: dict) -> str:
+    job_id = reply.get("job_id")
+    assert isinstance(job_id, str) and job_id.isdigit(), reply
+    return job_id
+
+
+def _fresh_status(process_id: str, root: Path) -> dict:
+    """``oceansr status --json`` from a new process (nothing cached in this one)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oceansr.cli",
+            "status",
+            process_id,
+            "--runs-root",
+            str(root),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return json.loads(out.stdout)
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_start_to_completed_with_metrics_logs_and_fresh_readers(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    reply = control.start(SMOKE, backend="slurm", runs_root=tmp_path, startup_timeout=120)
+    job_id = _job_of(reply)
+    slurm_jobs.append(job_id)
+    assert reply["status"] == "started", reply
+    paths = RunPaths.for_id(reply["process_id"], tmp_path)
+    done = control.wait(reply["process_id"], until="terminal", timeout=120, runs_root=tmp_path)
+    assert done["status"] == "completed", done.get("error_summary")
+    metrics = done["test_metrics"]
+    assert metrics["test/rmse"] > 0 and metrics["test/rmse_bicubic"] > 0
+    run_doc = json.loads(paths.run_json.read_text())
+    assert run_doc["job_id"] == job_id and run_doc["backend"] == "slurm"
+    assert "srun" in (paths.dir / "submit.sbatch").read_text()
+    assert read_events(paths, names="job_submitted")[0]["job_id"] == job_id
+    # logs: offsets reproduce train.log byte for byte
+    first = control.logs(reply["process_id"], offset=0, max_bytes=200, runs_root=tmp_path)
+    rest = control.logs(
+        reply["process_id"], offset=first["next_offset"], runs_root=tmp_path, max_bytes=10**7
+    )
+    assert (first["content"] + rest["content"]).encode() == paths.train_log.read_bytes()
+    assert "test RMSE" in rest["content"]
+    fresh = _fresh_status(reply["process_id"], tmp_path)
+    assert fresh["status"] == "completed" and fresh["test_metrics"]["test/rmse"] > 0
+    listed = subprocess.run(
+        [sys.executable, "-m", "oceansr.cli", "list", "--runs-root", str(tmp_path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert json.loads(listed.stdout)["runs"][0]["status"] == "completed"
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_kill_running_job_checkpoints_then_killed(tmp_path: Path, slurm_jobs: list[str]) -> None:
+    reply = control.start(LONG, backend="slurm", runs_root=tmp_path, startup_timeout=120)
+    slurm_jobs.append(_job_of(reply))
+    assert reply["status"] == "started", reply
+    paths = RunPaths.for_id(reply["process_id"], tmp_path)
+    deadline = time.monotonic() + 60
+    while not read_events(paths, names="epoch_end") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    killed = control.kill(reply["process_id"], grace=60, runs_root=tmp_path)
+    assert killed["status"] == "killed"
+    assert killed["kill"]["signal"] == "SIGTERM" and not killed["kill"]["escalated"]
+    assert killed["exit_code"] == 143  # the trainer stopped itself (not SIGKILLed)
+    assert killed["last_checkpoint"] and Path(killed["last_checkpoint"]).is_file()
+    assert wait_for(_job_of(reply), frozenset({"FAILED", "COMPLETED", "CANCELLED"}))
+    # resume: same run, a new job continuing from last.ckpt
+    again = control.resume(reply["process_id"], runs_root=tmp_path, startup_timeout=120)
+    slurm_jobs.append(_job_of(again))
+    assert again["status"] == "started" and again["job_id"] != reply["job_id"], again
+    assert again["attempt"] == 2 and again["training_start"]["start_step"] > 0
+    assert control.kill(reply["process_id"], runs_root=tmp_path)["status"] == "killed"
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_queued_start_returns_queued_and_kill_cancels_at_once(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    blocker = sbatch(["-N2", "-o", "/dev/null", "--wrap", "sleep 120"])
+    slurm_jobs.append(blocker)
+    wait_for(blocker, frozenset({"RUNNING"}))
+    reply = control.start(SMOKE, backend="slurm", runs_root=tmp_path, startup_timeout=2)
+    slurm_jobs.append(_job_of(reply))
+    assert reply["status"] == "queued", reply
+    assert isinstance(reply["reason"], str), reply  # "None" until the scheduler looked
+    deadline = time.monotonic() + 60
+    status = control.status(reply["process_id"], runs_root=tmp_path)
+    while status["queue_reason"] == "None" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        status = control.status(reply["process_id"], runs_root=tmp_path)
+    assert status["status"] == "queued" and status["queue_reason"] in ("Resources", "Priority")
+    began = time.monotonic()
+    killed = control.kill(reply["process_id"], runs_root=tmp_path)
+    assert killed["status"] == "killed" and killed["kill"]["signal"] == "scancel"
+    assert time.monotonic() - began < 15
+    assert killed["last_checkpoint"] is None
+    assert not RunPaths.for_id(reply["process_id"], tmp_path).last_ckpt.exists()
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_job_scancelled_by_hand_is_recorded_truthfully(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    reply = control.start(LONG, backend="slurm", runs_root=tmp_path, startup_timeout=120)
+    job_id = _job_of(reply)
+    slurm_jobs.append(job_id)
+    assert reply["status"] == "started", reply
+    slurm(["scancel", job_id])
+    done = control.wait(reply["process_id"], until="terminal", timeout=90, runs_root=tmp_path)
+    assert done["status"] == "killed", done
+    paths = RunPaths.for_id(reply["process_id"], tmp_path)
+    assert not read_events(paths, names="kill_requested")  # nobody asked us to kill it
+    (event,) = read_events(paths, names="killed")
+    assert event["reason"], event
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_two_node_ddp_run_writes_one_run_directory_from_global_rank_zero(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    ddp = [*SMOKE, "trainer.num_nodes=2", "trainer.devices=1", "trainer.strategy=ddp"]
+    reply = control.start(ddp, backend="slurm", runs_root=tmp_path, startup_timeout=180)
+    slurm_jobs.append(_job_of(reply))
+    assert reply["status"] == "started", reply
+    start = reply["training_start"]
+    assert start["world_size"] == 2 and sorted(start["nodes"]) == ["n1", "n2"]
+    assert "#SBATCH --nodes=2" in (tmp_path / reply["process_id"] / "submit.sbatch").read_text()
+    done = control.wait(reply["process_id"], until="terminal", timeout=180, runs_root=tmp_path)
+    assert done["status"] == "completed", done.get("error_summary")
+    assert done["test_metrics"]["test/rmse"] > 0
+    assert [p.name for p in tmp_path.iterdir()] == [reply["process_id"]]
+    paths = RunPaths.for_id(reply["process_id"], tmp_path)
+    assert len(read_events(paths, names="training_start")) == 1  # rank 1 wrote nothing
+    assert len(read_events(paths, names="process_started")) == 1
+
+
+def _release(job_id: str) -> None:
+    """Slurm holds a requeued job back (reason BeginTime, ~2 min here); start it now."""
+    subprocess.run(
+        ["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
+        capture_output=True,
+        timeout=15,
+        check=False,
+    )
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_usr1_checkpoints_requeues_and_continues_the_same_run(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    epochs = 12
+    reply = control.start(
+        [*SMOKE, f"trainer.max_epochs={epochs}"],
+        backend="slurm",
+        runs_root=tmp_path,
+        startup_timeout=120,
+    )
+    job_id = _job_of(reply)
+    slurm_jobs.append(job_id)
+    assert reply["status"] == "started", reply
+    paths = RunPaths.for_id(reply["process_id"], tmp_path)
+    deadline = time.monotonic() + 60
+    while not read_events(paths, names="epoch_end") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    slurm(["scancel", "--signal=USR1", job_id])
+    queued = control.wait(reply["process_id"], timeout=60, runs_root=tmp_path)
+    assert queued["status"] == "queued", queued
+    (requeued,) = read_events(paths, names="requeued")
+    assert requeued["signal"] == "SIGUSR1" and Path(requeued["checkpoint"]).is_file()
+    deadline = time.monotonic() + 120
+    while control.status(reply["process_id"], runs_root=tmp_path)["status"] == "queued":
+        assert time.monotonic() < deadline, "requeued job did not start again"
+        _release(job_id)
+        time.sleep(1.0)
+    done = control.wait(reply["process_id"], until="terminal", timeout=180, runs_root=tmp_path)
+    assert done["status"] == "completed", done.get("error_summary")
+    assert done["attempt"] == 2 and done["queue_reason"] is None
+    starts = read_events(paths, names="training_start")
+    assert [s["start_step"] for s in starts] == [0, requeued["step"]]  # continuous step
+    assert starts[1]["slurm_restart_count"] == 1
+    assert done["progress"]["step"] == epochs * 2
+    assert len(json.loads(paths.run_json.read_text())["attempts"]) == 2
+    assert [p.name for p in tmp_path.iterdir()] == [reply["process_id"]]
+
+
+@pytest.mark.usefixtures("requires_slurm")
+def test_cli_sweep_submits_one_job_per_combination_and_returns_all_ids(
+    tmp_path: Path, slurm_jobs: list[str]
+) -> None:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "oceansr.cli",
+            "start",
+            "-m",
+            "--backend",
+            "slurm",
+            "experiment=smoke",
+            "seed=1,2",
+            "--runs-root",
+            str(tmp_path),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    reply = json.loads(out.stdout)
+    assert reply["status"] == "started" and reply["count"] == 2, reply
+    jobs = [run["job_id"] for run in reply["runs"]]
+    slurm_jobs.extend(jobs)
+    assert len(set(jobs)) == 2 and len(reply["process_ids"]) == 2
+    for process_id in reply["process_ids"]:
+        done = control.wait(process_id, until="terminal", timeout=180, runs_root=tmp_path)
+        assert done["status"] == "completed", done.get("error_summary")
+        assert any(o == "launcher=slurm" for o in done_overrides(tmp_path, process_id))
+
+
+def done_overrides(root: Path, process_id: str) -> list[str]:
+    return json.loads((root / process_id / "run.json").read_text())["overrides"]
