@@ -241,10 +241,16 @@ def test_the_trainer_saves_checkpoints_atomically(tmp_path) -> None:
 def _failed_with_checkpoint(root: Path, backend: str, content: bytes | None) -> RunPaths:
     paths = make_run(root, status="failed", backend=backend)
     paths.last_ckpt.parent.mkdir(parents=True, exist_ok=True)
-    if content is None:
+    if content is None:  # a checkpoint of the smoke config (what make_run records)
         import torch
 
-        torch.save({"state_dict": {}, "epoch": 1}, paths.last_ckpt)
+        from oceansr.config import compose_config
+        from oceansr.schema import to_dict
+
+        cfg = compose_config(list(SMOKE))
+        hparams = {"model": to_dict(cfg.model), "variables": ["temp"], "units": ["degC"]}
+        hparams |= {"scale": cfg.data.scale, "mean": [0.0], "std": [1.0]}
+        torch.save({"state_dict": {}, "epoch": 1, "hyper_parameters": hparams}, paths.last_ckpt)
     else:
         paths.last_ckpt.write_bytes(content)
     return paths

@@ -184,6 +184,19 @@ def read_hparams(path: str | os.PathLike[str], *, field: str = "checkpoint") -> 
     return dict(hparams)  # type: ignore[arg-type]
 
 
+def resume_blocker(path: str | os.PathLike[str]) -> str | None:
+    """Why a run cannot resume from ``path`` (missing, damaged, not an oceansr
+    checkpoint), or None: the one test behind offering ``resume`` and accepting it."""
+    reason = unreadable_reason(path)
+    if reason is not None:
+        return reason
+    try:
+        read_hparams(path)
+    except OceanSRError as exc:
+        return str(exc).split(" [field:", 1)[0]
+    return None
+
+
 def _not_a_checkpoint(path: Path, field: str, why: str) -> DataInvalidError:
     return DataInvalidError(
         f"{path} is not a usable oceansr checkpoint: {why}",

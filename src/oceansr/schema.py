@@ -376,6 +376,10 @@ class TrainConfig:
     checkpoint: CheckpointConf = MISSING
     early_stopping: EarlyStoppingConf = MISSING
     debug: DebugConf = MISSING
+    # Where the control plane runs the trainer (group ``launcher``: local | slurm). Each
+    # backend checks its own settings (control/backends/slurm_script.py); the trainer
+    # ignores them.
+    launcher: Any = MISSING
     mode: str = field(default=MISSING, metadata=meta(one_of(MODES, "train")))
     run_id: str | None = None
     runs_root: str = MISSING

@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from oceansr.checkpoint import unreadable_reason
+from oceansr.checkpoint import resume_blocker
 from oceansr.runs import (
     ON_EXIT_POLICIES,
     RunPaths,
@@ -52,7 +52,7 @@ def _resume_checks(process_id: str, paths: RunPaths, doc: JsonDict, run_doc: Jso
             "before its first checkpoint)",
             suggestions=["start the same overrides again as a new run"],
         )
-    damaged = unreadable_reason(paths.last_ckpt)
+    damaged = resume_blocker(paths.last_ckpt)
     if damaged is not None:
         raise RequestError(
             f"run {process_id} cannot be resumed: checkpoints/last.ckpt does not load ({damaged})",

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from oceansr.checkpoint import unreadable_reason
+from oceansr.checkpoint import resume_blocker
 from oceansr.runs import RunPaths, duration_s, is_terminal, override_key, read_events, with_override
 
 from .observe import read_run_doc
@@ -38,7 +38,7 @@ def next_calls(paths: RunPaths, doc: Mapping[str, Any]) -> list[JsonDict]:
         ]
     calls = [call("logs", "the end of train.log", process_id=run_id, tail=DEFAULT_TAIL_LINES)]
     # Offered only from a checkpoint that loads (docs/architecture.md, checkpoints).
-    if state in RESUMABLE and unreadable_reason(paths.last_ckpt) is None:
+    if state in RESUMABLE and resume_blocker(paths.last_ckpt) is None:
         calls.append(call("resume", "continue from checkpoints/last.ckpt", process_id=run_id))
     if state == "failed":
         calls.extend(_retry_calls(paths, doc))
