@@ -14,7 +14,9 @@ import pytest
 
 from oceansr.errors import DataNotFoundError, RunStateError
 from oceansr.report import load_history, make_plots, make_report
-from oceansr.report.history import format_value
+from oceansr.report.formatting import (
+    format_value,
+)
 from oceansr.report.plots import MAP_PANELS, colour_map_for, robust_limits
 from oceansr.report.report import NOTES_MARKER, markdown_to_html
 from oceansr.runs import (

@@ -9,13 +9,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from oceansr.report.formatting import (
+    format_gain,
+    format_value,
+)
 from oceansr.report.history import (
     METRIC_LABELS,
     METRICS,
     RunHistory,
     finite,
-    format_gain,
-    format_value,
     metric_value,
 )
 from oceansr.report.plots import (

@@ -17,7 +17,7 @@ import numpy as np
 from oceansr.i18n import text
 from oceansr.report.fields import TestFields, evenly_spaced
 from oceansr.report.figures import LAND_COLOUR, JsonDict, new_figure, save_figure
-from oceansr.report.history import (
+from oceansr.report.formatting import (
     format_value,
 )
 

@@ -10,17 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from oceansr.metric_names import HIGHER_IS_BETTER
+from oceansr.report.formatting import (
+    format_bytes,
+    format_count,
+    format_duration,
+    format_gain,
+    format_value,
+)
 from oceansr.report.history import (
     METRIC_LABELS,
     METRICS,
     UNIT_METRICS,
     RunHistory,
     finite,
-    format_bytes,
-    format_count,
-    format_duration,
-    format_gain,
-    format_value,
     metric_value,
 )
 from oceansr.report.plots import (

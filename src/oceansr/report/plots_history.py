@@ -25,16 +25,8 @@ from oceansr.report.figures import (
     save_figure,
     style_axes,
 )
-from oceansr.report.history import (
-    METRIC_LABELS,
-    UNIT_METRICS,
-    RunHistory,
-    format_count,
-    format_duration,
-    format_gain,
-    format_value,
-    metric_value,
-)
+from oceansr.report.formatting import format_count, format_duration, format_gain, format_value
+from oceansr.report.history import METRIC_LABELS, UNIT_METRICS, RunHistory, metric_value
 
 CURVE_METRICS: tuple[str, ...] = ("rmse", "mae", "psnr", "ssim")
 
