@@ -446,7 +446,7 @@ def _predict_checkpoint(
 ) -> Path:
     """The checkpoint to predict with: an explicit path, else the training run's best
     (or last) checkpoint. Checked before anything is spawned."""
-    from oceansr.checkpoint import check_checkpoint_path, read_hparams, run_checkpoint
+    from oceansr.checkpoint import check_checkpoint_path, run_checkpoint
 
     if checkpoint and run:
         raise ConfigError(
@@ -455,9 +455,7 @@ def _predict_checkpoint(
             fix="drop run to use the checkpoint file, or checkpoint to use the run's best",
         )
     if checkpoint:
-        path = check_checkpoint_path(checkpoint).resolve()
-        read_hparams(path)  # an oceansr checkpoint, not any file: refused before spawning
-        return path
+        return check_checkpoint_path(checkpoint).resolve()
     if not run:
         raise ConfigError(
             "predict needs a checkpoint or the training run (its process_id) whose best "
@@ -466,9 +464,7 @@ def _predict_checkpoint(
             fix="run=<training run process_id> (see list_runs) or checkpoint=/path/best.ckpt",
         )
     run_paths(run, runs_root)  # a valid id of an existing run, else RunNotFound
-    path = run_checkpoint(run, runs_root_path(runs_root))
-    read_hparams(path, field="run")
-    return path
+    return run_checkpoint(run, runs_root_path(runs_root))
 
 
 @replies
@@ -495,6 +491,7 @@ def start_predict(
     names, and this waits for its ``predict_start``. ``output`` defaults to
     ``<run>/predictions/<input>_sr.nc``. Steer it with status/logs/wait/kill.
     """
+    from oceansr.checkpoint import read_hparams
     from oceansr.predict.overrides import predict_overrides
 
     timeout = check_start_args(on_exit, local.BACKEND, "predict", startup_timeout)
@@ -506,6 +503,8 @@ def start_predict(
             field="input",
             fix="pass an existing LR NetCDF file or Zarr store",
         )
+    # An oceansr checkpoint, not any file: refused before spawning (torch-free read).
+    read_hparams(ckpt, field="checkpoint" if checkpoint else "run")
     options: dict[str, Any] = {"checkpoint": ckpt, "input": source.resolve(), "output": output}
     options |= {"variables": list(variables) if variables else None, "hr_mask": hr_mask}
     args = predict_overrides({**options, "tile": tile, "overlap": overlap})
