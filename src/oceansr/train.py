@@ -40,6 +40,7 @@ from oceansr.callbacks.session import RunSession
 from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, match_variables
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
+from oceansr.data.streaming import STATS_FILE
 from oceansr.errors import ConfigError
 from oceansr.module import SRModule
 from oceansr.runs import EXIT_KILLED, RUN_ID_ENV, RunPaths, new_run_id, validate_run_id
@@ -214,7 +215,7 @@ def run_training(
     check_mode(cfg)
     normalise_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    datamodule = OceanDataModule(cfg.data)
+    datamodule = OceanDataModule(cfg.data, stats_cache=paths.dir / STATS_FILE)
     module = build_module(cfg, datamodule)
     if is_rank_zero():
         write_config(cfg, paths, datamodule)
