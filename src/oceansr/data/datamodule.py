@@ -17,7 +17,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from oceansr.data.lazy_data import LazyData, lazy_plan
-from oceansr.data.lazy_datasets import LazyFieldDataset, LazyPatchDataset
+from oceansr.data.lazy_datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
 from oceansr.data.plan import SplitReader
 from oceansr.data.prepare import PreparedData, SplitArrays, _as_plain, _validate_scale, prepare_data
 from oceansr.validate import check_patch_settings
@@ -154,10 +154,12 @@ class OceanDataModule(L.LightningDataModule):
 
     def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool = False) -> DataLoader:
         workers = int(self.cfg.get("num_workers", 0))
+        lazy = isinstance(self.data, LazyData) and workers > 0
         return DataLoader(
             dataset,
             batch_size=batch_size,
             shuffle=shuffle,
             num_workers=workers,
             persistent_workers=workers > 0,
+            multiprocessing_context=WORKER_CONTEXT if lazy else None,
         )

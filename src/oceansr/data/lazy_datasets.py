@@ -16,6 +16,10 @@ from oceansr.data.plan import SplitReader
 from oceansr.data.transforms import block_mean, fill_land_nearest
 
 MAX_PATCH_TRIES = 20
+#: DataLoader workers of lazy datasets start from a clean forkserver, not a fork of the
+#: trainer: a forked HDF5/netCDF library (or a lock held by a dask thread at fork time)
+#: can deadlock the worker's first read. Each worker opens its own handles.
+WORKER_CONTEXT = "forkserver"
 
 
 def fill_patch(lr: np.ndarray, fallback: list[float]) -> np.ndarray:
