@@ -15,9 +15,8 @@ import xarray as xr
 from torch.utils.data import DataLoader
 
 from oceansr.data import streaming
-from oceansr.data.lazy_datasets import WORKER_CONTEXT
 from oceansr.data.lazy_data import LazyData, lazy_plan, validate_metadata
-from oceansr.data.lazy_datasets import LazyFieldDataset, LazyPatchDataset
+from oceansr.data.lazy_datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
 from oceansr.data.plan import SplitReader, build_plan
 from oceansr.data.prepare import prepare_data
 from oceansr.data.synthetic import make_synthetic_dataset
@@ -101,9 +100,7 @@ def test_multi_file_sources_open_as_one_time_axis(monthly: Path, field: xr.Datas
 def test_store_formats_read_the_same_fields(tmp_path: Path, field: xr.Dataset, fmt: str) -> None:
     if fmt.startswith("zarr"):
         path = tmp_path / "store.zarr"
-        field.to_zarr(
-            path, zarr_format=2 if fmt == "zarr2" else 3, consolidated=fmt == "zarr2"
-        )
+        field.to_zarr(path, zarr_format=2 if fmt == "zarr2" else 3, consolidated=fmt == "zarr2")
     else:
         path = tmp_path / "field.nc"
         field.to_netcdf(path, format="NETCDF3_64BIT")
