@@ -226,3 +226,24 @@ def test_auto_cache_keeps_small_data_in_memory(monthly: Path, monkeypatch) -> No
 
     monkeypatch.setattr(lazy_data, "MEMORY_BYTES", 1024)
     assert lazy_plan(data_cfg(str(monthly), cache="auto"), 4) is not None
+
+
+def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path) -> None:
+    """A real (tiny) fit + test from a multi-file directory, two DataLoader workers."""
+    from oceansr.train import train
+
+    result = train(
+        [
+            "experiment=smoke",
+            "data=xarray",
+            f"data.path={monthly}",
+            "data.variables=[temp,salt]",
+            "data.cache=lazy",
+            "data.num_workers=2",
+            f"runs_root={tmp_path}",
+        ]
+    )
+    stats = json.loads((Path(result.run_dir) / streaming.STATS_FILE).read_text())
+    assert len(stats["mean"]) == 2
+    metrics = result.test_metrics
+    assert np.isfinite(metrics["test/temp/rmse"]) and np.isfinite(metrics["test/salt/ssim"])

@@ -7,6 +7,7 @@ in the checkpoint), so the same data pipeline serves training, testing and predi
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,9 @@ class OceanDataModule(L.LightningDataModule):
     def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool = False) -> DataLoader:
         workers = int(self.cfg.get("num_workers", 0))
         lazy = isinstance(self.data, LazyData) and workers > 0
+        if lazy:
+            # The forkserver imports torch and the readers once; workers fork from it.
+            multiprocessing.set_forkserver_preload(["oceansr.data.lazy_datasets"])
         return DataLoader(
             dataset,
             batch_size=batch_size,
