@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 
 from oceansr.data.plan import DataPlan, SplitReader
-from oceansr.data.transforms import block_mean
 from oceansr.data.xarray_source import short_list
 from oceansr.errors import DataInvalidError
 from oceansr.runs.protocol import SPLITS
@@ -56,14 +55,18 @@ def sample_check(plan: DataPlan) -> float:
         labels = plan.splits[name].labels
         for index in sample_indices(len(reader), per_split):
             hr = reader.read(index)
-            check_field(hr, plan.variables, labels[index], name, plan.scale)
+            check_field(hr, plan.variables, labels[index], name)
             ocean += int(np.isfinite(hr).sum())
             total += hr.size
     return ocean / max(total, 1)
 
 
-def check_field(hr: np.ndarray, variables: list[str], label: str, split: str, scale: int) -> None:
-    """One ``(C, H, W)`` field: no all-NaN channel, no infinite value, LR has ocean."""
+def check_field(hr: np.ndarray, variables: list[str], label: str, split: str) -> None:
+    """One cropped ``(C, H, W)`` field: no all-NaN channel, no infinite value.
+
+    An ocean cell of the cropped HR field makes its LR block ocean too, so the LR field
+    needs no separate check (the in-memory path's fill error cannot happen then).
+    """
     for c, var in enumerate(variables):
         values = hr[c]
         if np.isinf(values).any():
@@ -81,12 +84,6 @@ def check_field(hr: np.ndarray, variables: list[str], label: str, split: str, sc
                 fix="exclude such samples, e.g. data.isel='{depth: {start: 0, stop: K}}' "
                 "or data.sel='{dim: [kept labels]}'",
             )
-    if not np.isfinite(block_mean(hr, scale)).any(axis=(-2, -1)).all():
-        raise DataInvalidError(
-            f"sample {label} of split {split!r} has no ocean cell at LR resolution",
-            field="data.sel",
-            fix="exclude all-land fields/levels with data.sel=... or data.isel=...",
-        )
 
 
 @dataclass
