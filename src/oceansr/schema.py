@@ -29,6 +29,8 @@ CONF_DIR: Path = Path(__file__).resolve().parent / "conf"
 # --- choices (the only copies) ---------------------------------------------------------------
 
 MODES: tuple[str, ...] = ("train", "test")
+#: ``data.cache``: by size, eager, or from disk patch by patch.
+DATA_CACHE_MODES: tuple[str, ...] = ("auto", "memory", "lazy")
 LOSSES: tuple[str, ...] = ("l1", "l2", "charbonnier")
 #: Optimisers; each has a file ``conf/optim/<name>.yaml``.
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
@@ -295,7 +297,8 @@ class DataConf:
     """
 
     source: str = MISSING
-    path: str | None = MISSING
+    # A file, Zarr store, directory, glob or list of files (docs/architecture.md, data).
+    path: Any = MISSING
     variables: list[str] = MISSING
     split: Any = MISSING
     sel: Any = MISSING
@@ -311,6 +314,9 @@ class DataConf:
     batch_size: int = field(default=MISSING, metadata=meta(integer_at_least(1, "4")))
     eval_batch_size: int = field(default=MISSING, metadata=meta(integer_at_least(1, "4")))
     num_workers: int = field(default=MISSING, metadata=meta(integer_at_least(0, "0")))
+    # In memory or read from disk (by size when auto), and the lazy dataset's dask chunks.
+    cache: str = field(default="auto", metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
+    chunks: Any = None
     # Only the synthetic source reads it (its generator's size and seed).
     synthetic: Any = None
 

@@ -45,6 +45,7 @@ from oceansr.checkpoint_io import AtomicCheckpointIO
 from oceansr.cluster import cluster_info, global_rank
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
+from oceansr.data.streaming import STATS_FILE
 from oceansr.errors import ConfigError
 from oceansr.lightning_noise import quiet_lightning
 from oceansr.module import SRModule
@@ -229,7 +230,7 @@ def run_training(
     check_mode(cfg)
     normalise_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    datamodule = OceanDataModule(cfg.data)
+    datamodule = OceanDataModule(cfg.data, stats_cache=paths.dir / STATS_FILE)
     module = build_module(cfg, datamodule)
     if is_rank_zero():
         write_config(cfg, paths, datamodule)

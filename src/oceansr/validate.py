@@ -15,7 +15,8 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from oceansr.config import compose_config, normalise_config
-from oceansr.data.prepare import prepare_data
+from oceansr.data.lazy_data import validate_metadata
+from oceansr.data.prepare import _as_plain, _validate_scale, prepare_data
 from oceansr.errors import ConfigError
 from oceansr.request_checks import check_output_overrides, check_request
 from oceansr.runs.failures import classify_exception
@@ -88,7 +89,14 @@ def validate_config(cfg: DictConfig) -> dict[str, Any]:
     normalise_config(cfg)
     check_scalars(cfg)
     check_model_name(cfg)
-    check_request(cfg)  # no data, no torch: ckpt_path, scale, max_epochs (issue 8)
+    check_request(cfg)  # no data, no torch: ckpt_path, scale, max_epochs
+    # xarray sources are checked from metadata and a bounded sample, never loaded
+    # (docs/architecture.md, data); the small bundled/synthetic/npy sources are prepared.
+    plain = _as_plain(cfg.data)
+    summary = validate_metadata(plain, _validate_scale(plain))
+    if summary is not None:
+        check_patch_settings(cfg.data, summary["scale"], tuple(summary["hr_shape"]))
+        return summary
     data = prepare_data(cfg.data)
     check_patch_settings(cfg.data, data.scale, tuple(data.splits["train"].hr.shape[-2:]))
     return data.summary()

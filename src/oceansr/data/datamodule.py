@@ -7,7 +7,9 @@ in the checkpoint), so the same data pipeline serves training, testing and predi
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -15,7 +17,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from oceansr.data.prepare import PreparedData, SplitArrays, prepare_data
+from oceansr.data.lazy_data import LazyData, lazy_plan
+from oceansr.data.lazy_datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
+from oceansr.data.plan import SplitReader
+from oceansr.data.prepare import PreparedData, SplitArrays, _as_plain, _validate_scale, prepare_data
 from oceansr.validate import check_patch_settings
 
 MAX_PATCH_TRIES = 20
@@ -91,16 +96,48 @@ class FieldDataset(Dataset):
 
 
 class OceanDataModule(L.LightningDataModule):
-    """Data for one run, prepared eagerly so bad input fails before training starts."""
+    """Data for one run: in memory when small, else read from disk patch by patch.
 
-    def __init__(self, cfg: Mapping[str, Any], prepared: PreparedData | None = None) -> None:
+    Either way bad input fails here, before training starts. ``stats_cache`` is where
+    the lazy path keeps its streaming statistics (the run directory's data_stats.json).
+    """
+
+    def __init__(
+        self,
+        cfg: Mapping[str, Any],
+        prepared: PreparedData | None = None,
+        stats_cache: Path | None = None,
+    ) -> None:
         super().__init__()
         self.cfg = cfg
-        self.data = prepared if prepared is not None else prepare_data(cfg)
-        train_shape = self.data.splits["train"].hr.shape[-2:]
-        check_patch_settings(cfg, self.data.scale, tuple(train_shape))
+        self.data: PreparedData | LazyData
+        plan = None
+        if prepared is None:
+            plain = _as_plain(cfg)
+            plan = lazy_plan(plain, _validate_scale(plain))
+        if plan is not None:
+            self.data = LazyData(plan, stats_cache)
+            train_shape: tuple[int, ...] = plan.hr_shape
+        else:
+            self.data = prepared if prepared is not None else prepare_data(cfg)
+            train_shape = tuple(self.data.splits["train"].hr.shape[-2:])
+        check_patch_settings(cfg, self.data.scale, (train_shape[0], train_shape[1]))
+
+    def _eval_dataset(self, split: str) -> Dataset:
+        if isinstance(self.data, LazyData):
+            return LazyFieldDataset(SplitReader(self.data.plan, split))
+        return FieldDataset(self.data.splits[split])
 
     def train_dataloader(self) -> DataLoader:
+        if isinstance(self.data, LazyData):
+            lazy = LazyPatchDataset(
+                SplitReader(self.data.plan, "train"),
+                patch_size=self.cfg["patch_size"],
+                patches_per_field=self.cfg["patches_per_field"],
+                min_ocean_fraction=float(self.cfg["min_ocean_fraction"]),
+                fallback=self.data.mean,
+            )
+            return self._loader(lazy, self.cfg["batch_size"], shuffle=True)
         dataset = PatchDataset(
             self.data.splits["train"],
             scale=self.data.scale,
@@ -111,17 +148,22 @@ class OceanDataModule(L.LightningDataModule):
         return self._loader(dataset, self.cfg["batch_size"], shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(FieldDataset(self.data.splits["valid"]), self.cfg["eval_batch_size"])
+        return self._loader(self._eval_dataset("valid"), self.cfg["eval_batch_size"])
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(FieldDataset(self.data.splits["test"]), self.cfg["eval_batch_size"])
+        return self._loader(self._eval_dataset("test"), self.cfg["eval_batch_size"])
 
     def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool = False) -> DataLoader:
         workers = int(self.cfg.get("num_workers", 0))
+        lazy = isinstance(self.data, LazyData) and workers > 0
+        if lazy:
+            # The forkserver imports torch and the readers once; workers fork from it.
+            multiprocessing.set_forkserver_preload(["oceansr.data.lazy_datasets"])
         return DataLoader(
             dataset,
             batch_size=batch_size,
             shuffle=shuffle,
             num_workers=workers,
             persistent_workers=workers > 0,
+            multiprocessing_context=WORKER_CONTEXT if lazy else None,
         )

@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.data.fields import FieldData, FieldSplit
+from oceansr.data.lazy import expand_paths, is_zarr_store, open_many
 from oceansr.errors import (
     ConfigError,
     DataInvalidError,
@@ -64,8 +65,10 @@ def _plain(obj: Any) -> Any:
 # --------------------------------------------------------------------------- opening
 
 
-def _open(source: str | Path | xr.Dataset, decode_times: bool) -> tuple[xr.Dataset, str, bool]:
-    """Return (dataset, description, opened_here)."""
+def _open(
+    source: Any, decode_times: bool, chunks: dict[str, int] | None = None
+) -> tuple[xr.Dataset, str, bool]:
+    """Return (dataset, description, opened_here); lazy (dask chunks), metadata only."""
     if isinstance(source, xr.Dataset):
         return source, "in-memory xarray.Dataset", False
     if isinstance(source, xr.DataArray):
@@ -77,6 +80,10 @@ def _open(source: str | Path | xr.Dataset, decode_times: bool) -> tuple[xr.Datas
             field="data.path",
             fix="set data.path=/path/to/file.nc (a NetCDF file or a .zarr store)",
         )
+    many = expand_paths(source)
+    if many is not None:
+        ds, description = open_many(many, decode_times, chunks)
+        return ds, description, True
     path = Path(str(source)).expanduser()
     if not path.exists():
         parent = path.parent
@@ -91,15 +98,18 @@ def _open(source: str | Path | xr.Dataset, decode_times: bool) -> tuple[xr.Datas
             fix="point data.path at an existing NetCDF file or Zarr store, "
             "e.g. data.path=/abs/path/to/file.nc",
         )
-    is_zarr = path.suffix == ".zarr" or path.is_dir()
+    is_zarr = is_zarr_store(path)
+    lazy_chunks: dict[str, int] = {} if chunks is None else chunks
     try:
         with warnings.catch_warnings():
             # consolidated=None falls back to unconsolidated metadata with a RuntimeWarning.
             warnings.simplefilter("ignore", RuntimeWarning)
             if is_zarr:
-                ds = xr.open_zarr(path, consolidated=None, decode_times=decode_times)
+                ds = xr.open_zarr(
+                    path, consolidated=None, decode_times=decode_times, chunks=lazy_chunks
+                )
             else:
-                ds = xr.open_dataset(path, decode_times=decode_times)
+                ds = xr.open_dataset(path, decode_times=decode_times, chunks=lazy_chunks)
     except ValueError as exc:
         if decode_times and re.search(r"time|calendar|date", str(exc), re.IGNORECASE):
             raise DataInvalidError(
@@ -509,7 +519,7 @@ def stack_samples(grid: GridSelection, variables: list[str], ds: xr.Dataset | No
 
 
 def load_xarray(
-    source: str | Path | xr.Dataset,
+    source: Any,
     variables: str | Sequence[str],
     split: Mapping[str, Any] | None,
     *,
@@ -626,14 +636,14 @@ def _load(
 
 
 def open_source(
-    source: str | Path | xr.Dataset, decode_times: bool = True
+    source: Any, decode_times: bool = True, chunks: dict[str, int] | None = None
 ) -> tuple[xr.Dataset, str, bool]:
     """Open a NetCDF file / Zarr store (or pass a Dataset through).
 
     Returns ``(dataset, description, opened_here)``; close the dataset when
     ``opened_here``. Errors name ``data.path`` / ``data.decode_times``.
     """
-    return _open(source, decode_times)
+    return _open(source, decode_times, chunks)
 
 
 def spatial_layout(

@@ -1,0 +1,184 @@
+"""Data larger than memory: controller validation and training from a large Zarr store.
+
+Generates a synthetic Zarr store of ``--size-gb`` (eddy fields with coastlines from
+:func:`oceansr.data.synthetic.make_synthetic_dataset`, tiled and shifted to the full
+grid so that generation is fast; written chunk by chunk, uncompressed, chunks
+1 x 512 x 512), then measures, each in a fresh child process:
+
+- ``validation``: the controller's check of a ``start`` on the store
+  (:func:`oceansr.validate.validate_overrides`): seconds and peak RSS;
+- ``train_lazy``: EDSR-baseline x4 training steps (forward, masked loss, backward,
+  Adam) from ``data.cache=lazy`` with ``data.num_workers=2``: samples/s and the peak
+  RSS of the process plus its DataLoader workers (sampled every 50 ms);
+- ``train_memory``: the same on a subset of the store that fits (``data.cache=memory``),
+  side by side, and the lazy path on that same subset.
+
+The store is deleted afterwards. Prints one JSON document.
+
+    python benchmarks/scale.py [--size-gb 8] [--steps 20] [--root /work/tmp]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+HEIGHT, WIDTH, CHUNK = 2048, 4096, 512
+
+
+def generate(path: Path, size_gb: float) -> dict[str, Any]:
+    """A (time, lat, lon) float32 store of about ``size_gb``, written one field at a time."""
+    import zarr
+
+    from oceansr.data.synthetic import make_synthetic_dataset
+
+    n_time = max(12, math.ceil(size_gb * 2**30 / (HEIGHT * WIDTH * 4)))
+    base = make_synthetic_dataset(n_time=4, height=HEIGHT // 4, width=WIDTH // 4)["temp"].values
+    lat = np.linspace(-80, 80, HEIGHT)
+    lon = np.linspace(-180, 180, WIDTH, endpoint=False)
+    start = time.perf_counter()
+    store = zarr.open_group(str(path), mode="w", zarr_format=3)
+    store.create_array("lat", data=lat, dimension_names=["lat"])
+    store.create_array("lon", data=lon, dimension_names=["lon"])
+    store.create_array("time", data=np.arange(n_time), dimension_names=["time"])
+    arr = store.create_array(
+        "temp",
+        shape=(n_time, HEIGHT, WIDTH),
+        chunks=(1, CHUNK, CHUNK),
+        dtype="float32",
+        fill_value=np.nan,
+        compressors=None,
+        dimension_names=["time", "lat", "lon"],
+        attributes={"units": "degC"},
+    )
+    for t in range(n_time):
+        tile = np.roll(base[t % 4], shift=(7 * t, 13 * t), axis=(0, 1))
+        arr[t] = np.tile(tile, (4, 4)) + np.float32(0.01 * t)
+    zarr.consolidate_metadata(str(path))
+    nbytes = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return {"n_time": n_time, "bytes": nbytes, "seconds": time.perf_counter() - start}
+
+
+CHILD_VALIDATE = """
+import json, resource, sys, time
+from oceansr.validate import validate_overrides
+t = time.perf_counter()
+reply = validate_overrides(sys.argv[1:])
+print(json.dumps({"ok": reply["ok"], "seconds": time.perf_counter() - t,
+                  "error": None if reply["ok"] else reply["error_summary"],
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+CHILD_TRAIN = """
+import json, sys, time, warnings
+warnings.filterwarnings("ignore")
+import torch
+from oceansr.config import compose_config, normalise_config
+from oceansr.data.datamodule import OceanDataModule
+from oceansr.module import SRModule, masked_loss
+steps = int(sys.argv[1]); cfg = compose_config(sys.argv[2:]); normalise_config(cfg)
+torch.manual_seed(0)
+dm = OceanDataModule(cfg.data)
+d = dm.data
+m = SRModule(model=dict(cfg.model), variables=d.variables, units=d.units, scale=d.scale,
+             mean=d.mean, std=d.std, data_range=d.data_range, optim=dict(cfg.optim))
+opt = torch.optim.Adam(m.parameters(), lr=1e-4)
+it = iter(dm.train_dataloader()); batch = next(it)  # workers started, first batch read
+t = time.perf_counter(); samples = 0
+for _ in range(steps):
+    lr, hr = batch["lr"], batch["hr"]
+    pred = m.forward_normalised(m.normalise(lr))
+    loss = masked_loss(pred, m.normalise(hr), torch.isfinite(hr), "l1")
+    opt.zero_grad(); loss.backward(); opt.step(); samples += len(lr)
+    try:
+        batch = next(it)
+    except StopIteration:
+        it = iter(dm.train_dataloader()); batch = next(it)
+print(json.dumps({"samples_per_s": samples / (time.perf_counter() - t), "steps": steps,
+                  "lazy": type(d).__name__ == "LazyData"}))
+"""
+
+
+def run_child(code: str, args: list[str]) -> dict[str, Any]:
+    """Run ``code`` in a child; its JSON reply plus the peak RSS of it and its children."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    peak = 0
+    parent = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            tree = [parent, *parent.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    out, err = proc.communicate()
+    lines = out.decode().strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return {"error": err.decode()[-2000:]}
+    reply: dict[str, Any] = json.loads(lines[-1])
+    reply["peak_rss_tree_mb"] = peak / 2**20
+    return reply
+
+
+def overrides(store: Path, n_time: int, extra: list[str]) -> list[str]:
+    return [
+        "data=xarray",
+        f"data.path={store}",
+        "data.variables=[temp]",
+        "data.split.by=index",
+        f"data.split.train={{start: 0, stop: {n_time - 4}}}",
+        f"data.split.valid={{start: {n_time - 4}, stop: {n_time - 2}}}",
+        f"data.split.test={{start: {n_time - 2}, stop: {n_time}}}",
+        "model=edsr_baseline",
+        "data.patch_size=128",
+        "data.batch_size=8",
+        "trainer=cpu",
+        *extra,
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--size-gb", type=float, default=8.0)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--subset", type=int, default=8, help="fields of the in-memory run")
+    parser.add_argument("--root", default=None, help="where to write the store")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(dir=args.root, prefix="oceansr-scale-"))
+    store = tmp / "large.zarr"
+    result: dict[str, Any] = {"size_gb_requested": args.size_gb, "grid": [HEIGHT, WIDTH]}
+    try:
+        result["store"] = gen = generate(store, args.size_gb)
+        full = overrides(store, gen["n_time"], [])
+        result["validation"] = run_child(CHILD_VALIDATE, full)
+        lazy = [*full, "data.cache=lazy", "data.num_workers=2"]
+        result["train_lazy"] = run_child(CHILD_TRAIN, [str(args.steps), *lazy])
+        n = args.subset
+        subset = overrides(store, n, [f"data.isel={{time: {{start: 0, stop: {n}}}}}"])
+        for mode in ("memory", "lazy"):
+            result[f"train_subset_{mode}"] = run_child(
+                CHILD_TRAIN, [str(args.steps), *subset, f"data.cache={mode}", "data.num_workers=2"]
+            )
+        mem, lz = result["train_subset_memory"], result["train_subset_lazy"]
+        if "samples_per_s" in mem and "samples_per_s" in lz:
+            result["lazy_over_memory_speed"] = lz["samples_per_s"] / mem["samples_per_s"]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""A data config resolved from metadata only: what to read, never the values.
+
+:func:`build_plan` opens the source lazily (:mod:`oceansr.data.lazy`), checks the
+variables, dims, coordinates, split selections and the scale against the grid, and
+records per split where its samples are. Nothing is loaded beyond coordinates; the
+fields themselves are read later, patch by patch or field by field, by
+:class:`SplitReader` (one handle per process, so DataLoader workers open their own).
+See docs/architecture.md, data.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import os
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from oceansr.data.lazy import check_chunks
+from oceansr.data.xarray_source import (
+    _dim_values,
+    _fmt_value,
+    _labels,
+    _parse_split,
+    _split_positions,
+    check_variables,
+    coord_degrees,
+    open_source,
+    select_grid,
+    short_list,
+)
+from oceansr.errors import ConfigError, DataInvalidError
+from oceansr.runs.protocol import SPLITS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SplitPlan:
+    """Where one split's samples are: positions along the split dim and sample labels."""
+
+    positions: np.ndarray
+    labels: list[str]
+    sample_shape: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return math.prod(self.sample_shape)
+
+
+@dataclass
+class DataPlan:
+    """Everything the trainer needs to know about the data, without its values."""
+
+    cfg: dict[str, Any]
+    variables: list[str]
+    units: list[str]
+    scale: int
+    hr_shape: tuple[int, int]
+    ydim: Hashable
+    xdim: Hashable
+    sample_dims: list[Hashable]
+    split_dim: Hashable
+    splits: dict[str, SplitPlan]
+    lat: np.ndarray | None
+    lon: np.ndarray | None
+    source: str
+    itemsize: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def lr_shape(self) -> tuple[int, int]:
+        return self.hr_shape[0] // self.scale, self.hr_shape[1] // self.scale
+
+    def nbytes(self) -> int:
+        """Bytes of all selected HR fields as float32 (decides the in-memory path)."""
+        cells = sum(len(s) for s in self.splits.values()) * math.prod(self.hr_shape)
+        return cells * len(self.variables) * 4
+
+
+def crop_shape(height: int, width: int, scale: int, allow_crop: bool, notes: list[str]) -> tuple:
+    """The HR grid cropped to a multiple of ``scale`` (same errors as the in-memory path)."""
+    if height % scale == 0 and width % scale == 0:
+        return height, width
+    new_h, new_w = height - height % scale, width - width % scale
+    if not allow_crop:
+        raise DataInvalidError(
+            f"data.scale={scale} does not divide the HR grid {height}x{width}",
+            field="data.scale",
+            fix=f"choose a scale that divides {height}x{width}, or data.crop_to_scale=true "
+            f"to crop the last rows/columns to {new_h}x{new_w}",
+        )
+    note = f"cropped HR grid {height}x{width} -> {new_h}x{new_w} to a multiple of scale {scale}"
+    notes.append(note)
+    log.info(note)
+    return new_h, new_w
+
+
+def _split_plans(
+    ds: xr.Dataset, split: Any, sample_dims: list[Hashable], spatial: tuple
+) -> tuple[Hashable, dict[str, SplitPlan]]:
+    """Positions, labels and sample shape of each split; splits must be disjoint."""
+    split_dim, by = _parse_split(split, sample_dims, spatial)
+    positions = {name: _split_positions(ds, split_dim, by, name, split[name]) for name in SPLITS}
+    values = _dim_values(ds, split_dim)
+    for a, b in itertools.combinations(SPLITS, 2):
+        common = np.intersect1d(positions[a], positions[b])
+        if common.size:
+            labels = [f"{split_dim}={_fmt_value(values[i])}" for i in common]
+            raise DataInvalidError(
+                f"splits {a!r} and {b!r} overlap on {short_list(labels)}",
+                field=f"data.split.{b}",
+                fix=f"make data.split.{a} and data.split.{b} disjoint",
+            )
+    plans: dict[str, SplitPlan] = {}
+    for name in SPLITS:
+        # Only the coordinates are touched here (labels), never the data variables.
+        coords = ds.drop_vars(list(ds.data_vars)).isel({split_dim: positions[name]})
+        shape = tuple(int(coords.sizes[d]) for d in sample_dims)
+        plans[name] = SplitPlan(positions[name], _labels(coords, sample_dims), shape)
+    return split_dim, plans
+
+
+def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
+    """Resolve an ``xarray`` data config from metadata; classified errors on bad input."""
+    path = cfg.get("path")
+    variables = cfg.get("variables")
+    if isinstance(variables, str):
+        variables = [variables]
+    if not variables or variables == "???":
+        raise ConfigError(
+            "data.variables is required for this source",
+            field="data.variables",
+            fix="data.variables=[thetao] (names of data variables)",
+        )
+    chunks = check_chunks(cfg.get("chunks"))
+    ds, description, _ = open_source(path, bool(cfg.get("decode_times", True)), chunks)
+    variables = [str(v) for v in variables]
+    check_variables(ds, variables)
+    grid = select_grid(
+        ds, variables, cfg.get("sel"), cfg.get("isel"), cfg.get("lat_name"), cfg.get("lon_name")
+    )
+    ydim, xdim = grid.ydim, grid.xdim
+    split_dim, splits = _split_plans(grid.ds, cfg.get("split"), grid.sample_dims, (ydim, xdim))
+    notes: list[str] = []
+    height, width = int(grid.ds.sizes[ydim]), int(grid.ds.sizes[xdim])
+    hr_shape = crop_shape(height, width, scale, bool(cfg.get("crop_to_scale", True)), notes)
+    lat = coord_degrees(grid.ds, grid.lat_var, ydim, xdim)
+    lon = coord_degrees(grid.ds, grid.lon_var, ydim, xdim)
+    return DataPlan(
+        cfg=dict(cfg),
+        variables=variables,
+        units=[str(ds[v].attrs.get("units", "")) for v in variables],
+        scale=scale,
+        hr_shape=hr_shape,
+        ydim=ydim,
+        xdim=xdim,
+        sample_dims=list(grid.sample_dims),
+        split_dim=split_dim,
+        splits=splits,
+        lat=_crop(lat, hr_shape, "lat"),
+        lon=_crop(lon, hr_shape, "lon"),
+        source=f"{description} variables={variables} split={split_dim} (lazy)",
+        itemsize=int(ds[variables[0]].dtype.itemsize),
+        notes=notes,
+    )
+
+
+def _crop(coord: np.ndarray | None, shape: tuple[int, int], axis: str) -> np.ndarray | None:
+    if coord is None:
+        return None
+    if coord.ndim == 2:
+        return coord[: shape[0], : shape[1]]
+    return coord[: shape[0]] if axis == "lat" else coord[: shape[1]]
+
+
+class SplitReader:
+    """Reads windows of one split's HR fields as float32 ``(C, h, w)``, NaN = land.
+
+    The dataset handle is opened on first use in each process and dropped when the
+    object is pickled, so every DataLoader worker opens its own (file handles and
+    dask state are not shared across fork).
+    """
+
+    def __init__(self, plan: DataPlan, split: str) -> None:
+        self.plan = plan
+        self.split = split
+        self._arrays: list[xr.DataArray] | None = None
+        self._pid = -1
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_arrays"], state["_pid"] = None, -1
+        return state
+
+    def __len__(self) -> int:
+        return len(self.plan.splits[self.split])
+
+    def _open(self) -> list[xr.DataArray]:
+        if self._arrays is not None and self._pid == os.getpid():
+            return self._arrays
+        plan, cfg = self.plan, self.plan.cfg
+        ds, _, _ = open_source(
+            cfg.get("path"), bool(cfg.get("decode_times", True)), check_chunks(cfg.get("chunks"))
+        )
+        grid = select_grid(
+            ds,
+            plan.variables,
+            cfg.get("sel"),
+            cfg.get("isel"),
+            cfg.get("lat_name"),
+            cfg.get("lon_name"),
+        )
+        sub = grid.ds.isel({plan.split_dim: plan.splits[self.split].positions})
+        order = [*plan.sample_dims, plan.ydim, plan.xdim]
+        self._arrays = [sub[v].transpose(*order) for v in plan.variables]
+        self._pid = os.getpid()
+        return self._arrays
+
+    def read(self, index: int, window: tuple[slice, slice] | None = None) -> np.ndarray:
+        """Sample ``index`` (flattened over sample dims), HR window ``(rows, cols)``."""
+        rows, cols = window or (slice(0, self.plan.hr_shape[0]), slice(0, self.plan.hr_shape[1]))
+        where = np.unravel_index(index, self.plan.splits[self.split].sample_shape)
+        key: dict[Hashable, int | slice] = {
+            d: int(i) for d, i in zip(self.plan.sample_dims, where, strict=True)
+        }
+        key |= {self.plan.ydim: rows, self.plan.xdim: cols}
+        parts = [np.asarray(a.isel(key).values, dtype=np.float32) for a in self._open()]
+        return np.stack(parts)
+
+    def read_block(self, start: int, stop: int) -> np.ndarray:
+        """Samples ``[start, stop)`` as ``(n, C, H, W)`` float32 (for streaming passes)."""
+        return np.stack([self.read(i) for i in range(start, stop)])
