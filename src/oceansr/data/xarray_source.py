@@ -268,10 +268,12 @@ def _dim_values(ds: xr.Dataset, dim: Hashable) -> list[Any]:
 
 
 def dim_units(ds: xr.Dataset, dim: Hashable) -> str:
-    """The ``units`` attribute of the coordinate along ``dim`` ("" when none)."""
-    if dim in ds.coords:
-        return str(ds[dim].attrs.get("units", "") or "")
-    return ""
+    """The ``units`` attribute of the coordinate along ``dim`` ("" when none, and for CF
+    time units such as ``hours since 0000-01-01`` and the dimensionless ``1``)."""
+    if dim not in ds.coords:
+        return ""
+    units = str(ds[dim].attrs.get("units", "") or "")
+    return "" if " since " in units or units == "1" else units
 
 
 def coord_label(dim: Hashable, value: Any, units: str = "") -> str:
@@ -287,9 +289,8 @@ def coord_label(dim: Hashable, value: Any, units: str = "") -> str:
 def _labels(ds: xr.Dataset, sample_dims: list[Hashable]) -> list[str]:
     if not sample_dims:
         return ["sample=0"]
-    per_dim = [
-        [coord_label(d, v, dim_units(ds, d)) for v in _dim_values(ds, d)] for d in sample_dims
-    ]
+    # Training labels stay ``dim=value`` identifiers; the report shows them with units.
+    per_dim = [[f"{d}={_fmt_value(v)}" for v in _dim_values(ds, d)] for d in sample_dims]
     return [" ".join(parts) for parts in itertools.product(*per_dim)]
 
 
