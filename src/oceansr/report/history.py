@@ -282,6 +282,15 @@ class RunHistory:
             return None
 
     @property
+    def duration_s(self) -> float | None:
+        """The run's one duration, as every surface reports it: running time from
+        ``oceansr.runs.outcome.duration_s`` (docs/architecture.md, status.json), so the
+        report, the card and ``status`` never disagree."""
+        from oceansr.runs.outcome import duration_s
+
+        return duration_s(self.status_doc)
+
+    @property
     def wall_duration_s(self) -> float | None:
         """From ``started_at`` (else ``created_at``) to ``ended_at``."""
         start = self._stamp("started_at") or self._stamp("created_at")

@@ -215,8 +215,7 @@ def _section_timeline(history: RunHistory) -> list[str]:
         ["created", _when(status.get("created_at"))],
         ["started", _when(status.get("started_at"))],
         ["ended", _when(status.get("ended_at"))],
-        ["duration (start to end)", format_duration(history.wall_duration_s)],
-        ["fit duration", format_duration(history.fit_duration_s)],
+        ["duration", format_duration(history.duration_s)],
         ["final state", f"{history.state} (exit code {status.get('exit_code')})"],
     ]
     resumes = sum(1 for e in history.events if e.get("event") == "resumed")
@@ -248,7 +247,8 @@ def _section_timeline(history: RunHistory) -> list[str]:
             f"- **failure type**: {summary.get('failureType')}",
             f"- **message**: {summary.get('message')}",
         ]
-        lines += [f"- **suggestion**: {s}" for s in summary.get("suggestions") or []]
+        if summary.get("suggestions"):  # one list of next steps: the Analysis section's
+            lines.append("- **suggestions**: see the next steps under Analysis")
         tail = summary.get("traceback_tail")
         if tail:
             lines += ["", "<details>", "<summary>Traceback (tail)</summary>", "", "```text"]
@@ -428,8 +428,7 @@ def _section_compute(history: RunHistory) -> list[str]:
     rate = history.samples_per_s
     memory = history.peak_memory()
     rows: list[list[Any]] = [
-        ["fit duration", format_duration(history.fit_duration_s)],
-        ["wall duration (start to end)", format_duration(history.wall_duration_s)],
+        ["duration", format_duration(history.duration_s)],
         ["time per epoch (train + val)", format_duration(per_epoch)],
         ["epochs / optimiser steps", f"{history.epochs_done} / {history.steps}"],
         ["training samples seen", history.samples_seen if history.samples_seen else "n/a"],

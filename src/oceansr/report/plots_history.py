@@ -300,12 +300,7 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
     if history.steps is not None:
         epochs += f" ({history.steps} steps)"
     rows.append(("Epochs", epochs))
-    durations = []
-    if history.fit_duration_s is not None:
-        durations.append(f"fit {format_duration(history.fit_duration_s)}")
-    if history.wall_duration_s is not None:
-        durations.append(f"wall {format_duration(history.wall_duration_s)}")
-    rows.append(("Duration", ", ".join(durations) or "n/a"))
+    rows.append(("Duration", format_duration(history.duration_s)))
     rate = history.samples_per_s
     device = start.get("device") or ((cfg.get("trainer") or {}).get("accelerator")) or "n/a"
     precision = start.get("precision") or (cfg.get("trainer") or {}).get("precision")
