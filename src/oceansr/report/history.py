@@ -274,13 +274,6 @@ class RunHistory:
         return "train/loss_epoch"
 
     # -- durations and throughput ---------------------------------------------------
-    def _stamp(self, key: str) -> Any:
-        text = self.status_doc.get(key)
-        try:
-            return parse_iso(text) if isinstance(text, str) else None
-        except ValueError:
-            return None
-
     @property
     def duration_s(self) -> float | None:
         """The run's one duration, as every surface reports it: running time from
@@ -289,13 +282,6 @@ class RunHistory:
         from oceansr.runs.outcome import duration_s
 
         return duration_s(self.status_doc)
-
-    @property
-    def wall_duration_s(self) -> float | None:
-        """From ``started_at`` (else ``created_at``) to ``ended_at``."""
-        start = self._stamp("started_at") or self._stamp("created_at")
-        end = self._stamp("ended_at")
-        return (end - start).total_seconds() if start and end else None
 
     @property
     def fit_duration_s(self) -> float | None:
