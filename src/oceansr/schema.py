@@ -23,6 +23,8 @@ from typing import Any
 
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from oceansr.loggers import LOGGERS
+
 #: The shipped config files (``train.yaml`` and one folder per config group).
 CONF_DIR: Path = Path(__file__).resolve().parent / "conf"
 
@@ -353,6 +355,16 @@ class EarlyStoppingConf:
 
 
 @dataclass
+class LoggerConf:
+    """Experiment logger (``logger/<name>.yaml``): metrics.csv is always written, a
+    ``tensorboard`` or ``mlflow`` logger is added beside it (:mod:`oceansr.loggers`)."""
+
+    name: str = field(default=MISSING, metadata=meta(one_of(LOGGERS, "csv")))
+    tracking_uri: str | None = None
+    experiment_name: str = "oceansr"
+
+
+@dataclass
 class DebugConf:
     """Fault injection for control-plane tests (:mod:`oceansr.callbacks.faults`)."""
 
@@ -386,6 +398,7 @@ class TrainConfig:
     # backend checks its own settings (control/backends/slurm_script.py); the trainer
     # ignores them.
     launcher: Any = MISSING
+    logger: LoggerConf = MISSING
     mode: str = field(default=MISSING, metadata=meta(one_of(MODES, "train")))
     run_id: str | None = None
     runs_root: str = MISSING
@@ -417,6 +430,7 @@ _SECTIONS: dict[str, type] = {
     "checkpoint": CheckpointConf,
     "early_stopping": EarlyStoppingConf,
     "debug": DebugConf,
+    "logger": LoggerConf,
 }
 
 

@@ -48,6 +48,7 @@ from oceansr.data.datamodule import OceanDataModule
 from oceansr.data.streaming import STATS_FILE
 from oceansr.errors import ConfigError
 from oceansr.lightning_noise import quiet_lightning
+from oceansr.loggers import extra_loggers
 from oceansr.module import SRModule
 from oceansr.runs import (
     EXIT_DISK_FULL,
@@ -195,7 +196,11 @@ def build_trainer(cfg: DictConfig, paths: RunPaths, callbacks: Sequence[Callback
     return L.Trainer(
         **kwargs,
         default_root_dir=str(paths.dir),
-        logger=RunCSVLogger(save_dir=str(paths.dir), name="", version=""),
+        # metrics.csv first, always; logger=tensorboard|mlflow adds one (oceansr.loggers)
+        logger=[
+            RunCSVLogger(save_dir=str(paths.dir), name="", version=""),
+            *extra_loggers(to_dict(cfg.get("logger")), paths.dir, paths.run_id),
+        ],
         callbacks=list(callbacks),
         enable_model_summary=is_rank_zero(),
         plugins=[AtomicCheckpointIO()],  # a failed save keeps the previous checkpoint

@@ -18,6 +18,7 @@ from oceansr.config import compose_config, normalise_config
 from oceansr.data.lazy_data import validate_metadata
 from oceansr.data.prepare import _as_plain, _validate_scale, prepare_data
 from oceansr.errors import ConfigError
+from oceansr.loggers import check_logger
 from oceansr.request_checks import check_output_overrides, check_request
 from oceansr.runs.failures import classify_exception
 from oceansr.schema import Rule, config_groups, rules, scheduler_rules
@@ -89,6 +90,7 @@ def validate_config(cfg: DictConfig) -> dict[str, Any]:
     normalise_config(cfg)
     check_scalars(cfg)
     check_model_name(cfg)
+    check_logger(str(OmegaConf.select(cfg, "logger.name", default="csv")))  # package installed
     check_request(cfg)  # no data, no torch: ckpt_path, scale, max_epochs
     # xarray sources are checked from metadata and a bounded sample, never loaded
     # (docs/architecture.md, data); the small bundled/synthetic/npy sources are prepared.

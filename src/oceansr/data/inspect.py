@@ -29,7 +29,9 @@ import xarray as xr
 from oceansr.data.xarray_source import (
     check_variables,
     coord_degrees,
+    coord_label,
     coord_score,
+    dim_units,
     format_value,
     is_degrees,
     open_source,
@@ -156,13 +158,21 @@ def _as_names(variables: Any) -> list[str]:
     return [str(v) for v in variables]
 
 
-def _label(sample_dims: Sequence[Hashable], values: Sequence[Sequence[Any]], index: int) -> str:
+def _label(
+    sample_dims: Sequence[Hashable],
+    values: Sequence[Sequence[Any]],
+    index: int,
+    units: Sequence[str] = (),
+) -> str:
+    """``depth 75 m month=3``: a coordinate's ``units`` attribute follows its value."""
     if not sample_dims:
         return "sample=0"
     shape = [len(v) for v in values]
     pos = np.unravel_index(index, shape)
+    unit_of = list(units) + [""] * (len(sample_dims) - len(units))
     return " ".join(
-        f"{d}={format_value(v[int(i)])}" for d, v, i in zip(sample_dims, values, pos, strict=True)
+        coord_label(d, v[int(i)], u)
+        for d, v, i, u in zip(sample_dims, values, pos, unit_of, strict=True)
     )
 
 
@@ -242,7 +252,8 @@ def _read_fields(
     data = stack_samples(grid, variables)
     coords = sub.coords.to_dataset().load().copy(deep=True)
     values = [_dim_values(sub, d) for d in sample_dims]
-    labels = [_label(sample_dims, values, i) for i in range(n)]
+    units = [dim_units(sub, d) for d in sample_dims]
+    labels = [_label(sample_dims, values, i, units) for i in range(n)]
     var_attrs = [dict(sub[v].attrs) for v in variables]
     return LRFields(
         data=data,
@@ -413,8 +424,10 @@ def _scan_variable(
         out["sample_stride"] = stride
     empty = np.flatnonzero(per_sample_ocean == 0)
     if empty.size:
-        values = [_dim_values(part.to_dataset(name="_v"), d) for d in sample_dims]
-        out["all_nan_examples"] = [_label(sample_dims, values, int(i)) for i in empty[:3]]
+        part_ds = part.to_dataset(name="_v")
+        values = [_dim_values(part_ds, d) for d in sample_dims]
+        units = [dim_units(part_ds, d) for d in sample_dims]
+        out["all_nan_examples"] = [_label(sample_dims, values, int(i), units) for i in empty[:3]]
     ocean = flat[finite]
     if ocean.size:
         out["min"] = _num(ocean.min())

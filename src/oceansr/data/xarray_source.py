@@ -267,9 +267,29 @@ def _dim_values(ds: xr.Dataset, dim: Hashable) -> list[Any]:
     return list(range(ds.sizes[dim]))
 
 
+def dim_units(ds: xr.Dataset, dim: Hashable) -> str:
+    """The ``units`` attribute of the coordinate along ``dim`` ("" when none, and for CF
+    time units such as ``hours since 0000-01-01`` and the dimensionless ``1``)."""
+    if dim not in ds.coords:
+        return ""
+    units = str(ds[dim].attrs.get("units", "") or "")
+    return "" if " since " in units or units == "1" else units
+
+
+def coord_label(dim: Hashable, value: Any, units: str = "") -> str:
+    """One sample dimension of a label: ``depth 75 m`` when the coordinate has units
+    (a reader needs the unit, docs/architecture.md, plots), else ``month=3``."""
+    if not units:
+        return f"{dim}={_fmt_value(value)}"
+    if isinstance(value, (np.floating, float)):
+        return f"{dim} {float(value):g} {units}"
+    return f"{dim} {_fmt_value(value)} {units}"
+
+
 def _labels(ds: xr.Dataset, sample_dims: list[Hashable]) -> list[str]:
     if not sample_dims:
         return ["sample=0"]
+    # Training labels stay ``dim=value`` identifiers; the report shows them with units.
     per_dim = [[f"{d}={_fmt_value(v)}" for v in _dim_values(ds, d)] for d in sample_dims]
     return [" ".join(parts) for parts in itertools.product(*per_dim)]
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from . import en, zh
+from . import en, report_zh, zh
 
 LANGS: tuple[str, ...] = ("en", "zh")
 DEFAULT_LANG = "en"
@@ -87,6 +89,34 @@ def localize_summary(summary: Mapping[str, Any], lang: str | None) -> dict[str, 
     )
     out["suggestions"] = [suggestion(str(s), lang) for s in out.get("suggestions") or []]
     return out
+
+
+#: The language the report and its plots are being written in (set by :func:`writing_in`).
+_WRITING: ContextVar[str] = ContextVar("oceansr_report_lang", default=DEFAULT_LANG)
+
+
+@contextmanager
+def writing_in(lang: str | None) -> Iterator[str]:
+    """Write a report or plots in ``lang``: :func:`tr` inside the block uses it. A
+    context variable, so the many small section and plot helpers need no ``lang``
+    argument and concurrent reports (MCP worker threads) do not mix languages."""
+    token = _WRITING.set(resolve_lang(lang))
+    try:
+        yield _WRITING.get()
+    finally:
+        _WRITING.reset(token)
+
+
+def writing_lang() -> str:
+    """The language :func:`writing_in` set (English outside it)."""
+    return _WRITING.get()
+
+
+def tr(english: str, **fields: Any) -> str:
+    """A report or plot text in the language being written: ``english`` is the key of
+    :data:`oceansr.i18n.report_zh.TERMS` (English stays exactly as written)."""
+    template = report_zh.TERMS.get(english, english) if _WRITING.get() == "zh" else english
+    return template.format(**fields) if fields else template
 
 
 def catalogue(lang: str) -> Mapping[str, str]:

@@ -5,6 +5,7 @@ path (see docs/architecture.md, inference), so the maps show what ``predict`` wr
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,16 @@ def evenly_spaced(total: int, count: int) -> list[int]:
     return sorted({round(float(i)) for i in np.linspace(0, total - 1, count)})
 
 
+_DEPTH_ID = re.compile(r"\b(depth|deptht|depthu|depthv)=(-?[\d.]+(?:[eE][-+]?\d+)?)")
+
+
+def display_label(label: str) -> str:
+    """A field label as the plots show it: ``depth=75.0`` → ``depth 75 m``. The data
+    keeps ``dim=value`` identifiers; the named depth coordinates of CF, NEMO and WOA
+    data are metres (docs/architecture.md, plots)."""
+    return _DEPTH_ID.sub(lambda m: f"{m.group(1)} {float(m.group(2)):g} m", label)
+
+
 def load_test_fields(
     history: RunHistory, *, max_fields: int = MAX_EVAL_FIELDS, max_cells: int = MAX_EVAL_CELLS
 ) -> TestFields:
@@ -93,7 +104,9 @@ def load_test_fields(
         lr=lr,
         bicubic=bicubic,
         sr=sr,
-        labels=[split.labels[i] if i < len(split.labels) else f"#{i}" for i in indices],
+        labels=[
+            display_label(split.labels[i]) if i < len(split.labels) else f"#{i}" for i in indices
+        ],
         indices=indices,
         total=len(split),
         lat=data.lat,

@@ -274,19 +274,14 @@ class RunHistory:
         return "train/loss_epoch"
 
     # -- durations and throughput ---------------------------------------------------
-    def _stamp(self, key: str) -> Any:
-        text = self.status_doc.get(key)
-        try:
-            return parse_iso(text) if isinstance(text, str) else None
-        except ValueError:
-            return None
-
     @property
-    def wall_duration_s(self) -> float | None:
-        """From ``started_at`` (else ``created_at``) to ``ended_at``."""
-        start = self._stamp("started_at") or self._stamp("created_at")
-        end = self._stamp("ended_at")
-        return (end - start).total_seconds() if start and end else None
+    def duration_s(self) -> float | None:
+        """The run's one duration, as every surface reports it: running time from
+        ``oceansr.runs.outcome.duration_s`` (docs/architecture.md, status.json), so the
+        report, the card and ``status`` never disagree."""
+        from oceansr.runs.outcome import duration_s
+
+        return duration_s(self.status_doc)
 
     @property
     def fit_duration_s(self) -> float | None:

@@ -136,14 +136,19 @@ def _renderer(md: MarkdownIt, base_dir: Path) -> None:
         md.add_render_rule(name, rule)
 
 
-def markdown_to_html(text: str, *, base_dir: Path, title: str) -> str:
+#: The page's ``lang`` attribute: the browser picks CJK fonts for ``zh-CN``.
+_HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def markdown_to_html(text: str, *, base_dir: Path, title: str, lang: str = "en") -> str:
     """A complete, self-contained HTML page from the report's Markdown (and whatever
     Markdown users put in their notes); local images embedded relative to ``base_dir``."""
     md = MarkdownIt("commonmark", {"html": True}).enable("table")
     _renderer(md, base_dir)
     body = md.render(text)
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{_HTML_LANG.get(lang, "en")}">\n'
+        '<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
         + body

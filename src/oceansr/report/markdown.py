@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from oceansr.i18n import tr
 from oceansr.metric_names import HIGHER_IS_BETTER
 from oceansr.report.formatting import (
     format_bytes,
@@ -41,9 +42,9 @@ def _cell(value: Any) -> str:
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(_cell(h) for h in header) + " |"]
+    lines = ["| " + " | ".join(_cell(tr(h)) for h in header) + " |"]
     lines.append("|" + "|".join("---" for _ in header) + "|")
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]  # values as is
     return [*lines, ""]
 
 
@@ -131,8 +132,8 @@ def _config_rows(cfg: Mapping[str, Any]) -> list[list[str]]:
 
 
 def _section_summary(history: RunHistory, analysis: list[tuple[str, str]]) -> list[str]:
-    lines = ["## Summary", ""]
-    lines += [f"- **{label}**: {text}" for label, text in summary_lines(history)]
+    lines = [f"## {tr('Summary')}", ""]
+    lines += [f"- **{tr(label)}**: {text}" for label, text in summary_lines(history)]
     verdicts = [text for label, text in analysis if label in ("Trend", "Bicubic baseline")]
     if verdicts:
         lines += ["", " ".join(verdicts)]
@@ -141,17 +142,17 @@ def _section_summary(history: RunHistory, analysis: list[tuple[str, str]]) -> li
 
 def _section_config(history: RunHistory) -> list[str]:
     cfg = history.config or {}
-    lines = ["## Configuration", ""]
+    lines = [f"## {tr('Configuration')}", ""]
     if not cfg:
         return [*lines, "config.yaml was not written (the run stopped before it).", ""]
     overrides = history.run_doc.get("overrides") or []
     if overrides:
-        lines += ["Overrides: " + " ".join(_code(o) for o in overrides), ""]
+        lines += [tr("Overrides: {overrides}", overrides=" ".join(_code(o) for o in overrides)), ""]
     lines += _table(["group", "setting", "value"], _config_rows(cfg))
     full = history.paths.config_yaml.read_text(encoding="utf-8").rstrip("\n")
     lines += [
         "<details>",
-        "<summary>Full resolved configuration (config.yaml)</summary>",
+        f"<summary>{tr('Full resolved configuration (config.yaml)')}</summary>",
         "",
         "```yaml",
         full,
@@ -165,20 +166,20 @@ def _section_config(history: RunHistory) -> list[str]:
 
 def _section_data(history: RunHistory) -> list[str]:
     derived = history.derived
-    lines = ["## Data", ""]
+    lines = [f"## {tr('Data')}", ""]
     if not derived:
         return [*lines, "No resolved data description (config.yaml has no `derived` block).", ""]
     variables = derived.get("variables") or []
     units = derived.get("units") or []
     rows: list[list[Any]] = [
-        ["source", derived.get("source")],
-        ["variables", ", ".join(f"{v} [{u}]" for v, u in zip(variables, units, strict=False))],
-        ["HR grid", "×".join(map(str, derived.get("hr_shape") or [])) + " cells"],
-        ["LR grid", "×".join(map(str, derived.get("lr_shape") or [])) + " cells"],
-        ["scale factor", derived.get("scale")],
+        [tr("source"), derived.get("source")],
+        [tr("variables"), ", ".join(f"{v} [{u}]" for v, u in zip(variables, units, strict=False))],
+        [tr("HR grid"), "×".join(map(str, derived.get("hr_shape") or [])) + " cells"],
+        [tr("LR grid"), "×".join(map(str, derived.get("lr_shape") or [])) + " cells"],
+        [tr("scale factor"), derived.get("scale")],
     ]
     samples = derived.get("samples") or {}
-    rows.append(["samples per split", ", ".join(f"{k}: {v}" for k, v in samples.items())])
+    rows.append([tr("samples per split"), ", ".join(f"{k}: {v}" for k, v in samples.items())])
     fraction = finite(derived.get("ocean_fraction"))
     if fraction is not None:
         rows.append(["ocean fraction (train HR cells)", f"{100 * fraction:.1f} %"])
@@ -212,23 +213,22 @@ def _section_timeline(history: RunHistory) -> list[str]:
     status = history.status_doc
     attempts = history.attempts
     rows = [
-        ["created", _when(status.get("created_at"))],
-        ["started", _when(status.get("started_at"))],
-        ["ended", _when(status.get("ended_at"))],
-        ["duration (start to end)", format_duration(history.wall_duration_s)],
-        ["fit duration", format_duration(history.fit_duration_s)],
-        ["final state", f"{history.state} (exit code {status.get('exit_code')})"],
+        [tr("created"), _when(status.get("created_at"))],
+        [tr("started"), _when(status.get("started_at"))],
+        [tr("ended"), _when(status.get("ended_at"))],
+        [tr("duration"), format_duration(history.duration_s)],
+        [tr("final state"), f"{history.state} (exit code {status.get('exit_code')})"],
     ]
     resumes = sum(1 for e in history.events if e.get("event") == "resumed")
     total = max(len(attempts), 1 + resumes)
-    rows.append(["attempts", f"{total}" + (f" ({resumes} resume(s))" if resumes else "")])
+    rows.append([tr("attempts"), f"{total}" + (f" ({resumes} resume(s))" if resumes else "")])
     for attempt in attempts:
         detail = f"started {_when(attempt.get('started_at'))}"
         for key in ("backend", "ckpt_path", "resumed_from", "pid"):
             if attempt.get(key) is not None:
                 detail += f", {key}={attempt[key]}"
         rows.append([f"attempt {attempt.get('attempt')}", detail])
-    lines = ["## Timeline", "", *_table(["item", "value"], rows)]
+    lines = [f"## {tr('Timeline')}", "", *_table(["item", "value"], rows)]
     events = [
         [
             f"{e['t_s']:.1f}" if e.get("t_s") is not None else "",
@@ -239,16 +239,17 @@ def _section_timeline(history: RunHistory) -> list[str]:
         for e in history.timeline
     ]
     if events:
-        lines += ["Events (from events.jsonl):", ""]
+        lines += [tr("Events (from events.jsonl):"), ""]
         lines += _table(["t [s]", "time", "event", "details"], events)
     summary = history.error_summary
     if summary:
-        lines += ["### Error", ""]
+        lines += [f"### {tr('Error')}", ""]
         lines += [
             f"- **failure type**: {summary.get('failureType')}",
             f"- **message**: {summary.get('message')}",
         ]
-        lines += [f"- **suggestion**: {s}" for s in summary.get("suggestions") or []]
+        if summary.get("suggestions"):  # one list of next steps: the Analysis section's
+            lines.append(f"- **{tr('suggestions')}**: {tr('see the next steps under Analysis')}")
         tail = summary.get("traceback_tail")
         if tail:
             lines += ["", "<details>", "<summary>Traceback (tail)</summary>", "", "```text"]
@@ -285,38 +286,44 @@ def _image(history: RunHistory, plot: Mapping[str, Any], alt: str) -> str:
 def _section_plots(history: RunHistory, plots: Mapping[str, Any]) -> list[str]:
     by_name = {p["name"]: p for p in plots["plots"]}
     skipped = {s["name"]: s["reason"] for s in plots["skipped"]}
-    lines = ["## Curves", ""]
+    lines = [f"## {tr('Curves')}", ""]
     for name in ("loss", "metrics", "lr", "metric_bars"):
-        lines += [f"### {_TITLES[name]}", ""]
+        title = tr(_TITLES[name])
+        lines += [f"### {title}", ""]
         if name in by_name:
-            lines += [_CAPTIONS[name], "", _image(history, by_name[name], _TITLES[name]), ""]
+            lines += [tr(_CAPTIONS[name]), "", _image(history, by_name[name], title), ""]
         else:
-            lines += [f"Not drawn: {skipped.get(name, 'no data')}.", ""]
-    lines += ["## Sample maps", ""]
+            lines += [tr("Not drawn: {reason}.", reason=skipped.get(name, "no data")), ""]
+    lines += [f"## {tr('Sample maps')}", ""]
     maps = [p for name, p in by_name.items() if name.startswith("maps_")]
     if not maps:
-        lines += [f"Not drawn: {skipped.get('sample_maps', 'no test fields')}.", ""]
+        lines += [tr("Not drawn: {reason}.", reason=skipped.get("sample_maps", "no test fields"))]
     for plot in maps:
         rows = plot.get("rows") or []
         labels = ", ".join(f"`{r['label']}`" for r in rows)
         lines += [
             f"### {plot['variable']}",
             "",
-            f"Test fields {labels}: {', '.join(plot['panels'])} "
-            f"(checkpoint {Path(plot['checkpoint']).name}; cmocean {plot['colour_map']}; land "
-            "grey; colour limits from the 2nd–98th percentiles of the ocean cells, arrows on "
-            "the colour bars where values go beyond them; errors symmetric).",
+            tr(
+                "Test fields {labels}: {panels} (checkpoint {ckpt}; cmocean {cmap}; land grey; "
+                "colour limits from the 2nd–98th percentiles of the ocean cells, arrows on the "
+                "colour bars where values go beyond them; errors symmetric).",
+                labels=labels,
+                panels=", ".join(plot["panels"]),
+                ckpt=Path(plot["checkpoint"]).name,
+                cmap=plot["colour_map"],
+            ),
             "",
             _image(history, plot, f"Sample maps {plot['variable']}"),
             "",
         ]
     if "errors_by_region" in by_name:
         lines += [
-            f"### {_TITLES['errors_by_region']}",
+            f"### {tr(_TITLES['errors_by_region'])}",
             "",
-            _CAPTIONS["errors_by_region"],
+            tr(_CAPTIONS["errors_by_region"]),
             "",
-            _image(history, by_name["errors_by_region"], _TITLES["errors_by_region"]),
+            _image(history, by_name["errors_by_region"], tr(_TITLES["errors_by_region"])),
             "",
         ]
     return lines + _section_spectra(history, by_name)
@@ -329,24 +336,28 @@ def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[st
         if name.startswith("spectra_"):
             eff = plot.get("effective_resolution_km") or {}
             said = ", ".join(
-                f"{who} {'resolved to the grid scale' if km is None else f'{km:.0f} km'}"
+                f"{tr(who)} {tr('resolved to the grid scale') if km is None else f'{km:.0f} km'}"
                 for who, km in eff.items()
             )
             lines += [
-                f"### Power spectra: {plot['variable']}",
+                f"### {tr('Power spectra: {var}', var=plot['variable'])}",
                 "",
-                "Radially averaged power spectra of HR, SR and bicubic on the evaluated test "
-                f"fields. Effective resolution (spectrum below {plot['fraction']:.0%} of HR's): "
-                f"{said}.",
+                tr(
+                    "Radially averaged power spectra of HR, SR and bicubic on the evaluated "
+                    "test fields. Effective resolution (spectrum below {fraction} of HR's): "
+                    "{said}.",
+                    fraction=f"{plot['fraction']:.0%}",
+                    said=said,
+                ),
                 "",
                 _image(history, plot, f"Power spectra {plot['variable']}"),
                 "",
             ]
         elif name.startswith("rmse_by_depth_"):
             lines += [
-                f"### RMSE by depth: {plot['variable']}",
+                f"### {tr('RMSE by depth: {var}', var=plot['variable'])}",
                 "",
-                "RMSE of SR and bicubic per depth level on the evaluated test fields.",
+                tr("RMSE of SR and bicubic per depth level on the evaluated test fields."),
                 "",
                 _image(history, plot, f"RMSE by depth {plot['variable']}"),
                 "",
@@ -355,20 +366,23 @@ def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[st
 
 
 def _metric_label(metric: str, unit: str) -> str:
-    label = METRIC_LABELS[metric]
+    label = tr(METRIC_LABELS[metric])
     if metric in UNIT_METRICS and unit:
         return f"{label} [{unit}]"
     return f"{label} [dB]" if metric == "psnr" else label
 
 
 def _section_metrics(history: RunHistory) -> list[str]:
-    lines = ["## Final metrics", ""]
+    lines = [f"## {tr('Final metrics')}", ""]
     if not (history.final_val or history.test):
-        return [*lines, "No validation or test metrics were recorded.", ""]
+        return [*lines, tr("No validation or test metrics were recorded."), ""]
     lines += [
-        "Validation: the last finished epoch; test: the best checkpoint on the test split. "
-        "Gain over bicubic: error reduction in % for RMSE/MAE, |bias| reduction in the "
-        "variable's unit, dB for PSNR, difference for SSIM; positive means the model is better.",
+        tr(
+            "Validation: the last finished epoch; test: the best checkpoint on the test split. "
+            "Gain over bicubic: error reduction in % for RMSE/MAE, |bias| reduction in the "
+            "variable's unit, dB for PSNR, difference for SSIM; positive means the model is "
+            "better."
+        ),
         "",
     ]
     rows = []
@@ -387,10 +401,17 @@ def _section_metrics(history: RunHistory) -> list[str]:
     header = ["variable", "metric", "val", "val bicubic", "val gain"]
     header += ["test", "test bicubic", "test gain"]
     lines += _table(header, rows)
-    lower = ["|bias|" if m == "bias" else METRIC_LABELS[m] for m in METRICS]
+    lower = ["|bias|" if m == "bias" else tr(METRIC_LABELS[m]) for m in METRICS]
     lower = [label for label, m in zip(lower, METRICS, strict=True) if m not in HIGHER_IS_BETTER]
-    higher = [METRIC_LABELS[m] for m in METRICS if m in HIGHER_IS_BETTER]
-    lines += [f"Better is lower {', '.join(lower)}; higher {', '.join(higher)}.", ""]
+    higher = [tr(METRIC_LABELS[m]) for m in METRICS if m in HIGHER_IS_BETTER]
+    lines += [
+        tr(
+            "Better is lower {lower}; higher {higher}.",
+            lower=", ".join(lower),
+            higher=", ".join(higher),
+        ),
+        "",
+    ]
     return lines
 
 
@@ -411,9 +432,9 @@ def _section_checkpoints(history: RunHistory) -> list[str]:
                 _when(info.get("saved_at")),
             ]
         )
-    lines = ["## Checkpoints", ""]
+    lines = [f"## {tr('Checkpoints')}", ""]
     lines += _table(["checkpoint", "path", "size", "epoch", "step", "saved"], rows)
-    lines += [f"Run directory: {_code(history.run_dir)}", ""]
+    lines += [tr("Run directory: {path}", path=_code(history.run_dir)), ""]
     return lines
 
 
@@ -428,29 +449,28 @@ def _section_compute(history: RunHistory) -> list[str]:
     rate = history.samples_per_s
     memory = history.peak_memory()
     rows: list[list[Any]] = [
-        ["fit duration", format_duration(history.fit_duration_s)],
-        ["wall duration (start to end)", format_duration(history.wall_duration_s)],
-        ["time per epoch (train + val)", format_duration(per_epoch)],
-        ["epochs / optimiser steps", f"{history.epochs_done} / {history.steps}"],
-        ["training samples seen", history.samples_seen if history.samples_seen else "n/a"],
-        ["throughput", f"{rate:.1f} samples/s" if rate else "not recorded"],
-        ["device", f"{start.get('device', 'n/a')} ({start.get('accelerator', 'n/a')})"],
-        ["precision", start.get("precision", "n/a")],
-        ["processes (world size)", start.get("world_size", "n/a")],
-        ["parameters", format_count(history.params)],
+        [tr("duration"), format_duration(history.duration_s)],
+        [tr("time per epoch (train + val)"), format_duration(per_epoch)],
+        [tr("epochs / optimiser steps"), f"{history.epochs_done} / {history.steps}"],
+        [tr("training samples seen"), history.samples_seen if history.samples_seen else "n/a"],
+        [tr("throughput"), f"{rate:.1f} samples/s" if rate else "not recorded"],
+        [tr("device"), f"{start.get('device', 'n/a')} ({start.get('accelerator', 'n/a')})"],
+        [tr("precision"), start.get("precision", "n/a")],
+        [tr("processes (world size)"), start.get("world_size", "n/a")],
+        [tr("parameters"), format_count(history.params)],
         [
-            "peak memory",
+            tr("peak memory"),
             ", ".join(f"{k} = {_value_text(v)}" for k, v in memory.items())
             if memory
             else "not recorded",
         ],
     ]
-    return ["## Compute cost", "", *_table(["item", "value"], rows)]
+    return [f"## {tr('Compute cost')}", "", *_table(["item", "value"], rows)]
 
 
 def _section_analysis(analysis: list[tuple[str, str]]) -> list[str]:
-    lines = ["## Analysis", ""]
-    lines += [f"- **{label}.** {text}" for label, text in analysis]
+    lines = [f"## {tr('Analysis')}", ""]
+    lines += [f"- **{tr(label)}.** {text}" for label, text in analysis]
     return [*lines, ""]
 
 
@@ -465,7 +485,7 @@ def render_markdown(
     from oceansr.runs import now_iso
 
     lines = [
-        f"# Run report: {history.run_id}",
+        f"# {tr('Run report: {run_id}', run_id=history.run_id)}",
         "",
         f"> {history.model_name or 'model'} · {history.state} · generated {_when(now_iso())} "
         "by `oceansr.report` from events.jsonl, metrics.csv, status.json and config.yaml.",
@@ -484,7 +504,7 @@ def render_markdown(
     lines += _section_checkpoints(history)
     lines += _section_compute(history)
     lines += _section_analysis(analysis)
-    lines += ["## Notes", "", NOTES_MARKER, ""]
+    lines += [f"## {tr('Notes')}", "", NOTES_MARKER, ""]
     if notes.strip():
         lines += [notes.strip("\n"), ""]
     text = "\n".join(lines)

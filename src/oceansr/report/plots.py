@@ -33,7 +33,7 @@ from typing import Any
 import matplotlib
 
 from oceansr.errors import ConfigError
-from oceansr.i18n import resolve_lang
+from oceansr.i18n import resolve_lang, writing_in
 from oceansr.report.fields import TestFields, load_test_fields
 from oceansr.report.figures import JsonDict, PlotSkipped, safe_name
 from oceansr.report.fonts import INSTALL_HINT, use_language_fonts
@@ -110,7 +110,7 @@ def write_plots(
 ) -> JsonDict:
     """Draw every plot ``history`` (and ``fields``, if given) supports; see :func:`make_plots`."""
     chosen = resolve_lang(lang)
-    with matplotlib.rc_context():
+    with matplotlib.rc_context(), writing_in(chosen):  # titles and labels via i18n.tr
         font = use_language_fonts(chosen)
         result = _write_plots(
             history, fields, fields_error, _check_num_maps(num_maps), regions, chosen

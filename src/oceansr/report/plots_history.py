@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from oceansr.i18n import tr
 from oceansr.metric_names import HIGHER_IS_BETTER
 from oceansr.report.figures import (
     BIC_COLOUR,
@@ -54,8 +55,14 @@ def _epoch_axis(ax: Any, history: RunHistory) -> None:
 
 
 def _run_title(history: RunHistory, what: str) -> str:
-    model = history.model_name or "model"
-    return f"{what} — {model}, run {history.run_id} ({history.state})"
+    model = history.model_name or tr("model")
+    return tr(
+        "{what} — {model}, run {run_id} ({state})",
+        what=tr(what),
+        model=model,
+        run_id=history.run_id,
+        state=history.state,
+    )
 
 
 def _positive_span(values: Sequence[float]) -> float:
@@ -82,12 +89,14 @@ def plot_loss(history: RunHistory, path: Path) -> JsonDict:
             color=SR_LIGHT,
             linewidth=0.9,
             alpha=0.8,
-            label="train (per step)",
+            label=tr("train (per step)"),
         )
     if tx:
-        ax.plot(tx, ty, "o-", color=SR_COLOUR, linewidth=1.8, markersize=4, label="train (epoch)")
+        ax.plot(
+            tx, ty, "o-", color=SR_COLOUR, linewidth=1.8, markersize=4, label=tr("train (epoch)")
+        )
     if vx:
-        ax.plot(vx, vy, "s-", color="#c0392b", linewidth=1.8, markersize=4, label="validation")
+        ax.plot(vx, vy, "s-", color="#c0392b", linewidth=1.8, markersize=4, label=tr("validation"))
     _mark_best(ax, history)
     values = ty + vy + [s["loss"] for s in steps]
     if _positive_span(values) > 20:
@@ -124,11 +133,15 @@ def plot_metric_curves(history: RunHistory, path: Path) -> JsonDict:
             xs, ys = history.series(_key_for(history, "val", metric, var))
             bx, by = history.series(_key_for(history, "val", metric, var, "bicubic"))
             if xs:
-                ax.plot(xs, ys, "o-", color=SR_COLOUR, linewidth=1.8, markersize=4, label="model")
+                ax.plot(
+                    xs, ys, "o-", color=SR_COLOUR, linewidth=1.8, markersize=4, label=tr("model")
+                )
             if len(bx) > 1:
-                ax.plot(bx, by, "--", color=BIC_COLOUR, linewidth=1.5, label="bicubic")
+                ax.plot(bx, by, "--", color=BIC_COLOUR, linewidth=1.5, label=tr("bicubic"))
             elif by:
-                ax.axhline(by[0], linestyle="--", color=BIC_COLOUR, linewidth=1.5, label="bicubic")
+                ax.axhline(
+                    by[0], linestyle="--", color=BIC_COLOUR, linewidth=1.5, label=tr("bicubic")
+                )
             _mark_best(ax, history, label=False)
             ax.set_title(_metric_title(metric, var, unit), fontsize=10)
             _epoch_axis(ax, history)
@@ -156,7 +169,7 @@ def _key_for(history: RunHistory, stage: str, metric: str, var: str | None, kind
 
 
 def _metric_title(metric: str, var: str | None, unit: str) -> str:
-    label = METRIC_LABELS[metric]
+    label = tr(METRIC_LABELS[metric])
     if metric in UNIT_METRICS and unit:
         label += f" [{unit}]"
     elif metric == "psnr":
@@ -164,7 +177,7 @@ def _metric_title(metric: str, var: str | None, unit: str) -> str:
     better = "higher" if metric in HIGHER_IS_BETTER else "lower"
     better = "closer to 0" if metric == "bias" else better
     prefix = f"{var} — " if var else ""
-    return f"{prefix}{label} ({better} is better)"
+    return f"{prefix}{label} " + tr("({better} is better)", better=tr(better))
 
 
 def plot_lr(history: RunHistory, path: Path) -> JsonDict:
@@ -187,7 +200,7 @@ def plot_lr(history: RunHistory, path: Path) -> JsonDict:
         # 1e-4-sized rates read as "0.0001": scientific notation on a linear axis.
         ax.ticklabel_format(axis="y", style="sci", scilimits=(0, 0), useMathText=True)
     _mark_best(ax, history)
-    ax.set_ylabel("learning rate")
+    ax.set_ylabel(tr("learning rate"))
     _epoch_axis(ax, history)
     style_axes(ax)
     add_legend(ax)
@@ -300,12 +313,7 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
     if history.steps is not None:
         epochs += f" ({history.steps} steps)"
     rows.append(("Epochs", epochs))
-    durations = []
-    if history.fit_duration_s is not None:
-        durations.append(f"fit {format_duration(history.fit_duration_s)}")
-    if history.wall_duration_s is not None:
-        durations.append(f"wall {format_duration(history.wall_duration_s)}")
-    rows.append(("Duration", ", ".join(durations) or "n/a"))
+    rows.append(("Duration", format_duration(history.duration_s)))
     rate = history.samples_per_s
     device = start.get("device") or ((cfg.get("trainer") or {}).get("accelerator")) or "n/a"
     precision = start.get("precision") or (cfg.get("trainer") or {}).get("precision")
@@ -332,12 +340,17 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
         rows.append(
             (
                 label,
-                f"{format_value(sr_rmse)} {unit} vs bicubic {format_value(bicubic)} {unit} "
-                f"(gain {format_gain(gain, 'rmse')})".replace("  ", " "),
+                tr(
+                    "{sr} {unit} vs bicubic {bicubic} {unit} (gain {gain})",
+                    sr=format_value(sr_rmse),
+                    unit=unit,
+                    bicubic=format_value(bicubic),
+                    gain=format_gain(gain, "rmse"),
+                ).replace("  ", " "),
             )
         )
     if not history.test:
-        rows.append(("Test RMSE", "not recorded (the run did not reach testing)"))
+        rows.append(("Test RMSE", tr("not recorded (the run did not reach testing)")))
     if history.error_summary and history.error_summary.get("message"):
         rows.append(("Error", str(history.error_summary["message"])))
     return rows
@@ -361,7 +374,7 @@ def plot_summary_card(history: RunHistory, path: Path) -> JsonDict:
     y = 1.0
     step = 1.0 / max(n_lines, 1)
     for label, lines in wrapped:
-        ax.text(0.0, y, label, fontsize=10, fontweight="bold", va="top", transform=ax.transAxes)
+        ax.text(0.0, y, tr(label), fontsize=10, fontweight="bold", va="top", transform=ax.transAxes)
         for line in lines:
             ax.text(
                 0.22,
@@ -373,5 +386,9 @@ def plot_summary_card(history: RunHistory, path: Path) -> JsonDict:
                 color=colour if label == "Status" else "0.1",
             )
             y -= step
-    fig.suptitle(f"Training summary — run {history.run_id}", fontsize=12, fontweight="bold")
+    fig.suptitle(
+        tr("Training summary — run {run_id}", run_id=history.run_id),
+        fontsize=12,
+        fontweight="bold",
+    )
     return save_figure(fig, path, lines=[f"{label}: {text}" for label, text in rows])

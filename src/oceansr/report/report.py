@@ -22,6 +22,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from oceansr.i18n import tr, writing_in
+from oceansr.i18n import writing_lang as lang_of
 from oceansr.report.analysis import analyse
 from oceansr.report.history import (
     load_history,
@@ -57,12 +59,20 @@ def make_report(
     ``{"run_id", "run_dir", "status", "report_md", "report_html", "plots": [paths],
     "skipped": [{"name", "reason"}], "analysis": [sentences], "notes_preserved"}``.
 
-    ``lang`` (en or zh, default ``$OCEANSR_LANG``) applies to the plots' titles and
-    labels; the Markdown/HTML text itself is English for now.
+    ``lang`` (en or zh, default ``$OCEANSR_LANG``) applies to the report's section
+    titles, table headers, captions, analysis labels and the plots' titles and labels.
 
     Raises :class:`~oceansr.errors.DataNotFoundError` for an unknown run and
     :class:`~oceansr.errors.RunStateError` for a run still ``pending``/``running``.
     """
+    with writing_in(lang):  # the report's and the plots' texts (oceansr.i18n.tr)
+        return _make_report(run, runs_root, lang)
+
+
+def _make_report(
+    run: str | os.PathLike[str], runs_root: str | os.PathLike[str] | None, lang: str | None
+) -> JsonDict:
+    """:func:`make_report` inside the chosen language."""
     history = load_history(run, runs_root=runs_root)
     require_finished(history, "reports")
     fields: TestFields | None = None
@@ -81,8 +91,8 @@ def make_report(
     md_path = history.paths.report_md
     html_path = history.run_dir / REPORT_HTML
     atomic_write_bytes(md_path, markdown.encode("utf-8"))
-    title = f"oceansr report — {history.run_id}"
-    page = markdown_to_html(markdown, base_dir=history.run_dir, title=title)
+    title = f"oceansr {tr('Run report: {run_id}', run_id=history.run_id)}"
+    page = markdown_to_html(markdown, base_dir=history.run_dir, title=title, lang=lang_of())
     atomic_write_bytes(html_path, page.encode("utf-8"))
     return {
         "run_id": history.run_id,

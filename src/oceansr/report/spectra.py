@@ -25,7 +25,8 @@ from oceansr.report.figures import JsonDict, PlotSkipped, new_figure, save_figur
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQUATOR = 111.320
 EFFECTIVE_FRACTION = 0.5
-_DEPTH = re.compile(r"\b(depth|deptht|depthu|depthv|lev|level|z)=(-?[\d.]+(?:[eE][-+]?\d+)?)")
+# "depth=75.0" (a coordinate without units) or "depth 75 m" (with its units attribute).
+_DEPTH = re.compile(r"\b(depth|deptht|depthu|depthv|lev|level|z)[= ](-?[\d.]+(?:[eE][-+]?\d+)?)")
 
 
 def grid_spacing_km(fields: TestFields) -> tuple[float, float]:
@@ -145,7 +146,8 @@ def plot_power_spectra(
 
 
 def depth_of(label: str) -> float | None:
-    """The depth a field label names (``"month=11 depth=75.0"`` → 75.0), else ``None``."""
+    """The depth a field label names (``"month=11 depth=75.0"`` or ``"depth 75 m"`` → 75.0),
+    else ``None``."""
     match = _DEPTH.search(label)
     return float(match.group(2)) if match else None
 

@@ -1,0 +1,79 @@
+"""Experiment loggers (config group ``logger``: csv | tensorboard | mlflow).
+
+The run directory stays the source of truth (docs/architecture.md, run directory):
+:class:`~oceansr.callbacks.csv_logger.RunCSVLogger` always writes ``metrics.csv`` and
+is the trainer's first logger, so ``trainer.logger`` and everything that reads
+``metrics.csv`` (status, report, plots) behave the same whichever extra logger is
+chosen. ``tensorboard`` and ``mlflow`` add Lightning's own loggers beside it, writing
+under the run directory by default. Their packages are optional extras; a missing one
+is a ``config_error`` naming ``logger`` and the install command, raised before training.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from oceansr.errors import ConfigError
+
+LOGGERS: tuple[str, ...] = ("csv", "tensorboard", "mlflow")
+
+#: The Python package each optional logger needs, and the extra that installs it.
+REQUIRES: dict[str, tuple[str, str]] = {
+    "tensorboard": ("tensorboard", "pip install 'oceansr[tensorboard]'"),
+    "mlflow": ("mlflow", "pip install 'oceansr[mlflow]'"),
+}
+
+TENSORBOARD_DIR = "tensorboard"
+MLFLOW_DIR = "mlruns"
+
+
+def check_logger(name: str) -> None:
+    """Refuse an unknown logger or one whose package is not installed (before training)."""
+    if name not in LOGGERS:
+        raise ConfigError(
+            f"logger={name!r} is not a known logger",
+            field="logger",
+            fix=f"use one of {', '.join(LOGGERS)}, e.g. logger=csv",
+        )
+    if name in REQUIRES:
+        package, install = REQUIRES[name]
+        if importlib.util.find_spec(package) is None:
+            raise ConfigError(
+                f"logger={name} needs the {package!r} package, which is not installed",
+                field="logger",
+                fix=f"{install}, or use logger=csv (metrics.csv is always written)",
+            )
+
+
+def mlflow_uri(cfg: Mapping[str, Any], run_dir: Path) -> str:
+    """The MLflow tracking URI: the configured one, else a file store in the run dir."""
+    uri = cfg.get("tracking_uri")
+    return str(uri) if uri else (run_dir / MLFLOW_DIR).resolve().as_uri()
+
+
+def extra_loggers(cfg: Mapping[str, Any] | None, run_dir: Path, run_id: str) -> list[Any]:
+    """Lightning loggers to add after the run's CSV logger (none for ``logger=csv``)."""
+    cfg = cfg or {}
+    name = str(cfg.get("name") or "csv")
+    check_logger(name)
+    if name == "tensorboard":
+        from lightning.pytorch.loggers import TensorBoardLogger
+
+        return [TensorBoardLogger(save_dir=str(run_dir), name=TENSORBOARD_DIR, version="")]
+    if name == "mlflow":
+        from lightning.pytorch.loggers import MLFlowLogger
+
+        return [
+            MLFlowLogger(
+                experiment_name=str(cfg.get("experiment_name") or "oceansr"),
+                run_name=run_id,
+                tracking_uri=mlflow_uri(cfg, run_dir),
+            )
+        ]
+    return []
+
+
+__all__ = ["LOGGERS", "check_logger", "extra_loggers", "mlflow_uri"]
