@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from oceansr.data.xarray_source import _labels, coord_label
+from oceansr.data.labels import coord_label
+from oceansr.data.xarray_source import _labels
 
 
 def _dataset(depth_units: str | None) -> xr.Dataset:

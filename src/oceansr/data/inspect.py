@@ -26,12 +26,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from oceansr.data.labels import coord_label, dim_units
 from oceansr.data.xarray_source import (
     check_variables,
     coord_degrees,
-    coord_label,
     coord_score,
-    dim_units,
     format_value,
     is_degrees,
     open_source,

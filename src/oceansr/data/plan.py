@@ -24,12 +24,12 @@ import xarray as xr
 from oceansr.data.lazy import check_chunks
 from oceansr.data.xarray_source import (
     _dim_values,
-    _fmt_value,
     _labels,
     _parse_split,
     _split_positions,
     check_variables,
     coord_degrees,
+    format_coord_value,
     open_source,
     select_grid,
     short_list,
@@ -110,7 +110,7 @@ def _split_plans(
     for a, b in itertools.combinations(SPLITS, 2):
         common = np.intersect1d(positions[a], positions[b])
         if common.size:
-            labels = [f"{split_dim}={_fmt_value(values[i])}" for i in common]
+            labels = [f"{split_dim}={format_coord_value(values[i])}" for i in common]
             raise DataInvalidError(
                 f"splits {a!r} and {b!r} overlap on {short_list(labels)}",
                 field=f"data.split.{b}",

@@ -245,7 +245,7 @@ def _spatial_layout(
 # --------------------------------------------------------------------------- labels
 
 
-def _fmt_value(v: Any) -> str:
+def format_coord_value(v: Any) -> str:
     if isinstance(v, np.datetime64):
         return str(np.datetime_as_string(v, unit="s"))
     if isinstance(v, np.timedelta64):
@@ -267,30 +267,11 @@ def _dim_values(ds: xr.Dataset, dim: Hashable) -> list[Any]:
     return list(range(ds.sizes[dim]))
 
 
-def dim_units(ds: xr.Dataset, dim: Hashable) -> str:
-    """The ``units`` attribute of the coordinate along ``dim`` ("" when none, and for CF
-    time units such as ``hours since 0000-01-01`` and the dimensionless ``1``)."""
-    if dim not in ds.coords:
-        return ""
-    units = str(ds[dim].attrs.get("units", "") or "")
-    return "" if " since " in units or units == "1" else units
-
-
-def coord_label(dim: Hashable, value: Any, units: str = "") -> str:
-    """One sample dimension of a label: ``depth 75 m`` when the coordinate has units
-    (a reader needs the unit, docs/architecture.md, plots), else ``month=3``."""
-    if not units:
-        return f"{dim}={_fmt_value(value)}"
-    if isinstance(value, (np.floating, float)):
-        return f"{dim} {float(value):g} {units}"
-    return f"{dim} {_fmt_value(value)} {units}"
-
-
 def _labels(ds: xr.Dataset, sample_dims: list[Hashable]) -> list[str]:
     if not sample_dims:
         return ["sample=0"]
-    # Training labels stay ``dim=value`` identifiers; the report shows them with units.
-    per_dim = [[f"{d}={_fmt_value(v)}" for v in _dim_values(ds, d)] for d in sample_dims]
+    # Training labels stay ``dim=value`` identifiers (data/labels.py adds units for display).
+    per_dim = [[f"{d}={format_coord_value(v)}" for v in _dim_values(ds, d)] for d in sample_dims]
     return [" ".join(parts) for parts in itertools.product(*per_dim)]
 
 
@@ -381,7 +362,7 @@ def _split_positions(ds: xr.Dataset, dim: Hashable, by: str, name: str, spec: An
         ) from exc
     positions = np.atleast_1d(np.asarray(picked.values, dtype=np.int64))
     if positions.size == 0:
-        first, last = _fmt_value(values[0]), _fmt_value(values[-1])
+        first, last = format_coord_value(values[0]), format_coord_value(values[-1])
         rng = f"0..{n - 1}" if by == "index" else f"{first}..{last}"
         example = "{start: 0, stop: 2}" if by == "index" else f"{{start: {first}, stop: {last}}}"
         raise DataInvalidError(
@@ -606,7 +587,7 @@ def _load(
     for a, b in itertools.combinations(SPLITS, 2):
         common = np.intersect1d(positions[a], positions[b])
         if common.size:
-            labels = [f"{split_dim}={_fmt_value(values[i])}" for i in common]
+            labels = [f"{split_dim}={format_coord_value(values[i])}" for i in common]
             raise DataInvalidError(
                 f"splits {a!r} and {b!r} overlap on {_short_list(labels)}",
                 field=f"data.split.{b}",
@@ -698,7 +679,7 @@ def is_degrees(var: xr.DataArray) -> bool:
 
 def format_value(value: Any) -> str:
     """A coordinate value as short text (datetimes to the second)."""
-    return _fmt_value(value)
+    return format_coord_value(value)
 
 
 def short_list(values: Sequence[Any], n: int = _MAX_LIST) -> str:
