@@ -220,7 +220,7 @@ def _row_of(paths: RunPaths, doc: JsonDict, run_doc: JsonDict) -> JsonDict:
         "phase": doc.get("phase"),
         "created_at": doc.get("created_at"),
         "ended_at": doc.get("ended_at"),
-        "duration_s": duration_s(doc),
+        "duration_s": duration_s(doc, run_doc),
         "epoch": progress.get("epoch"),
         "total_epochs": progress.get("total_epochs"),
         "step": progress.get("step"),

@@ -109,7 +109,13 @@ def _reopen(paths: RunPaths, process_id: str, ckpt: str) -> tuple[JsonDict, int]
             previous_step=step,
         )
         offset = paths.events_jsonl.stat().st_size
-    info = {"resumed_from": ckpt, "previous_status": current.get("status"), "previous_step": step}
+    info = {
+        "resumed_from": ckpt,
+        "previous_status": current.get("status"),
+        "previous_step": step,
+        # the wait since then is not running time (runs.outcome.duration_s)
+        "previous_ended_at": current.get("ended_at"),
+    }
     return info, offset
 
 

@@ -33,6 +33,7 @@ from oceansr.runs import (
     CorruptRunFileError,
     RunPaths,
     apply_liveness,
+    duration_s,
     is_terminal,
     is_valid_run_id,
     parse_iso,
@@ -283,10 +284,11 @@ class RunHistory:
 
     @property
     def wall_duration_s(self) -> float | None:
-        """From ``started_at`` (else ``created_at``) to ``ended_at``."""
-        start = self._stamp("started_at") or self._stamp("created_at")
-        end = self._stamp("ended_at")
-        return (end - start).total_seconds() if start and end else None
+        """Running time of a finished run: the one definition of status and list
+        (:func:`oceansr.runs.duration_s`, waits for a resume excluded)."""
+        if self._stamp("ended_at") is None:
+            return None
+        return duration_s(self.status_doc, self.run_doc)
 
     @property
     def fit_duration_s(self) -> float | None:

@@ -215,7 +215,7 @@ def _section_timeline(history: RunHistory) -> list[str]:
         ["created", _when(status.get("created_at"))],
         ["started", _when(status.get("started_at"))],
         ["ended", _when(status.get("ended_at"))],
-        ["duration (start to end)", format_duration(history.wall_duration_s)],
+        ["running time (waits for a resume excluded)", format_duration(history.wall_duration_s)],
         ["fit duration", format_duration(history.fit_duration_s)],
         ["final state", f"{history.state} (exit code {status.get('exit_code')})"],
     ]
@@ -429,7 +429,7 @@ def _section_compute(history: RunHistory) -> list[str]:
     memory = history.peak_memory()
     rows: list[list[Any]] = [
         ["fit duration", format_duration(history.fit_duration_s)],
-        ["wall duration (start to end)", format_duration(history.wall_duration_s)],
+        ["running time (waits for a resume excluded)", format_duration(history.wall_duration_s)],
         ["time per epoch (train + val)", format_duration(per_epoch)],
         ["epochs / optimiser steps", f"{history.epochs_done} / {history.steps}"],
         ["training samples seen", history.samples_seen if history.samples_seen else "n/a"],

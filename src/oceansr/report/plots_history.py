@@ -304,7 +304,7 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
     if history.fit_duration_s is not None:
         durations.append(f"fit {format_duration(history.fit_duration_s)}")
     if history.wall_duration_s is not None:
-        durations.append(f"wall {format_duration(history.wall_duration_s)}")
+        durations.append(f"running {format_duration(history.wall_duration_s)}")
     rows.append(("Duration", ", ".join(durations) or "n/a"))
     rate = history.samples_per_s
     device = start.get("device") or ((cfg.get("trainer") or {}).get("accelerator")) or "n/a"

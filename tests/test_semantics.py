@@ -1,0 +1,47 @@
+"""Run semantics users tripped on (issue 8): running time, max_time stops, resume overrides,
+path bases, overwrite refusals and suggestions that fit the call that failed."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from oceansr import control
+from oceansr.report.history import load_history
+from oceansr.runs import RunPaths
+from runfactory import dead_pid, make_run
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _killed_then_resumed_an_hour_later(root: Path) -> RunPaths:
+    """A run that ran 600 s, was killed, waited 3600 s, was resumed and ran 300 s more."""
+    pid, created = dead_pid()
+    paths = make_run(root, status="completed", pid=pid, create_time=created)
+    t0 = datetime.now(UTC) - timedelta(hours=3)
+    killed, resumed, ended = (t0 + timedelta(seconds=s) for s in (600, 4200, 4500))
+    status = json.loads(paths.status_json.read_text())
+    status.update(created_at=_iso(t0), started_at=_iso(t0), ended_at=_iso(ended))
+    paths.status_json.write_text(json.dumps(status))
+    run_doc = json.loads(paths.run_json.read_text())
+    run_doc["created_at"] = _iso(t0)
+    run_doc["attempts"] = [
+        {"attempt": 1, "started_at": _iso(t0)},
+        {"attempt": 2, "started_at": _iso(resumed), "previous_ended_at": _iso(killed)},
+    ]
+    paths.run_json.write_text(json.dumps(run_doc))
+    return paths
+
+
+def test_duration_excludes_the_wait_for_a_resume_in_status_list_and_report(
+    tmp_path: Path,
+) -> None:
+    paths = _killed_then_resumed_an_hour_later(tmp_path)
+    reply = control.status(paths.run_id, runs_root=tmp_path)
+    assert reply["duration_s"] == 900.0
+    rows = control.list_runs(runs_root=tmp_path)["runs"]
+    assert [row["duration_s"] for row in rows] == [900.0]
+    assert load_history(paths).wall_duration_s == 900.0
