@@ -119,9 +119,7 @@ def age_s(stamp: Any, now: float | None = None) -> float | None:
     return max(0.0, (time.time() if now is None else now) - then)
 
 
-def duration_s(
-    doc: Mapping[str, Any], run_doc: Mapping[str, Any] | None = None
-) -> float | None:
+def duration_s(doc: Mapping[str, Any], run_doc: Mapping[str, Any] | None = None) -> float | None:
     """Seconds a run spent running: start (or creation) to end, or to now while it runs,
     less the time it sat terminal waiting for each resume; None without usable timestamps.
 
