@@ -45,3 +45,28 @@ def test_duration_excludes_the_wait_for_a_resume_in_status_list_and_report(
     rows = control.list_runs(runs_root=tmp_path)["runs"]
     assert [row["duration_s"] for row in rows] == [900.0]
     assert load_history(paths).wall_duration_s == 900.0
+
+
+def test_a_run_stopped_by_max_time_says_so_and_was_warned_at_start(tmp_path: Path) -> None:
+    from oceansr.runs import read_events, read_status
+    from oceansr.train import train
+
+    result = train(
+        [
+            "experiment=smoke",
+            f"runs_root={tmp_path}",
+            "trainer.max_epochs=500",
+            "trainer.max_time=00:00:00:02",
+            "scheduler=cosine",
+        ]
+    )
+    paths = RunPaths.from_dir(result.run_dir)
+    status = read_status(paths)
+    assert status["status"] == "completed" and status["stopped_by"] == "max_time"
+    progress = status["progress"]
+    assert progress["eta_s"] is None and progress["planned_epochs"] == 500
+    assert progress["total_epochs"] == progress["epoch"] < 500
+    (end,) = read_events(paths, names="training_end")
+    assert end["stopped_by"] == "max_time"
+    (start,) = read_events(paths, names="training_start")
+    assert any("trainer.max_time" in w and "cosine" in w for w in start["warnings"])
