@@ -27,7 +27,8 @@ def stopped_by_max_time(trainer: L.Trainer) -> bool:
     a run that also reached ``max_epochs``/``max_steps`` finished its plan, so it is not
     reported as cut short.
     """
-    timer = next((cb for cb in trainer.callbacks if isinstance(cb, Timer)), None)
+    callbacks = getattr(trainer, "callbacks", [])  # Lightning sets it at runtime
+    timer = next((cb for cb in callbacks if isinstance(cb, Timer)), None)
     remaining = timer.time_remaining() if timer is not None else None
     if remaining is None or remaining > 0:
         return False
