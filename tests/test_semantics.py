@@ -70,3 +70,51 @@ def test_a_run_stopped_by_max_time_says_so_and_was_warned_at_start(tmp_path: Pat
     assert end["stopped_by"] == "max_time"
     (start,) = read_events(paths, names="training_start")
     assert any("trainer.max_time" in w and "cosine" in w for w in start["warnings"])
+
+
+def _killed_smoke_run(root: Path) -> RunPaths:
+    """A real one-epoch run with a loadable last.ckpt, recorded as killed."""
+    from oceansr.train import train
+
+    result = train(["experiment=smoke", f"runs_root={root}"])
+    paths = RunPaths.from_dir(result.run_dir)
+    status = json.loads(paths.status_json.read_text())
+    status["status"] = "killed"  # stands in for a kill after the last epoch
+    paths.status_json.write_text(json.dumps(status))
+    run_doc = json.loads(paths.run_json.read_text())
+    # as control.start records it, its process gone (it trained in this process here)
+    run_doc.update(backend="local", pid=None, pgid=None, process_create_time=None)
+    paths.run_json.write_text(json.dumps(run_doc))
+    return paths
+
+
+def test_resume_takes_overrides_over_mcp_and_the_cli(tmp_path: Path, capsys) -> None:
+    import anyio
+
+    from oceansr import cli
+    from oceansr.mcp.server import build_server
+    from oceansr.runs import read_run
+
+    paths = _killed_smoke_run(tmp_path)
+    server = build_server(runs_root=str(tmp_path), keep_runs=True, lang="en")
+
+    async def calls() -> list[dict]:
+        args = {"process_id": paths.run_id, "overrides": ["trainer.max_epochs=2"]}
+        wrong_action = await server.call_tool("ocean_sr_train_status", args)
+        fixed_key = await server.call_tool(
+            "ocean_sr_train_status",
+            {**args, "action": "resume", "overrides": ["ckpt_path=/elsewhere.ckpt"]},
+        )
+        return [json.loads(r.content[0].text) for r in (wrong_action, fixed_key)]
+
+    wrong_action, fixed_key = anyio.run(calls)
+    assert wrong_action["error_summary"]["failureType"] == "config_error"
+    assert "action='resume' only" in wrong_action["error_summary"]["message"]
+    assert "resume sets ckpt_path itself" in fixed_key["error_summary"]["message"]
+
+    code = cli.main(["--runs-root", str(tmp_path), "resume", paths.run_id, "trainer.max_epochs=2"])
+    assert code == 0, capsys.readouterr().out
+    done = control.wait(paths.run_id, timeout=240, runs_root=tmp_path)
+    assert done["status"] == "completed", done
+    assert "trainer.max_epochs=2" in read_run(paths)["overrides"]
+    assert done["progress"]["epoch"] == 2 and done["progress"]["step"] == 4

@@ -155,6 +155,12 @@ def _add_run_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("resume", parents=[common], help="continue a killed/failed run")
     p.add_argument("process_id", metavar="ID")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="overrides that extend the run, e.g. trainer.max_epochs=8",
+    )
     p.add_argument("--no-wait", action="store_true")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_STARTUP_TIMEOUT_S, metavar="S")
 
@@ -490,6 +496,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         runs_root=args.runs_root,
         wait_for_start=not args.no_wait,
         startup_timeout=args.timeout,
+        overrides=list(args.overrides),
     )
     return _finish(reply, args.json, _show_start)
 

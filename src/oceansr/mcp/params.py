@@ -90,6 +90,13 @@ Overrides = Annotated[
     list[str] | None,
     Field(description="extra Hydra overrides, e.g. ['data.split.dim=time']; they win"),
 ]
+ResumeOverrides = Annotated[
+    list[str] | None,
+    Field(
+        description="resume: Hydra overrides that extend the run, e.g. "
+        "['trainer.max_epochs=40']; other actions refuse them"
+    ),
+]
 BackendName = Annotated[
     str,
     Field(

@@ -62,6 +62,7 @@ from .params import (
     PredictRun,
     PredictTimeout,
     ProcessId,
+    ResumeOverrides,
     RunId,
     Scale,
     StartupTimeout,
@@ -263,8 +264,15 @@ def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str
         grace: Grace = 30.0,
         status_filter: StatusFilter = None,
         limit: Limit = None,
+        overrides: ResumeOverrides = None,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
+        if overrides and action != "resume":
+            return error_reply(
+                "config_error",
+                f"overrides apply to action='resume' only, not action={action!r}",
+                suggestions=[f"call ocean_sr_train_status(action={action!r}) without overrides"],
+            )
         if action == "list":
             return control.list_runs(status=status_filter, runs_root=runs_root, limit=limit)
         if not process_id:
@@ -273,7 +281,7 @@ def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str
                 f"action={action!r} needs a process_id",
                 suggestions=["call ocean_sr_train_status with action='list' to see the run ids"],
             )
-        where = Where(runs_root, on_exit, server.lang)
+        where = Where(runs_root, on_exit, server.lang, tuple(overrides or ()))
         return await _run_action(ctx, where, process_id, action, tail, offset, timeout, grace)
 
 
@@ -284,6 +292,8 @@ class Where:
     runs_root: str | None
     on_exit: str
     lang: str
+    #: resume: overrides that extend the run, e.g. ('trainer.max_epochs=40',)
+    overrides: tuple[str, ...] = ()
 
 
 async def _run_action(
@@ -322,7 +332,12 @@ async def _run_action(
     if action == "resume":
         return await run_with_progress(
             ctx,
-            lambda: control.resume(process_id, runs_root=runs_root, on_exit=where.on_exit),
+            lambda: control.resume(
+                process_id,
+                runs_root=runs_root,
+                on_exit=where.on_exit,
+                overrides=list(where.overrides),
+            ),
             startup_progress(300.0, lang),
         )
     return control.status(process_id, runs_root=runs_root)
