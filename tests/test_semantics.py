@@ -118,3 +118,71 @@ def test_resume_takes_overrides_over_mcp_and_the_cli(tmp_path: Path, capsys) -> 
     assert done["status"] == "completed", done
     assert "trainer.max_epochs=2" in read_run(paths)["overrides"]
     assert done["progress"]["epoch"] == 2 and done["progress"]["step"] == 4
+
+
+def _no_predict_run(root: Path) -> bool:
+    return not any(p.name.startswith("predict-") for p in root.iterdir())
+
+
+def test_an_existing_output_is_refused_at_once_unless_overwrite(tmp_path: Path, smoke_run) -> None:
+    import time
+
+    lr = tmp_path / "lr.nc"
+    lr.write_bytes(b"not read before the output is checked")
+    out = tmp_path / "out.nc"
+    out.write_bytes(b"precious")
+    began = time.monotonic()
+    reply = control.start_predict(
+        lr, checkpoint=smoke_run.best_checkpoint, output=out, runs_root=tmp_path
+    )
+    assert time.monotonic() - began < 2.0
+    summary = reply["error_summary"]
+    assert summary["failureType"] == "config_error" and summary["field"] == "output"
+    assert "overwrite" in " ".join(summary["suggestions"]) or "overwrite" in str(summary)
+    assert out.read_bytes() == b"precious" and _no_predict_run(tmp_path)
+
+
+def test_relative_paths_resolve_against_the_base_directory(tmp_path: Path, monkeypatch) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "out.nc").write_bytes(b"x")
+    for kwargs in ({"base_dir": base}, {}):
+        if not kwargs:
+            monkeypatch.setenv("OCEANSR_BASE_DIR", str(base))
+        reply = control.start_predict(
+            "lr.nc", checkpoint="m.ckpt", output="out.nc", runs_root=tmp_path, **kwargs
+        )
+        assert reply["error_summary"]["field"] == "output"
+        assert str(base / "out.nc") in reply["error_summary"]["message"]
+    monkeypatch.delenv("OCEANSR_BASE_DIR")
+    reply = control.start_predict("lr.nc", checkpoint="m.ckpt", runs_root=tmp_path, base_dir=base)
+    assert reply["error_summary"]["field"] == "checkpoint"
+    assert str(base / "m.ckpt") in reply["error_summary"]["message"]
+    bad = control.start_predict("lr.nc", runs_root=tmp_path, base_dir=tmp_path / "missing")
+    assert bad["error_summary"]["failureType"] == "config_error"
+    assert bad["error_summary"]["field"] == "base_dir" and _no_predict_run(tmp_path)
+
+
+def test_mcp_paths_resolve_against_the_servers_base_dir(tmp_path: Path) -> None:
+    import shutil
+
+    import anyio
+
+    from oceansr.data.sample import sample_path
+    from oceansr.mcp.server import build_server
+
+    shutil.copy(sample_path(), tmp_path / "mine.nc")
+    (tmp_path / "taken.nc").write_bytes(b"x")
+    server = build_server(runs_root=str(tmp_path / "runs"), base_dir=str(tmp_path), lang="en")
+
+    async def calls() -> list[dict]:
+        data = await server.call_tool("ocean_sr_check_data", {"path": "mine.nc"})
+        predict = await server.call_tool(
+            "ocean_sr_predict", {"input": "mine.nc", "checkpoint": "m.ckpt", "output": "taken.nc"}
+        )
+        return [json.loads(r.content[0].text) for r in (data, predict)]
+
+    data, predict = anyio.run(calls)
+    assert data["status"] == "ok", data
+    assert predict["error_summary"]["field"] == "output"
+    assert str(tmp_path / "taken.nc") in predict["error_summary"]["message"]

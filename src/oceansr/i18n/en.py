@@ -80,7 +80,10 @@ TEXTS: dict[str, str] = {
         "Super-resolve an LR-only NetCDF/Zarr file (`input`) with the best checkpoint of "
         "training run `run` (its process_id), or a `checkpoint` path, into a CF NetCDF/Zarr "
         "on the HR grid. Waits for the predict run up to `timeout` s with progress "
-        "notifications. Returns the output path and per-variable stats."
+        "notifications. Returns the output path and per-variable stats. Relative paths "
+        "(input, checkpoint, output, hr_mask) resolve against the server's base directory "
+        "(--base-dir, $OCEANSR_BASE_DIR, else its working directory); an existing output "
+        "is refused unless overwrite=true."
     ),
     "next.wait": "wait once for a status change (then hand back to the user)",
     "next.logs": "the end of train.log",

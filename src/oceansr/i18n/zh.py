@@ -72,7 +72,9 @@ TEXTS: dict[str, str] = {
     "tool.predict": (
         "用训练运行 `run`（其 process_id）的最佳检查点或 `checkpoint` 路径，将仅含低分辨率的 "
         "NetCDF/Zarr 文件（`input`）超分辨率到高分辨率网格上的 CF NetCDF/Zarr。最多等待 "
-        "`timeout` 秒，期间发送进度通知。返回输出路径和各变量统计。"
+        "`timeout` 秒，期间发送进度通知。返回输出路径和各变量统计。相对路径（input、checkpoint、"
+        "output、hr_mask）相对于服务器的基准目录解析（--base-dir、$OCEANSR_BASE_DIR，否则为其工作"
+        "目录）；已存在的输出文件会被拒绝，除非 overwrite=true。"
     ),
     "next.wait": "等待一次状态变化（然后把对话交还给用户）",
     "next.logs": "train.log 的末尾",
