@@ -186,3 +186,22 @@ def test_mcp_paths_resolve_against_the_servers_base_dir(tmp_path: Path) -> None:
     assert data["status"] == "ok", data
     assert predict["error_summary"]["field"] == "output"
     assert str(tmp_path / "taken.nc") in predict["error_summary"]["message"]
+
+
+def test_suggestions_fit_the_call_that_failed(tmp_path: Path) -> None:
+    paths = make_run(tmp_path, status="completed")
+    bad = {
+        "offset": control.logs(paths.run_id, offset=-1, runs_root=tmp_path),
+        "tail": control.logs(paths.run_id, tail="x", runs_root=tmp_path),
+        "timeout": control.wait(paths.run_id, timeout=float("nan"), runs_root=tmp_path),
+        "grace": control.kill(paths.run_id, grace=-1, runs_root=tmp_path),
+        "status": control.list_runs(status="bogus", runs_root=tmp_path),
+        "limit": control.list_runs(limit=-2, runs_root=tmp_path),
+        "on_exit": control.resume(paths.run_id, runs_root=tmp_path, on_exit="x"),
+    }
+    for field, reply in bad.items():
+        summary = reply["error_summary"]
+        assert summary["failureType"] == "config_error" and summary["field"] == field, reply
+        advice = " ".join(summary["suggestions"])
+        assert "override" not in advice and field in advice, (field, advice)
+    assert "logs()" in " ".join(bad["offset"]["error_summary"]["suggestions"])

@@ -95,7 +95,10 @@ def _reopen(paths: RunPaths, process_id: str, ckpt: str) -> tuple[JsonDict, int]
     with run_lock(paths):
         current = read_status(paths)
         if current.get("status") not in RESUMABLE:
-            raise RequestError(f"run {process_id} is {current.get('status')} (resumed meanwhile?)")
+            raise RequestError(
+                f"run {process_id} is {current.get('status')} (resumed meanwhile?)",
+                suggestions=[f"status('{process_id}')"],
+            )
         step = (current.get("progress") or {}).get("step")
         update_run(paths, pid=None, pgid=None, process_create_time=None, parent_pid=None)
         transition(
