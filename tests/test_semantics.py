@@ -205,3 +205,19 @@ def test_suggestions_fit_the_call_that_failed(tmp_path: Path) -> None:
         advice = " ".join(summary["suggestions"])
         assert "override" not in advice and field in advice, (field, advice)
     assert "logs()" in " ".join(bad["offset"]["error_summary"]["suggestions"])
+
+
+def test_cli_predict_takes_base_dir_and_overwrite(tmp_path: Path, capsys) -> None:
+    from oceansr import cli
+
+    (tmp_path / "out.nc").write_bytes(b"x")
+    argv = ["--runs-root", str(tmp_path), "predict", "lr.nc", "--checkpoint", "m.ckpt"]
+    argv += ["--output", "out.nc", "--base-dir", str(tmp_path), "--json"]
+    assert cli.main(argv) != 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["error_summary"]["field"] == "output"
+    assert str(tmp_path / "out.nc") in reply["error_summary"]["message"]
+    assert cli.main([*argv, "--overwrite"]) != 0  # now the missing checkpoint is the error
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["error_summary"]["field"] == "checkpoint"
+    assert str(tmp_path / "m.ckpt") in reply["error_summary"]["message"]
