@@ -18,8 +18,11 @@ Every drill goes through the public API (``oceansr.control``) on real files:
   on a full disk, and a real trainer whose disk fills up mid-run: ``disk_full``
   recorded, and the previous checkpoint (if any) still loads.
 
-Controller-SIGKILL drills (``on_exit=terminate``/``keep``) are covered by
-``tests/test_control.py``; they are not repeated here.
+- ``controller_sigkill_terminate`` / ``controller_sigkill_keep``: a controller process
+  starts a real trainer with ``on_exit=terminate`` (resp. ``keep``) and is SIGKILLed
+  (no atexit, no cleanup): with ``terminate`` the run must end ``killed`` with a
+  ``last.ckpt`` that loads and no process of its group left; with ``keep`` it must go
+  on and end ``completed`` (``--skip-real`` skips both).
 """
 
 from __future__ import annotations
@@ -247,6 +250,80 @@ def drill_kill_last_ckpt(root: Path, repeats: int) -> dict[str, Any]:
     return {"ok": ok, "of": repeats}
 
 
+_CONTROLLER = """
+import json, sys, time
+from oceansr import control
+reply = control.start({overrides!r}, runs_root={root!r}, on_exit={on_exit!r})
+print(json.dumps(reply), flush=True)
+time.sleep(600)
+"""
+
+
+def _group_left(pgid: int | None) -> list[int]:
+    """Live (non-zombie) processes of the process group ``pgid``."""
+    import psutil
+
+    left = []
+    for proc in psutil.process_iter(["pid", "status"]):
+        try:
+            if pgid and os.getpgid(proc.pid) == pgid and proc.status() != "zombie":
+                left.append(proc.pid)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return left
+
+
+def _group_gone(pgid: int | None, *, within: float) -> bool:
+    """Whether the run's process group is empty within ``within`` seconds: the trainer
+    records ``killed`` and then still tears its interpreter down (about 1-3 s here)."""
+    deadline = time.monotonic() + within
+    while _group_left(pgid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def _controller_then_sigkill(root: Path, overrides: list[str], on_exit: str) -> dict[str, Any]:
+    """Start a run from a controller process, SIGKILL the controller; the start reply."""
+    code = _CONTROLLER.format(overrides=overrides, root=str(root), on_exit=on_exit)
+    controller = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert controller.stdout is not None
+        reply: dict[str, Any] = json.loads(controller.stdout.readline() or "{}")
+    finally:
+        controller.kill()  # SIGKILL: no atexit, no cleanup in the controller
+        controller.wait()
+    return reply
+
+
+def drill_controller_sigkill(root: Path, on_exit: str, repeats: int) -> dict[str, Any]:
+    """``terminate``: killed, last.ckpt loads, no process of the group left within 10 s
+    (as in tests/test_control.py); ``keep``: the run completes."""
+    long = [*SMOKE, "trainer.limit_train_batches=200", "debug.sleep_per_step=0.2"]
+    short = [*SMOKE, "trainer.limit_train_batches=10", "debug.sleep_per_step=0.3"]
+    ok, outcomes = 0, []
+    for _ in range(repeats):
+        reply = _controller_then_sigkill(root, long if on_exit == "terminate" else short, on_exit)
+        if reply.get("status") != "started":
+            outcomes.append("not started")
+            continue
+        pid, limit = reply["process_id"], 30 if on_exit == "terminate" else 180
+        final = control.wait(pid, timeout=limit, until="terminal", runs_root=root)
+        paths = RunPaths.for_id(pid, root)
+        if on_exit == "terminate":
+            good = (
+                final.get("status") == "killed"
+                and unreadable_reason(paths.last_ckpt) is None
+                and _group_gone(reply.get("pgid"), within=10.0)
+            )
+        else:
+            good = final.get("status") == "completed"
+        ok += int(good)
+        outcomes.append(str(final.get("status")))
+    return {"ok": ok, "of": repeats, "outcomes": outcomes}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
@@ -263,6 +340,10 @@ def main() -> None:
     }
     if not args.skip_real:
         result["kill_last_ckpt"] = drill_kill_last_ckpt(base / "kill", min(args.repeats, 3))
+        for policy in ("terminate", "keep"):
+            result[f"controller_sigkill_{policy}"] = drill_controller_sigkill(
+                base / f"controller-{policy}", policy, min(args.repeats, 3)
+            )
     if not args.skip_disk_full:
         result["disk_full_at_start"] = drill_disk_full_at_start(base)
         if not args.skip_real:

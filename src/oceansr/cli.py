@@ -155,8 +155,17 @@ def _add_run_commands(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("resume", parents=[common], help="continue a killed/failed run")
     p.add_argument("process_id", metavar="ID")
+    p.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="overrides that extend the run, e.g. trainer.max_epochs=8",
+    )
     p.add_argument("--no-wait", action="store_true")
     p.add_argument("--timeout", type=float, default=control.DEFAULT_STARTUP_TIMEOUT_S, metavar="S")
+
+
+_BASE_HELP = "relative paths resolve here (default $OCEANSR_BASE_DIR, else the working directory)"
 
 
 def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -178,6 +187,8 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--tile", type=int, metavar="N", help="LR tile size (default 64)")
     p.add_argument("--overlap", type=int, metavar="N", help="LR overlap (default 16)")
     p.add_argument("--follow", action="store_true", help="wait for the end with a progress bar")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+    p.add_argument("--base-dir", metavar="DIR", help=_BASE_HELP)
 
     p = sub.add_parser(
         "report",
@@ -199,6 +210,7 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         "(gracefully, checkpointed) unless --keep-runs.",
     )
     p.add_argument("--keep-runs", action="store_true", help="let runs go on after the server exits")
+    p.add_argument("--base-dir", metavar="DIR", help=_BASE_HELP)
     p.add_argument(
         "--lang",
         choices=("en", "zh"),
@@ -490,6 +502,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         runs_root=args.runs_root,
         wait_for_start=not args.no_wait,
         startup_timeout=args.timeout,
+        overrides=list(args.overrides),
     )
     return _finish(reply, args.json, _show_start)
 
@@ -604,6 +617,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         tile=args.tile,
         overlap=args.overlap,
         runs_root=args.runs_root,
+        overwrite=args.overwrite,
+        base_dir=args.base_dir,
     )
     code = _finish(reply, args.json, _show_start)
     if args.follow and reply.get("status") == "started":
@@ -644,7 +659,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_mcp(args: argparse.Namespace) -> int:
     from oceansr.mcp.server import serve
 
-    serve(runs_root=args.runs_root, keep_runs=args.keep_runs, lang=args.lang)
+    serve(
+        runs_root=args.runs_root, keep_runs=args.keep_runs, lang=args.lang, base_dir=args.base_dir
+    )
     return 0
 
 

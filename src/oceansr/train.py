@@ -40,6 +40,7 @@ from oceansr.callbacks.faults import FaultInjection, raise_startup_fault
 from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.requeue import RequeueWatch, record_restart
 from oceansr.callbacks.session import RunSession
+from oceansr.callbacks.timelimit import schedule_warnings
 from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, match_variables
 from oceansr.checkpoint_io import AtomicCheckpointIO
 from oceansr.cluster import cluster_info, global_rank
@@ -312,7 +313,12 @@ def execute(
         session,
         monitor=cfg.checkpoint.monitor,
         mode=cfg.checkpoint.mode,
-        run_info={"model": cfg.model.name, "mode": cfg.mode, **cluster_info()},
+        run_info={
+            "model": cfg.model.name,
+            "mode": cfg.mode,
+            **cluster_info(),
+            "warnings": schedule_warnings(to_dict(cfg)),  # callbacks/timelimit.py
+        },
     )
     try:
         raise_startup_fault(cfg.debug)

@@ -25,6 +25,7 @@ import torch
 from lightning.pytorch.callbacks import Checkpoint, ModelCheckpoint
 
 from oceansr.callbacks.session import RunSession
+from oceansr.callbacks.timelimit import MAX_TIME, closed_progress, stop_line, stopped_by_max_time
 from oceansr.runs import append_event, update_status
 
 
@@ -91,6 +92,7 @@ class RunRecorder(Checkpoint):
         self._last_val: dict[str, float] = {}
         self.fit_started_at: float | None = None
         self._trainer: L.Trainer | None = None
+        self.stopped_by: str | None = None
 
     # -- helpers -----------------------------------------------------------------
     def _active(self, trainer: L.Trainer) -> bool:
@@ -180,6 +182,8 @@ class RunRecorder(Checkpoint):
             data=summary() if callable(summary) else None,
             **self.run_info,
         )
+        for warning in self.run_info.get("warnings") or ():
+            _log_line(f"[warning] {warning}")
 
     def on_before_backward(
         self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor
@@ -287,7 +291,13 @@ class RunRecorder(Checkpoint):
         self.session.in_training_loop = False
         if self._active(trainer):
             self._emit_new_checkpoints(trainer)
-            self.session.publish_progress(self._progress(trainer))
+            progress = self._progress(trainer)
+            if stopped_by_max_time(trainer):  # not "epoch 7/200, ETA 2 h" (timelimit.py)
+                self.stopped_by = MAX_TIME
+                progress = closed_progress(progress)
+                update_status(self.paths, {"stopped_by": MAX_TIME})
+                _log_line(stop_line(progress))
+            self.session.publish_progress(progress)
             self.session.flush()
 
     def on_exception(
@@ -318,6 +328,7 @@ class RunRecorder(Checkpoint):
             "monitor": self.monitor,
             "fit_duration_s": round(duration, 2) if duration else None,
             "samples_seen": self._samples,
+            "stopped_by": self.stopped_by,
         }
 
 

@@ -177,7 +177,12 @@ class RunSession:
                 field="run_id",
                 fix="omit run_id for a new run, or add ckpt_path=<its last.ckpt> to resume it",
             )
-        add_attempt(self.paths, ckpt_path=self.resuming_from, backend="foreground")
+        add_attempt(
+            self.paths,
+            ckpt_path=self.resuming_from,
+            backend="foreground",
+            previous_ended_at=doc.get("ended_at"),  # the wait is not running time
+        )
         transition(
             self.paths,
             "running",

@@ -51,7 +51,9 @@ def choice(name: str, value: Any, allowed: Iterable[str]) -> str:
     """``value`` if it is one of ``allowed``."""
     allowed = tuple(allowed)
     if value not in allowed:
-        raise RequestError(f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}")
+        raise RequestError(
+            f"{name}={value!r} is not one of {', '.join(map(repr, allowed))}", field=name
+        )
     return str(value)
 
 
@@ -60,9 +62,11 @@ def seconds(name: str, value: Any, *, minimum: float = 0.0) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise RequestError(f"{name} must be a number of seconds, got {value!r}") from None
+        raise RequestError(
+            f"{name} must be a number of seconds, got {value!r}", field=name
+        ) from None
     if number != number or number < minimum:  # NaN or too small
-        raise RequestError(f"{name} must be >= {minimum:g} seconds, got {value!r}")
+        raise RequestError(f"{name} must be >= {minimum:g} seconds, got {value!r}", field=name)
     return number
 
 
@@ -74,9 +78,9 @@ def count(name: str, value: Any, *, minimum: int = 0) -> int:
                 raise ValueError
             value = int(value)
         except (TypeError, ValueError):
-            raise RequestError(f"{name} must be an integer, got {value!r}") from None
+            raise RequestError(f"{name} must be an integer, got {value!r}", field=name) from None
     if value < minimum:
-        raise RequestError(f"{name} must be >= {minimum}, got {value}")
+        raise RequestError(f"{name} must be >= {minimum}, got {value}", field=name)
     return value
 
 
@@ -87,7 +91,11 @@ def normalise_overrides(overrides: Any) -> list[str]:
     if isinstance(overrides, str):
         overrides = shlex.split(overrides)
     if not isinstance(overrides, Iterable) or isinstance(overrides, Mapping):
-        raise RequestError(f"overrides must be a list of 'key=value' strings, got {overrides!r}")
+        raise RequestError(
+            f"overrides must be a list of 'key=value' strings, got {overrides!r}",
+            field="overrides",
+            suggestions=["overrides=['model=srcnn', 'trainer.max_epochs=20']"],
+        )
     result = [str(item) for item in overrides]
     check_output_overrides(result)  # hydra.*: output outside the run directory
     for item in result:
@@ -113,7 +121,8 @@ def status_filter(value: Any) -> frozenset[str] | None:
     unknown = sorted(wanted - set(STATUSES))
     if unknown:
         raise RequestError(
-            f"unknown status filter {', '.join(unknown)}; expected any of {', '.join(STATUSES)}"
+            f"unknown status filter {', '.join(unknown)}; expected any of {', '.join(STATUSES)}",
+            field="status",
         )
     return wanted
 

@@ -482,6 +482,8 @@ def start_predict(
     wait_for_start: bool = True,
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT_S,
     on_exit: str = "keep",
+    overwrite: bool = False,
+    base_dir: str | os.PathLike[str] | None = None,
 ) -> JsonDict:
     """Super-resolve an LR-only NetCDF/Zarr file in the background (a ``predict-...`` run).
 
@@ -490,12 +492,22 @@ def start_predict(
     in its own session exactly like a trainer, with Hydra-quoted overrides of the same
     names, and this waits for its ``predict_start``. ``output`` defaults to
     ``<run>/predictions/<input>_sr.nc``. Steer it with status/logs/wait/kill.
+
+    Relative ``input``/``checkpoint``/``output``/``hr_mask`` resolve against
+    :func:`oceansr.basedir.base_dir` (``base_dir``, ``$OCEANSR_BASE_DIR`` or the cwd). An
+    existing ``output`` is refused before anything starts unless ``overwrite``.
     """
+    from oceansr.basedir import base_dir as find_base
+    from oceansr.basedir import resolve
     from oceansr.checkpoint import read_hparams
     from oceansr.predict.overrides import predict_overrides
 
     timeout = check_start_args(on_exit, local.BACKEND, "predict", startup_timeout)
-    ckpt = _predict_checkpoint(run, str(checkpoint) if checkpoint else None, runs_root)
+    base = find_base(base_dir)
+    input, checkpoint = resolve(input, base) or "", resolve(checkpoint, base)
+    output, hr_mask = resolve(output, base), resolve(hr_mask, base)
+    _refuse_existing_output(output, overwrite)
+    ckpt = _predict_checkpoint(run, checkpoint, runs_root)
     source = Path(input).expanduser()
     if not source.exists():
         raise DataNotFoundError(
@@ -507,6 +519,7 @@ def start_predict(
     read_hparams(ckpt, field="checkpoint" if checkpoint else "run")
     options: dict[str, Any] = {"checkpoint": ckpt, "input": source.resolve(), "output": output}
     options |= {"variables": list(variables) if variables else None, "hr_mask": hr_mask}
+    options |= {"overwrite": True if overwrite else None}
     args = predict_overrides({**options, "tile": tile, "overlap": overlap})
     return start_checked(
         args,
@@ -518,3 +531,14 @@ def start_predict(
         backend=local.BACKEND,
         kind="predict",
     )
+
+
+def _refuse_existing_output(output: str | None, overwrite: bool) -> None:
+    """An existing output is never replaced silently: refused at once, before spawning
+    (the predict process would refuse it too, but only after it started)."""
+    if output is not None and not overwrite and os.path.lexists(output):
+        raise ConfigError(
+            f"output {output} already exists",
+            field="output",
+            fix="choose another output path, or pass overwrite=true to replace it",
+        )

@@ -85,6 +85,7 @@ def _slice(handle: BinaryIO, offset: int | None, lines: int, max_bytes: int) -> 
     if offset > size:
         raise RequestError(
             f"offset {offset} is past the end of train.log ({size} bytes)",
+            field="offset",
             suggestions=["use the next_offset of the previous reply", "logs(process_id, tail=50)"],
         )
     return read_from(handle, offset, size, max_bytes)
@@ -109,7 +110,11 @@ def logs(
     """
     paths = run_paths(process_id, runs_root)
     if tail is not None and offset is not None:
-        raise RequestError("give tail (last N lines) or offset (from byte N), not both")
+        raise RequestError(
+            "give tail (last N lines) or offset (from byte N), not both",
+            field="offset",
+            suggestions=["logs(process_id, tail=50)", "logs(process_id, offset=<next_offset>)"],
+        )
     max_bytes = max(MIN_MAX_BYTES, count("max_bytes", max_bytes, minimum=1))
     if offset is not None:
         offset = count("offset", offset)
@@ -118,7 +123,11 @@ def logs(
         handle = os.fdopen(open_regular(paths.train_log), "rb")  # closed below; never blocks
     except FileNotFoundError:
         if offset:
-            raise RequestError(f"offset {offset} is past the end of train.log (0 bytes)") from None
+            raise RequestError(
+                f"offset {offset} is past the end of train.log (0 bytes)",
+                field="offset",
+                suggestions=["logs(process_id, offset=0) once the run writes its log"],
+            ) from None
         return _log_reply(paths, LogSlice(b"", 0, 0, truncated=False))
     with handle:
         return _log_reply(paths, _slice(handle, offset, lines, max_bytes))
@@ -220,7 +229,7 @@ def _row_of(paths: RunPaths, doc: JsonDict, run_doc: JsonDict) -> JsonDict:
         "phase": doc.get("phase"),
         "created_at": doc.get("created_at"),
         "ended_at": doc.get("ended_at"),
-        "duration_s": duration_s(doc),
+        "duration_s": duration_s(doc, run_doc),
         "epoch": progress.get("epoch"),
         "total_epochs": progress.get("total_epochs"),
         "step": progress.get("step"),

@@ -32,11 +32,34 @@ F = TypeVar("F", bound=Callable[..., JsonDict])
 
 
 class RequestError(ValueError):
-    """A bad argument to an API call; becomes a ``config_error`` reply."""
+    """A bad argument to an API call; becomes a ``config_error`` reply.
 
-    def __init__(self, message: str, *, suggestions: Sequence[str] | None = None) -> None:
+    ``field`` names the argument; without ``suggestions`` the reply advises calling the
+    same function again with a valid value of it, never the training-override advice
+    of the taxonomy, which would not fit e.g. a bad ``offset`` to ``logs``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        suggestions: Sequence[str] | None = None,
+        field: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.suggestions = list(suggestions or [])
+        self.field = field
+
+
+def request_advice(exc: RequestError, call: str | None) -> list[str]:
+    """The suggestions of a bad-argument reply: the error's own, else ones that fit
+    the call that failed (its name and the argument to fix)."""
+    if exc.suggestions:
+        return exc.suggestions
+    where = f"{call}()" if call else "the call"
+    if exc.field:
+        return [f"call {where} again with a valid {exc.field} (see the message)"]
+    return [f"call {where} again with the arguments corrected as the message says"]
 
 
 def error_reply(
@@ -54,10 +77,15 @@ def error_reply(
 
 
 def exception_reply(
-    exc: BaseException, *, process_id: str | None = None, runs_root: Any = None
+    exc: BaseException,
+    *,
+    process_id: str | None = None,
+    runs_root: Any = None,
+    call: str | None = None,
 ) -> JsonDict:
-    """The error reply for ``exc``: run-file problems get specific advice, anything else
-    is classified from the exception object (never a traceback in the reply)."""
+    """The error reply for ``exc`` raised by ``call``: run-file problems get specific
+    advice, anything else is classified from the exception object (never a traceback
+    in the reply)."""
     process_id = process_id if is_valid_run_id(process_id) else None
     if isinstance(exc, InvalidRunIdError):
         return error_reply("config_error", str(exc), suggestions=[list_hint(runs_root)])
@@ -69,9 +97,15 @@ def exception_reply(
             suggestions=[list_hint(runs_root), "check runs_root / OCEANSR_RUNS"],
         )
     if isinstance(exc, RequestError):
-        return error_reply(
-            "config_error", str(exc), process_id=process_id, suggestions=exc.suggestions
+        reply = error_reply(
+            "config_error",
+            str(exc),
+            process_id=process_id,
+            suggestions=request_advice(exc, call),
         )
+        if exc.field:
+            reply["error_summary"]["field"] = exc.field
+        return reply
     if isinstance(exc, CorruptRunFileError):
         return error_reply(
             "data_invalid",
@@ -122,7 +156,7 @@ def replies(func: F) -> F:
         try:
             reply = to_jsonable(func(*args, **kwargs))
         except Exception as exc:
-            reply = exception_reply(exc, process_id=process_id, runs_root=root)
+            reply = exception_reply(exc, process_id=process_id, runs_root=root, call=func.__name__)
         return scrub_tracebacks(reply, _run_dir_of(reply, process_id, root))
 
     return wrapper  # type: ignore[return-value]

@@ -95,7 +95,10 @@ def _reopen(paths: RunPaths, process_id: str, ckpt: str) -> tuple[JsonDict, int]
     with run_lock(paths):
         current = read_status(paths)
         if current.get("status") not in RESUMABLE:
-            raise RequestError(f"run {process_id} is {current.get('status')} (resumed meanwhile?)")
+            raise RequestError(
+                f"run {process_id} is {current.get('status')} (resumed meanwhile?)",
+                suggestions=[f"status('{process_id}')"],
+            )
         step = (current.get("progress") or {}).get("step")
         update_run(paths, pid=None, pgid=None, process_create_time=None, parent_pid=None)
         transition(
@@ -109,7 +112,13 @@ def _reopen(paths: RunPaths, process_id: str, ckpt: str) -> tuple[JsonDict, int]
             previous_step=step,
         )
         offset = paths.events_jsonl.stat().st_size
-    info = {"resumed_from": ckpt, "previous_status": current.get("status"), "previous_step": step}
+    info = {
+        "resumed_from": ckpt,
+        "previous_status": current.get("status"),
+        "previous_step": step,
+        # the wait since then is not running time (runs.outcome.duration_s)
+        "previous_ended_at": current.get("ended_at"),
+    }
     return info, offset
 
 

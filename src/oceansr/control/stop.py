@@ -72,7 +72,10 @@ def kill(
         )
     unreachable = backend.unreachable_reason(run_doc)
     if unreachable:
-        raise RequestError(f"run {process_id} cannot be stopped from here: {unreachable}")
+        raise RequestError(
+            f"run {process_id} cannot be stopped from here: {unreachable}",
+            suggestions=[f"call kill('{process_id}') where the run's backend is reachable"],
+        )
     began = time.monotonic()
     append_event(
         paths,

@@ -31,7 +31,7 @@ def expand_sweep(overrides: Sequence[str] | str) -> list[list[str]]:
     try:
         parsed = OverridesParser.create().parse_overrides(overrides)
     except HydraException as exc:
-        raise RequestError(f"invalid sweep override: {exc}") from None
+        raise RequestError(f"invalid sweep override: {exc}", field="overrides") from None
     axes: list[list[str]] = []
     for override in parsed:
         key = override.get_key_element()

@@ -91,7 +91,7 @@ def status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     reply["process_id"] = paths.run_id
     reply["run_dir"] = str(paths.dir)
     reply["log_path"] = str(paths.train_log)
-    reply["duration_s"] = duration_s(doc)
+    reply["duration_s"] = duration_s(doc, read_run_doc(paths))
     if doc.get("status") == "completed" and doc.get("kind") == "predict":
         reply["prediction"] = _prediction(paths)
     elif doc.get("status") == "completed":

@@ -52,7 +52,8 @@ TEXTS: dict[str, str] = {
         "from byte `offset` (feed back next_offset). 'wait': long poll until the status "
         "changes or `timeout` s (default 120): once right after start, once more when the "
         "user asks about progress, never in a loop. 'kill': stop gracefully (last.ckpt, "
-        "resumable). 'resume': continue a killed/failed run from last.ckpt. 'list': runs, "
+        "resumable). 'resume': continue a killed/failed run from last.ckpt; `overrides` "
+        "extend it (e.g. ['trainer.max_epochs=40']). 'list': runs, "
         "newest first (`status_filter`, `limit`); call it first on a new user message if "
         "runs were started. A failed run carries error_summary: show failureType and "
         "suggestions and ask before retrying. Local runs stop when this server shuts down; "
@@ -79,7 +80,10 @@ TEXTS: dict[str, str] = {
         "Super-resolve an LR-only NetCDF/Zarr file (`input`) with the best checkpoint of "
         "training run `run` (its process_id), or a `checkpoint` path, into a CF NetCDF/Zarr "
         "on the HR grid. Waits for the predict run up to `timeout` s with progress "
-        "notifications. Returns the output path and per-variable stats."
+        "notifications. Returns the output path and per-variable stats. Relative paths "
+        "(input, checkpoint, output, hr_mask) resolve against the server's base directory "
+        "(--base-dir, $OCEANSR_BASE_DIR, else its working directory); an existing output "
+        "is refused unless overwrite=true."
     ),
     "next.wait": "wait once for a status change (then hand back to the user)",
     "next.logs": "the end of train.log",

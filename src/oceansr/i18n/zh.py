@@ -46,7 +46,9 @@ TEXTS: dict[str, str] = {
         "eta_s）、指标、下一步调用。'logs'：train.log，最后 `tail` 行或从字节 `offset` 开始"
         "（回传 next_offset）。'wait'：长轮询直到状态变化或 `timeout` 秒（默认 120）：启动后一次，"
         "用户询问进度时再一次，绝不循环。'kill'：平稳停止（保存 last.ckpt，可继续）。'resume'："
-        "从 last.ckpt 继续已终止或失败的运行。'list'：运行列表，最新在前（`status_filter`、"
+        "从 last.ckpt 继续已终止或失败的运行；`overrides` 可延长运行"
+        "（如 ['trainer.max_epochs=40']）。"
+        "'list'：运行列表，最新在前（`status_filter`、"
         "`limit`）；如已启动过运行，每条新用户消息先调用它。失败的运行带有 error_summary："
         "展示 failureType 和 suggestions，重试前先询问用户。"
         "服务器关闭时本地运行会被终止；Slurm 作业会继续运行。"
@@ -70,7 +72,9 @@ TEXTS: dict[str, str] = {
     "tool.predict": (
         "用训练运行 `run`（其 process_id）的最佳检查点或 `checkpoint` 路径，将仅含低分辨率的 "
         "NetCDF/Zarr 文件（`input`）超分辨率到高分辨率网格上的 CF NetCDF/Zarr。最多等待 "
-        "`timeout` 秒，期间发送进度通知。返回输出路径和各变量统计。"
+        "`timeout` 秒，期间发送进度通知。返回输出路径和各变量统计。相对路径（input、checkpoint、"
+        "output、hr_mask）相对于服务器的基准目录解析（--base-dir、$OCEANSR_BASE_DIR，否则为其工作"
+        "目录）；已存在的输出文件会被拒绝，除非 overwrite=true。"
     ),
     "next.wait": "等待一次状态变化（然后把对话交还给用户）",
     "next.logs": "train.log 的末尾",

@@ -74,9 +74,11 @@ ProcessId = Annotated[
     Field(description="run id from start or list", pattern=RUN_ID_PATTERN),
 ]
 RunId = Annotated[str, Field(description="run id from start or list", pattern=RUN_ID_PATTERN)]
+#: Relative paths resolve against the server's base directory (oceansr.basedir).
+_REL = " (relative to the server's base directory: --base-dir, $OCEANSR_BASE_DIR or its cwd)"
 DataPath = Annotated[
     str | None,
-    Field(description="NetCDF file or Zarr store to train on (any characters, e.g. CJK)"),
+    Field(description="NetCDF file or Zarr store to train on (any characters, e.g. CJK)" + _REL),
 ]
 Variables = Annotated[list[str] | None, Field(description="variables to train on, e.g. ['temp']")]
 Scale = Annotated[int | None, Field(description="upscaling factor (LR -> HR)", ge=2)]
@@ -89,6 +91,13 @@ Devices = Annotated[
 Overrides = Annotated[
     list[str] | None,
     Field(description="extra Hydra overrides, e.g. ['data.split.dim=time']; they win"),
+]
+ResumeOverrides = Annotated[
+    list[str] | None,
+    Field(
+        description="resume: Hydra overrides that extend the run, e.g. "
+        "['trainer.max_epochs=40']; other actions refuse them"
+    ),
 ]
 BackendName = Annotated[
     str,
@@ -122,16 +131,22 @@ Lang = Annotated[
     ),
     AfterValidator(one_of(("en", "zh"))),
 ]
-PathArg = Annotated[str, Field(description="path of a NetCDF file or Zarr store")]
+PathArg = Annotated[str, Field(description="path of a NetCDF file or Zarr store" + _REL)]
 DecodeTimes = Annotated[bool, Field(description="decode the time axis (false for year-0000 axes)")]
-PredictInput = Annotated[str, Field(description="LR-only NetCDF/Zarr file to super-resolve")]
+PredictInput = Annotated[str, Field(description="LR-only NetCDF/Zarr file to super-resolve" + _REL)]
 PredictRun = Annotated[
     str | None,
     Field(description="training run whose best checkpoint to use", pattern=RUN_ID_PATTERN),
 ]
-Checkpoint = Annotated[str | None, Field(description="a checkpoint path instead of `run`")]
-Output = Annotated[str | None, Field(description="output path (default: in the predict run)")]
-HrMask = Annotated[str | None, Field(description="HR land mask file (optional)")]
+Checkpoint = Annotated[str | None, Field(description="a checkpoint path instead of `run`" + _REL)]
+Output = Annotated[
+    str | None,
+    Field(description="output path (default: in the predict run); never replaced" + _REL),
+]
+Overwrite = Annotated[
+    bool, Field(description="replace an existing `output` (default false: refused)")
+]
+HrMask = Annotated[str | None, Field(description="HR land mask file (optional)" + _REL)]
 PredictTimeout = Annotated[
     float, Field(description="seconds to wait for the predict run (default 600)", gt=0, le=3600)
 ]

@@ -24,6 +24,7 @@ import functools
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -31,6 +32,8 @@ from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 
 from oceansr import control
+from oceansr.basedir import base_dir as find_base
+from oceansr.basedir import resolve
 from oceansr.control.options import options_to_overrides
 from oceansr.control.replies import error_reply, exception_reply, ok_reply
 from oceansr.i18n import resolve_lang, text
@@ -56,12 +59,14 @@ from .params import (
     Offset,
     Output,
     Overrides,
+    Overwrite,
     PathArg,
     Precision,
     PredictInput,
     PredictRun,
     PredictTimeout,
     ProcessId,
+    ResumeOverrides,
     RunId,
     Scale,
     StartupTimeout,
@@ -172,17 +177,27 @@ def safe_tool(
 
 
 def build_server(
-    *, runs_root: str | None = None, keep_runs: bool = False, lang: str | None = None
+    *,
+    runs_root: str | None = None,
+    keep_runs: bool = False,
+    lang: str | None = None,
+    base_dir: str | None = None,
 ) -> OceanSRServer:
-    """The oceansr MCP server; runs it starts stop with it unless ``keep_runs``."""
+    """The oceansr MCP server; runs it starts stop with it unless ``keep_runs``.
+
+    Relative paths the tools are given resolve against ``base_dir`` (else
+    ``$OCEANSR_BASE_DIR``, else the server's working directory; :mod:`oceansr.basedir`),
+    fixed when the server is built so every call means the same place.
+    """
     chosen = resolve_lang(lang)
+    base = find_base(base_dir)
     on_exit = "keep" if keep_runs else "terminate"
     server = OceanSRServer("oceansr", instructions=text("mcp.instructions", chosen), lang=chosen)
-    _add_train_start(server, runs_root, on_exit)
+    _add_train_start(server, runs_root, on_exit, base)
     _add_train_status(server, runs_root, on_exit)
-    _add_info_tools(server)
+    _add_info_tools(server, base)
     _add_report_tools(server, runs_root)
-    _add_predict(server, runs_root, on_exit)
+    _add_predict(server, runs_root, on_exit, base)
     return server
 
 
@@ -197,7 +212,9 @@ def _tool(server: OceanSRServer, name: str, key: str, **options: Any) -> Callabl
     return register
 
 
-def _add_train_start(server: OceanSRServer, runs_root: str | None, on_exit: str) -> None:
+def _add_train_start(
+    server: OceanSRServer, runs_root: str | None, on_exit: str, base: Path
+) -> None:
     """ocean_sr_train_start: validate, launch, await training_start."""
 
     @_tool(server, "ocean_sr_train_start", "tool.start")
@@ -221,7 +238,7 @@ def _add_train_start(server: OceanSRServer, runs_root: str | None, on_exit: str)
             overrides,
             model=model,
             data=data,
-            data_path=data_path,
+            data_path=resolve(data_path, base),
             variables=variables,
             scale=scale,
             epochs=epochs,
@@ -263,8 +280,15 @@ def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str
         grace: Grace = 30.0,
         status_filter: StatusFilter = None,
         limit: Limit = None,
+        overrides: ResumeOverrides = None,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
+        if overrides and action != "resume":
+            return error_reply(
+                "config_error",
+                f"overrides apply to action='resume' only, not action={action!r}",
+                suggestions=[f"call ocean_sr_train_status(action={action!r}) without overrides"],
+            )
         if action == "list":
             return control.list_runs(status=status_filter, runs_root=runs_root, limit=limit)
         if not process_id:
@@ -273,7 +297,7 @@ def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str
                 f"action={action!r} needs a process_id",
                 suggestions=["call ocean_sr_train_status with action='list' to see the run ids"],
             )
-        where = Where(runs_root, on_exit, server.lang)
+        where = Where(runs_root, on_exit, server.lang, tuple(overrides or ()))
         return await _run_action(ctx, where, process_id, action, tail, offset, timeout, grace)
 
 
@@ -284,6 +308,8 @@ class Where:
     runs_root: str | None
     on_exit: str
     lang: str
+    #: resume: overrides that extend the run, e.g. ('trainer.max_epochs=40',)
+    overrides: tuple[str, ...] = ()
 
 
 async def _run_action(
@@ -322,13 +348,18 @@ async def _run_action(
     if action == "resume":
         return await run_with_progress(
             ctx,
-            lambda: control.resume(process_id, runs_root=runs_root, on_exit=where.on_exit),
+            lambda: control.resume(
+                process_id,
+                runs_root=runs_root,
+                on_exit=where.on_exit,
+                overrides=list(where.overrides),
+            ),
             startup_progress(300.0, lang),
         )
     return control.status(process_id, runs_root=runs_root)
 
 
-def _add_info_tools(server: OceanSRServer) -> None:
+def _add_info_tools(server: OceanSRServer, base: Path) -> None:
     """Tools that need no run: the model list, data inspection, accelerators."""
 
     @_tool(server, "ocean_sr_list_models", "tool.list_models", annotations=READ_ONLY)
@@ -344,7 +375,7 @@ def _add_info_tools(server: OceanSRServer) -> None:
         from oceansr.data.inspect import describe_dataset
 
         described = await anyio.to_thread.run_sync(
-            lambda: describe_dataset(path, decode_times=decode_times)
+            lambda: describe_dataset(resolve(path, base) or path, decode_times=decode_times)
         )
         return ok_reply(**described)
 
@@ -383,7 +414,7 @@ def _add_report_tools(server: OceanSRServer, runs_root: str | None) -> None:
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
 
-def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str) -> None:
+def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str, base: Path) -> None:
     """ocean_sr_predict: a predict run, awaited to its end."""
 
     @_tool(server, "ocean_sr_predict", "tool.predict")
@@ -395,6 +426,7 @@ def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str) -> 
         variables: Variables = None,
         hr_mask: HrMask = None,
         timeout: PredictTimeout = 600.0,
+        overwrite: Overwrite = False,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
         reply = await anyio.to_thread.run_sync(
@@ -407,6 +439,8 @@ def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str) -> 
                 hr_mask=hr_mask,
                 runs_root=runs_root,
                 on_exit=on_exit,
+                overwrite=overwrite,
+                base_dir=base,
             )
         )
         if reply.get("status") != "started":
@@ -422,7 +456,12 @@ def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str) -> 
 
 
 def serve(
-    *, runs_root: str | None = None, keep_runs: bool = False, lang: str | None = None
+    *,
+    runs_root: str | None = None,
+    keep_runs: bool = False,
+    lang: str | None = None,
+    base_dir: str | None = None,
 ) -> None:
     """Run the server on stdio until the client closes it."""
-    build_server(runs_root=runs_root, keep_runs=keep_runs, lang=lang).run("stdio")
+    server = build_server(runs_root=runs_root, keep_runs=keep_runs, lang=lang, base_dir=base_dir)
+    server.run("stdio")

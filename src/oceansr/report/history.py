@@ -33,6 +33,7 @@ from oceansr.runs import (
     CorruptRunFileError,
     RunPaths,
     apply_liveness,
+    duration_s,
     is_terminal,
     is_valid_run_id,
     parse_iso,
@@ -277,11 +278,10 @@ class RunHistory:
     @property
     def duration_s(self) -> float | None:
         """The run's one duration, as every surface reports it: running time from
-        ``oceansr.runs.outcome.duration_s`` (docs/architecture.md, status.json), so the
-        report, the card and ``status`` never disagree."""
-        from oceansr.runs.outcome import duration_s
-
-        return duration_s(self.status_doc)
+        ``oceansr.runs.outcome.duration_s`` (waits for a resume excluded;
+        docs/architecture.md, status.json), so the report, the card and ``status`` never
+        disagree."""
+        return duration_s(self.status_doc, self.run_doc)
 
     @property
     def fit_duration_s(self) -> float | None:

@@ -119,9 +119,15 @@ def age_s(stamp: Any, now: float | None = None) -> float | None:
     return max(0.0, (time.time() if now is None else now) - then)
 
 
-def duration_s(doc: Mapping[str, Any]) -> float | None:
-    """Wall-clock seconds of a run from its status doc: start (or creation) to end, or to
-    now while it runs; None when the doc has no usable timestamps."""
+def duration_s(doc: Mapping[str, Any], run_doc: Mapping[str, Any] | None = None) -> float | None:
+    """Seconds a run spent running: start (or creation) to end, or to now while it runs,
+    less the time it sat terminal waiting for each resume; None without usable timestamps.
+
+    The one definition behind status, list, the report and the summary card
+    (docs/architecture.md, run directory). The waits come from ``run_doc["attempts"]``:
+    a resumed attempt records ``previous_ended_at`` (when the run had stopped) next to
+    its own ``started_at``, so a killed run resumed an hour later does not count the hour.
+    """
     start = doc.get("started_at") or doc.get("created_at")
     if not isinstance(start, str):
         return None
@@ -131,4 +137,26 @@ def duration_s(doc: Mapping[str, Any]) -> float | None:
         end = parse_iso(end_stamp).timestamp() if isinstance(end_stamp, str) else time.time()
     except ValueError:
         return None
-    return round(max(0.0, end - begin), 2)
+    waited = sum(_waits(run_doc))
+    return round(max(0.0, end - begin - waited), 2)
+
+
+def _waits(run_doc: Mapping[str, Any] | None) -> list[float]:
+    """Seconds between each attempt's ``previous_ended_at`` and its ``started_at``;
+    attempts without both stamps (first attempts, damaged records) add nothing."""
+    attempts = (run_doc or {}).get("attempts")
+    if not isinstance(attempts, list):
+        return []
+    waits = []
+    for attempt in attempts:
+        if not isinstance(attempt, Mapping):
+            continue
+        stopped, restarted = attempt.get("previous_ended_at"), attempt.get("started_at")
+        if not (isinstance(stopped, str) and isinstance(restarted, str)):
+            continue
+        try:
+            gap = parse_iso(restarted).timestamp() - parse_iso(stopped).timestamp()
+        except ValueError:
+            continue
+        waits.append(max(0.0, gap))
+    return waits

@@ -50,7 +50,7 @@ def get_backend(name: object) -> Backend:
         found = _registry.get(name) if isinstance(name, str) else None
     if found is None:
         allowed = ", ".join(map(repr, backend_names()))
-        raise RequestError(f"backend={name!r} is not one of {allowed}")
+        raise RequestError(f"backend={name!r} is not one of {allowed}", field="backend")
     return found
 
 
