@@ -88,3 +88,31 @@ def test_stats_accumulator_equals_whole_array_stats_and_counts_a_field_once() ->
     for name in ("a", "b"):
         for key, value in want[name].items():
             assert acc.result()[name][key] == pytest.approx(value, rel=1e-9), (name, key)
+
+
+def test_lazy_lr_fields_equal_the_eager_read_over_two_sample_dims(tmp_path: Path) -> None:
+    from oceansr.data.inspect import open_lr_fields
+
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(3, 4, 2, 6, 8)).astype(np.float32)
+    values[..., :2, :3] = np.nan
+    ds = xr.Dataset(
+        {
+            "t": (("time", "depth", "lat", "lon"), values[:, :, 0]),
+            "s": (("time", "depth", "lat", "lon"), values[:, :, 1]),
+        },
+        coords={"time": np.arange(3), "depth": [0.0, 5.0, 10.0, 20.0]},
+    )
+    path = tmp_path / "lr.zarr"
+    ds.to_zarr(path, consolidated=False)
+    eager = open_lr_fields(path, ["s", "t"])
+    lazy = open_lr_fields(path, ["s", "t"], lazy=True)
+    try:
+        assert lazy.data.shape == eager.data.shape == (12, 2, 6, 8)
+        np.testing.assert_array_equal(lazy.data[5:9], eager.data[5:9])
+        np.testing.assert_array_equal(np.asarray(lazy.data), eager.data)
+        with pytest.raises(ValueError, match="step 1"):
+            lazy.data[::2]
+    finally:
+        lazy.close()
+    assert lazy.handle is None and eager.handle is None

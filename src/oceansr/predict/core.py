@@ -114,8 +114,11 @@ def _load(job: PredictJob, variables: Any, device: str) -> None:
 
 
 def _read(job: PredictJob, reading: Mapping[str, Any], hr_mask: Any, mask_var: Any) -> None:
-    job.fields = open_lr_fields(job.input, job.variables or [], **reading)
-    if hr_mask is not None:
+    # Lazy: streaming predict reads the LR fields one at a time (docs/architecture.md).
+    job.fields = open_lr_fields(job.input, job.variables or [], lazy=True, **reading)
+    if hr_mask is None:
+        return
+    try:
         job.ocean, job.mask_source = load_hr_mask(
             hr_mask,
             job.fields,
@@ -125,6 +128,9 @@ def _read(job: PredictJob, reading: Mapping[str, Any], hr_mask: Any, mask_var: A
             isel=reading.get("isel"),
             decode_times=bool(reading.get("decode_times", True)),
         )
+    except BaseException:
+        job.fields.close()
+        raise
 
 
 def start_info(job: PredictJob, hr_mask: Any) -> dict[str, Any]:
@@ -299,10 +305,13 @@ def predict(
     _load(job, variables, device)
     reading = {"sel": sel, "isel": isel, "decode_times": decode_times}
     _read(job, {**reading, "lat_name": lat_name, "lon_name": lon_name}, hr_mask, hr_mask_variable)
-    info = start_info(job, hr_mask)
-    if on_start is not None:
-        on_start(info)
-    ds, notes, sha, stream = _write(job, overwrite, progress)
+    try:
+        info = start_info(job, hr_mask)
+        if on_start is not None:
+            on_start(info)
+        ds, notes, sha, stream = _write(job, overwrite, progress)
+    finally:
+        job.lr.close()
     infer_s = stream.seconds
     names = job.variables or []
     return {
