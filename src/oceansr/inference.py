@@ -7,8 +7,8 @@ from the same arithmetic (see docs/architecture.md, inference):
 - :func:`tiled_apply` — the core, on tensors: cut ``(N, C, h, w)`` into windows of
   ``tile`` cells plus ``overlap`` on each side, run them through any function that
   upsamples by ``scale``, blend the results with weights that sum to one. The module's
-  evaluation calls it on normalised tensors with a tile so large that a sample is one
-  window (the result is then exactly the whole-field output);
+  evaluation calls it on normalised tensors with windows sized from a memory budget
+  (:func:`eval_tile_for_budget`, ``data.eval_tile`` / ``data.eval_memory_mb``);
 - :func:`tiled_predict` — numpy in, numpy out, physical units, land filled first: what
   ``oceansr.predict`` and the report's maps use.
 """
