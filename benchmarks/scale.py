@@ -13,9 +13,16 @@ grid so that generation is fast; written chunk by chunk, uncompressed, chunks
 - ``train_memory``: the same on a subset of the store that fits (``data.cache=memory``),
   side by side, and the lazy path on that same subset.
 
-The store is deleted afterwards. Prints one JSON document.
+With ``--predict-only`` it instead measures streaming predict (docs/architecture.md,
+predict): an LR Zarr store of ``--predict-lr-gb`` (fields of 512 x 1024, chunks one
+field) super-resolved x4 by an SRCNN checkpoint into a Zarr store, in a child process:
+seconds and peak RSS (target <= 2 GB for a 2 GB LR input). The HR output is 16 times
+the input on disk; both are deleted afterwards.
+
+The stores are deleted afterwards. Prints one JSON document.
 
     python benchmarks/scale.py [--size-gb 8] [--steps 20] [--root /work/tmp]
+    python benchmarks/scale.py --predict-only [--predict-lr-gb 2] [--root /work/tmp]
 """
 
 from __future__ import annotations
@@ -110,6 +117,89 @@ print(json.dumps({"samples_per_s": samples / (time.perf_counter() - t), "steps":
 """
 
 
+LR_H, LR_W = 512, 1024
+
+CHILD_PREDICT = """
+import json, resource, sys, time, warnings
+warnings.filterwarnings("ignore")
+from oceansr.predict import predict
+t = time.perf_counter()
+s = predict(sys.argv[1], sys.argv[2], sys.argv[3], tile=128, overlap=16, batch_size=1,
+            device="cpu")
+print(json.dumps({"seconds": time.perf_counter() - t, "n_fields": s["n_fields"],
+                  "hr_shape": s["hr_shape"], "fields_per_s": s["fields_per_s"],
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def make_checkpoint(path: Path) -> None:
+    """An SRCNN x4 checkpoint (untrained weights: speed and memory do not depend on them)."""
+    import lightning as L
+    import torch
+
+    from oceansr.module import SRModule
+
+    module = SRModule(
+        model={"name": "srcnn"},
+        variables=["temp"],
+        units=["degC"],
+        scale=4,
+        mean=[15.0],
+        std=[8.0],
+        data_range=[35.0],
+        optim={"name": "adam", "lr": 1e-4, "weight_decay": 0.0, "betas": [0.9, 0.999]},
+    )
+    torch.save(
+        {
+            "state_dict": module.state_dict(),
+            "hyper_parameters": dict(module.hparams),
+            "pytorch-lightning_version": L.__version__,
+        },
+        path,
+    )
+
+
+def generate_lr(path: Path, size_gb: float) -> dict[str, Any]:
+    """A (time, lat, lon) LR store of about ``size_gb``, one field per chunk."""
+    import zarr
+
+    from oceansr.data.synthetic import make_synthetic_dataset
+
+    n_time = max(2, math.ceil(size_gb * 2**30 / (LR_H * LR_W * 4)))
+    base = make_synthetic_dataset(n_time=4, height=LR_H, width=LR_W)["temp"].values
+    store = zarr.open_group(str(path), mode="w", zarr_format=3)
+    store.create_array("lat", data=np.linspace(-80, 80, LR_H), dimension_names=["lat"])
+    lon = np.linspace(-180, 180, LR_W, endpoint=False)
+    store.create_array("lon", data=lon, dimension_names=["lon"])
+    store.create_array("time", data=np.arange(n_time), dimension_names=["time"])
+    arr = store.create_array(
+        "temp",
+        shape=(n_time, LR_H, LR_W),
+        chunks=(1, LR_H, LR_W),
+        dtype="float32",
+        fill_value=np.nan,
+        compressors=None,
+        dimension_names=["time", "lat", "lon"],
+        attributes={"units": "degC"},
+    )
+    for t in range(n_time):
+        arr[t] = base[t % 4] + np.float32(0.01 * t)
+    zarr.consolidate_metadata(str(path))
+    nbytes = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return {"n_time": n_time, "bytes": nbytes}
+
+
+def predict_benchmark(tmp: Path, lr_gb: float) -> dict[str, Any]:
+    """Streaming predict of an LR store of ``lr_gb`` to Zarr: time and peak RSS."""
+    ckpt, lr, out = tmp / "srcnn.ckpt", tmp / "lr.zarr", tmp / "sr.zarr"
+    make_checkpoint(ckpt)
+    result: dict[str, Any] = {"lr_gb_requested": lr_gb, "lr_store": generate_lr(lr, lr_gb)}
+    result["predict_zarr"] = run_child(CHILD_PREDICT, [str(ckpt), str(lr), str(out)])
+    files = [f for f in out.rglob("*") if f.is_file()] if out.exists() else []
+    result["output_bytes"] = sum(f.stat().st_size for f in files)
+    return result
+
+
 def run_child(code: str, args: list[str]) -> dict[str, Any]:
     """Run ``code`` in a child; its JSON reply plus the peak RSS of it and its children."""
     proc = subprocess.Popen(
@@ -156,8 +246,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--subset", type=int, default=8, help="fields of the in-memory run")
     parser.add_argument("--root", default=None, help="where to write the store")
+    parser.add_argument("--predict-only", action="store_true", help="only streaming predict")
+    parser.add_argument("--predict-lr-gb", type=float, default=2.0)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(dir=args.root, prefix="oceansr-scale-"))
+    if args.predict_only:
+        try:
+            print(json.dumps(predict_benchmark(tmp, args.predict_lr_gb), indent=1))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return
     store = tmp / "large.zarr"
     result: dict[str, Any] = {"size_gb_requested": args.size_gb, "grid": [HEIGHT, WIDTH]}
     try:

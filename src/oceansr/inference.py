@@ -7,8 +7,8 @@ from the same arithmetic (see docs/architecture.md, inference):
 - :func:`tiled_apply` — the core, on tensors: cut ``(N, C, h, w)`` into windows of
   ``tile`` cells plus ``overlap`` on each side, run them through any function that
   upsamples by ``scale``, blend the results with weights that sum to one. The module's
-  evaluation calls it on normalised tensors with a tile so large that a sample is one
-  window (the result is then exactly the whole-field output);
+  evaluation calls it on normalised tensors with windows sized from a memory budget
+  (:func:`eval_tile_for_budget`, ``data.eval_tile`` / ``data.eval_memory_mb``);
 - :func:`tiled_predict` — numpy in, numpy out, physical units, land filled first: what
   ``oceansr.predict`` and the report's maps use.
 """
@@ -27,9 +27,12 @@ from oceansr.errors import ConfigError, ShapeMismatchError
 DEFAULT_TILE = 64
 DEFAULT_OVERLAP = 16
 DEFAULT_BATCH_SIZE = 8
-#: Tile of the module's evaluation: large enough that a validation/test sample (the
-#: bundled sample included) is a single window, so metrics equal whole-field inference.
+#: Tile of the module's evaluation when none is given: large enough that a
+#: validation/test sample (the bundled sample included) is a single window.
 EVAL_TILE = 4096
+#: Bytes of activations per HR cell of a window that a model holds at once (a few
+#: 64-channel float32 feature maps, e.g. EDSR's residual body): sizes eval windows.
+ACTIVATION_BYTES_PER_HR_CELL = 1024
 
 #: ``progress(done_fields, total_fields, done_tiles, total_tiles)``.
 ProgressFn = Callable[[int, int, int, int], None]
@@ -55,6 +58,20 @@ def tile_windows(n: int, tile: int | None, overlap: int) -> list[Window]:
     if starts[-1] != n - win:
         starts.append(n - win)
     return [(s, s + win) for s in starts]
+
+
+def eval_tile_for_budget(
+    memory_bytes: int, scale: int, windows: int = 1, overlap: int = DEFAULT_OVERLAP
+) -> int:
+    """LR core side of evaluation windows so ``windows`` of them fit ``memory_bytes``.
+
+    Validation/test fields can be far larger than a training patch (docs/architecture.md,
+    inference): their windows are sized from an activation budget, not from the field,
+    so evaluation memory does not grow with the grid. Never below 16 LR cells.
+    """
+    per_window = memory_bytes / max(windows, 1) / ACTIVATION_BYTES_PER_HR_CELL
+    side = int(np.sqrt(per_window)) // max(scale, 1) - 2 * overlap
+    return max(side, 16)
 
 
 def _ramp(distance: np.ndarray, margin: float, width: float) -> np.ndarray:

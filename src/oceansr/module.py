@@ -94,6 +94,7 @@ class SRModule(L.LightningModule):
         loss: dict[str, Any] | None = None,
         residual_learning: bool = True,
         max_epochs: int | None = None,
+        eval_tile: int | None = EVAL_TILE,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -105,6 +106,9 @@ class SRModule(L.LightningModule):
         self.residual_learning = bool(residual_learning)
         self.optim_cfg = dict(optim)
         self.max_epochs = max_epochs
+        # LR window side of validation/test (docs/architecture.md, inference); a
+        # checkpoint from before this option evaluates with EVAL_TILE (whole fields).
+        self.eval_tile = EVAL_TILE if eval_tile is None else int(eval_tile)
         self.loss_cfg = {"name": "l1", "charbonnier_eps": 1e-3, **(loss or {})}
         if self.loss_cfg["name"] not in LOSSES:
             raise ConfigError(
@@ -157,10 +161,15 @@ class SRModule(L.LightningModule):
         lr, hr = batch["lr"], batch["hr"]
         mask = torch.isfinite(hr)
         lr_norm = self.normalise(lr)
-        # The one tiled inference path (docs/architecture.md, inference); EVAL_TILE makes
-        # a sample one window, so this equals whole-field inference.
+        # The one tiled inference path (docs/architecture.md, inference): windows of
+        # ``eval_tile`` LR cells blended as in predict; the metrics below are sums over
+        # the blended whole field, so tiling changes no metric beyond the blending.
         pred_norm = tiled_apply(
-            self.forward_normalised, lr_norm, scale=self.scale, tile=EVAL_TILE, batch_size=len(lr)
+            self.forward_normalised,
+            lr_norm,
+            scale=self.scale,
+            tile=self.eval_tile,
+            batch_size=len(lr),
         )
         loss = masked_loss(pred_norm, self.normalise(hr), mask, **self._loss_args())
         self.log(f"{stage}/loss", loss, on_epoch=True, batch_size=len(lr), sync_dist=True)

@@ -319,6 +319,12 @@ class DataConf:
     # In memory or read from disk (by size when auto), and the lazy dataset's dask chunks.
     cache: str = field(default="auto", metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
     chunks: Any = None
+    # Validation/test tiling under a memory budget (docs/architecture.md, inference):
+    # ``eval_tile`` LR cells per window side, or null to derive it from ``eval_memory_mb``.
+    eval_tile: int | None = field(
+        default=None, metadata=meta(integer_at_least(1, "256", nullable=True))
+    )
+    eval_memory_mb: int = field(default=1024, metadata=meta(integer_at_least(1, "1024")))
     # Only the synthetic source reads it (its generator's size and seed).
     synthetic: Any = None
 

@@ -48,6 +48,7 @@ from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.data.streaming import STATS_FILE
 from oceansr.errors import ConfigError
+from oceansr.inference import eval_tile_for_budget
 from oceansr.lightning_noise import quiet_lightning
 from oceansr.loggers import extra_loggers
 from oceansr.module import SRModule
@@ -124,6 +125,7 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         module = load_module(cfg.ckpt_path, device="cpu", field="ckpt_path")
         match_variables(module, data.variables, field="data.variables", any_order=False)
         match_scale(module, data.scale, field="data.scale")
+        module.eval_tile = eval_tile(cfg)
         return module
     return SRModule(
         model=to_dict(cfg.model),
@@ -137,7 +139,17 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         loss=to_dict(cfg.loss),
         residual_learning=bool(cfg.residual_learning),
         max_epochs=cfg.trainer.max_epochs,
+        eval_tile=eval_tile(cfg),
     )
+
+
+def eval_tile(cfg: DictConfig) -> int:
+    """``data.eval_tile``, else the side that ``data.eval_memory_mb`` allows per window."""
+    data = cfg.data
+    if data.get("eval_tile") is not None:
+        return int(data.eval_tile)
+    budget = int(data.get("eval_memory_mb") or 1024) * 2**20
+    return eval_tile_for_budget(budget, int(data.scale), windows=int(data.eval_batch_size))
 
 
 class LastCheckpointOnStop(Callback):

@@ -27,6 +27,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.data.labels import coord_label, dim_units
+from oceansr.data.lr_reader import LazyFields
 from oceansr.data.xarray_source import (
     check_variables,
     coord_degrees,
@@ -106,7 +107,7 @@ class LRFields:
         labels: one label per sample, e.g. ``"time=2000-01-01T00:00:00 depth=10.0"``.
     """
 
-    data: np.ndarray
+    data: np.ndarray | LazyFields
     variables: list[str]
     units: list[str]
     var_attrs: list[dict[str, Any]]
@@ -123,6 +124,8 @@ class LRFields:
     source: str
     path: str | None
     labels: list[str]
+    #: The open source behind lazy ``data`` (``open_lr_fields(lazy=True)``), else None.
+    handle: Any = None
 
     @property
     def n_fields(self) -> int:
@@ -144,6 +147,12 @@ class LRFields:
         if self.lat is not None or self.lon is not None:
             return "rectilinear"
         return "index"
+
+    def close(self) -> None:
+        """Close the source a lazy read keeps open (nothing to do for eager fields)."""
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
 
 
 def _as_names(variables: Any) -> list[str]:
@@ -191,6 +200,7 @@ def open_lr_fields(
     lat_name: str | None = None,
     lon_name: str | None = None,
     path_field: str = "input_path",
+    lazy: bool = False,
 ) -> LRFields:
     """Read ``variables`` from a NetCDF file, Zarr store or Dataset as ``(N, C, h, w)``.
 
@@ -204,7 +214,9 @@ def open_lr_fields(
         path_field: argument name reported in errors about the path.
 
     Every dim other than the two spatial ones is a sample dim. Land is NaN; samples
-    that are entirely NaN are kept (predict writes them as NaN).
+    that are entirely NaN are kept (predict writes them as NaN). ``lazy``: ``data`` is
+    a :class:`~oceansr.data.lr_reader.LazyFields` reading fields when sliced, and the
+    source stays open until :meth:`LRFields.close` (streaming predict).
     """
     names = _as_names(variables)
     try:
@@ -212,14 +224,22 @@ def open_lr_fields(
     except OceanSRError as exc:
         raise relabel(exc, path_field) from exc
     try:
-        return _read_fields(
-            ds, description, names, sel, isel, lat_name, lon_name, path_or_ds, path_field
+        fields = _read_fields(
+            ds, description, names, sel, isel, lat_name, lon_name, path_or_ds, path_field, lazy
         )
     except OceanSRError as exc:
-        raise relabel(exc, path_field) from exc
-    finally:
         if opened:
             ds.close()
+        raise relabel(exc, path_field) from exc
+    except BaseException:
+        if opened:
+            ds.close()
+        raise
+    if lazy and opened:
+        fields.handle = ds
+    elif opened:
+        ds.close()
+    return fields
 
 
 def _read_fields(
@@ -232,6 +252,7 @@ def _read_fields(
     lon_name: str | None,
     source: Any,
     path_field: str,
+    lazy: bool = False,
 ) -> LRFields:
     check_variables(ds, variables)
     attrs = dict(ds.attrs)
@@ -248,7 +269,11 @@ def _read_fields(
             field="sel" if sel else ("isel" if isel else path_field),
             fix="select at least one sample and a non-empty grid",
         )
-    data = stack_samples(grid, variables)
+    data: np.ndarray | LazyFields = (
+        LazyFields(sub, variables, sample_dims, ydim, xdim)
+        if lazy
+        else stack_samples(grid, variables)
+    )
     coords = sub.coords.to_dataset().load().copy(deep=True)
     values = [_dim_values(sub, d) for d in sample_dims]
     units = [dim_units(sub, d) for d in sample_dims]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import dask
 import numpy as np
 import xarray as xr
 
@@ -30,15 +31,14 @@ from oceansr.inference import (
     ProgressFn,
     check_tiling,
     tile_windows,
-    tiled_predict,
 )
-from oceansr.predict.masks import apply_lr_mask, load_hr_mask
+from oceansr.predict.masks import load_hr_mask
 from oceansr.predict.output import (
     build_output_dataset,
     check_output,
-    prediction_stats,
     write_dataset,
 )
+from oceansr.predict.stream import FieldStream
 from oceansr.runs import now_iso
 
 LR_MASK_SOURCE = "lr_mask (an HR cell is land where its parent LR cell is)"
@@ -114,8 +114,11 @@ def _load(job: PredictJob, variables: Any, device: str) -> None:
 
 
 def _read(job: PredictJob, reading: Mapping[str, Any], hr_mask: Any, mask_var: Any) -> None:
-    job.fields = open_lr_fields(job.input, job.variables or [], **reading)
-    if hr_mask is not None:
+    # Lazy: streaming predict reads the LR fields one at a time (docs/architecture.md).
+    job.fields = open_lr_fields(job.input, job.variables or [], lazy=True, **reading)
+    if hr_mask is None:
+        return
+    try:
         job.ocean, job.mask_source = load_hr_mask(
             hr_mask,
             job.fields,
@@ -125,6 +128,9 @@ def _read(job: PredictJob, reading: Mapping[str, Any], hr_mask: Any, mask_var: A
             isel=reading.get("isel"),
             decode_times=bool(reading.get("decode_times", True)),
         )
+    except BaseException:
+        job.fields.close()
+        raise
 
 
 def start_info(job: PredictJob, hr_mask: Any) -> dict[str, Any]:
@@ -167,25 +173,6 @@ def start_info(job: PredictJob, hr_mask: Any) -> dict[str, Any]:
     }
 
 
-def _infer(job: PredictJob, progress: ProgressFn | None) -> tuple[np.ndarray, float]:
-    """Tiled inference, then land: the ``hr_mask`` file's, else the LR input's."""
-    t0 = time.perf_counter()
-    hr = tiled_predict(
-        job.module,
-        job.lr.data,
-        tile=job.tile,
-        overlap=job.overlap,
-        batch_size=job.batch_size,
-        progress=progress,
-    )
-    seconds = time.perf_counter() - t0
-    if job.ocean is not None:
-        hr[~np.broadcast_to(job.ocean, hr.shape)] = np.nan
-    else:
-        apply_lr_mask(hr, job.lr.data, job.scale)
-    return hr, seconds
-
-
 def provenance_attrs(job: PredictJob, sha: str) -> dict[str, Any]:
     """Global attributes of the output: the input's, plus CF history and oceansr facts."""
     fields, scale = job.lr, job.scale
@@ -226,19 +213,30 @@ def provenance_attrs(job: PredictJob, sha: str) -> dict[str, Any]:
     return attrs
 
 
-def _write(job: PredictJob, hr: np.ndarray, overwrite: bool) -> tuple[xr.Dataset, list[str], str]:
+def _write(
+    job: PredictJob, overwrite: bool, progress: ProgressFn | None
+) -> tuple[xr.Dataset, list[str], str, FieldStream]:
+    """Write the output while inferring it field by field (docs/architecture.md, predict).
+
+    The Dataset's variables are dask arrays of one-field blocks (:class:`FieldStream`):
+    the writer stores coordinates and attributes, then computes and stores one HR field
+    at a time, so memory does not grow with the number or size of fields. The
+    synchronous scheduler keeps one field in flight and the model on one thread.
+    """
     sha = ckpt_lib.sha256(job.checkpoint)
     units = [str(u) for u in job.module.hparams.units]
+    stream = FieldStream(job, progress)
     ds, notes = build_output_dataset(
-        hr,
+        stream.array(),
         job.lr,
         job.scale,
         ckpt_units=units,
         global_attrs=provenance_attrs(job, sha),
         method=f"x{job.scale} super-resolution by oceansr ({job.model}); land: {job.mask_source}",
     )
-    write_dataset(ds, job.output, job.fmt, overwrite=overwrite)
-    return ds, notes, sha
+    with dask.config.set(scheduler="synchronous"):
+        write_dataset(ds, job.output, job.fmt, overwrite=overwrite)
+    return ds, notes, sha, stream
 
 
 def unit_warnings(fields: LRFields, ckpt_units: Sequence[str]) -> list[str]:
@@ -307,11 +305,14 @@ def predict(
     _load(job, variables, device)
     reading = {"sel": sel, "isel": isel, "decode_times": decode_times}
     _read(job, {**reading, "lat_name": lat_name, "lon_name": lon_name}, hr_mask, hr_mask_variable)
-    info = start_info(job, hr_mask)
-    if on_start is not None:
-        on_start(info)
-    hr, infer_s = _infer(job, progress)
-    ds, notes, sha = _write(job, hr, overwrite)
+    try:
+        info = start_info(job, hr_mask)
+        if on_start is not None:
+            on_start(info)
+        ds, notes, sha, stream = _write(job, overwrite, progress)
+    finally:
+        job.lr.close()
+    infer_s = stream.seconds
     names = job.variables or []
     return {
         "output_path": str(out_path),
@@ -326,6 +327,6 @@ def predict(
         "seconds": round(time.perf_counter() - t0, 3),
         "inference_seconds": round(infer_s, 3),
         "fields_per_s": round(job.lr.n_fields / infer_s, 3) if infer_s > 0 else None,
-        "stats": prediction_stats(hr, names),
+        "stats": stream.stats.result(),
         "warnings": unit_warnings(job.lr, list(job.module.hparams.units)) + notes,
     }

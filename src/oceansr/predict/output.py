@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import dask.array as da
 import numpy as np
 import xarray as xr
 
@@ -90,7 +91,7 @@ def _clean_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def build_output_dataset(
-    hr: np.ndarray,
+    hr: np.ndarray | da.Array,
     fields: LRFields,
     scale: int,
     *,
@@ -98,7 +99,10 @@ def build_output_dataset(
     global_attrs: Mapping[str, Any],
     method: str,
 ) -> tuple[xr.Dataset, list[str]]:
-    """The output Dataset: sample dims/coords of the input, HR grid, CF attributes."""
+    """The output Dataset: sample dims/coords of the input, HR grid, CF attributes.
+
+    ``hr`` (N, C, H, W) may be a dask array (streaming predict, one block per field).
+    """
     coords, dropped = hr_coords(fields, scale)
     H, W = hr.shape[-2:]
     dims = (*fields.sample_dims, fields.ydim, fields.xdim)
