@@ -316,6 +316,9 @@ def test_a_failed_trainer_keeps_its_traceback_in_error_txt(tmp_path, script_back
     assert summary["traceback_tail"] is None and summary["traceback_path"]
     assert "Traceback" in Path(summary["traceback_path"]).read_text()
     assert "Traceback (most recent call last)" not in str(reply["error_summary"])
+    # train.log's end is quoted without the traceback's frames; the cause line stays.
+    assert "Traceback (most recent call last)" not in str(reply)
+    assert "[traceback: see" in reply["log_tail"] and "fault injected" in reply["log_tail"]
 
 
 # --------------------------------------------------------------- requests checked first
@@ -499,3 +502,41 @@ def test_start_predict_refuses_a_file_that_is_not_an_oceansr_checkpoint(tmp_path
         assert reply["error_summary"]["failureType"] == "data_invalid"
         assert reply["error_summary"]["field"] == "checkpoint"
         assert not (tmp_path / "runs").exists()
+
+
+class _Payload:
+    """Unpickling this runs a shell command: no checkpoint load may execute it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch '{self.marker}'",))
+
+
+def test_resume_from_a_checkpoint_carrying_a_payload_is_refused_without_running_it(
+    tmp_path, smoke_run
+) -> None:
+    """A real oceansr checkpoint (its hyper-parameters pass the controller's torch-free
+    check) with code hidden in the loop state: the trainer's resume load refuses it."""
+    import torch
+
+    from oceansr.runs import read_status
+    from oceansr.train import train
+
+    marker = tmp_path / "pwned"
+    state = torch.load(smoke_run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)
+    state["loops"]["payload"] = _Payload(marker)
+    evil = tmp_path / "evil.ckpt"
+    torch.save(state, evil)
+    runs = tmp_path / "runs"
+    with pytest.raises(Exception) as caught:
+        train([*SMOKE, f"ckpt_path={evil}", "trainer.max_epochs=2", f"runs_root={runs}"])
+    assert not marker.exists(), "the checkpoint's payload ran"
+    assert (
+        "weights" in str(caught.value).lower() or "unpickl" in type(caught.value).__name__.lower()
+    )
+    (run_dir,) = [p for p in runs.iterdir() if p.is_dir()]
+    status = read_status(RunPaths.for_id(run_dir.name, runs))
+    assert status["status"] == "failed"
+    assert status["error_summary"]["failureType"] == "data_invalid"

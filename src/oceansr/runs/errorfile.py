@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ERROR_TXT", "scrub_tracebacks", "write_error_file"]
+__all__ = ["ERROR_TXT", "scrub_tracebacks", "strip_tracebacks", "write_error_file"]
 
 ERROR_TXT = "error.txt"
 
@@ -43,9 +43,40 @@ def write_error_file(directory: str | os.PathLike[str] | None, text: str) -> str
         return None
 
 
+TRACEBACK_HEAD = "Traceback (most recent call last):"
+
+
+def strip_tracebacks(text: str, where: str | None) -> tuple[str, bool]:
+    """``text`` (a log tail) with each Python traceback's frames replaced by one line
+    naming the file that keeps them; the exception line after the frames stays, since
+    it says what went wrong. Returns the text and whether anything was removed."""
+    out: list[str] = []
+    removed = in_frames = False
+    for line in text.splitlines():
+        if line.strip() == TRACEBACK_HEAD:
+            in_frames = removed = True
+            out.append(f"[traceback: see {where or ERROR_TXT}]")
+            continue
+        if in_frames and (line.startswith((" ", "\t")) or not line.strip()):
+            continue
+        in_frames = False
+        out.append(line)
+    return "\n".join(out) + ("\n" if text.endswith("\n") and out else ""), removed
+
+
+def _scrub_log_tail(out: dict[str, Any], directory: str | os.PathLike[str] | None) -> None:
+    tail = out.get("log_tail")
+    if not isinstance(tail, str) or TRACEBACK_HEAD not in tail:
+        return
+    path = out.get("traceback_path") or write_error_file(directory, tail)
+    out["log_tail"], _ = strip_tracebacks(tail, path)
+    out.setdefault("traceback_path", path)
+
+
 def scrub_tracebacks(obj: Any, directory: str | os.PathLike[str] | None = None) -> Any:
     """``obj`` with every ``traceback_tail`` moved out: written to ``error.txt`` unless a
-    ``traceback_path`` already names where it is, and replaced by that path."""
+    ``traceback_path`` already names where it is, and replaced by that path. A
+    ``log_tail`` (the end of train.log) keeps its lines but loses a traceback's frames."""
     if isinstance(obj, list):
         return [scrub_tracebacks(item, directory) for item in obj]
     if not isinstance(obj, Mapping):
@@ -56,4 +87,5 @@ def scrub_tracebacks(obj: Any, directory: str | os.PathLike[str] | None = None) 
         if not out.get("traceback_path"):
             out["traceback_path"] = write_error_file(directory, tail)
         out["traceback_tail"] = None
+    _scrub_log_tail(out, directory)
     return out

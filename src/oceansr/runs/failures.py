@@ -110,6 +110,8 @@ _BY_CLASS_NAME: dict[str, str] = {
     "InvalidRunIdError": "config_error",
     "MisconfigurationException": "config_error",  # Lightning's own config checks
     "RunNotFoundError": "config_error",
+    # torch.load(weights_only=True) refusing a checkpoint that pickles code, not weights
+    "UnpicklingError": "data_invalid",
 }
 
 _BY_MESSAGE: tuple[tuple[str, str], ...] = (
