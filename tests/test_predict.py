@@ -480,3 +480,33 @@ def test_entry_point_options_have_one_name_each(smoke_run, tmp_path):
     with pytest.raises(ConfigError) as exc:
         predict_options(cfg)
     assert exc.value.field == "run"
+
+
+def test_an_hr_file_given_as_lr_input_is_warned_about(ckpt, tmp_path):
+    """The checkpoint records its HR grid step (2 deg for the WOA sample): an input on
+    that grid gets a warning in the summary; its x4 block mean does not."""
+    with xr.open_dataset(sample_path(), decode_times=False) as sample:
+        hr = sample[["temp"]].isel(month=[0], depth=[0], lat=slice(0, 88)).load()
+    lr = hr.coarsen(lat=SCALE, lon=SCALE).mean()
+    for name in ("temp", "lat", "lon"):
+        lr[name].attrs = hr[name].attrs
+    fine = predict(ckpt, hr, tmp_path / "fine.nc")
+    coarse = predict(ckpt, lr, tmp_path / "coarse.nc")
+    assert any("looks like an HR file" in w for w in fine["warnings"]), fine["warnings"]
+    assert not any("looks like an HR file" in w for w in coarse["warnings"])
+
+
+def test_start_predict_warns_about_an_hr_input_before_spawning(ckpt, tmp_path):
+    from oceansr import control
+
+    with xr.open_dataset(sample_path(), decode_times=False) as sample:
+        hr = sample[["temp"]].isel(month=[0], depth=[0], lat=slice(0, 88)).load()
+    hr.to_netcdf(tmp_path / "hr.nc")
+    runs = tmp_path / "runs"
+    reply = control.start_predict(
+        tmp_path / "hr.nc", checkpoint=ckpt, runs_root=runs, wait_for_start=False
+    )
+    assert reply["status"] == "starting", reply
+    assert any("looks like an HR file" in w for w in reply["warnings"]), reply
+    done = control.wait(reply["process_id"], timeout=120, until="terminal", runs_root=runs)
+    assert done["status"] == "completed", done.get("error_summary")

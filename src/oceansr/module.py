@@ -95,6 +95,7 @@ class SRModule(L.LightningModule):
         residual_learning: bool = True,
         max_epochs: int | None = None,
         eval_tile: int | None = EVAL_TILE,
+        hr_grid_step_deg: float | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

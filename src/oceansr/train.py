@@ -46,6 +46,7 @@ from oceansr.checkpoint_io import AtomicCheckpointIO
 from oceansr.cluster import cluster_info, global_rank
 from oceansr.config import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
+from oceansr.data.fields import grid_step_deg
 from oceansr.data.streaming import STATS_FILE
 from oceansr.errors import ConfigError
 from oceansr.inference import eval_tile_for_budget
@@ -140,6 +141,9 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         residual_learning=bool(cfg.residual_learning),
         max_epochs=cfg.trainer.max_epochs,
         eval_tile=eval_tile(cfg),
+        # The HR grid's step, kept with the checkpoint: predict warns when its input has
+        # it too (an HR file given as LR input).
+        hr_grid_step_deg=grid_step_deg(data.lat),
     )
 
 

@@ -516,12 +516,13 @@ def start_predict(
             fix="pass an existing LR NetCDF file or Zarr store",
         )
     # An oceansr checkpoint, not any file: refused before spawning (torch-free read).
-    read_hparams(ckpt, field="checkpoint" if checkpoint else "run")
+    hparams = read_hparams(ckpt, field="checkpoint" if checkpoint else "run")
+    warnings = _input_warnings(source, variables, hparams)
     options: dict[str, Any] = {"checkpoint": ckpt, "input": source.resolve(), "output": output}
     options |= {"variables": list(variables) if variables else None, "hr_mask": hr_mask}
     options |= {"overwrite": True if overwrite else None}
     args = predict_overrides({**options, "tile": tile, "overlap": overlap})
-    return start_checked(
+    reply = start_checked(
         args,
         {"ok": True, "config": None},
         runs_root=runs_root,
@@ -531,6 +532,28 @@ def start_predict(
         backend=local.BACKEND,
         kind="predict",
     )
+    return {**reply, "warnings": warnings} if warnings else reply
+
+
+def _input_warnings(
+    source: Path, variables: Sequence[str] | None, hparams: Mapping[str, Any]
+) -> list[str]:
+    """What is odd about a predict input, from its metadata alone (an HR file given as
+    LR input); the spawned predict checks the input fully and reports its own errors."""
+    from oceansr.data.fields import resolution_warnings
+    from oceansr.data.inspect import open_lr_fields
+
+    names = list(variables or hparams.get("variables") or [])
+    try:
+        fields = open_lr_fields(source, names, decode_times=False, lazy=True)
+    except Exception:
+        return []
+    try:
+        return resolution_warnings(
+            fields.lat, int(hparams["scale"]), hparams.get("hr_grid_step_deg")
+        )
+    finally:
+        fields.close()
 
 
 def _refuse_existing_output(output: str | None, overwrite: bool) -> None:

@@ -79,3 +79,31 @@ class FieldData:
     @property
     def units(self) -> list[str]:
         return list(self.train.units)
+
+
+def grid_step_deg(lat: np.ndarray | None) -> float | None:
+    """The median latitude step of a grid in degrees (1-D, or 2-D along rows), or None
+    when there is no usable latitude. Recorded with a checkpoint so that predict can
+    tell an HR file given as LR input (its step is the training HR step, not
+    ``scale`` times it)."""
+    if lat is None:
+        return None
+    values = np.asarray(lat, dtype=np.float64)
+    steps = np.abs(np.diff(values, axis=0)).ravel() if values.ndim in (1, 2) else np.array([])
+    steps = steps[np.isfinite(steps) & (steps > 0)]
+    return float(np.median(steps)) if steps.size else None
+
+
+def resolution_warnings(lat: np.ndarray | None, scale: int, hr_step: float | None) -> list[str]:
+    """A warning when a predict input's grid is as fine as the training HR grid: an HR
+    file given as LR input would be super-resolved to ``scale`` times finer than anything
+    the model learned. Checkpoints from before the HR step was recorded skip this."""
+    lr_step = grid_step_deg(lat)
+    if lr_step is None or not hr_step or lr_step > 1.5 * hr_step:
+        return []
+    return [
+        f"the input's grid step ({lr_step:.4g} deg) is the training HR step ({hr_step:.4g} "
+        f"deg), not x{scale} coarser: this looks like an HR file given as LR input; the "
+        f"output is x{scale} finer than the model was trained for. Give the coarse field "
+        "(e.g. a block mean of the HR file) as input"
+    ]

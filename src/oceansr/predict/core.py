@@ -22,6 +22,7 @@ import xarray as xr
 
 import oceansr
 from oceansr import checkpoint as ckpt_lib
+from oceansr.data.fields import resolution_warnings
 from oceansr.data.inspect import LRFields, open_lr_fields
 from oceansr.errors import DataNotFoundError
 from oceansr.inference import (
@@ -328,5 +329,7 @@ def predict(
         "inference_seconds": round(infer_s, 3),
         "fields_per_s": round(job.lr.n_fields / infer_s, 3) if infer_s > 0 else None,
         "stats": stream.stats.result(),
-        "warnings": unit_warnings(job.lr, list(job.module.hparams.units)) + notes,
+        "warnings": unit_warnings(job.lr, list(job.module.hparams.units))
+        + resolution_warnings(job.lr.lat, job.scale, job.module.hparams.get("hr_grid_step_deg"))
+        + notes,
     }
