@@ -10,7 +10,6 @@ See docs/architecture.md, data.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import math
 import os
@@ -22,17 +21,14 @@ import numpy as np
 import xarray as xr
 
 from oceansr.data.lazy import check_chunks
+from oceansr.data.transforms import crop_coord
 from oceansr.data.xarray_source import (
-    _dim_values,
     _labels,
-    _parse_split,
-    _split_positions,
     check_variables,
     coord_degrees,
-    format_coord_value,
     open_source,
     select_grid,
-    short_list,
+    split_positions,
 )
 from oceansr.errors import ConfigError, DataInvalidError
 from oceansr.runs.protocol import SPLITS
@@ -104,18 +100,7 @@ def _split_plans(
     ds: xr.Dataset, split: Any, sample_dims: list[Hashable], spatial: tuple
 ) -> tuple[Hashable, dict[str, SplitPlan]]:
     """Positions, labels and sample shape of each split; splits must be disjoint."""
-    split_dim, by = _parse_split(split, sample_dims, spatial)
-    positions = {name: _split_positions(ds, split_dim, by, name, split[name]) for name in SPLITS}
-    values = _dim_values(ds, split_dim)
-    for a, b in itertools.combinations(SPLITS, 2):
-        common = np.intersect1d(positions[a], positions[b])
-        if common.size:
-            labels = [f"{split_dim}={format_coord_value(values[i])}" for i in common]
-            raise DataInvalidError(
-                f"splits {a!r} and {b!r} overlap on {short_list(labels)}",
-                field=f"data.split.{b}",
-                fix=f"make data.split.{a} and data.split.{b} disjoint",
-            )
+    split_dim, _by, positions = split_positions(ds, split, sample_dims, spatial)
     plans: dict[str, SplitPlan] = {}
     for name in SPLITS:
         # Only the coordinates are touched here (labels), never the data variables.
@@ -162,20 +147,12 @@ def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
         sample_dims=list(grid.sample_dims),
         split_dim=split_dim,
         splits=splits,
-        lat=_crop(lat, hr_shape, "lat"),
-        lon=_crop(lon, hr_shape, "lon"),
+        lat=crop_coord(lat, hr_shape, "lat"),
+        lon=crop_coord(lon, hr_shape, "lon"),
         source=f"{description} variables={variables} split={split_dim} (lazy)",
         itemsize=int(ds[variables[0]].dtype.itemsize),
         notes=notes,
     )
-
-
-def _crop(coord: np.ndarray | None, shape: tuple[int, int], axis: str) -> np.ndarray | None:
-    if coord is None:
-        return None
-    if coord.ndim == 2:
-        return coord[: shape[0], : shape[1]]
-    return coord[: shape[0]] if axis == "lat" else coord[: shape[1]]
 
 
 class SplitReader:

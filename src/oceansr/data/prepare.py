@@ -24,7 +24,13 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from oceansr.data.fields import FieldData, FieldSplit
 from oceansr.data.npy_source import load_npy_folder
-from oceansr.data.transforms import block_mean, crop_to_multiple, fill_land_nearest, ocean_stats
+from oceansr.data.transforms import (
+    block_mean,
+    crop_coord,
+    crop_to_multiple,
+    fill_land_nearest,
+    ocean_stats,
+)
 from oceansr.errors import ConfigError, DataInvalidError, ShapeMismatchError
 from oceansr.runs.protocol import SPLITS
 
@@ -245,17 +251,8 @@ def prepare_data(cfg: Mapping[str, Any]) -> PreparedData:
         mean=[float(v) for v in mean],
         std=[float(v) for v in std],
         data_range=[float(v) for v in data_range],
-        lat=_crop_coord(fields.train.lat, splits["train"].hr.shape[-2:], axis="lat"),
-        lon=_crop_coord(fields.train.lon, splits["train"].hr.shape[-2:], axis="lon"),
+        lat=crop_coord(fields.train.lat, splits["train"].hr.shape[-2:], axis="lat"),
+        lon=crop_coord(fields.train.lon, splits["train"].hr.shape[-2:], axis="lon"),
         source=fields.source,
         notes=notes,
     )
-
-
-def _crop_coord(coord: np.ndarray | None, shape: tuple[int, int], axis: str) -> np.ndarray | None:
-    """Crop 1-D or 2-D lat/lon the same way the HR grid was cropped."""
-    if coord is None:
-        return None
-    if coord.ndim == 2:
-        return coord[: shape[0], : shape[1]]
-    return coord[: shape[0]] if axis == "lat" else coord[: shape[1]]

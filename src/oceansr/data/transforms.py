@@ -147,3 +147,13 @@ def ocean_stats(hr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
             sq[ch] += ((v - mean[ch]) ** 2).sum()
     std = np.sqrt(sq / count)
     return mean, std, vmin, vmax
+
+
+def crop_coord(coord: np.ndarray | None, shape: tuple[int, int], axis: str) -> np.ndarray | None:
+    """Crop 1-D or 2-D lat/lon (``axis`` "lat" or "lon") the way an HR grid was cropped
+    to ``shape`` (a multiple of the scale)."""
+    if coord is None:
+        return None
+    if coord.ndim == 2:
+        return coord[: shape[0], : shape[1]]
+    return coord[: shape[0]] if axis == "lat" else coord[: shape[1]]

@@ -375,6 +375,27 @@ def _split_positions(ds: xr.Dataset, dim: Hashable, by: str, name: str, spec: An
     return positions
 
 
+def split_positions(
+    ds: xr.Dataset, split: Any, sample_dims: list[Hashable], spatial: tuple
+) -> tuple[str, str, dict[str, np.ndarray]]:
+    """The split dim, how splits select (``label``/``index``) and each split's positions
+    along it, for the in-memory and the lazy paths alike; overlapping splits are a
+    DataInvalidError naming the later one."""
+    split_dim, by = _parse_split(split, sample_dims, spatial)
+    positions = {name: _split_positions(ds, split_dim, by, name, split[name]) for name in SPLITS}
+    values = _dim_values(ds, split_dim)
+    for a, b in itertools.combinations(SPLITS, 2):
+        common = np.intersect1d(positions[a], positions[b])
+        if common.size:
+            labels = [f"{split_dim}={format_coord_value(values[i])}" for i in common]
+            raise DataInvalidError(
+                f"splits {a!r} and {b!r} overlap on {_short_list(labels)}",
+                field=f"data.split.{b}",
+                fix=f"make data.split.{a} and data.split.{b} disjoint",
+            )
+    return split_dim, by, positions
+
+
 def _parse_split(split: Any, sample_dims: list[Hashable], spatial: tuple) -> tuple[str, str]:
     split = _plain(split)
     if not isinstance(split, dict):
@@ -579,20 +600,8 @@ def _load(
     check_variables(ds, variables)
     grid = select_grid(ds, variables, sel, isel, lat_name, lon_name)
     ds, ydim, xdim, sample_dims = grid.ds, grid.ydim, grid.xdim, grid.sample_dims
-    split_dim, by = _parse_split(split, sample_dims, (ydim, xdim))
     split = _plain(split)
-
-    positions = {name: _split_positions(ds, split_dim, by, name, split[name]) for name in SPLITS}
-    values = _dim_values(ds, split_dim)
-    for a, b in itertools.combinations(SPLITS, 2):
-        common = np.intersect1d(positions[a], positions[b])
-        if common.size:
-            labels = [f"{split_dim}={format_coord_value(values[i])}" for i in common]
-            raise DataInvalidError(
-                f"splits {a!r} and {b!r} overlap on {_short_list(labels)}",
-                field=f"data.split.{b}",
-                fix=f"make data.split.{a} and data.split.{b} disjoint",
-            )
+    split_dim, by, positions = split_positions(ds, split, sample_dims, (ydim, xdim))
 
     units = [str(ds[v].attrs.get("units", "")) for v in variables]
     lat = coord_degrees(ds, grid.lat_var, ydim, xdim)
