@@ -32,7 +32,7 @@ from oceansr.data.xarray_source import (
     check_variables,
     coord_degrees,
     coord_score,
-    format_value,
+    format_coord_value,
     is_degrees,
     open_source,
     plain,
@@ -508,8 +508,8 @@ def _sample_dim_info(ds: xr.Dataset, dim: Hashable) -> dict[str, Any]:
     info: dict[str, Any] = {"size": int(ds.sizes[dim])}
     if dim in ds.coords and ds[dim].ndim == 1 and ds.sizes[dim]:
         values = ds[dim].values
-        info["first"] = format_value(values[0])
-        info["last"] = format_value(values[-1])
+        info["first"] = format_coord_value(values[0])
+        info["last"] = format_coord_value(values[-1])
         units = ds[dim].attrs.get("units") or ds[dim].encoding.get("units")
         if units:
             info["units"] = str(units)

@@ -686,11 +686,6 @@ def is_degrees(var: xr.DataArray) -> bool:
     return _is_degrees(var)
 
 
-def format_value(value: Any) -> str:
-    """A coordinate value as short text (datetimes to the second)."""
-    return format_coord_value(value)
-
-
 def short_list(values: Sequence[Any], n: int = _MAX_LIST) -> str:
     """``[a, b, ... (N in all)]`` for error messages."""
     return _short_list(values, n)
