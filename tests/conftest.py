@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,9 @@ PYTHON = sys.executable
 
 # Tiny and fast: SRCNN, 16-px patches, 2 training steps, whole-field val/test.
 SMOKE = ["experiment=smoke"]
+
+
+_SCRIPT_IDS = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +39,22 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env.update({"PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
     env.update(extra)
     return env
+
+
+@pytest.fixture
+def script_backend() -> Iterator[Callable[[str], str]]:
+    """Register a backend that runs ``python -c code`` instead of the trainer (cheap
+    start-up tests through the public ``start(backend=...)`` seam); returns its name."""
+    from oceansr.control.backends import register_backend, unregister_backend
+    from runfactory import ScriptBackend
+
+    names: list[str] = []
+
+    def register(code: str) -> str:
+        backend = register_backend(ScriptBackend(f"script-{next(_SCRIPT_IDS)}", code))
+        names.append(backend.name)
+        return backend.name
+
+    yield register
+    for name in names:
+        unregister_backend(name)

@@ -16,7 +16,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,7 +26,7 @@ import pytest
 
 from conftest import SMOKE, subprocess_env
 from oceansr import control
-from oceansr.control.backends import local, register_backend, unregister_backend
+from oceansr.control.backends import local
 from oceansr.runs import (
     RunPaths,
     append_event,
@@ -38,7 +38,7 @@ from oceansr.runs import (
     transition,
     update_status,
 )
-from runfactory import ScriptBackend, dead_pid, make_run
+from runfactory import dead_pid, make_run
 
 #: A run that trains for a while (200 slow steps, ~40 s) so kill/wait tests have time.
 LONG = [*SMOKE, "trainer.limit_train_batches=200", "debug.sleep_per_step=0.2"]
@@ -276,22 +276,6 @@ def test_bad_overrides_fail_fast_without_creating_anything(
     assert reply["error_summary"]["message"] and reply["error_summary"]["suggestions"]
     assert not root.exists() or not any(root.iterdir())
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= children
-
-
-@pytest.fixture
-def script_backend() -> Iterator[Callable[[str], str]]:
-    """Register a backend that runs ``python -c code`` instead of the trainer (cheap
-    start-up tests through the public ``start(backend=...)`` seam); returns its name."""
-    names: list[str] = []
-
-    def register(code: str) -> str:
-        backend = register_backend(ScriptBackend(f"script-{len(names)}", code))
-        names.append(backend.name)
-        return backend.name
-
-    yield register
-    for name in names:
-        unregister_backend(name)
 
 
 def test_a_process_that_dies_without_a_record_is_classified(tmp_path, script_backend) -> None:

@@ -13,7 +13,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -21,25 +21,8 @@ import pytest
 
 from conftest import SMOKE, subprocess_env
 from oceansr import control
-from oceansr.control.backends import register_backend, unregister_backend
 from oceansr.runs import RunPaths
-from runfactory import ScriptBackend, make_run
-
-
-@pytest.fixture
-def script_backend() -> Iterator[Callable[[str], str]]:
-    """A backend running ``python -c code`` instead of the trainer; returns its name."""
-    names: list[str] = []
-
-    def register(code: str) -> str:
-        backend = register_backend(ScriptBackend(f"faults-{len(names)}", code))
-        names.append(backend.name)
-        return backend.name
-
-    yield register
-    for name in names:
-        unregister_backend(name)
-
+from runfactory import make_run
 
 # --------------------------------------------------------------- concurrent starts
 
