@@ -46,23 +46,42 @@ HEIGHT, WIDTH, CHUNK = 2048, 4096, 512
 
 def generate(path: Path, size_gb: float) -> dict[str, Any]:
     """A (time, lat, lon) float32 store of about ``size_gb``, written one field at a time."""
-    import zarr
 
     from oceansr.data.synthetic import make_synthetic_dataset
 
     n_time = max(12, math.ceil(size_gb * 2**30 / (HEIGHT * WIDTH * 4)))
     base = make_synthetic_dataset(n_time=4, height=HEIGHT // 4, width=WIDTH // 4)["temp"].values
-    lat = np.linspace(-80, 80, HEIGHT)
-    lon = np.linspace(-180, 180, WIDTH, endpoint=False)
     start = time.perf_counter()
+
+    def field(t: int) -> np.ndarray:
+        tile = np.roll(base[t % 4], shift=(7 * t, 13 * t), axis=(0, 1))
+        return np.tile(tile, (4, 4)) + np.float32(0.01 * t)
+
+    nbytes = write_store(path, n_time, (HEIGHT, WIDTH), (CHUNK, CHUNK), field)
+    return {"n_time": n_time, "bytes": nbytes, "seconds": time.perf_counter() - start}
+
+
+def write_store(
+    path: Path,
+    n_time: int,
+    shape: tuple[int, int],
+    chunks: tuple[int, int],
+    field: Any,
+) -> int:
+    """A consolidated Zarr v3 (time, lat, lon) float32 store, written one field at a time
+    (``field(t)``), so no more than one field is ever in memory; its size in bytes."""
+    import zarr
+
+    height, width = shape
     store = zarr.open_group(str(path), mode="w", zarr_format=3)
-    store.create_array("lat", data=lat, dimension_names=["lat"])
+    store.create_array("lat", data=np.linspace(-80, 80, height), dimension_names=["lat"])
+    lon = np.linspace(-180, 180, width, endpoint=False)
     store.create_array("lon", data=lon, dimension_names=["lon"])
     store.create_array("time", data=np.arange(n_time), dimension_names=["time"])
     arr = store.create_array(
         "temp",
-        shape=(n_time, HEIGHT, WIDTH),
-        chunks=(1, CHUNK, CHUNK),
+        shape=(n_time, height, width),
+        chunks=(1, *chunks),
         dtype="float32",
         fill_value=np.nan,
         compressors=None,
@@ -70,11 +89,9 @@ def generate(path: Path, size_gb: float) -> dict[str, Any]:
         attributes={"units": "degC"},
     )
     for t in range(n_time):
-        tile = np.roll(base[t % 4], shift=(7 * t, 13 * t), axis=(0, 1))
-        arr[t] = np.tile(tile, (4, 4)) + np.float32(0.01 * t)
+        arr[t] = field(t)
     zarr.consolidate_metadata(str(path))
-    nbytes = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-    return {"n_time": n_time, "bytes": nbytes, "seconds": time.perf_counter() - start}
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
 CHILD_VALIDATE = """
@@ -161,31 +178,14 @@ def make_checkpoint(path: Path) -> None:
 
 def generate_lr(path: Path, size_gb: float) -> dict[str, Any]:
     """A (time, lat, lon) LR store of about ``size_gb``, one field per chunk."""
-    import zarr
 
     from oceansr.data.synthetic import make_synthetic_dataset
 
     n_time = max(2, math.ceil(size_gb * 2**30 / (LR_H * LR_W * 4)))
     base = make_synthetic_dataset(n_time=4, height=LR_H, width=LR_W)["temp"].values
-    store = zarr.open_group(str(path), mode="w", zarr_format=3)
-    store.create_array("lat", data=np.linspace(-80, 80, LR_H), dimension_names=["lat"])
-    lon = np.linspace(-180, 180, LR_W, endpoint=False)
-    store.create_array("lon", data=lon, dimension_names=["lon"])
-    store.create_array("time", data=np.arange(n_time), dimension_names=["time"])
-    arr = store.create_array(
-        "temp",
-        shape=(n_time, LR_H, LR_W),
-        chunks=(1, LR_H, LR_W),
-        dtype="float32",
-        fill_value=np.nan,
-        compressors=None,
-        dimension_names=["time", "lat", "lon"],
-        attributes={"units": "degC"},
+    nbytes = write_store(
+        path, n_time, (LR_H, LR_W), (LR_H, LR_W), lambda t: base[t % 4] + np.float32(0.01 * t)
     )
-    for t in range(n_time):
-        arr[t] = base[t % 4] + np.float32(0.01 * t)
-    zarr.consolidate_metadata(str(path))
-    nbytes = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     return {"n_time": n_time, "bytes": nbytes}
 
 
