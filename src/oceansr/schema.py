@@ -384,6 +384,7 @@ class DebugConf:
         default=MISSING, metadata=meta(integer_at_least(0, "3", nullable=True))
     )
     sleep_per_step: float = field(default=MISSING, metadata=meta(number_in("0.0", 0.0)))
+    startup_sleep: float = field(default=0.0, metadata=meta(number_in("0.0", 0.0)))
 
 
 @dataclass

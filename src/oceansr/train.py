@@ -22,6 +22,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from oceansr import early_signals
+
+if __name__ == "__main__":
+    # Before the heavy imports: a Slurm warning signal during start-up must not kill
+    # the job (docs/architecture.md, launch backends; oceansr.early_signals).
+    early_signals.install()
+
 import hydra
 import lightning as L
 from hydra.core.hydra_config import HydraConfig
@@ -36,7 +43,7 @@ from lightning.pytorch.trainer.states import TrainerFn
 from omegaconf import DictConfig, OmegaConf
 
 from oceansr.callbacks.csv_logger import RunCSVLogger
-from oceansr.callbacks.faults import FaultInjection, raise_startup_fault
+from oceansr.callbacks.faults import FaultInjection, raise_startup_fault, startup_pause
 from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.requeue import RequeueWatch, record_restart
 from oceansr.callbacks.session import RunSession
@@ -338,6 +345,7 @@ def execute(
     )
     try:
         raise_startup_fault(cfg.debug)
+        startup_pause(cfg.debug)
         result = run_training(cfg, paths, [recorder, requeue, *extra_callbacks])
         session.finish(
             "training_end",
@@ -412,6 +420,7 @@ def _hydra_main(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console-script entry point (``oceansr-train``)."""
+    early_signals.install()  # the console script imported this module first
     _hydra_main()
 
 

@@ -13,7 +13,9 @@ Semantics (the ``debug`` keys, all off by default):
   batch is replaced by NaN, so the loss goes non-finite through the real forward pass
   and the recorder's NaN guard classifies it with its step);
 - ``sleep_per_step``: sleep this many seconds in every training step (slow runs for
-  kill/wait tests).
+  kill/wait tests);
+- ``startup_sleep``: sleep this many seconds after ``process_started``, before any data
+  loads (:func:`startup_pause`), so a test can signal a process that is still setting up.
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ def raise_startup_fault(debug: Mapping[str, Any]) -> None:
     """``debug.fail_at=startup``: fail like a crash during start-up, before any data loads."""
     if debug.get("fail_at") == "startup":
         raise RuntimeError("debug fault injected at start-up (debug.fail_at=startup)")
+
+
+def startup_pause(debug: Mapping[str, Any]) -> None:
+    """``debug.startup_sleep``: a start-up that lasts long enough to be interrupted."""
+    seconds = float(debug.get("startup_sleep") or 0.0)
+    if seconds > 0:
+        time.sleep(seconds)
 
 
 class FaultInjection(Callback):

@@ -12,7 +12,9 @@ backends): the SIGTERM that follows the requeue must not record the run as
 ``killed``, but as ``queued`` with a ``requeued`` event; and the restarted job is a
 new attempt of the same run. Lightning installs its USR1 handler only when none is
 installed, so :class:`RequeueWatch` wraps Lightning's handler once training has
-started instead of installing its own first.
+started instead of installing its own first. A warning that arrives before that (the
+job still importing or loading data) is caught by :mod:`oceansr.early_signals` and
+replayed here into Lightning's handler.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ import signal
 from typing import Any
 
 import lightning as L
+from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import Callback
 
+from oceansr import early_signals
 from oceansr.runs import RunPaths, add_attempt, read_status, transition, update_status
 
 
@@ -45,12 +49,32 @@ class RequeueWatch(Callback):
         self.signal_name: str | None = None
         self.step: int | None = None
 
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # The last hook before Lightning registers its handlers: under Slurm auto-requeue
+        # the early handler steps aside so that Lightning installs its USR1 handler.
+        if SLURMEnvironment.detect():
+            with contextlib.suppress(ValueError):  # not the main thread: nothing installed
+                early_signals.hand_over(signal.SIGUSR1)
+
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        for signum in (signal.SIGUSR1, signal.SIGUSR2):
+        for signum in early_signals.WARNING_SIGNALS:
             previous = signal.getsignal(signum)
-            if callable(previous):  # Lightning's SLURM handler is installed for this one
+            if callable(previous) and not early_signals.is_early_handler(previous):
+                # Lightning's SLURM handler is installed for this one
                 with contextlib.suppress(ValueError):  # not the main thread: Lightning's alone
                     signal.signal(signum, self._wrap(previous, trainer))
+        self.replay_early_signals()
+
+    def replay_early_signals(self) -> None:
+        """Warnings that arrived during start-up reach Lightning's handler now (so the
+        job checkpoints and requeues); where none is installed (not a Slurm job) they
+        have no requeue meaning and stay ignored, as the handler already logged."""
+        for signum in early_signals.take_pending():
+            handler = signal.getsignal(signum)
+            if callable(handler) and not early_signals.is_early_handler(handler):
+                name = signal.Signals(signum).name
+                print(f"oceansr: replaying {name} received during start-up", flush=True)
+                signal.raise_signal(signum)
 
     def _wrap(self, previous: Any, trainer: L.Trainer) -> Any:
         def handler(signum: int, frame: Any) -> None:
