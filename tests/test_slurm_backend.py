@@ -400,7 +400,7 @@ COMPARE = [
 #: DistributedSampler gives each rank half of the shuffled patches, one batch each step).
 GLOBAL_BATCH = 8
 #: "Within noise", relative to the single-process test RMSE (see the test's docstring).
-RELATIVE_NOISE = 0.02
+RELATIVE_NOISE = 0.03
 
 
 def _single_process_metrics(root: Path) -> dict[str, float]:
@@ -426,10 +426,11 @@ def test_two_node_ddp_run_writes_one_run_directory_and_matches_one_process(
     and in where the gradient is summed. The noise that data order brings was measured
     with single-process runs of this config: test RMSE 0.5052, 0.5099, 0.5090 for seeds
     0, 1, 2 (bicubic 0.5234), a standard deviation of 0.0024 (0.5 %); a difference of two
-    such runs has a standard deviation of about 0.7 %, so 2 % is ~3 of them. (At 20 steps
-    the seed-to-seed spread was 8 %, too coarse to see anything: hence 150 steps.) Both
-    must also beat bicubic, and the bicubic baseline, which involves no training, must
-    agree to float64 summation order.
+    such runs has a standard deviation of about 0.7 %, so 3 % is ~4 of them (the 2-node
+    run measured 0.5118: 1.3 % from seed 0's 0.5052). At 20 steps the seed-to-seed spread
+    was 8 %, too coarse to see anything: hence 150 steps. 3 % is still tighter than the
+    gain over bicubic (+3.5 %), and both runs must beat bicubic; the bicubic baseline,
+    which involves no training, must agree to float64 summation order.
     """
     runs = tmp_path / "ddp"
     ddp = [
