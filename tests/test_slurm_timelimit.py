@@ -1,25 +1,26 @@
 """Requeue by a short ``--time``: Slurm's own warning signal, nobody sends it by hand.
 
 Timing, from how Slurm 22.05 works and the local cluster's slurm.conf
-(scripts/slurm-local.sh: KillWait 30 s, OverTimeLimit 0):
+(scripts/slurm-local.sh: KillWait 30 s, OverTimeLimit 0), measured here:
 
 - ``--time`` has minute granularity (``MM:SS`` rounds the seconds up to a minute).
 - slurmctld checks time limits and sends ``--signal`` warnings every 30 s
-  (``PERIODIC_TIMEOUT``, compiled in, not configurable), so a warning ``USR1@30`` on a
-  ``T`` s limit arrives between ``T-30`` and ``T`` s after the job starts, and the
-  time-limit kill comes one check (>= 30 s) later: the trainer has >= 30 s to
-  checkpoint and requeue, which takes a second or two.
+  (``PERIODIC_TIMEOUT``, compiled in, not configurable) and sends a warning rather early
+  than late: ``USR1@N`` on a ``T`` s limit arrived between ``T-N-30`` and ``T-N`` s after
+  the job started (measured with T=120, N=30: at 79 s and 89 s). The time-limit kill comes
+  at a check >= T s, so the trainer has >= N s to checkpoint and requeue (about 1 s).
 - A requeue clears the "warning sent" flag: every attempt is warned again.
+- Start-up (job start to ``training_start``) takes 8-15 s; a step at
+  ``debug.sleep_per_step=1`` takes 1.1-1.4 s on this shared machine.
 
-With ``launcher.time=1`` (the shortest limit) each attempt trains only 15-45 s after a
-start-up of 12-17 s here, and a run long enough to be sure to get the warning needed 2-5
-attempts (measured: 5+). With ``launcher.time=2`` and about 130 s of training (120 steps
-at ``debug.sleep_per_step=1``, 12 validations): attempt 1 is still training when its
-warning comes (start-up + 130 s > 120 s), it has trained >= 90 - 17 = 73 s by then, so
-attempt 2 needs <= 17 + 57 + 3 s < 90 s and completes before its own warning. Two
-attempts; the test accepts a third (a slow machine) and checks every hand-over.
+So ``launcher.time=2`` with ``USR1@20`` warns each attempt 70-100 s after it starts, and
+90 steps (>= 99 s of training) are still running at 100 s: attempt 1 is always requeued.
+It has trained >= 55 s by then, so attempt 2 usually finishes before its own warning; a
+third attempt (a slow machine, an early warning) is accepted, and every hand-over is
+checked. ``launcher.time=1`` (the shortest) needed 5+ attempts (each trains 15-45 s), and
+``time=2`` with ``USR1@30`` took 3 attempts and 208 s.
 
-Wall time measured on the local cluster: see the test's printed line (about 3.5 min).
+Wall time of this test measured here: printed by the test (see the last line of -s).
 """
 
 from __future__ import annotations
@@ -37,14 +38,14 @@ from slurm_support import (  # fixtures imported so pytest finds them here
     slurm_jobs_fixture,  # noqa: F401
 )
 
-EPOCHS, STEPS_PER_EPOCH = 12, 10  # x 1 s per step
+EPOCHS, STEPS_PER_EPOCH = 9, 10  # x 1.1-1.4 s per step
 TIME_LIMITED = [
     "experiment=smoke",
     f"trainer.max_epochs={EPOCHS}",
     f"trainer.limit_train_batches={STEPS_PER_EPOCH}",
     "debug.sleep_per_step=1.0",
     "launcher.time=2",
-    "launcher.signal=USR1@30",
+    "launcher.signal=USR1@20",
 ]
 MAX_ATTEMPTS = 3
 
@@ -83,7 +84,7 @@ def test_time_limit_warning_checkpoints_requeues_and_completes(
     assert reply["status"] == "started", reply
     paths = RunPaths.for_id(reply["process_id"], tmp_path)
     script = (paths.dir / "submit.sbatch").read_text().splitlines()
-    assert "#SBATCH --time=2" in script and "#SBATCH --signal=USR1@30" in script
+    assert "#SBATCH --time=2" in script and "#SBATCH --signal=USR1@20" in script
     done = _run_to_the_end(reply["process_id"], job_id, tmp_path)
     assert done["status"] == "completed", done.get("error_summary")
     requeues = read_events(paths, names="requeued")
