@@ -17,7 +17,8 @@ So ``launcher.time=2`` with ``USR1@20`` warns each attempt 70-100 s after it sta
 90 steps (>= 99 s of training) are still running at 100 s: attempt 1 is always requeued.
 It has trained >= 55 s by then, so attempt 2 usually finishes before its own warning; a
 third attempt (a slow machine, an early warning) is accepted, and every hand-over is
-checked. ``launcher.time=1`` (the shortest) needed 5+ attempts (each trains 15-45 s), and
+checked. ``launcher.time=1`` (the shortest) with ``USR1@30`` warned each attempt 20-30 s
+after it started, ~15 s into training: 5 requeues for 60 steps before we stopped it;
 ``time=2`` with ``USR1@30`` took 3 attempts and 208 s.
 
 Wall time of this test measured here: printed by the test (see the last line of -s).
