@@ -35,7 +35,7 @@ lr = torch.nn.functional.avg_pool2d(torch.nan_to_num(hr, 10.0), 4)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 m._eval_step({"lr": lr, "hr": hr}, "test")
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-rmse = float(m.metrics["test_model"].compute()["rmse"][0])
+rmse = float(m.metrics["test_model"].compute()["rmse"].reshape(-1)[0])
 field_mb = h * w * 4 / 2**20
 print(json.dumps({"eval_tile": tile, "hr_field_mb": field_mb, "peak_above_baseline_mb":
                   peak - base, "peak_in_hr_fields": (peak - base) / field_mb, "rmse": rmse}))
