@@ -19,7 +19,6 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.functional.image import structural_similarity_index_measure
 
-
 #: Cells of one SSIM strip (rows x width): torchmetrics' SSIM holds about 90 bytes
 #: of temporaries per cell, so a whole 2048 x 4096 field would take about 0.75 GB.
 SSIM_STRIP_CELLS = 2**20
