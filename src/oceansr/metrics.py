@@ -19,9 +19,10 @@ import torch
 from torchmetrics import Metric
 from torchmetrics.functional.image import structural_similarity_index_measure
 
-#: Cells of one SSIM strip (rows x width): torchmetrics' SSIM holds about 90 bytes
-#: of temporaries per cell, so a whole 2048 x 4096 field would take about 0.75 GB.
-SSIM_STRIP_CELLS = 2**20
+#: Cells of one SSIM strip (rows x width): torchmetrics' SSIM holds about 400 bytes of
+#: temporaries per cell (measured: 435 MB for a 1024 x 2048 field, 131 MB in strips of
+#: 2**18 cells; benchmarks/eval_memory.py), so a whole 2048 x 4096 field took 3.4 GB.
+SSIM_STRIP_CELLS = 2**18
 
 
 def _strips(height: int, width: int, halo: int) -> list[tuple[int, int]]:
