@@ -141,8 +141,8 @@ import json, resource, sys, time, warnings
 warnings.filterwarnings("ignore")
 from oceansr.predict import predict
 t = time.perf_counter()
-s = predict(sys.argv[1], sys.argv[2], sys.argv[3], tile=128, overlap=16, batch_size=1,
-            device="cpu")
+s = predict(sys.argv[1], sys.argv[2], sys.argv[3], tile=int(sys.argv[4]), overlap=16,
+            batch_size=1, device="cpu")
 print(json.dumps({"seconds": time.perf_counter() - t, "n_fields": s["n_fields"],
                   "hr_shape": s["hr_shape"], "fields_per_s": s["fields_per_s"],
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -189,12 +189,21 @@ def generate_lr(path: Path, size_gb: float) -> dict[str, Any]:
     return {"n_time": n_time, "bytes": nbytes}
 
 
-def predict_benchmark(tmp: Path, lr_gb: float) -> dict[str, Any]:
-    """Streaming predict of an LR store of ``lr_gb`` to Zarr: time and peak RSS."""
+def predict_benchmark(tmp: Path, lr_gb: float, tile: int = 256) -> dict[str, Any]:
+    """Streaming predict of an LR store of ``lr_gb`` to Zarr: time and peak RSS, and the
+    time a 2 GB LR input would take at the measured rate (fields are independent, so
+    the time is linear in their number; the peak is not)."""
     ckpt, lr, out = tmp / "srcnn.ckpt", tmp / "lr.zarr", tmp / "sr.zarr"
     make_checkpoint(ckpt)
     result: dict[str, Any] = {"lr_gb_requested": lr_gb, "lr_store": generate_lr(lr, lr_gb)}
-    result["predict_zarr"] = run_child(CHILD_PREDICT, [str(ckpt), str(lr), str(out)])
+    result["tile"] = tile
+    reply = run_child(CHILD_PREDICT, [str(ckpt), str(lr), str(out), str(tile)])
+    result["predict_zarr"] = reply
+    if reply.get("fields_per_s"):
+        fields_2gb = math.ceil(2 * 2**30 / (LR_H * LR_W * 4))
+        hr_px = LR_H * LR_W * 16
+        result["hr_px_per_s"] = reply["fields_per_s"] * hr_px
+        result["projected_seconds_2gb_lr"] = fields_2gb / reply["fields_per_s"]
     files = [f for f in out.rglob("*") if f.is_file()] if out.exists() else []
     result["output_bytes"] = sum(f.stat().st_size for f in files)
     return result
@@ -248,11 +257,14 @@ def main() -> None:
     parser.add_argument("--root", default=None, help="where to write the store")
     parser.add_argument("--predict-only", action="store_true", help="only streaming predict")
     parser.add_argument("--predict-lr-gb", type=float, default=2.0)
+    parser.add_argument("--predict-tile", type=int, default=256, help="LR window core side")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(dir=args.root, prefix="oceansr-scale-"))
     if args.predict_only:
         try:
-            print(json.dumps(predict_benchmark(tmp, args.predict_lr_gb), indent=1))
+            print(
+                json.dumps(predict_benchmark(tmp, args.predict_lr_gb, args.predict_tile), indent=1)
+            )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         return

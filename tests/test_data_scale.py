@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import xarray as xr
+import yaml
 from torch.utils.data import DataLoader
 
 from oceansr.data import streaming
@@ -247,3 +248,40 @@ def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path) -> No
     assert len(stats["mean"]) == 2
     metrics = result.test_metrics
     assert np.isfinite(metrics["test/temp/rmse"]) and np.isfinite(metrics["test/salt/ssim"])
+
+
+def test_mode_test_takes_statistics_from_the_checkpoint(
+    monthly: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """mode=test in a new run directory: the checkpoint's statistics, no pass over data."""
+    from oceansr.checkpoint import read_hparams
+    from oceansr.train import train
+
+    common = [
+        "experiment=smoke",
+        "data=xarray",
+        f"data.path={monthly}",
+        "data.variables=[temp,salt]",
+        "data.cache=lazy",
+    ]
+    trained = train([*common, f"runs_root={tmp_path / 'train'}"])
+    assert trained.best_checkpoint is not None
+    hparams = read_hparams(trained.best_checkpoint)
+
+    def no_pass(reader: SplitReader) -> None:
+        raise AssertionError("statistics recomputed although the checkpoint has them")
+
+    monkeypatch.setattr(streaming, "streaming_stats", no_pass)
+    tested = train(
+        [
+            *common,
+            "mode=test",
+            f"ckpt_path={trained.best_checkpoint}",
+            f"runs_root={tmp_path / 'test'}",
+        ]
+    )
+    assert not (Path(tested.run_dir) / streaming.STATS_FILE).exists()
+    for key, value in trained.test_metrics.items():
+        assert tested.test_metrics[key] == pytest.approx(value, rel=1e-6), key
+    derived = yaml.safe_load((Path(tested.run_dir) / "config.yaml").read_text())["derived"]
+    assert derived["mean"] == hparams["mean"] and derived["data_range"] == hparams["data_range"]

@@ -127,3 +127,21 @@ def test_test_metrics_are_reduced_across_ranks() -> None:
     for rank in (0, 1):
         for name, values in want.items():
             assert out[rank][name] == pytest.approx(values, rel=1e-6), name
+
+
+def test_channels_last_predict_equals_contiguous_and_leaves_the_module_as_it_was() -> None:
+    import numpy as np
+
+    from oceansr import inference
+
+    module = _module(eval_tile=EVAL_TILE)
+    lr = _batch()["lr"].numpy()
+    try:
+        inference.CHANNELS_LAST = False
+        plain = inference.tiled_predict(module, lr, tile=16, overlap=4)
+        inference.CHANNELS_LAST = True
+        fast = inference.tiled_predict(module, lr, tile=16, overlap=4)
+    finally:
+        inference.CHANNELS_LAST = True
+    np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-5)
+    assert all(p.is_contiguous() for p in module.parameters())  # layout restored

@@ -94,3 +94,21 @@ def test_masked_loss_counts_ocean_cells_only(name: str) -> None:
         torch.testing.assert_close(loss, diff.abs().mean())
     if name == "l2":
         torch.testing.assert_close(loss, (diff**2).mean())
+
+
+def test_ssim_in_strips_equals_the_whole_field_map(monkeypatch) -> None:
+    """Strips with a halo give the whole-field SSIM sums (bounded memory, same result)."""
+    from oceansr import metrics
+
+    g = torch.Generator().manual_seed(3)
+    target = torch.randn(2, 2, 70, 48, generator=g).cumsum(-1).cumsum(-2) / 30
+    pred = target + 0.3 * torch.randn(2, 2, 70, 48, generator=g)
+    mask = torch.ones_like(target, dtype=torch.bool)
+    mask[:, :, :20, :15] = False
+    data_range = torch.tensor([8.0, 5.0], dtype=torch.float64)
+    whole = metrics.masked_ssim_sums(pred, target, mask, data_range)
+    monkeypatch.setattr(metrics, "SSIM_STRIP_CELLS", 48 * 13)  # strips of 13 rows
+    assert len(metrics._strips(70, 48, 5)) > 3
+    strips = metrics.masked_ssim_sums(pred, target, mask, data_range)
+    torch.testing.assert_close(strips[0], whole[0], rtol=1e-6, atol=1e-9)
+    torch.testing.assert_close(strips[1], whole[1])

@@ -34,6 +34,9 @@ EVAL_TILE = 4096
 #: 64-channel float32 feature maps, e.g. EDSR's residual body): sizes eval windows.
 ACTIVATION_BYTES_PER_HR_CELL = 1024
 
+#: Predict's windows run in channels-last layout (a switch for benchmarks/predict_speed.py).
+CHANNELS_LAST = True
+
 #: ``progress(done_fields, total_fields, done_tiles, total_tiles)``.
 ProgressFn = Callable[[int, int, int, int], None]
 #: A batch of LR windows ``(B, C, h, w)`` to HR ``(B, C, h*s, w*s)``.
@@ -227,6 +230,13 @@ def _check_channels(module: torch.nn.Module, lr: np.ndarray) -> None:
         )
 
 
+def _set_layout(module: torch.nn.Module, layout: torch.memory_format) -> None:
+    """4-D weights in ``layout`` (what ``module.to(memory_format=...)`` does, typed)."""
+    for param in module.parameters():
+        if param.dim() == 4:
+            param.data = param.data.contiguous(memory_format=layout)
+
+
 def tiled_predict(
     module: torch.nn.Module,
     lr: np.ndarray,
@@ -256,10 +266,15 @@ def tiled_predict(
     dtype = param.dtype if param is not None else torch.float32
 
     def run(batch: torch.Tensor) -> torch.Tensor:
-        return module(batch.to(device=device, dtype=dtype)).float().cpu()
+        batch = batch.to(device=device, dtype=dtype, memory_format=layout)
+        return module(batch).float().contiguous().cpu()
 
     was_training = module.training
     module.eval()
+    # Convolutions in channels-last layout run faster on CPU (oneDNN) for the same
+    # result to float rounding: benchmarks/predict_speed.py measures it.
+    layout = torch.channels_last if CHANNELS_LAST else torch.contiguous_format
+    _set_layout(module, layout)
     try:
         with torch.inference_mode():
             out = tiled_apply(
@@ -272,6 +287,7 @@ def tiled_predict(
                 progress=progress,
             )
     finally:
+        _set_layout(module, torch.contiguous_format)
         module.train(was_training)
     result = out.numpy()
     result[empty] = np.nan

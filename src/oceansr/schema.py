@@ -319,6 +319,9 @@ class DataConf:
     # In memory or read from disk (by size when auto), and the lazy dataset's dask chunks.
     cache: str = field(default="auto", metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
     chunks: Any = None
+    # A given LR source for data.source=xarray (docs/architecture.md, data): same
+    # variables and samples, a grid ``scale`` times coarser; null = block mean of HR.
+    lr_path: Any = None
     # Validation/test tiling under a memory budget (docs/architecture.md, inference):
     # ``eval_tile`` LR cells per window side, or null to derive it from ``eval_memory_mb``.
     eval_tile: int | None = field(

@@ -48,7 +48,13 @@ from oceansr.callbacks.recorder import RunRecorder
 from oceansr.callbacks.requeue import RequeueWatch, record_restart
 from oceansr.callbacks.session import RunSession
 from oceansr.callbacks.timelimit import schedule_warnings
-from oceansr.checkpoint import check_checkpoint_path, load_module, match_scale, match_variables
+from oceansr.checkpoint import (
+    check_checkpoint_path,
+    load_module,
+    match_scale,
+    match_variables,
+    read_hparams,
+)
 from oceansr.checkpoint_io import AtomicCheckpointIO
 from oceansr.cluster import cluster_info, global_rank
 from oceansr.config import compose_config, normalise_config
@@ -152,6 +158,21 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         # it too (an HR file given as LR input).
         hr_grid_step_deg=grid_step_deg(data.lat),
     )
+
+
+def checkpoint_stats(cfg: DictConfig) -> dict[str, list[float]] | None:
+    """The normalisation statistics stored in ``ckpt_path`` (mode=test, resume), or None.
+
+    The model was trained with them, so evaluating or resuming it must use them, and the
+    data need no statistics pass (docs/architecture.md, data). ``read_hparams`` reads
+    them without torch; an older checkpoint without ``data_range`` keeps the data's own.
+    """
+    if not cfg.ckpt_path:
+        return None
+    hparams = read_hparams(cfg.ckpt_path, field="ckpt_path")
+    if not all(hparams.get(key) for key in ("mean", "std", "data_range")):
+        return None
+    return {key: [float(v) for v in hparams[key]] for key in ("mean", "std", "data_range")}
 
 
 def eval_tile(cfg: DictConfig) -> int:
@@ -259,7 +280,9 @@ def run_training(
     check_mode(cfg)
     normalise_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    datamodule = OceanDataModule(cfg.data, stats_cache=paths.dir / STATS_FILE)
+    datamodule = OceanDataModule(
+        cfg.data, stats_cache=paths.dir / STATS_FILE, stats=checkpoint_stats(cfg)
+    )
     module = build_module(cfg, datamodule)
     if is_rank_zero():
         write_config(cfg, paths, datamodule)

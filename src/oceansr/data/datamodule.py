@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,7 +100,10 @@ class OceanDataModule(L.LightningDataModule):
     """Data for one run: in memory when small, else read from disk patch by patch.
 
     Either way bad input fails here, before training starts. ``stats_cache`` is where
-    the lazy path keeps its streaming statistics (the run directory's data_stats.json).
+    the lazy path keeps its streaming statistics (the run directory's data_stats.json);
+    ``stats`` (a checkpoint's mean, std and data_range) replace the data's own, so a
+    test or resume of a trained model normalises as it was trained and the lazy path
+    makes no statistics pass (docs/architecture.md, data).
     """
 
     def __init__(
@@ -107,6 +111,7 @@ class OceanDataModule(L.LightningDataModule):
         cfg: Mapping[str, Any],
         prepared: PreparedData | None = None,
         stats_cache: Path | None = None,
+        stats: Mapping[str, list[float]] | None = None,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -116,10 +121,17 @@ class OceanDataModule(L.LightningDataModule):
             plain = _as_plain(cfg)
             plan = lazy_plan(plain, _validate_scale(plain))
         if plan is not None:
-            self.data = LazyData(plan, stats_cache)
+            self.data = LazyData(plan, stats_cache, given=stats)
             train_shape: tuple[int, ...] = plan.hr_shape
         else:
             self.data = prepared if prepared is not None else prepare_data(cfg)
+            if stats is not None:
+                self.data = replace(
+                    self.data,
+                    mean=list(stats["mean"]),
+                    std=list(stats["std"]),
+                    data_range=list(stats["data_range"]),
+                )
             train_shape = tuple(self.data.splits["train"].hr.shape[-2:])
         check_patch_settings(cfg, self.data.scale, (train_shape[0], train_shape[1]))
 

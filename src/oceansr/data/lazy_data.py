@@ -57,13 +57,20 @@ class LazyData:
     """The lazy counterpart of ``PreparedData``: same attributes, statistics on demand.
 
     The statistics come from one streaming pass over the training split the first time
-    they are asked for, or from the run directory's cache (``stats_cache``).
+    they are asked for, or from the run directory's cache (``stats_cache``), or are
+    ``given`` (a checkpoint's, in mode=test and on resume: the model was trained with
+    them, so no pass over the data is needed; docs/architecture.md, data).
     """
 
-    def __init__(self, plan: DataPlan, stats_cache: Path | None = None) -> None:
+    def __init__(
+        self,
+        plan: DataPlan,
+        stats_cache: Path | None = None,
+        given: Mapping[str, Any] | None = None,
+    ) -> None:
         self.plan = plan
         self.stats_cache = stats_cache
-        self._stats: dict[str, list[float]] | None = None
+        self._stats: dict[str, Any] | None = dict(given) if given is not None else None
         self.variables = list(plan.variables)
         self.units = list(plan.units)
         self.scale = plan.scale
@@ -77,7 +84,7 @@ class LazyData:
         return len(self.variables)
 
     @property
-    def stats(self) -> dict[str, list[float]]:
+    def stats(self) -> dict[str, Any]:
         if self._stats is None:
             self._stats = cached_stats(self.plan, self.stats_cache)
         return self._stats
@@ -105,13 +112,19 @@ class LazyData:
             "hr_shape": list(self.plan.hr_shape),
             "lr_shape": list(self.plan.lr_shape),
             "samples": {name: len(split) for name, split in self.plan.splits.items()},
-            "ocean_fraction": stats["ocean_fraction"][0] if stats else None,
+            "ocean_fraction": _first(stats.get("ocean_fraction")) if stats else None,
             "mean": stats["mean"] if stats else None,
             "std": stats["std"] if stats else None,
             "data_range": stats["data_range"] if stats else None,
             "notes": self.notes,
             "lazy": True,
         }
+
+
+def _first(values: list[float] | None) -> float | None:
+    """The training split's ocean fraction; None when the statistics came from a
+    checkpoint (which does not record it)."""
+    return values[0] if values else None
 
 
 def validate_metadata(cfg: Mapping[str, Any], scale: int) -> dict[str, Any] | None:

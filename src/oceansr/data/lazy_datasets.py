@@ -1,6 +1,7 @@
 """Datasets that read from disk: random HR patches and whole fields of a lazy split.
 
 Each training sample reads only the chunks under one HR patch; its LR input is the
+LR window under it read from ``data.lr_path`` (:mod:`oceansr.data.given_lr`) or the
 NaN-aware block mean of that patch with land filled from the nearest ocean cell of the
 patch; the minimum ocean fraction is applied per patch as in the in-memory path
 (docs/architecture.md, data). Readers reopen their dataset in each DataLoader worker.
@@ -75,8 +76,14 @@ class LazyPatchDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         field_index = index // self.patches_per_field
-        _, _, hr = self._draw(field_index)
-        lr = fill_patch(block_mean(hr, self.scale), self.fallback)
+        i, j, hr = self._draw(field_index)
+        given = self.reader.plan.given_lr
+        if given is None:
+            lr = fill_patch(block_mean(hr, self.scale), self.fallback)
+        else:  # the LR window under the HR patch, read from data.lr_path
+            lp = self.lr_patch
+            rows, cols = slice(i, i + lp), slice(j, j + lp)
+            lr = fill_patch(given.read(self.reader.split, field_index, rows, cols), self.fallback)
         return {
             "lr": torch.from_numpy(lr),
             "hr": torch.from_numpy(hr),
@@ -95,7 +102,13 @@ class LazyFieldDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         hr = self.reader.read(index)
-        lr = fill_land_nearest(block_mean(hr, self.reader.plan.scale)[None])[0]
+        plan = self.reader.plan
+        if plan.given_lr is None:
+            lr = block_mean(hr, plan.scale)
+        else:
+            rows, cols = (slice(0, n) for n in plan.lr_shape)
+            lr = plan.given_lr.read(self.reader.split, index, rows, cols)
+        lr = fill_land_nearest(lr[None])[0]
         return {
             "lr": torch.from_numpy(lr.astype(np.float32, copy=False)),
             "hr": torch.from_numpy(hr),

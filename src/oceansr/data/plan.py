@@ -67,6 +67,9 @@ class DataPlan:
     source: str
     itemsize: int
     notes: list[str] = field(default_factory=list)
+    #: The checked ``data.lr_path`` source (:class:`oceansr.data.given_lr.GivenLR`), or
+    #: None: LR is then the block mean of HR.
+    given_lr: Any = None
 
     @property
     def lr_shape(self) -> tuple[int, int]:
@@ -136,7 +139,7 @@ def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
     hr_shape = crop_shape(height, width, scale, bool(cfg.get("crop_to_scale", True)), notes)
     lat = coord_degrees(grid.ds, grid.lat_var, ydim, xdim)
     lon = coord_degrees(grid.ds, grid.lon_var, ydim, xdim)
-    return DataPlan(
+    plan = DataPlan(
         cfg=dict(cfg),
         variables=variables,
         units=[str(ds[v].attrs.get("units", "")) for v in variables],
@@ -153,6 +156,10 @@ def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
         itemsize=int(ds[variables[0]].dtype.itemsize),
         notes=notes,
     )
+    from oceansr.data.given_lr import plan_given_lr  # it builds on this module
+
+    plan.given_lr = plan_given_lr(plan)
+    return plan
 
 
 class SplitReader:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -200,6 +200,29 @@ def _lr_for_split(name: str, split: FieldSplit, hr: np.ndarray, scale: int) -> n
     return split.lr.astype(np.float32, copy=False)
 
 
+def _given_lr(cfg: Mapping[str, Any], scale: int) -> Any:
+    """The checked ``data.lr_path`` source of an ``xarray`` config, or None.
+
+    Read through the same reader as the lazy path (:mod:`oceansr.data.given_lr`), so
+    both paths see the same LR fields.
+    """
+    if not cfg.get("lr_path"):
+        return None
+    if cfg.get("source") != "xarray":
+        raise ConfigError(
+            f"data.lr_path is read by data.source=xarray only, not {cfg.get('source')!r}",
+            field="data.lr_path",
+            fix="drop data.lr_path, or use data=xarray (npy folders carry their own lr/)",
+        )
+    from oceansr.data.plan import build_plan
+
+    return build_plan(cfg, scale).given_lr
+
+
+def given_shape(hr: np.ndarray, scale: int) -> tuple[int, int]:
+    return hr.shape[-2] // scale, hr.shape[-1] // scale
+
+
 def _check_not_empty(name: str, split: FieldSplit) -> None:
     if split.hr.shape[0] == 0:
         raise DataInvalidError(
@@ -214,6 +237,7 @@ def prepare_data(cfg: Mapping[str, Any]) -> PreparedData:
     cfg = _as_plain(cfg)
     scale = _validate_scale(cfg)
     fields = load_field_data(cfg)
+    given = _given_lr(cfg, scale)
     notes: list[str] = []
     splits: dict[str, SplitArrays] = {}
     for name in SPLITS:
@@ -226,6 +250,8 @@ def prepare_data(cfg: Mapping[str, Any]) -> PreparedData:
                 fix="store the variables as floating point with NaN for land",
             )
         hr = _crop_split(split, scale, bool(cfg.get("crop_to_scale", True)), notes)
+        if given is not None:
+            split = replace(split, lr=given.read_split(name, given_shape(hr, scale)))
         if split.lr is None and min(hr.shape[-2:]) < scale:
             raise DataInvalidError(
                 f"HR grid {hr.shape[-2]}x{hr.shape[-1]} is smaller than the scale {scale}",

@@ -1,0 +1,61 @@
+"""Evaluation memory of one large field: what ``data.eval_memory_mb`` bounds, and what not.
+
+Tiled validation/test (docs/architecture.md, inference) bounds the model's activations
+by the window size, but the evaluation step still holds whole-field tensors: the HR
+target and its mask, the blended SR output, the bicubic baseline, and the float64
+error and SSIM temporaries of the metrics. This script evaluates one HR field of
+``--height`` x ``--width`` (one channel, SRCNN x4) in a fresh child process per
+setting, and reports the peak resident memory above the process's baseline (taken
+after the batch is built), in MB and in multiples of one float32 HR field. Prints JSON.
+
+    python benchmarks/eval_memory.py [--height 1024] [--width 2048] [--tiles 32 4096]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+CHILD = """
+import json, resource, sys, warnings
+import torch
+from oceansr.module import SRModule
+warnings.filterwarnings("ignore")
+torch.set_grad_enabled(False)
+h, w, tile = (int(a) for a in sys.argv[1:4])
+m = SRModule(model={"name": "srcnn"}, variables=["t"], units=["degC"], scale=4, mean=[10.0],
+             std=[3.0], data_range=[20.0], optim={"name": "adam", "lr": 1e-3,
+             "weight_decay": 0.0, "betas": [0.9, 0.999]}, eval_tile=tile).eval()
+g = torch.Generator().manual_seed(0)
+hr = torch.randn(1, 1, h, w, generator=g).cumsum(-1) / 50 + 10.0
+hr[:, :, : h // 8, : w // 8] = float("nan")
+lr = torch.nn.functional.avg_pool2d(torch.nan_to_num(hr, 10.0), 4)
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+m._eval_step({"lr": lr, "hr": hr}, "test")
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rmse = float(m.metrics["test_model"].compute()["rmse"].reshape(-1)[0])
+field_mb = h * w * 4 / 2**20
+print(json.dumps({"eval_tile": tile, "hr_field_mb": field_mb, "peak_above_baseline_mb":
+                  peak - base, "peak_in_hr_fields": (peak - base) / field_mb, "rmse": rmse}))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--height", type=int, default=1024)
+    parser.add_argument("--width", type=int, default=2048)
+    parser.add_argument("--tiles", type=int, nargs="+", default=[32, 4096])
+    args = parser.parse_args()
+    results = []
+    for tile in args.tiles:
+        cmd = [sys.executable, "-c", CHILD, str(args.height), str(args.width), str(tile)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        lines = proc.stdout.strip().splitlines()
+        results.append(json.loads(lines[-1]) if lines else {"error": proc.stderr[-1500:]})
+    print(json.dumps({"hr_shape": [args.height, args.width], "runs": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
