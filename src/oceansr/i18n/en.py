@@ -57,7 +57,9 @@ TEXTS: dict[str, str] = {
         "newest first (`status_filter`, `limit`); call it first on a new user message if "
         "runs were started. A failed run carries error_summary: show failureType and "
         "suggestions and ask before retrying. Local runs stop when this server shuts down; "
-        "Slurm jobs keep running."
+        "Slurm jobs keep running. Annotations are per tool (destructive, because of kill); "
+        "per action: status, logs, wait and list are read-only, kill is destructive, resume "
+        "starts a process (machine-readable in _meta['oceansr/actions'])."
     ),
     "tool.list_models": "The model registry: name, family, description, parameters, scales.",
     "tool.check_data": (

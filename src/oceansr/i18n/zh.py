@@ -52,6 +52,8 @@ TEXTS: dict[str, str] = {
         "`limit`）；如已启动过运行，每条新用户消息先调用它。失败的运行带有 error_summary："
         "展示 failureType 和 suggestions，重试前先询问用户。"
         "服务器关闭时本地运行会被终止；Slurm 作业会继续运行。"
+        "工具注解按工具给出（因含 kill 而标为破坏性）；按操作区分：status、logs、wait、list "
+        "为只读，kill 为破坏性，resume 会启动进程（机器可读版本见 _meta['oceansr/actions']）。"
     ),
     "tool.list_models": "模型注册表：名称、类别、说明、参数量、支持的放大倍数。",
     "tool.check_data": (
