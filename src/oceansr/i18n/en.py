@@ -115,6 +115,9 @@ TEXTS: dict[str, str] = {
     "plot.depth": "depth [m]",
     "plot.depth_title": "{var}: RMSE by depth level (test fields)",
     "plot.bicubic": "bicubic",
+    "progress.eta_pending.first_step": (
+        "no ETA yet: it is measured from the first optimisation steps; the next wait reports it"
+    ),
     "progress.starting": "starting ({seconds} s of at most {limit} s)",
     "progress.run": "{status} / {phase}",
     "progress.epoch": " - epoch {epoch}/{total} step {step}/{total_steps}",

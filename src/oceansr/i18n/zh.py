@@ -106,6 +106,9 @@ TEXTS: dict[str, str] = {
     "plot.depth": "深度 [m]",
     "plot.depth_title": "{var}：各深度层的均方根误差（测试场）",
     "plot.bicubic": "双三次插值",
+    "progress.eta_pending.first_step": (
+        "暂无预计剩余时间：它根据最初的优化步实测得出；下一次 wait 会给出"
+    ),
     "progress.starting": "启动中（{seconds} 秒，最多 {limit} 秒）",
     "progress.run": "{status} / {phase}",
     "progress.epoch": " - 轮次 {epoch}/{total} 步 {step}/{total_steps}",
