@@ -12,6 +12,7 @@ is a ``config_error`` naming ``logger`` and the install command, raised before t
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,18 @@ def mlflow_uri(cfg: Mapping[str, Any], run_dir: Path) -> str:
     return str(uri) if uri else (run_dir / MLFLOW_DIR).resolve().as_uri()
 
 
+def allow_file_store(uri: str) -> None:
+    """Let MLflow >= 3.7 write the run directory's file store.
+
+    MLflow 3.x refuses ``file:`` tracking URIs ("filesystem tracking backend ... is in
+    maintenance mode") unless ``MLFLOW_ALLOW_FILE_STORE=true``; the run directory is the
+    source of truth (docs/architecture.md, run directory), so a self-contained file store
+    inside it is what ``logger=mlflow`` promises. An explicit setting by the user wins.
+    """
+    if uri.startswith("file:"):
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+
+
 def extra_loggers(cfg: Mapping[str, Any] | None, run_dir: Path, run_id: str) -> list[Any]:
     """Lightning loggers to add after the run's CSV logger (none for ``logger=csv``)."""
     cfg = cfg or {}
@@ -66,6 +79,7 @@ def extra_loggers(cfg: Mapping[str, Any] | None, run_dir: Path, run_id: str) -> 
     if name == "mlflow":
         from lightning.pytorch.loggers import MLFlowLogger
 
+        allow_file_store(mlflow_uri(cfg, run_dir))
         return [
             MLFlowLogger(
                 experiment_name=str(cfg.get("experiment_name") or "oceansr"),

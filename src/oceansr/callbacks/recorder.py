@@ -28,6 +28,9 @@ from oceansr.callbacks.session import RunSession
 from oceansr.callbacks.timelimit import MAX_TIME, closed_progress, stop_line, stopped_by_max_time
 from oceansr.runs import append_event, update_status
 
+#: ``progress.eta_pending`` before the first optimisation step: no rate measured yet.
+ETA_PENDING_FIRST_STEP = "first_step"
+
 
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN/Inf; carries the global step for the error summary."""
@@ -111,7 +114,7 @@ class RunRecorder(Checkpoint):
         epoch = int(trainer.current_epoch) + 1
         if total_epochs is not None and total_epochs > 0:
             epoch = min(epoch, total_epochs)
-        return {
+        progress: dict[str, Any] = {
             "epoch": epoch,
             "total_epochs": total_epochs,
             "step": step,
@@ -121,6 +124,12 @@ class RunRecorder(Checkpoint):
             "eta_s": round(remaining / rate, 1) if rate > 0 else None,
             "samples_per_s": round(self._samples / elapsed, 2) if elapsed > 0 else None,
         }
+        # No step measured yet: the ETA is measured, never guessed, so it says why it is
+        # null (docs/architecture.md, status.json); always written (null once measured)
+        # because status writes merge progress key by key.
+        pending = rate <= 0 and remaining > 0
+        progress["eta_pending"] = ETA_PENDING_FIRST_STEP if pending else None
+        return progress
 
     def _phase(self, trainer: L.Trainer, phase: str, **extra: Any) -> None:
         if self._active(trainer):
@@ -208,11 +217,15 @@ class RunRecorder(Checkpoint):
         if step % every == 0 or step == self._step0 + 1:
             _log_line(_step_line(self._progress(trainer), trainer.callback_metrics))
         now = time.monotonic()
-        # The first batch is published at once: an ETA exists from the first step on.
-        if step > self._step0 + 1 and now - self._last_write < self.min_interval_s:
+        first = step == self._step0 + 1
+        if not first and now - self._last_write < self.min_interval_s:
             return
         self._last_write = now
         self.session.publish_progress(self._progress(trainer))
+        if first:
+            # Written now, not at the next heartbeat: the measured ETA is in status.json
+            # right after the first optimisation step, for the first `wait` after start.
+            self.session.flush()
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.sanity_checking:

@@ -158,6 +158,9 @@ def _started(
         "run_status": doc.get("status"),
         "phase": doc.get("phase"),
         "startup_s": round(time.monotonic() - t0, 2),
+        # At training_start no step has run: eta_s is null with eta_pending saying why
+        # (measured after the first step, which the first `wait` then reports).
+        "progress": doc.get("progress"),
         "training_start": payload,
         "next": next_calls(paths, doc),
     }

@@ -57,7 +57,9 @@ TEXTS: dict[str, str] = {
         "newest first (`status_filter`, `limit`); call it first on a new user message if "
         "runs were started. A failed run carries error_summary: show failureType and "
         "suggestions and ask before retrying. Local runs stop when this server shuts down; "
-        "Slurm jobs keep running."
+        "Slurm jobs keep running. Annotations are per tool (destructive, because of kill); "
+        "per action: status, logs, wait and list are read-only, kill is destructive, resume "
+        "starts a process (machine-readable in _meta['oceansr/actions'])."
     ),
     "tool.list_models": "The model registry: name, family, description, parameters, scales.",
     "tool.check_data": (
@@ -113,6 +115,9 @@ TEXTS: dict[str, str] = {
     "plot.depth": "depth [m]",
     "plot.depth_title": "{var}: RMSE by depth level (test fields)",
     "plot.bicubic": "bicubic",
+    "progress.eta_pending.first_step": (
+        "no ETA yet: it is measured from the first optimisation steps; the next wait reports it"
+    ),
     "progress.starting": "starting ({seconds} s of at most {limit} s)",
     "progress.run": "{status} / {phase}",
     "progress.epoch": " - epoch {epoch}/{total} step {step}/{total_steps}",

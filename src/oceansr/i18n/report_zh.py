@@ -165,5 +165,154 @@ TERMS: dict[str, str] = {
     "see the next steps under Analysis": "见“分析”一节中的下一步",
     # region plot
     "distance to land [km]": "离岸距离 [km]",
+    "distance to land [HR cells]": "离岸距离 [高分辨率网格数]",
+    "coastal ≤ {km} km": "近岸 ≤ {km} km",
+    "coastal ≤ {cells} HR cells": "近岸 ≤ {cells} 个高分辨率网格",
+    "{var} — {rmse} vs distance to land": "{var} — {rmse} 随离岸距离的变化",
+    "{var} — {rmse} per {axis} band": "{var} — 各{axis}带的 {rmse}",
+    "worst: {band}": "误差最大：{band}",
+    "rows {low}–{high}": "第 {low}–{high} 行",
+    "Where the errors are — {fields} of {total} test fields, {ckpt}": (
+        "误差的空间分布 — {total} 个测试场中的 {fields} 个，{ckpt}"
+    ),
     "latitude [°N]": "纬度 [°N]",
 }
+
+#: The analysis sentences of the report (:mod:`oceansr.report.analysis`), written from
+#: the run's numbers; kept apart so a test can check that a Chinese report shows none of
+#: the English ones. Terms: 均方根误差 RMSE, 双三次插值基线, 验证集, 过拟合, 近岸/开阔海域,
+#: 高分辨率 (HR) / 低分辨率 (LR) 网格, 纬度带.
+ANALYSIS: dict[str, str] = {
+    "{count} finished epoch": " {count} 个已完成轮次",
+    "{count} finished epochs": " {count} 个已完成轮次",
+    # trend
+    "No validation epoch finished, so there is no trend to read.": (
+        "尚无完成的验证轮次，无法判断趋势。"
+    ),
+    "Only one validation epoch was recorded (val RMSE {value} {unit}), so no trend can be "
+    "read yet.": "只记录了一个验证轮次（验证集均方根误差 RMSE {value} {unit}），暂无法判断趋势。",
+    "still improving": "仍在改善",
+    "worsening": "正在变差",
+    "plateaued": "已趋于平稳",
+    " The best epoch was {best} ({gap} before the last one).": (
+        "最佳轮次为第 {best} 轮（比最后一轮早 {gap} 轮）。"
+    ),
+    " The last epoch is also the best one.": "最后一轮也是最佳轮次。",
+    "Validation RMSE": "验证集均方根误差 RMSE",
+    " (val/rmse, the mean over {count} variables)": "（val/rmse，{count} 个变量的平均）",
+    "{what} is **{verdict}** over the last {window} epochs ({start}–{end}): {first} → "
+    "{last} {unit} ({change} %).": (
+        "{what}在最近 {window} 轮（第 {start}–{end} 轮）中**{verdict}**：{first} → {last} "
+        "{unit}（{change} %）。"
+    ),
+    # over-fitting
+    "Too few epochs with both training loss and validation RMSE to judge over-fitting.": (
+        "同时记录训练损失与验证集均方根误差的轮次太少，无法判断是否过拟合。"
+    ),
+    "epochs {first}–{last}": "第 {first}–{last} 轮",
+    "Only {count} epochs, too few to judge over-fitting: over {span} the training loss "
+    "changed {train} % and validation RMSE {val} %.": (
+        "仅 {count} 个轮次，不足以判断是否过拟合：{span}训练损失变化 {train} %，"
+        "验证集均方根误差变化 {val} %。"
+    ),
+    "**Signs of over-fitting**: the training loss fell {train} % while validation RMSE "
+    "rose {val} % over {span}.": (
+        "**出现过拟合迹象**：{span}训练损失下降 {train} %，而验证集均方根误差上升 {val} %。"
+    ),
+    "No over-fitting signature, but validation RMSE rose {val} % over {span} while the "
+    "training loss changed {train} %: training is unstable or noisy rather than "
+    "over-fitted.": (
+        "没有过拟合特征，但{span}验证集均方根误差上升 {val} %，而训练损失变化 {train} %："
+        "训练不稳定或噪声较大，而非过拟合。"
+    ),
+    "No sign of over-fitting: over {span} the training loss changed {train} % and "
+    "validation RMSE {val} %.": (
+        "没有过拟合迹象：{span}训练损失变化 {train} %，验证集均方根误差变化 {val} %。"
+    ),
+    # bicubic baseline
+    "On the test set": "在测试集上",
+    "On the validation set (no test metrics)": "在验证集上（无测试指标）",
+    " for {var}": "（{var}）",
+    "**beats bicubic**": "**优于双三次插值基线**",
+    "does **not** beat bicubic": "**未能优于**双三次插值基线",
+    "{where} the model {verb}{name}: RMSE {model} vs {bicubic} {unit} (gain {gain}); it is "
+    "better than bicubic on {better} of {counted} metrics{listed}.": (
+        "{where}，模型{verb}{name}：均方根误差 RMSE {model}，双三次插值 {bicubic} {unit}"
+        "（增益 {gain}）；{counted} 项指标中有 {better} 项优于双三次插值{listed}。"
+    ),
+    " ({names})": "（{names}）",
+    "No validation or test metrics were recorded, so the gain over bicubic is unknown.": (
+        "未记录验证或测试指标，无法得知相对双三次插值基线的增益。"
+    ),
+    # where errors concentrate
+    "The spatial error analysis was not made: {reason}.": "未进行误差空间分布分析：{reason}。",
+    "On {fields} of {total} test fields run through {ckpt}": (
+        "在用 {ckpt} 推理的 {total} 个测试场中的 {fields} 个上"
+    ),
+    " ({var})": "（{var}）",
+    "no land": "没有陆地",
+    "no ocean farther from land": "没有离陆地更远的海域",
+    "{intro}{name}, the coast/open-ocean split is undefined ({where} within {coast} HR "
+    "cells); overall RMSE {rmse} {unit}.": (
+        "{intro}{name}，近岸/开阔海域的划分无定义（{coast} 个高分辨率网格距离内{where}）；"
+        "总体均方根误差 RMSE {rmse} {unit}。"
+    ),
+    "errors **concentrate near the coast**": "误差**集中在近岸**",
+    "errors are **larger in the open ocean** than near the coast": "**开阔海域**的误差大于近岸",
+    "errors are **spread evenly** between coast and open ocean": (
+        "误差在近岸与开阔海域之间**分布均匀**"
+    ),
+    "{intro}{name}, {verdict}: RMSE within {coast} HR cells (one LR cell) of land is "
+    "{coastal} {unit} against {open} {unit} in the open ocean (×{ratio}); bicubic has "
+    "{coastal_bic} and {open_bic} {unit}, so the model's gain over bicubic is "
+    "{coastal_gain} % near the coast and {open_gain} % offshore.": (
+        "{intro}{name}，{verdict}：离陆地 {coast} 个高分辨率网格（一个低分辨率网格）以内的"
+        "均方根误差 RMSE 为 {coastal} {unit}，开阔海域为 {open} {unit}（×{ratio}）；双三次插值"
+        "分别为 {coastal_bic} 和 {open_bic} {unit}，因此模型相对双三次插值的增益在近岸为 "
+        "{coastal_gain} %，离岸为 {open_gain} %。"
+    ),
+    "latitude": "纬度",
+    "row": "行",
+    "The worst {axis} band{name} is {band}: RMSE {rmse} {unit} (bicubic {bicubic} {unit}) "
+    "against {overall} {unit} over all evaluated cells.": (
+        "误差最大的{axis}带{name}为 {band}：均方根误差 RMSE {rmse} {unit}（双三次插值 "
+        "{bicubic} {unit}），全部评估网格点上为 {overall} {unit}。"
+    ),
+    "The worst test field{name} is `{label}`: RMSE {rmse} {unit} (bicubic {bicubic} {unit}).": (
+        "误差最大的测试场{name}为 `{label}`：均方根误差 RMSE {rmse} {unit}（双三次插值 "
+        "{bicubic} {unit}）。"
+    ),
+    # next steps
+    "Failure `{failure}`: {suggestion}.": "失败类型 `{failure}`：{suggestion}。",
+    "Validation RMSE was still falling at the end: train longer, e.g. "
+    "`trainer.max_epochs={epochs}`.": (
+        "训练结束时验证集均方根误差仍在下降：请训练更久，例如 `trainer.max_epochs={epochs}`。"
+    ),
+    "Validation RMSE got worse at the end: try a lower `optim.lr={lr}`.": (
+        "训练末期验证集均方根误差变差：尝试更低的学习率 `optim.lr={lr}`。"
+    ),
+    "Over-fitting: enable `early_stopping.enabled=true`, add training fields, or use a "
+    "smaller model.": (
+        "过拟合：启用 `early_stopping.enabled=true`、增加训练场，或使用更小的模型。"
+    ),
+    "The model does not beat bicubic: try `residual_learning=true`.": (
+        "模型未能优于双三次插值基线：尝试 `residual_learning=true`。"
+    ),
+    "The model does not beat bicubic after {epochs}: super-resolution networks usually "
+    "need many more epochs (e.g. `trainer.max_epochs={max_epochs}`) to get past it.": (
+        "经过{epochs}后模型仍未优于双三次插值基线：超分辨率网络通常需要多得多的轮次"
+        "（例如 `trainer.max_epochs={max_epochs}`）才能超过它。"
+    ),
+    "The model does not beat bicubic: check the learning rate and the loss "
+    "(`loss.name=charbonnier`), or try a larger model (`model=edsr_baseline`).": (
+        "模型未能优于双三次插值基线：检查学习率和损失函数（`loss.name=charbonnier`），"
+        "或尝试更大的模型（`model=edsr_baseline`）。"
+    ),
+    # run state
+    "**failed**": "**失败**",
+    "was **killed**": "**被终止**",
+    "ended as **{state}**": "以 **{state}** 结束",
+    "The run {verb} after {epochs}; these numbers describe what it recorded before it "
+    "stopped.": "运行在{epochs}后{verb}；以下数字描述的是它停止前记录的内容。",
+}
+TERMS.update(ANALYSIS)

@@ -52,6 +52,8 @@ TEXTS: dict[str, str] = {
         "`limit`）；如已启动过运行，每条新用户消息先调用它。失败的运行带有 error_summary："
         "展示 failureType 和 suggestions，重试前先询问用户。"
         "服务器关闭时本地运行会被终止；Slurm 作业会继续运行。"
+        "工具注解按工具给出（因含 kill 而标为破坏性）；按操作区分：status、logs、wait、list "
+        "为只读，kill 为破坏性，resume 会启动进程（机器可读版本见 _meta['oceansr/actions']）。"
     ),
     "tool.list_models": "模型注册表：名称、类别、说明、参数量、支持的放大倍数。",
     "tool.check_data": (
@@ -104,6 +106,9 @@ TEXTS: dict[str, str] = {
     "plot.depth": "深度 [m]",
     "plot.depth_title": "{var}：各深度层的均方根误差（测试场）",
     "plot.bicubic": "双三次插值",
+    "progress.eta_pending.first_step": (
+        "暂无预计剩余时间：它根据最初的优化步实测得出；下一次 wait 会给出"
+    ),
     "progress.starting": "启动中（{seconds} 秒，最多 {limit} 秒）",
     "progress.run": "{status} / {phase}",
     "progress.epoch": " - 轮次 {epoch}/{total} 步 {step}/{total_steps}",

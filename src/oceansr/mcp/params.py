@@ -4,8 +4,10 @@ and the model registry, numeric minimums and the run-id pattern.
 The JSON schema an agent sees is generated from these annotations, and pydantic
 enforces the same rules before a tool body runs; a violation comes back as a
 classified ``config_error`` naming the argument (:mod:`oceansr.mcp.shape`).
-Nothing here is hard-coded: enums come from :func:`oceansr.schema.choices` and
-:data:`oceansr.runs.STATUSES`, the id pattern from :data:`oceansr.runs.RUN_ID_RE`.
+The descriptions are English; under ``lang=zh`` the server shows the Chinese ones of
+:mod:`oceansr.i18n.params_zh` (keyed by these texts). Nothing here is hard-coded:
+enums come from :func:`oceansr.schema.choices` and :data:`oceansr.runs.STATUSES`, the
+id pattern from :data:`oceansr.runs.RUN_ID_RE`.
 """
 
 from __future__ import annotations
@@ -16,12 +18,27 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from oceansr.control.backends import backend_names
+from oceansr.i18n.params_zh import RELATIVE_EN
 from oceansr.runs import RUN_ID_RE, STATUSES
 from oceansr.schema import choices
 
 _CHOICES = choices()
 STATUS_ACTIONS: tuple[str, ...] = ("status", "logs", "wait", "kill", "list", "resume")
 RUN_ID_PATTERN = RUN_ID_RE.pattern
+#: MCP tool annotations are per tool, and ocean_sr_train_status bundles read-only actions
+#: with kill and resume; the per-action hints go into the tool's ``_meta`` under this key
+#: (the spec's extension slot), so an agent can tell that only kill is destructive.
+ACTION_HINTS_KEY = "oceansr/actions"
+_READ = {"readOnlyHint": True, "destructiveHint": False, "idempotentHint": True}
+ACTION_HINTS: dict[str, dict[str, bool]] = {
+    "status": _READ,
+    "logs": _READ,
+    "wait": _READ,
+    "list": _READ,
+    "kill": {"readOnlyHint": False, "destructiveHint": True, "idempotentHint": True},
+    "resume": {"readOnlyHint": False, "destructiveHint": False, "idempotentHint": False},
+}
+assert set(ACTION_HINTS) == set(STATUS_ACTIONS), "every action has its hints"
 
 
 def one_of(allowed: Sequence[str]) -> Callable[[Any], Any]:
@@ -75,7 +92,7 @@ ProcessId = Annotated[
 ]
 RunId = Annotated[str, Field(description="run id from start or list", pattern=RUN_ID_PATTERN)]
 #: Relative paths resolve against the server's base directory (oceansr.basedir).
-_REL = " (relative to the server's base directory: --base-dir, $OCEANSR_BASE_DIR or its cwd)"
+_REL = RELATIVE_EN
 DataPath = Annotated[
     str | None,
     Field(description="NetCDF file or Zarr store to train on (any characters, e.g. CJK)" + _REL),

@@ -16,10 +16,12 @@ from typing import Any
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult
+from mcp.types import Tool as MCPTool
 from pydantic import ValidationError
 
 from oceansr.control.replies import error_reply
 from oceansr.i18n import text
+from oceansr.i18n.params_zh import describe
 
 from .shape import compact_reply, to_result
 
@@ -31,6 +33,20 @@ def declared_arguments(fn: Callable[..., Any]) -> set[str]:
         for name, param in inspect.signature(fn).parameters.items()
         if name != "ctx" and param.kind is not inspect.Parameter.VAR_KEYWORD
     }
+
+
+def localize_schema(schema: dict[str, Any], lang: str) -> dict[str, Any]:
+    """``schema`` with every property description in ``lang`` (a copy; the tool's own
+    schema, shared by all calls, stays English)."""
+    if lang == "en":
+        return schema
+    properties = {
+        name: {**prop, "description": describe(prop["description"], lang)}
+        if isinstance(prop.get("description"), str)
+        else prop
+        for name, prop in (schema.get("properties") or {}).items()
+    }
+    return {**schema, "properties": properties}
 
 
 def _problems(exc: ValidationError) -> list[tuple[str, str]]:
@@ -60,6 +76,14 @@ class OceanSRServer(MCPServer):
         fix = [text(fix_key, self.lang, tool=tool, name=name) for name in names]
         reply = error_reply("config_error", message, suggestions=fix, arguments=names)
         return to_result(compact_reply(reply, self.lang), is_error=True)
+
+    async def list_tools(self) -> list[MCPTool]:
+        """The tools, with parameter descriptions in the server's language."""
+        tools = await super().list_tools()
+        return [
+            tool.model_copy(update={"input_schema": localize_schema(tool.input_schema, self.lang)})
+            for tool in tools
+        ]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None

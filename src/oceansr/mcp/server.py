@@ -40,6 +40,8 @@ from oceansr.i18n import resolve_lang, text
 from oceansr.runs import validate_run_id
 
 from .params import (
+    ACTION_HINTS,
+    ACTION_HINTS_KEY,
     Action,
     BackendName,
     BatchSize,
@@ -269,7 +271,14 @@ def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str
         server,
         "ocean_sr_train_status",
         "tool.status",
-        annotations=ToolAnnotations(destructive_hint=True, open_world_hint=False),
+        # Truthful for the tool as a whole (kill is destructive); per action in _meta.
+        annotations=ToolAnnotations(
+            read_only_hint=False,
+            destructive_hint=True,
+            idempotent_hint=False,
+            open_world_hint=False,
+        ),
+        meta={ACTION_HINTS_KEY: ACTION_HINTS},
     )
     async def ocean_sr_train_status(
         process_id: ProcessId = None,

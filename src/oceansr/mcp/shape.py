@@ -104,6 +104,17 @@ def _short_summary(summary: Mapping[str, Any], lang: str) -> JsonDict:
     return out
 
 
+def eta_explained(progress: Mapping[str, Any], lang: str) -> JsonDict:
+    """``progress`` with a null ``eta_pending`` dropped and a set one explained in
+    ``lang`` (``eta_note``): an agent tells the user why there is no ETA yet instead of
+    inventing one (the code stays, untranslated, for scripts)."""
+    out = {k: v for k, v in progress.items() if not (k == "eta_pending" and v is None)}
+    pending = out.get("eta_pending")
+    if pending:
+        out["eta_note"] = text(f"progress.eta_pending.{pending}", lang)
+    return out
+
+
 def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
     """The reply an agent reads: headline metrics, trimmed error tails, MCP ``next``."""
     out = {k: v for k, v in reply.items() if k not in DROPPED_KEYS and v is not None}
@@ -114,6 +125,8 @@ def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
         out["metrics"] = _headline_metrics(out["metrics"], bool(test))
     if isinstance(out.get("error_summary"), dict):
         out["error_summary"] = _short_summary(out["error_summary"], lang)
+    if isinstance(out.get("progress"), dict):
+        out["progress"] = eta_explained(out["progress"], lang)
     if "next" in reply:
         out["next"] = mcp_next(reply, lang)
     if isinstance(out.get("runs"), list):

@@ -1,6 +1,11 @@
 """The report's analysis, written from the numbers: val-RMSE trend, over-fitting signs,
 gain over bicubic, where errors concentrate (coast vs open ocean, latitude bands) and
 what to try next.
+
+Every sentence is a template of :data:`oceansr.i18n.report_zh.ANALYSIS` filled in
+through :func:`oceansr.i18n.tr`, so ``lang=zh`` writes the analysis in Chinese with the
+same numbers; the English templates are the keys, so the English report is unchanged.
+Verdict codes in the returned facts stay English (the suggestions branch on them).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from oceansr.i18n import suggestion, tr, writing_lang
 from oceansr.report.formatting import (
     format_gain,
     format_value,
@@ -44,7 +50,16 @@ CONCENTRATION_RATIO = 1.1
 
 
 def _epochs(count: int) -> str:
-    return f"{count} finished epoch" + ("" if count == 1 else "s")
+    return tr("{count} finished epoch" if count == 1 else "{count} finished epochs", count=count)
+
+
+def _clean(sentence: str) -> str:
+    """Drop the doubled spaces an empty unit leaves (``5.2  (`` → ``5.2 (``)."""
+    return sentence.replace("  ", " ").replace(" )", ")").replace(" ;", ";").replace(" ）", "）")
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.1f}"
 
 
 def _pct_change(first: float, last: float) -> float:
@@ -61,13 +76,15 @@ def _trend(history: RunHistory) -> tuple[str, JsonDict]:
     xs, ys = history.series("val/rmse")
     unit = _headline_unit(history)
     if not xs:
-        return "No validation epoch finished, so there is no trend to read.", {"verdict": None}
+        return tr("No validation epoch finished, so there is no trend to read."), {"verdict": None}
     if len(xs) < 2:
-        return (
-            f"Only one validation epoch was recorded (val RMSE {format_value(ys[0])} {unit}), "
-            "so no trend can be read yet.".replace("  ", " "),
-            {"verdict": None},
+        only = tr(
+            "Only one validation epoch was recorded (val RMSE {value} {unit}), so no trend "
+            "can be read yet.",
+            value=format_value(ys[0]),
+            unit=unit,
         )
+        return _clean(only), {"verdict": None}
     window = min(TREND_WINDOW, len(xs))
     first, last = ys[-window], ys[-1]
     change = _pct_change(first, last)
@@ -79,19 +96,32 @@ def _trend(history: RunHistory) -> tuple[str, JsonDict]:
         verdict = "plateaued"
     best_note = ""
     if history.best_epoch is not None and history.best_epoch < xs[-1]:
-        best_note = (
-            f" The best epoch was {history.best_epoch} "
-            f"({xs[-1] - history.best_epoch} before the last one)."
+        best_note = tr(
+            " The best epoch was {best} ({gap} before the last one).",
+            best=history.best_epoch,
+            gap=xs[-1] - history.best_epoch,
         )
     elif history.best_epoch == xs[-1]:
-        best_note = " The last epoch is also the best one."
-    what = "Validation RMSE"
+        best_note = tr(" The last epoch is also the best one.")
+    what = tr("Validation RMSE")
     if len(history.variables) > 1:
-        what += f" (val/rmse, the mean over {len(history.variables)} variables)"
+        what += tr(" (val/rmse, the mean over {count} variables)", count=len(history.variables))
     sentence = (
-        f"{what} is **{verdict}** over the last {window} epochs "
-        f"({xs[-window]}–{xs[-1]}): {format_value(first)} → {format_value(last)} {unit} "
-        f"({change:+.1f} %).".replace("  ", " ")
+        _clean(
+            tr(
+                "{what} is **{verdict}** over the last {window} epochs ({start}–{end}): {first} → "
+                "{last} {unit} ({change} %).",
+                what=what,
+                verdict=tr(verdict),
+                window=window,
+                start=xs[-window],
+                end=xs[-1],
+                first=format_value(first),
+                last=format_value(last),
+                unit=unit,
+                change=_signed(change),
+            )
+        )
         + best_note
     )
     return sentence, {"verdict": verdict, "window": window, "change_pct": change}
@@ -103,7 +133,7 @@ def _overfitting(history: RunHistory) -> tuple[str, bool]:
     common = sorted(set(tx) & set(vx))
     if len(common) < 2:
         return (
-            "Too few epochs with both training loss and validation RMSE to judge over-fitting.",
+            tr("Too few epochs with both training loss and validation RMSE to judge over-fitting."),
             False,
         )
     common = common[-TREND_WINDOW:]
@@ -111,29 +141,50 @@ def _overfitting(history: RunHistory) -> tuple[str, bool]:
     val = dict(zip(vx, vy, strict=True))
     t_change = _pct_change(train[common[0]], train[common[-1]])
     v_change = _pct_change(val[common[0]], val[common[-1]])
-    span = f"epochs {common[0]}–{common[-1]}"
+    span = tr("epochs {first}–{last}", first=common[0], last=common[-1])
     if len(common) < MIN_OVERFIT_EPOCHS:
         return (
-            f"Only {len(common)} epochs, too few to judge over-fitting: over {span} the training "
-            f"loss changed {t_change:+.1f} % and validation RMSE {v_change:+.1f} %.",
+            tr(
+                "Only {count} epochs, too few to judge over-fitting: over {span} the training "
+                "loss changed {train} % and validation RMSE {val} %.",
+                count=len(common),
+                span=span,
+                train=_signed(t_change),
+                val=_signed(v_change),
+            ),
             False,
         )
     if t_change < -TREND_TOLERANCE_PCT and v_change > TREND_TOLERANCE_PCT:
         return (
-            f"**Signs of over-fitting**: the training loss fell {abs(t_change):.1f} % while "
-            f"validation RMSE rose {v_change:.1f} % over {span}.",
+            tr(
+                "**Signs of over-fitting**: the training loss fell {train} % while validation "
+                "RMSE rose {val} % over {span}.",
+                train=f"{abs(t_change):.1f}",
+                val=f"{v_change:.1f}",
+                span=span,
+            ),
             True,
         )
     if v_change > TREND_TOLERANCE_PCT:
         return (
-            f"No over-fitting signature, but validation RMSE rose {v_change:.1f} % over {span} "
-            f"while the training loss changed {t_change:+.1f} %: training is unstable or "
-            "noisy rather than over-fitted.",
+            tr(
+                "No over-fitting signature, but validation RMSE rose {val} % over {span} while "
+                "the training loss changed {train} %: training is unstable or noisy rather "
+                "than over-fitted.",
+                val=f"{v_change:.1f}",
+                span=span,
+                train=_signed(t_change),
+            ),
             False,
         )
     return (
-        f"No sign of over-fitting: over {span} the training loss changed {t_change:+.1f} % and "
-        f"validation RMSE {v_change:+.1f} %.",
+        tr(
+            "No sign of over-fitting: over {span} the training loss changed {train} % and "
+            "validation RMSE {val} %.",
+            span=span,
+            train=_signed(t_change),
+            val=_signed(v_change),
+        ),
         False,
     )
 
@@ -141,99 +192,158 @@ def _overfitting(history: RunHistory) -> tuple[str, bool]:
 def _baseline(history: RunHistory) -> tuple[list[str], JsonDict]:
     """Sentences on the gain over bicubic (test set, else validation), per variable."""
     stage, metrics = ("test", history.test) if history.test else ("val", history.final_val)
-    where = "On the test set" if stage == "test" else "On the validation set (no test metrics)"
+    where = tr("On the test set" if stage == "test" else "On the validation set (no test metrics)")
     variables: list[str | None] = list(history.variables) or [None]
     beats_by_var: dict[str, bool] = {}
     sentences: list[str] = []
     facts: JsonDict = {"stage": stage, "beats": beats_by_var}
+    sep = "、" if writing_lang() == "zh" else ", "
     for var in variables:
         model = metric_value(metrics, stage, "rmse", var)
         bicubic = metric_value(metrics, stage, "rmse", var, "bicubic")
         if model is None or bicubic is None:
             continue
-        unit = history.unit(var) if var else ""
         gain = metric_value(metrics, stage, "rmse", var, "gain")
         beats = model < bicubic
         beats_by_var[var or "all"] = beats
-        name = f" for {var}" if var and len(variables) > 1 else ""
-        verb = "**beats bicubic**" if beats else "does **not** beat bicubic"
         better = [
-            METRIC_LABELS[m]
+            tr(METRIC_LABELS[m])
             for m in METRICS
             if (g := metric_value(metrics, stage, m, var, "gain")) is not None and g > 0
         ]
         counted = [m for m in METRICS if metric_value(metrics, stage, m, var, "gain") is not None]
         sentences.append(
-            f"{where} the model {verb}{name}: RMSE {format_value(model)} vs "
-            f"{format_value(bicubic)} {unit} (gain {format_gain(gain, 'rmse')}); it is better "
-            f"than bicubic on {len(better)} of {len(counted)} metrics"
-            + (f" ({', '.join(better)})." if better else ".")
+            tr(
+                "{where} the model {verb}{name}: RMSE {model} vs {bicubic} {unit} (gain {gain}); "
+                "it is better than bicubic on {better} of {counted} metrics{listed}.",
+                where=where,
+                verb=tr("**beats bicubic**" if beats else "does **not** beat bicubic"),
+                name=tr(" for {var}", var=var) if var and len(variables) > 1 else "",
+                model=format_value(model),
+                bicubic=format_value(bicubic),
+                unit=history.unit(var) if var else "",
+                gain=format_gain(gain, "rmse"),
+                better=len(better),
+                counted=len(counted),
+                listed=tr(" ({names})", names=sep.join(better)) if better else "",
+            )
         )
     if not sentences:
         sentences.append(
-            "No validation or test metrics were recorded, so the gain over bicubic is unknown."
+            tr("No validation or test metrics were recorded, so the gain over bicubic is unknown.")
         )
     return sentences, facts
 
 
+def _split_sentence(intro: str, name: str, coast: int, entry: Mapping[str, Any]) -> str:
+    """Coast against open ocean for one variable (undefined without land or offshore)."""
+    unit = entry["units"]
+    coastal, open_ = entry["coastal"], entry["open"]
+    if not coastal["cells"] or not open_["cells"]:
+        return tr(
+            "{intro}{name}, the coast/open-ocean split is undefined ({where} within {coast} HR "
+            "cells); overall RMSE {rmse} {unit}.",
+            intro=intro,
+            name=name,
+            where=tr("no land" if not coastal["cells"] else "no ocean farther from land"),
+            coast=coast,
+            rmse=format_value(entry["overall"]["rmse"]),
+            unit=unit,
+        )
+    ratio = coastal["rmse"] / open_["rmse"] if open_["rmse"] else float("inf")
+    if ratio > CONCENTRATION_RATIO:
+        verdict = "errors **concentrate near the coast**"
+    elif ratio < 1 / CONCENTRATION_RATIO:
+        verdict = "errors are **larger in the open ocean** than near the coast"
+    else:
+        verdict = "errors are **spread evenly** between coast and open ocean"
+    return tr(
+        "{intro}{name}, {verdict}: RMSE within {coast} HR cells (one LR cell) of land is "
+        "{coastal} {unit} against {open} {unit} in the open ocean (×{ratio}); bicubic has "
+        "{coastal_bic} and {open_bic} {unit}, so the model's gain over bicubic is "
+        "{coastal_gain} % near the coast and {open_gain} % offshore.",
+        intro=intro,
+        name=name,
+        verdict=tr(verdict),
+        coast=coast,
+        coastal=format_value(coastal["rmse"]),
+        open=format_value(open_["rmse"]),
+        unit=unit,
+        ratio=f"{ratio:.2f}",
+        coastal_bic=format_value(coastal["rmse_bicubic"]),
+        open_bic=format_value(open_["rmse_bicubic"]),
+        coastal_gain=_signed(_gain_pct(coastal)),
+        open_gain=_signed(_gain_pct(open_)),
+    )
+
+
 def _where_errors(regions: JsonDict | None, fields_error: str | None) -> list[str]:
     if regions is None:
-        return [f"The spatial error analysis was not made: {fields_error}."]
+        return [tr("The spatial error analysis was not made: {reason}.", reason=fields_error)]
     coast = regions["coast_cells"]
-    intro = (
-        f"On {regions['fields']} of {regions['total_fields']} test fields run through "
-        f"{Path(regions['checkpoint']).name}"
+    intro = tr(
+        "On {fields} of {total} test fields run through {ckpt}",
+        fields=regions["fields"],
+        total=regions["total_fields"],
+        ckpt=Path(regions["checkpoint"]).name,
     )
     out = []
     for var, entry in regions["variables"].items():
         unit = entry["units"]
-        coastal, open_ = entry["coastal"], entry["open"]
-        name = f" ({var})" if len(regions["variables"]) > 1 else ""
-        if not coastal["cells"] or not open_["cells"]:
-            where = "no land" if not coastal["cells"] else "no ocean farther from land"
-            out.append(
-                f"{intro}{name}, the coast/open-ocean split is undefined ({where} within "
-                f"{coast} HR cells); overall RMSE {format_value(entry['overall']['rmse'])} {unit}."
-            )
-        else:
-            ratio = coastal["rmse"] / open_["rmse"] if open_["rmse"] else float("inf")
-            if ratio > CONCENTRATION_RATIO:
-                verdict = "errors **concentrate near the coast**"
-            elif ratio < 1 / CONCENTRATION_RATIO:
-                verdict = "errors are **larger in the open ocean** than near the coast"
-            else:
-                verdict = "errors are **spread evenly** between coast and open ocean"
-            c_gain = _gain_pct(coastal)
-            o_gain = _gain_pct(open_)
-            out.append(
-                f"{intro}{name}, {verdict}: RMSE within {coast} HR cells (one LR cell) of land "
-                f"is {format_value(coastal['rmse'])} {unit} against "
-                f"{format_value(open_['rmse'])} {unit} in the open ocean (×{ratio:.2f}); "
-                f"bicubic has {format_value(coastal['rmse_bicubic'])} and "
-                f"{format_value(open_['rmse_bicubic'])} {unit}, so the model's gain over "
-                f"bicubic is {c_gain:+.1f} % near the coast and {o_gain:+.1f} % offshore."
-            )
+        name = tr(" ({var})", var=var) if len(regions["variables"]) > 1 else ""
+        out.append(_split_sentence(intro, name, coast, entry))
         worst = entry.get("worst_band")
         if worst:
             out.append(
-                f"The worst {regions['band_axis']} band{name} is "
-                f"{band_label(worst, regions['band_axis'])}: RMSE {format_value(worst['rmse'])} "
-                f"{unit} (bicubic {format_value(worst['rmse_bicubic'])} {unit}) against "
-                f"{format_value(entry['overall']['rmse'])} {unit} over all evaluated cells."
+                tr(
+                    "The worst {axis} band{name} is {band}: RMSE {rmse} {unit} (bicubic "
+                    "{bicubic} {unit}) against {overall} {unit} over all evaluated cells.",
+                    axis=tr(regions["band_axis"]),
+                    name=name,
+                    band=band_label(worst, regions["band_axis"]),
+                    rmse=format_value(worst["rmse"]),
+                    unit=unit,
+                    bicubic=format_value(worst["rmse_bicubic"]),
+                    overall=format_value(entry["overall"]["rmse"]),
+                )
             )
         field = entry.get("worst_field")
         if field and regions["fields"] > 1:
             out.append(
-                f"The worst test field{name} is `{field['label']}`: RMSE "
-                f"{format_value(field['rmse'])} {unit} (bicubic "
-                f"{format_value(field['rmse_bicubic'])} {unit})."
+                tr(
+                    "The worst test field{name} is `{label}`: RMSE {rmse} {unit} (bicubic "
+                    "{bicubic} {unit}).",
+                    name=name,
+                    label=field["label"],
+                    rmse=format_value(field["rmse"]),
+                    unit=unit,
+                    bicubic=format_value(field["rmse_bicubic"]),
+                )
             )
-    return [s.replace("  ", " ").replace(" )", ")").replace(" ;", ";") for s in out]
+    return [_clean(sentence) for sentence in out]
 
 
 def _gain_pct(stats: Mapping[str, Any]) -> float:
     bicubic = stats.get("rmse_bicubic") or 0.0
     return 100.0 * (bicubic - stats["rmse"]) / bicubic if bicubic else 0.0
+
+
+def _beat_bicubic_advice(history: RunHistory, total: int | None) -> str:
+    """What to try when the model does not beat bicubic."""
+    cfg = history.config or {}
+    if not cfg.get("residual_learning", True):
+        return tr("The model does not beat bicubic: try `residual_learning=true`.")
+    if history.epochs_done < 20:
+        return tr(
+            "The model does not beat bicubic after {epochs}: super-resolution networks usually "
+            "need many more epochs (e.g. `trainer.max_epochs={max_epochs}`) to get past it.",
+            epochs=_epochs(history.epochs_done),
+            max_epochs=max(50, 2 * (total or 1)),
+        )
+    return tr(
+        "The model does not beat bicubic: check the learning rate and the loss "
+        "(`loss.name=charbonnier`), or try a larger model (`model=edsr_baseline`)."
+    )
 
 
 def _suggestions(
@@ -245,41 +355,42 @@ def _suggestions(
     lr = finite((cfg.get("optim") or {}).get("lr"))
     if history.error_summary:
         failure = history.error_summary.get("failureType", "unknown")
-        for suggestion in history.error_summary.get("suggestions") or []:
-            out.append(f"Failure `{failure}`: {suggestion}.".replace("..", "."))
+        for advice in history.error_summary.get("suggestions") or []:
+            said = suggestion(str(advice), writing_lang())
+            line = tr("Failure `{failure}`: {suggestion}.", failure=failure, suggestion=said)
+            out.append(line.replace("..", ".").replace("。。", "。"))
     if trend.get("verdict") == "still improving" and total:
         out.append(
-            f"Validation RMSE was still falling at the end: train longer, e.g. "
-            f"`trainer.max_epochs={max(2 * total, total + 10)}`."
+            tr(
+                "Validation RMSE was still falling at the end: train longer, e.g. "
+                "`trainer.max_epochs={epochs}`.",
+                epochs=max(2 * total, total + 10),
+            )
         )
     if trend.get("verdict") == "worsening" and lr:
-        out.append(f"Validation RMSE got worse at the end: try a lower `optim.lr={lr / 2:g}`.")
+        out.append(
+            tr(
+                "Validation RMSE got worse at the end: try a lower `optim.lr={lr}`.",
+                lr=f"{lr / 2:g}",
+            )
+        )
     if overfit:
         out.append(
-            "Over-fitting: enable `early_stopping.enabled=true`, add training fields, or use a "
-            "smaller model."
+            tr(
+                "Over-fitting: enable `early_stopping.enabled=true`, add training fields, or "
+                "use a smaller model."
+            )
         )
     if baseline.get("beats") and not all(baseline["beats"].values()):
-        if not cfg.get("residual_learning", True):
-            out.append("The model does not beat bicubic: try `residual_learning=true`.")
-        elif history.epochs_done < 20:
-            out.append(
-                f"The model does not beat bicubic after {_epochs(history.epochs_done)}: "
-                "super-resolution networks usually need many more epochs "
-                f"(e.g. `trainer.max_epochs={max(50, 2 * (total or 1))}`) to get past it."
-            )
-        else:
-            out.append(
-                "The model does not beat bicubic: check the learning rate and the loss "
-                "(`loss.name=charbonnier`), or try a larger model (`model=edsr_baseline`)."
-            )
+        out.append(_beat_bicubic_advice(history, total))
     return out
 
 
 def analyse(
     history: RunHistory, regions: JsonDict | None, fields_error: str | None = None
 ) -> list[tuple[str, str]]:
-    """``(label, sentence)`` pairs written from the run's numbers (no placeholders)."""
+    """``(label, sentence)`` pairs written from the run's numbers (no placeholders), in
+    the language being written (labels stay English keys: the caller translates them)."""
     trend_text, trend = _trend(history)
     overfit_text, overfit = _overfitting(history)
     baseline_texts, baseline = _baseline(history)
@@ -288,15 +399,15 @@ def analyse(
     items += [("Where errors concentrate", text) for text in _where_errors(regions, fields_error)]
     items += [("Next step", text) for text in _suggestions(history, trend, overfit, baseline)]
     if history.state != "completed":
-        verb = {"failed": "**failed**", "killed": "was **killed**"}.get(
-            history.state, f"ended as **{history.state}**"
+        if history.state in ("failed", "killed"):
+            verb = tr({"failed": "**failed**", "killed": "was **killed**"}[history.state])
+        else:
+            verb = tr("ended as **{state}**", state=history.state)
+        said = tr(
+            "The run {verb} after {epochs}; these numbers describe what it recorded before it "
+            "stopped.",
+            verb=verb,
+            epochs=_epochs(history.epochs_done),
         )
-        items.insert(
-            0,
-            (
-                "Run state",
-                f"The run {verb} after {_epochs(history.epochs_done)}; these numbers describe "
-                "what it recorded before it stopped.",
-            ),
-        )
+        items.insert(0, ("Run state", said))
     return items

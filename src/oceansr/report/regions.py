@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from oceansr.i18n import tr
 from oceansr.report.fields import TestFields
 from oceansr.report.figures import (
     BIC_COLOUR,
@@ -147,15 +148,29 @@ def region_errors(fields: TestFields, coast_cells: int | None = None) -> JsonDic
 
 
 def band_label(band: Mapping[str, Any], axis: str = "latitude") -> str:
-    """``30°S–15°S`` for latitude bands, ``rows 0–14`` otherwise."""
+    """``30°S–15°S`` for latitude bands, ``rows 0–14`` otherwise (in the language being
+    written)."""
     if axis != "latitude":
-        return f"rows {band['low']:.0f}–{band['high']:.0f}"
+        return tr("rows {low}–{high}", low=f"{band['low']:.0f}", high=f"{band['high']:.0f}")
 
     def deg(value: float) -> str:
         hemi = "N" if value > 0 else "S" if value < 0 else ""
         return f"{abs(value):g}°{hemi}"
 
     return f"{deg(band['low'])}–{deg(band['high'])}"
+
+
+#: CF spellings of degrees Celsius, shown as °C on plots.
+_CELSIUS = ("degc", "deg_c", "degree_c", "degrees_c", "celsius", "degree_celsius", "°c")
+
+
+def shown_unit(unit: str) -> str:
+    """A variable's unit as an oceanographer reads it on a plot (``degC`` → ``°C``)."""
+    return "°C" if unit.strip().lower() in _CELSIUS else unit
+
+
+def _with_unit(label: str, unit: str) -> str:
+    return f"{label} [{unit}]" if unit else label
 
 
 def _cell_km(fields: TestFields) -> float | None:
@@ -178,63 +193,83 @@ def _distance_label(distance: Any, cell_km: float | None) -> str:
     return f"{float(text) * cell_km:.0f}"
 
 
-def plot_errors_by_region(fields: TestFields, path: Path, regions: JsonDict | None = None):
-    """RMSE of model and bicubic against distance to land and per latitude band."""
+def _plot_by_distance(ax: Any, var: str, entry: JsonDict, regions: JsonDict) -> None:
+    """Left panel: RMSE of model and bicubic per distance to land (km when known)."""
+    unit = shown_unit(entry["units"])
+    coast = regions["coast_cells"]
+    rows = [row for row in entry["by_distance"] if row["cells"]]
+    cell_km = regions.get("cell_km")
+    labels = [_distance_label(row["distance"], cell_km) for row in rows]
+    xs = np.arange(len(rows))
+    rmse = _with_unit(tr("RMSE"), unit)
+    model = _with_unit(tr("model"), unit)
+    bicubic = _with_unit(tr("bicubic"), unit)
+    ax.plot(xs, [row["rmse"] for row in rows], "o-", color=SR_COLOUR, label=model)
+    ax.plot(xs, [row["rmse_bicubic"] for row in rows], "s--", color=BIC_COLOUR, label=bicubic)
+    ax.set_xticks(xs, labels)
+    steps = [str(row["distance"]) for row in rows]
+    if str(coast) in steps:
+        if cell_km:
+            coastal = tr("coastal ≤ {km} km", km=f"{coast * cell_km:.0f}")
+        else:
+            coastal = tr("coastal ≤ {cells} HR cells", cells=coast)
+        ax.axvline(steps.index(str(coast)) + 0.5, color="#e67e22", linestyle=":", label=coastal)
+    xlabel = "distance to land [km]" if cell_km else "distance to land [HR cells]"
+    ax.set_xlabel(tr(xlabel), fontsize=9)
+    ax.set_ylabel(rmse, fontsize=9)
+    ax.set_title(tr("{var} — {rmse} vs distance to land", var=var, rmse=rmse), fontsize=10)
+    style_axes(ax)
+    add_legend(ax)
+
+
+def _plot_by_band(ax: Any, var: str, entry: JsonDict, regions: JsonDict) -> None:
+    """Right panel: RMSE of model and bicubic per latitude band (or row band)."""
     from matplotlib.patches import Patch
 
+    unit = shown_unit(entry["units"])
+    axis = regions["band_axis"]
+    bands = entry["bands"]
+    worst = entry.get("worst_band")
+    centres = np.array([(b["low"] + b["high"]) / 2 for b in bands])
+    half = np.array([(b["high"] - b["low"]) * 0.4 for b in bands])
+    colours = [SR_COLOUR if b is worst else SR_LIGHT for b in bands]
+    ax.barh(centres + half / 2, [b["rmse"] for b in bands], height=half, color=colours)
+    bicubic = [b["rmse_bicubic"] for b in bands]
+    ax.barh(centres - half / 2, bicubic, height=half, color=BIC_LIGHT)
+    handles = [
+        Patch(color=SR_LIGHT, label=_with_unit(tr("model"), unit)),
+        Patch(color=BIC_LIGHT, label=_with_unit(tr("bicubic"), unit)),
+    ]
+    if worst:
+        label = tr("worst: {band}", band=band_label(worst, axis))
+        handles.append(Patch(color=SR_COLOUR, label=label))
+    ax.legend(handles=handles, fontsize=8, frameon=False, loc="best")
+    ax.set_ylabel(tr("latitude [°N]") if axis == "latitude" else tr("row"))
+    rmse = _with_unit(tr("RMSE"), unit)
+    ax.set_xlabel(rmse)
+    ax.set_title(tr("{var} — {rmse} per {axis} band", var=var, rmse=rmse, axis=tr(axis)))
+    style_axes(ax)
+
+
+def plot_errors_by_region(fields: TestFields, path: Path, regions: JsonDict | None = None):
+    """RMSE of model and bicubic against distance to land and per latitude band; texts
+    in the language being written (:func:`oceansr.i18n.writing_in`), units on every
+    axis and legend entry."""
     regions = regions or region_errors(fields)
     variables = list(regions["variables"])[:MAX_PLOT_VARIABLES]
     fig = new_figure(12.0, 3.3 * len(variables) + 0.7)
     axes = fig.subplots(len(variables), 2, squeeze=False)
-    coast = regions["coast_cells"]
     for r, var in enumerate(variables):
         entry = regions["variables"][var]
-        unit = entry["units"]
-        ax = axes[r][0]
-        rows = [row for row in entry["by_distance"] if row["cells"]]
-        cell_km = regions.get("cell_km")
-        labels = [_distance_label(row["distance"], cell_km) for row in rows]
-        xs = np.arange(len(rows))
-        ax.plot(xs, [row["rmse"] for row in rows], "o-", color=SR_COLOUR, label="model")
-        ax.plot(xs, [row["rmse_bicubic"] for row in rows], "s--", color=BIC_COLOUR, label="bicubic")
-        ax.set_xticks(xs, labels)
-        steps = [str(row["distance"]) for row in rows]
-        if str(coast) in steps:
-            ax.axvline(
-                steps.index(str(coast)) + 0.5,
-                color="#e67e22",
-                linestyle=":",
-                label=f"coastal ≤ {coast} cells",
-            )
-        ax.set_xlabel(
-            "distance to land [km]" if cell_km else "distance to land [HR cells]", fontsize=9
-        )
-        ax.set_ylabel(f"RMSE [{unit}]" if unit else "RMSE", fontsize=9)
-        ax.set_title(f"{var} — RMSE{f' [{unit}]' if unit else ''} vs distance to land", fontsize=10)
-        style_axes(ax)
-        add_legend(ax)
-        ax = axes[r][1]
-        bands = entry["bands"]
-        worst = entry.get("worst_band")
-        centres = np.array([(b["low"] + b["high"]) / 2 for b in bands])
-        half = np.array([(b["high"] - b["low"]) * 0.4 for b in bands])
-        colours = [SR_COLOUR if b is worst else SR_LIGHT for b in bands]
-        ax.barh(centres + half / 2, [b["rmse"] for b in bands], height=half, color=colours)
-        bicubic = [b["rmse_bicubic"] for b in bands]
-        ax.barh(centres - half / 2, bicubic, height=half, color=BIC_LIGHT)
-        handles = [Patch(color=SR_LIGHT, label="model"), Patch(color=BIC_LIGHT, label="bicubic")]
-        if worst:
-            handles.append(
-                Patch(color=SR_COLOUR, label=f"worst: {band_label(worst, regions['band_axis'])}")
-            )
-        ax.legend(handles=handles, fontsize=8, frameon=False, loc="best")
-        ax.set_ylabel("latitude [°N]" if regions["band_axis"] == "latitude" else "row")
-        ax.set_xlabel(f"RMSE{f' [{unit}]' if unit else ''}")
-        ax.set_title(f"{var} — RMSE per {regions['band_axis']} band", fontsize=10)
-        style_axes(ax)
+        _plot_by_distance(axes[r][0], var, entry, regions)
+        _plot_by_band(axes[r][1], var, entry, regions)
     fig.suptitle(
-        f"Where the errors are — {regions['fields']} of {regions['total_fields']} test fields, "
-        f"{Path(regions['checkpoint']).name}",
+        tr(
+            "Where the errors are — {fields} of {total} test fields, {ckpt}",
+            fields=regions["fields"],
+            total=regions["total_fields"],
+            ckpt=Path(regions["checkpoint"]).name,
+        ),
         fontsize=11,
     )
     return save_figure(fig, path, regions=regions)
