@@ -142,7 +142,7 @@ warnings.filterwarnings("ignore")
 from oceansr.predict import predict
 t = time.perf_counter()
 s = predict(sys.argv[1], sys.argv[2], sys.argv[3], tile=int(sys.argv[4]), overlap=16,
-            batch_size=1, device="cpu")
+            batch_size=1, device=sys.argv[5])
 print(json.dumps({"seconds": time.perf_counter() - t, "n_fields": s["n_fields"],
                   "hr_shape": s["hr_shape"], "fields_per_s": s["fields_per_s"],
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -189,7 +189,9 @@ def generate_lr(path: Path, size_gb: float) -> dict[str, Any]:
     return {"n_time": n_time, "bytes": nbytes}
 
 
-def predict_benchmark(tmp: Path, lr_gb: float, tile: int = 256) -> dict[str, Any]:
+def predict_benchmark(
+    tmp: Path, lr_gb: float, tile: int = 256, device: str = "cpu"
+) -> dict[str, Any]:
     """Streaming predict of an LR store of ``lr_gb`` to Zarr: time and peak RSS, and the
     time a 2 GB LR input would take at the measured rate (fields are independent, so
     the time is linear in their number; the peak is not)."""
@@ -197,7 +199,8 @@ def predict_benchmark(tmp: Path, lr_gb: float, tile: int = 256) -> dict[str, Any
     make_checkpoint(ckpt)
     result: dict[str, Any] = {"lr_gb_requested": lr_gb, "lr_store": generate_lr(lr, lr_gb)}
     result["tile"] = tile
-    reply = run_child(CHILD_PREDICT, [str(ckpt), str(lr), str(out), str(tile)])
+    result["device"] = device
+    reply = run_child(CHILD_PREDICT, [str(ckpt), str(lr), str(out), str(tile), device])
     result["predict_zarr"] = reply
     if reply.get("fields_per_s"):
         fields_2gb = math.ceil(2 * 2**30 / (LR_H * LR_W * 4))
@@ -258,12 +261,16 @@ def main() -> None:
     parser.add_argument("--predict-only", action="store_true", help="only streaming predict")
     parser.add_argument("--predict-lr-gb", type=float, default=2.0)
     parser.add_argument("--predict-tile", type=int, default=256, help="LR window core side")
+    parser.add_argument("--device", default="cpu", help="predict's device: cpu, cuda, auto")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(dir=args.root, prefix="oceansr-scale-"))
     if args.predict_only:
         try:
             print(
-                json.dumps(predict_benchmark(tmp, args.predict_lr_gb, args.predict_tile), indent=1)
+                json.dumps(
+                    predict_benchmark(tmp, args.predict_lr_gb, args.predict_tile, args.device),
+                    indent=1,
+                )
             )
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

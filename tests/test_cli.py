@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from conftest import subprocess_env
+from oceansr.runs import update_status
+from runfactory import make_run
 
 
 @pytest.mark.slow
@@ -37,3 +40,27 @@ def test_start_follow_prints_test_metrics_next_to_bicubic_with_units(tmp_path: P
     assert rmse_line.count("degC") == 2 and "bicubic" in rmse_line and "%" in rmse_line
     run_dirs = [p for p in tmp_path.iterdir() if p.name.startswith("train-")]
     assert len(run_dirs) == 1 and str(run_dirs[0]) in out
+
+
+def test_status_says_the_eta_comes_after_the_first_step(tmp_path: Path) -> None:
+    """Before any step there is no measured rate: the CLI says so instead of a bare dash
+    (the same ``eta_pending`` the MCP reply explains)."""
+    paths = make_run(tmp_path, pid=os.getpid())
+    update_status(paths, {"progress": {"eta_s": None, "eta_pending": "first_step"}})
+    pending = _cli_status(tmp_path, paths.dir.name)
+    assert "eta after the first step" in pending, pending
+    update_status(paths, {"progress": {"eta_s": 3725.0, "eta_pending": None}})
+    measured = _cli_status(tmp_path, paths.dir.name)
+    assert "eta 1:02:05" in measured and "first step" not in measured, measured
+
+
+def _cli_status(root: Path, process_id: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "oceansr.cli", "--runs-root", str(root), "status", process_id],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**subprocess_env(), "COLUMNS": "200"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout

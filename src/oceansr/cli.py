@@ -264,9 +264,11 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return str(value)
 
 
-def _eta(seconds: Any) -> str:
+def _eta(progress: dict[str, Any]) -> str:
+    """``eta_s`` as h:mm:ss; before the first step, the reason there is none yet."""
+    seconds = progress.get("eta_s")
     if not isinstance(seconds, (int, float)):
-        return "-"
+        return "after the first step" if progress.get("eta_pending") else "-"
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
@@ -392,7 +394,7 @@ def _show_status(reply: dict[str, Any]) -> None:
         "progress",
         f"epoch {_fmt(progress.get('epoch'))}/{_fmt(progress.get('total_epochs'))}  "
         f"step {_fmt(progress.get('step'))}/{_fmt(progress.get('total_steps'))}  "
-        f"{_fmt(progress.get('percent'))} %  eta {_eta(progress.get('eta_s'))}",
+        f"{_fmt(progress.get('percent'))} %  eta {_eta(progress)}",
     )
     table.add_row("duration", f"{_fmt(reply.get('duration_s'))} s")
     table.add_row("pid", f"{reply.get('pid')} on {reply.get('host')}")
@@ -595,7 +597,7 @@ def _cmd_wait(args: argparse.Namespace) -> int:
                 info=(
                     f"epoch {_fmt(progress.get('epoch'))}/{_fmt(progress.get('total_epochs'))}"
                     f"  step {_fmt(progress.get('step'))}/{_fmt(progress.get('total_steps'))}"
-                    f"  eta {_eta(progress.get('eta_s'))}"
+                    f"  eta {_eta(progress)}"
                 ),
             )
             state = reply.get("status")
