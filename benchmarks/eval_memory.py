@@ -24,6 +24,7 @@ import torch
 from oceansr.module import SRModule
 warnings.filterwarnings("ignore")
 torch.set_grad_enabled(False)
+torch.manual_seed(0)  # same SRCNN weights in every run: comparable rmse
 h, w, tile = (int(a) for a in sys.argv[1:4])
 m = SRModule(model={"name": "srcnn"}, variables=["t"], units=["degC"], scale=4, mean=[10.0],
              std=[3.0], data_range=[20.0], optim={"name": "adam", "lr": 1e-3,
