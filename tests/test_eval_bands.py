@@ -141,3 +141,13 @@ def test_bands_with_halo_cover_the_field_once_from_any_blocks() -> None:
         assert rows.reshape(-1).tolist() == list(range(e0, min(r1 + 2, 50)))
     with pytest.raises(ValueError, match="does not follow"):
         list(bands_with_halo(iter([blocks[0], blocks[2]]), 50, 8, 2))
+
+
+def test_hr_that_is_not_lr_times_the_scale_is_a_shape_error_naming_the_scale() -> None:
+    from oceansr.errors import ShapeMismatchError
+
+    batch = _batch()
+    with pytest.raises(ShapeMismatchError) as info, torch.no_grad():
+        _module()._eval_step({"lr": batch["lr"], "hr": batch["hr"][..., :-3, :]}, "val")
+    assert info.value.failure_type == "shape_mismatch"
+    assert info.value.field == "data.scale"

@@ -23,7 +23,7 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
 from oceansr.banded_eval import band_rows_for, bands_with_halo, bicubic_rows, bicubic_upsample
-from oceansr.errors import ConfigError
+from oceansr.errors import ConfigError, ShapeMismatchError
 from oceansr.inference import DEFAULT_OVERLAP, EVAL_TILE, tiled_rows
 from oceansr.metric_names import METRIC_NAMES
 from oceansr.metrics import MaskedFieldMetrics, gain, masked_channel_mean, ssim_kernel
@@ -174,6 +174,7 @@ class SRModule(L.LightningModule):
         holds the batch plus O(band) and its results are those of the whole field.
         """
         lr, hr = batch["lr"], batch["hr"]
+        self._check_eval_shapes(lr, hr)
         lr_norm = self.normalise(lr)
         height, width = hr.shape[-2:]
         kernel = ssim_kernel(height, width)
@@ -199,6 +200,18 @@ class SRModule(L.LightningModule):
         loss = (loss_sum / loss_count.clamp(min=1)).float()
         self.log(f"{stage}/loss", loss, on_epoch=True, batch_size=len(lr), sync_dist=True)
         return loss
+
+    def _check_eval_shapes(self, lr: torch.Tensor, hr: torch.Tensor) -> None:
+        """HR must be LR times the scale: bands walk the SR rows, so a mismatch would
+        otherwise drop rows silently instead of failing."""
+        want = (*lr.shape[:2], lr.shape[-2] * self.scale, lr.shape[-1] * self.scale)
+        if tuple(hr.shape) != want:
+            raise ShapeMismatchError(
+                f"HR batch {tuple(hr.shape)} is not the LR batch {tuple(lr.shape)} "
+                f"upsampled by the scale {self.scale} (expected {want})",
+                field="data.scale",
+                fix="set data.scale to the HR/LR grid ratio, or crop HR to a multiple of it",
+            )
 
     def _eval_band(
         self,
