@@ -41,8 +41,9 @@ def band_rows_for(window_hr_side: int, hr_width: int, halo: int) -> int:
     """HR rows per band: as many cells as one evaluation window, at least ``2*halo+1``.
 
     The window's side comes from the memory budget (``eval_tile_for_budget``), which is
-    spent at ``ACTIVATION_BYTES_PER_HR_CELL`` per cell; a band holds a few float32/64
-    temporaries per cell, far fewer bytes, so bands stay inside the same budget.
+    spent at ``ACTIVATION_BYTES_PER_HR_CELL`` (1024) bytes per cell; a band's largest
+    temporaries are SSIM's, about 400 bytes per cell (measured, ``SSIM_STRIP_CELLS``),
+    so bands stay inside the same budget.
     """
     return max(window_hr_side * window_hr_side // max(hr_width, 1), 2 * halo + 1, 1)
 

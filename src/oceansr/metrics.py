@@ -55,18 +55,20 @@ def ssim_kernel(height: int, width: int) -> int:
     return min(11, side if side % 2 == 1 else side - 1)
 
 
-def masked_channel_mean(target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_channel_mean(target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
     """Per-channel mean of ``target`` over ``mask`` (float64), summed in row strips.
 
     SSIM fills land with this value in both fields; it is taken over the whole batch of
-    fields, so band evaluation computes it once, with temporaries of one strip.
+    fields, so band evaluation computes it once, with temporaries of one strip (the
+    mask too: ``None`` means the finite cells of ``target``).
     """
     channels, width = target.shape[1], target.shape[-1]
     sums = torch.zeros(channels, dtype=torch.float64, device=target.device)
     counts = torch.zeros(channels, dtype=torch.float64, device=target.device)
     for r0, r1 in _strips(target.shape[-2], width, 0):
-        m = mask[..., r0:r1, :]
-        rows = torch.where(m, torch.nan_to_num(target[..., r0:r1, :]), 0.0)
+        strip = target[..., r0:r1, :]
+        m = torch.isfinite(strip) if mask is None else mask[..., r0:r1, :]
+        rows = torch.where(m, torch.nan_to_num(strip), 0.0)
         sums += rows.to(torch.float64).sum(dim=(0, 2, 3))
         counts += m.sum(dim=(0, 2, 3)).to(torch.float64)
     return sums / counts.clamp(min=1)

@@ -178,7 +178,7 @@ class SRModule(L.LightningModule):
         lr_norm = self.normalise(lr)
         height, width = hr.shape[-2:]
         kernel = ssim_kernel(height, width)
-        fill = masked_channel_mean(hr, torch.isfinite(hr))
+        fill = masked_channel_mean(hr)  # land fill of SSIM, over the whole batch
         window_side = (min(self.eval_tile, lr.shape[-2]) + 2 * DEFAULT_OVERLAP) * self.scale
         band_rows = band_rows_for(window_side, width, kernel // 2)
         rows = tiled_rows(
@@ -202,8 +202,10 @@ class SRModule(L.LightningModule):
         return loss
 
     def _check_eval_shapes(self, lr: torch.Tensor, hr: torch.Tensor) -> None:
-        """HR must be LR times the scale: bands walk the SR rows, so a mismatch would
-        otherwise drop rows silently instead of failing."""
+        """HR must be LR times the scale, else a ShapeMismatchError naming ``data.scale``.
+
+        Bands walk the SR rows, so a mismatch would otherwise drop rows silently.
+        """
         want = (*lr.shape[:2], lr.shape[-2] * self.scale, lr.shape[-1] * self.scale)
         if tuple(hr.shape) != want:
             raise ShapeMismatchError(
