@@ -15,7 +15,7 @@ from the same arithmetic (see docs/architecture.md, inference):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -148,6 +148,19 @@ class _Blend:
         return torch.from_numpy(np.outer(self.wys[iy], self.wxs[ix]).astype(np.float32))
 
 
+def _checked_output(pred: torch.Tensor, stacked: torch.Tensor, scale: int) -> torch.Tensor:
+    """``pred`` if it is ``stacked`` upsampled by ``scale``; else a ShapeMismatchError."""
+    batch, channels, h, w = stacked.shape
+    want = (batch, channels, h * scale, w * scale)
+    if tuple(pred.shape) != want:
+        raise ShapeMismatchError(
+            f"model output {tuple(pred.shape)} for input {tuple(stacked.shape)}, expected {want}",
+            field="checkpoint",
+            fix="use a checkpoint whose model upsamples by its own scale",
+        )
+    return pred
+
+
 def tiled_apply(
     fn: WindowFn,
     x: torch.Tensor,
@@ -179,15 +192,7 @@ def tiled_apply(
         batch = tasks[b : b + batch_size]
         windows = [x[n, :, slice(*blend.ys[iy]), slice(*blend.xs[ix])] for n, iy, ix in batch]
         stacked = torch.stack(windows)
-        pred = fn(stacked).float().to(x.device)
-        want = (len(batch), channels, stacked.shape[-2] * scale, stacked.shape[-1] * scale)
-        if tuple(pred.shape) != want:
-            raise ShapeMismatchError(
-                f"model output {tuple(pred.shape)} for input {tuple(stacked.shape)}, "
-                f"expected {want}",
-                field="checkpoint",
-                fix="use a checkpoint whose model upsamples by its own scale",
-            )
+        pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale)
         for k, (n, iy, ix) in enumerate(batch):
             ys, xs = blend.hr_slices(iy, ix)
             out[n, :, ys, xs] += pred[k] * blend.weight(iy, ix).to(x.device)
@@ -199,6 +204,66 @@ def tiled_apply(
         if progress is not None:
             progress(done_fields, n_fields, b + len(batch), len(tasks))
     return out
+
+
+def _inverse_weight_sum(windows: list[Window], n: int, scale: int, overlap: int) -> np.ndarray:
+    """``1 / sum`` of the HR weights of ``windows`` along one axis of ``n`` LR cells.
+
+    The windows form a grid, so the 2-D weight sum is the outer product of the two axes'
+    sums and any block of rows of its inverse costs O(rows x width), not O(field).
+    """
+    total = np.zeros(n * scale, dtype=np.float64)
+    for start, stop in windows:
+        total[start * scale : stop * scale] += window_weights((start, stop), n, scale, overlap)
+    result: np.ndarray = 1.0 / total
+    return result
+
+
+def tiled_rows(
+    fn: WindowFn,
+    x: torch.Tensor,
+    *,
+    scale: int,
+    tile: int | None = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """:func:`tiled_apply` streamed by rows: ``(hr_row0, rows)`` blocks, top to bottom.
+
+    Windows run one row of windows at a time (all fields, all columns); HR rows that no
+    later window touches are final, so they are blended and yielded at once. A cell's
+    blend depends only on the windows covering it, so the blocks stacked are
+    :func:`tiled_apply`'s output (to float rounding of the weight sum), while at most one
+    row of windows' HR rows is held (docs/architecture.md, inference: evaluation of
+    large fields).
+    """
+    tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
+    n_fields, channels, h, w = x.shape
+    ys, xs = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
+    wxs = [window_weights(win, w, scale, overlap) for win in xs]
+    inv_y = _inverse_weight_sum(ys, h, scale, overlap)
+    inv_x = torch.from_numpy(_inverse_weight_sum(xs, w, scale, overlap)).to(x.device)
+    tasks = [(n, ix) for n in range(n_fields) for ix in range(len(xs))]
+    acc = x.new_zeros((n_fields, channels, 0, w * scale), dtype=torch.float32)
+    acc0 = 0  # HR row of acc's first row
+    for k, (y0, y1) in enumerate(ys):
+        grow = y1 * scale - acc0 - acc.shape[-2]
+        acc = torch.cat([acc, acc.new_zeros((*acc.shape[:2], grow, acc.shape[-1]))], dim=-2)
+        wy = window_weights((y0, y1), h, scale, overlap)
+        rows = slice(y0 * scale - acc0, y1 * scale - acc0)
+        for b in range(0, len(tasks), batch_size):
+            batch = tasks[b : b + batch_size]
+            stacked = torch.stack([x[n, :, y0:y1, slice(*xs[ix])] for n, ix in batch])
+            pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale)
+            for j, (n, ix) in enumerate(batch):
+                weight = torch.from_numpy(np.outer(wy, wxs[ix]).astype(np.float32))
+                cols = slice(xs[ix][0] * scale, xs[ix][1] * scale)
+                acc[n, :, rows, cols] += pred[j] * weight.to(x.device)
+        done = ys[k + 1][0] * scale if k + 1 < len(ys) else h * scale
+        if done > acc0:
+            inv = torch.outer(torch.from_numpy(inv_y[acc0:done]).to(x.device), inv_x)
+            yield acc0, acc[..., : done - acc0, :] * inv.float()
+            acc, acc0 = acc[..., done - acc0 :, :].clone(), done
 
 
 def _fill_for_model(lr: np.ndarray, fill_values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:

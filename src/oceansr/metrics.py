@@ -44,38 +44,93 @@ def _ssim_map(p: torch.Tensor, t: torch.Tensor, data_range: float, kernel: int) 
     return ssim_map
 
 
+def ssim_kernel(height: int, width: int) -> int:
+    """SSIM window side of a ``height`` x ``width`` field: 11, or less for small fields.
+
+    The kernel shrinks for fields smaller than the default 11-pixel window so that
+    small test patches still get a (local) SSIM rather than an error; below 3 there is
+    no SSIM (its count stays zero). A band of a field uses the whole field's kernel.
+    """
+    side = min(height, width)
+    return min(11, side if side % 2 == 1 else side - 1)
+
+
+def masked_channel_mean(target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Per-channel mean of ``target`` over ``mask`` (float64), summed in row strips.
+
+    SSIM fills land with this value in both fields; it is taken over the whole batch of
+    fields, so band evaluation computes it once, with temporaries of one strip (the
+    mask too: ``None`` means the finite cells of ``target``).
+    """
+    channels, width = target.shape[1], target.shape[-1]
+    sums = torch.zeros(channels, dtype=torch.float64, device=target.device)
+    counts = torch.zeros(channels, dtype=torch.float64, device=target.device)
+    for r0, r1 in _strips(target.shape[-2], width, 0):
+        strip = target[..., r0:r1, :]
+        m = torch.isfinite(strip) if mask is None else mask[..., r0:r1, :]
+        rows = torch.where(m, torch.nan_to_num(strip), 0.0)
+        sums += rows.to(torch.float64).sum(dim=(0, 2, 3))
+        counts += m.sum(dim=(0, 2, 3)).to(torch.float64)
+    return sums / counts.clamp(min=1)
+
+
+def band_ssim_sums(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    data_range: torch.Tensor,
+    *,
+    kernel: int,
+    fill: torch.Tensor,
+    rows: tuple[int, int],
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel (SSIM-map sum, ocean cells) over ``rows`` of a band of a field.
+
+    ``pred``/``target``/``mask`` hold the owned ``rows`` plus up to ``kernel // 2`` halo
+    rows each side: fewer only where the band touches the field's edge, which SSIM then
+    pads as for the whole field. The map is computed in row strips with the same halo,
+    so each owned row sees the neighbourhood it has in the whole field and the sums are
+    those of the whole-field map (docs/architecture.md, inference).
+    """
+    channels, width = pred.shape[1], pred.shape[-1]
+    sums = torch.zeros(channels, dtype=torch.float64, device=pred.device)
+    counts = mask[..., rows[0] : rows[1], :].sum(dim=(0, 2, 3)).to(torch.float64)
+    if kernel < 3:
+        return sums, torch.zeros_like(counts)
+    halo, height = (kernel - 1) // 2, pred.shape[-2]
+    for c in range(channels):
+        m = mask[:, c : c + 1]
+        value = fill[c].to(pred.dtype)
+        for r0, r1 in _strips(rows[1] - rows[0], width, halo):
+            r0, r1 = r0 + rows[0], r1 + rows[0]
+            e0, e1 = max(r0 - halo, 0), min(r1 + halo, height)
+            ms = m[..., e0:e1, :]
+            p = torch.where(ms, pred[:, c : c + 1, e0:e1], value).to(torch.float32)
+            t = torch.where(ms, target[:, c : c + 1, e0:e1], value).to(torch.float32)
+            core = _ssim_map(p, t, float(data_range[c]), kernel)[..., r0 - e0 : r1 - e0, :]
+            sums[c] += core[m[..., r0:r1, :]].to(torch.float64).sum()
+    return sums, counts
+
+
 def masked_ssim_sums(
     pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, data_range: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel (sum of SSIM-map values over ocean cells, number of ocean cells).
 
-    The SSIM kernel shrinks for fields smaller than the default 11-pixel window so that
-    small test patches still get a (local) SSIM rather than an error. The map is
-    computed in row strips with a halo of half the kernel (each kept row then sees the
-    same neighbourhood as in the whole field, and the field's own edges are padded as
-    before), so its temporaries stay bounded for large evaluation fields
-    (docs/architecture.md, inference) and the sums are those of the whole-field map.
+    The whole field as one band (:func:`band_ssim_sums`), land filled with the mean of
+    ``target`` over ocean cells, computed in row strips so its temporaries stay bounded
+    for large evaluation fields.
     """
-    channels = pred.shape[1]
     height, width = pred.shape[-2:]
-    side = min(height, width)
-    kernel = min(11, side if side % 2 == 1 else side - 1)
-    sums = torch.zeros(channels, dtype=torch.float64, device=pred.device)
-    counts = mask.sum(dim=(0, 2, 3)).to(torch.float64)
-    if kernel < 3:
-        return sums, torch.zeros_like(counts)
-    halo = (kernel - 1) // 2
-    for c in range(channels):
-        m = mask[:, c : c + 1]
-        fill = target[:, c : c + 1][m].mean() if m.any() else target.new_tensor(0.0)
-        for r0, r1 in _strips(height, width, halo):
-            e0, e1 = max(r0 - halo, 0), min(r1 + halo, height)
-            ms = m[..., e0:e1, :]
-            p = torch.where(ms, pred[:, c : c + 1, e0:e1], fill).to(torch.float32)
-            t = torch.where(ms, target[:, c : c + 1, e0:e1], fill).to(torch.float32)
-            core = _ssim_map(p, t, float(data_range[c]), kernel)[..., r0 - e0 : r1 - e0, :]
-            sums[c] += core[m[..., r0:r1, :]].to(torch.float64).sum()
-    return sums, counts
+    return band_ssim_sums(
+        pred,
+        target,
+        mask,
+        data_range,
+        kernel=ssim_kernel(height, width),
+        fill=masked_channel_mean(target, mask),
+        rows=(0, height),
+    )
 
 
 class MaskedFieldMetrics(Metric):
@@ -110,15 +165,44 @@ class MaskedFieldMetrics(Metric):
                 name, default=torch.zeros(channels, dtype=torch.float64), dist_reduce_fx="sum"
             )
 
-    def update(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> None:
+    def update(
+        self,
+        pred: torch.Tensor,
+        target: torch.Tensor,
+        mask: torch.Tensor,
+        *,
+        rows: tuple[int, int] | None = None,
+        kernel: int | None = None,
+        fill: torch.Tensor | None = None,
+    ) -> None:
+        """Add whole fields, or the owned ``rows`` of a band given with its SSIM halo.
+
+        A band passes the whole field's ``kernel`` and ``fill`` (:func:`ssim_kernel`,
+        :func:`masked_channel_mean`), so bands that cover a field once add exactly the
+        sums of the whole field (docs/architecture.md, inference). Without ``rows`` the
+        tensors are whole fields and are their own only band.
+        """
+        height, width = pred.shape[-2:]
+        rows = (0, height) if rows is None else rows
+        kernel = ssim_kernel(height, width) if kernel is None else kernel
+        fill = masked_channel_mean(target, mask) if fill is None else fill
         pred = pred.detach()
-        err = torch.where(mask, pred - torch.nan_to_num(target), 0.0).to(torch.float64)
+        own = slice(rows[0], rows[1])
+        m = mask[..., own, :]
+        err = torch.where(m, pred[..., own, :] - torch.nan_to_num(target[..., own, :]), 0.0)
+        err = err.to(torch.float64)
         self.sum_err += err.sum(dim=(0, 2, 3))
         self.sum_abs += err.abs().sum(dim=(0, 2, 3))
         self.sum_sq += (err * err).sum(dim=(0, 2, 3))
-        self.count += mask.sum(dim=(0, 2, 3)).to(torch.float64)
-        ssim_sum, ssim_count = masked_ssim_sums(
-            pred, torch.nan_to_num(target), mask, self.data_range
+        self.count += m.sum(dim=(0, 2, 3)).to(torch.float64)
+        ssim_sum, ssim_count = band_ssim_sums(
+            pred,
+            torch.nan_to_num(target),
+            mask,
+            self.data_range,
+            kernel=kernel,
+            fill=fill,
+            rows=rows,
         )
         self.ssim_sum += ssim_sum
         self.ssim_count += ssim_count

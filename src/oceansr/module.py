@@ -19,14 +19,14 @@ from typing import Any, cast
 
 import lightning as L
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
-from oceansr.errors import ConfigError
-from oceansr.inference import EVAL_TILE, tiled_apply
+from oceansr.banded_eval import band_rows_for, bands_with_halo, bicubic_rows, bicubic_upsample
+from oceansr.errors import ConfigError, ShapeMismatchError
+from oceansr.inference import DEFAULT_OVERLAP, EVAL_TILE, tiled_rows
 from oceansr.metric_names import METRIC_NAMES
-from oceansr.metrics import MaskedFieldMetrics, gain
+from oceansr.metrics import MaskedFieldMetrics, gain, masked_channel_mean, ssim_kernel
 from oceansr.models import build_model
 from oceansr.schema import LOSSES, OPTIMIZERS, SCHEDULERS
 
@@ -38,13 +38,17 @@ __all__ = [
     "bicubic_upsample",
     "build_optimization",
     "masked_loss",
+    "masked_loss_sums",
 ]
 
 
-def masked_loss(
+def masked_loss_sums(
     pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, name: str, eps: float = 1e-3
-) -> torch.Tensor:
-    """Mean pixel loss over ocean cells only (land contributes neither value nor count)."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Sum of the pixel loss over ocean cells, number of ocean cells).
+
+    Sums, so that evaluation in bands adds them up and divides once, as the whole field.
+    """
     diff = torch.where(mask, pred - torch.nan_to_num(target), 0.0)
     if name == "l1":
         per_cell = diff.abs()
@@ -56,12 +60,15 @@ def masked_loss(
         raise ConfigError(
             f"unknown loss {name!r}", field="loss.name", fix=f"loss.name={'|'.join(LOSSES)}"
         )
-    return torch.where(mask, per_cell, 0.0).sum() / mask.sum().clamp(min=1)
+    return torch.where(mask, per_cell, 0.0).sum(), mask.sum()
 
 
-def bicubic_upsample(lr: torch.Tensor, scale: int) -> torch.Tensor:
-    """The baseline every result is compared with (same call for model input and metric)."""
-    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
+def masked_loss(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, name: str, eps: float = 1e-3
+) -> torch.Tensor:
+    """Mean pixel loss over ocean cells only (land contributes neither value nor count)."""
+    total, count = masked_loss_sums(pred, target, mask, name, eps)
+    return total / count.clamp(min=1)
 
 
 class StageMetrics(nn.ModuleDict):
@@ -159,26 +166,87 @@ class SRModule(L.LightningModule):
 
     # -- evaluation --------------------------------------------------------------
     def _eval_step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+        """Loss and metrics of a batch, evaluated in HR row bands.
+
+        The one tiled inference path (docs/architecture.md, inference) streams the SR
+        rows in windows of ``eval_tile`` LR cells blended as in predict; each band of
+        rows (sized from the same budget) adds its loss and metric sums, so the step
+        holds the batch plus O(band) and its results are those of the whole field.
+        """
         lr, hr = batch["lr"], batch["hr"]
-        mask = torch.isfinite(hr)
+        self._check_eval_shapes(lr, hr)
         lr_norm = self.normalise(lr)
-        # The one tiled inference path (docs/architecture.md, inference): windows of
-        # ``eval_tile`` LR cells blended as in predict; the metrics below are sums over
-        # the blended whole field, so tiling changes no metric beyond the blending.
-        pred_norm = tiled_apply(
+        height, width = hr.shape[-2:]
+        kernel = ssim_kernel(height, width)
+        fill = masked_channel_mean(hr)  # land fill of SSIM, over the whole batch
+        window_side = (min(self.eval_tile, lr.shape[-2]) + 2 * DEFAULT_OVERLAP) * self.scale
+        band_rows = band_rows_for(window_side, width, kernel // 2)
+        rows = tiled_rows(
             self.forward_normalised,
             lr_norm,
             scale=self.scale,
             tile=self.eval_tile,
             batch_size=len(lr),
         )
-        loss = masked_loss(pred_norm, self.normalise(hr), mask, **self._loss_args())
+        loss_sum = hr.new_zeros((), dtype=torch.float64)
+        loss_count = hr.new_zeros((), dtype=torch.float64)
+        for e0, r0, r1, pred_norm in bands_with_halo(rows, height, band_rows, kernel // 2):
+            hr_band = hr[..., e0 : e0 + pred_norm.shape[-2], :]
+            band_sum, band_count = self._eval_band(
+                stage, lr_norm, hr_band, pred_norm, (e0, r0, r1), kernel, fill
+            )
+            loss_sum += band_sum
+            loss_count += band_count
+        loss = (loss_sum / loss_count.clamp(min=1)).float()
         self.log(f"{stage}/loss", loss, on_epoch=True, batch_size=len(lr), sync_dist=True)
-        pred = self.denormalise(pred_norm).float()
-        bicubic = self.denormalise(bicubic_upsample(lr_norm, self.scale)).float()
-        self.metrics[f"{stage}_model"].update(pred, hr, mask)
-        self.metrics[f"{stage}_bicubic"].update(bicubic, hr, mask)
         return loss
+
+    def _check_eval_shapes(self, lr: torch.Tensor, hr: torch.Tensor) -> None:
+        """HR must be LR times the scale, else a ShapeMismatchError naming ``data.scale``.
+
+        Bands walk the SR rows, so a mismatch would otherwise drop rows silently.
+        """
+        want = (*lr.shape[:2], lr.shape[-2] * self.scale, lr.shape[-1] * self.scale)
+        if tuple(hr.shape) != want:
+            raise ShapeMismatchError(
+                f"HR batch {tuple(hr.shape)} is not the LR batch {tuple(lr.shape)} "
+                f"upsampled by the scale {self.scale} (expected {want})",
+                field="data.scale",
+                fix="set data.scale to the HR/LR grid ratio, or crop HR to a multiple of it",
+            )
+
+    def _eval_band(
+        self,
+        stage: str,
+        lr_norm: torch.Tensor,
+        hr_band: torch.Tensor,
+        pred_norm: torch.Tensor,
+        span: tuple[int, int, int],
+        kernel: int,
+        fill: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Add one band's metric sums; its (loss sum, ocean cells) over the owned rows.
+
+        ``span = (e0, r0, r1)``: the band holds field rows from ``e0`` (halo included)
+        and owns ``[r0, r1)``.
+        """
+        e0, r0, r1 = span
+        own = (r0 - e0, r1 - e0)
+        mask = torch.isfinite(hr_band)
+        band_sum, band_count = masked_loss_sums(
+            pred_norm[..., own[0] : own[1], :],
+            self.normalise(hr_band[..., own[0] : own[1], :]),
+            mask[..., own[0] : own[1], :],
+            **self._loss_args(),
+        )
+        pred = self.denormalise(pred_norm).float()
+        e1 = e0 + hr_band.shape[-2]
+        bicubic = self.denormalise(bicubic_rows(lr_norm, self.scale, e0, e1)).float()
+        for kind, field in (("model", pred), ("bicubic", bicubic)):
+            self.metrics[f"{stage}_{kind}"].update(
+                field, hr_band, mask, rows=own, kernel=kernel, fill=fill
+            )
+        return band_sum.to(torch.float64), band_count.to(torch.float64)
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._eval_step(batch, "val")
