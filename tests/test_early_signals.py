@@ -24,6 +24,7 @@ import pytest
 from oceansr import control, early_signals
 from oceansr.runs import RunPaths, read_events
 from slurm_support import (  # fixtures imported so pytest finds them here
+    release_held_job,
     requires_slurm,  # noqa: F401
     slurm,
     slurm_jobs_fixture,  # noqa: F401
@@ -101,12 +102,7 @@ def test_usr1_during_slurm_startup_requeues_and_continues(
     deadline = time.monotonic() + 120
     while control.status(reply["process_id"], runs_root=tmp_path)["status"] == "queued":
         assert time.monotonic() < deadline, "requeued job did not start again"
-        subprocess.run(
-            ["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
-            capture_output=True,
-            timeout=15,
-            check=False,
-        )
+        release_held_job(job_id)
         time.sleep(1.0)
     done = control.wait(reply["process_id"], until="terminal", timeout=180, runs_root=tmp_path)
     assert done["status"] == "completed", done.get("error_summary")

@@ -27,6 +27,7 @@ from oceansr.control.replies import RequestError
 from oceansr.errors import ConfigError
 from oceansr.runs import RunPaths, create_run, new_run_id, read_events, update_run
 from slurm_support import (  # fixtures imported so pytest finds them here
+    release_held_job,
     requires_slurm,  # noqa: F401
     sbatch,
     slurm,
@@ -465,16 +466,6 @@ def test_two_node_ddp_run_writes_one_run_directory_and_matches_one_process(
     )
 
 
-def _release(job_id: str) -> None:
-    """Slurm holds a requeued job back (reason BeginTime, ~2 min here); start it now."""
-    subprocess.run(
-        ["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
-        capture_output=True,
-        timeout=15,
-        check=False,
-    )
-
-
 @pytest.mark.usefixtures("requires_slurm")
 def test_usr1_checkpoints_requeues_and_continues_the_same_run(
     tmp_path: Path, slurm_jobs: list[str]
@@ -501,7 +492,7 @@ def test_usr1_checkpoints_requeues_and_continues_the_same_run(
     deadline = time.monotonic() + 120
     while control.status(reply["process_id"], runs_root=tmp_path)["status"] == "queued":
         assert time.monotonic() < deadline, "requeued job did not start again"
-        _release(job_id)
+        release_held_job(job_id)
         time.sleep(1.0)
     done = control.wait(reply["process_id"], until="terminal", timeout=180, runs_root=tmp_path)
     assert done["status"] == "completed", done.get("error_summary")

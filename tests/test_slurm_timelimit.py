@@ -26,7 +26,6 @@ Wall time measured here: 147 s, 2 attempts (the test prints both with -s).
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
@@ -35,6 +34,7 @@ import pytest
 from oceansr import control
 from oceansr.runs import RunPaths, read_events
 from slurm_support import (  # fixtures imported so pytest finds them here
+    release_held_job,
     requires_slurm,  # noqa: F401
     slurm_jobs_fixture,  # noqa: F401
 )
@@ -51,16 +51,6 @@ TIME_LIMITED = [
 MAX_ATTEMPTS = 3
 
 
-def _release(job_id: str) -> None:
-    """Slurm holds a requeued job back (reason BeginTime, ~2 min here); start it now."""
-    subprocess.run(
-        ["scontrol", "update", f"JobId={job_id}", "StartTime=now"],
-        capture_output=True,
-        timeout=15,
-        check=False,
-    )
-
-
 def _run_to_the_end(process_id: str, job_id: str, root: Path) -> dict:
     """Waits for the terminal status, releasing each requeued attempt at once."""
     deadline = time.monotonic() + MAX_ATTEMPTS * 180
@@ -70,7 +60,7 @@ def _run_to_the_end(process_id: str, job_id: str, root: Path) -> dict:
             return doc
         assert time.monotonic() < deadline, f"not finished after {MAX_ATTEMPTS} attempts: {doc}"
         if doc["status"] == "queued":
-            _release(job_id)
+            release_held_job(job_id)
 
 
 @pytest.mark.usefixtures("requires_slurm")

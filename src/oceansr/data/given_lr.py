@@ -23,13 +23,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from oceansr.data.lazy import check_chunks
-from oceansr.data.plan import DataPlan, SplitPlan, SplitReader
+from oceansr.data.plan import DataPlan, SplitPlan, SplitReader, open_grid
 from oceansr.data.xarray_source import (
-    check_variables,
     coord_degrees,
-    open_source,
-    select_grid,
     split_positions,
 )
 from oceansr.errors import DataInvalidError, ShapeMismatchError
@@ -118,17 +114,7 @@ def plan_given_lr(plan: DataPlan) -> GivenLR | None:
     lr_path = cfg.get("lr_path")
     if not lr_path:
         return None
-    chunks = check_chunks(cfg.get("chunks"))
-    ds, description, _ = open_source(lr_path, bool(cfg.get("decode_times", True)), chunks)
-    check_variables(ds, plan.variables)
-    grid = select_grid(
-        ds,
-        plan.variables,
-        cfg.get("sel"),
-        cfg.get("isel"),
-        cfg.get("lat_name"),
-        cfg.get("lon_name"),
-    )
+    _, grid, description = open_grid(lr_path, cfg, plan.variables)
     spatial = (grid.ydim, grid.xdim)
     split_dim, _by, positions = split_positions(
         grid.ds, cfg.get("split"), grid.sample_dims, spatial

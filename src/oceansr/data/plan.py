@@ -23,6 +23,7 @@ import xarray as xr
 from oceansr.data.lazy import check_chunks
 from oceansr.data.transforms import crop_coord
 from oceansr.data.xarray_source import (
+    GridSelection,
     _labels,
     check_variables,
     coord_degrees,
@@ -113,6 +114,22 @@ def _split_plans(
     return split_dim, plans
 
 
+def open_grid(
+    path: Any, cfg: Mapping[str, Any], variables: list[str]
+) -> tuple[xr.Dataset, GridSelection, str]:
+    """Open ``path`` as the ``data`` config says (CF decoding, chunks) and select its
+    grid (variables, ``sel``/``isel``, lat/lon names), from metadata only: the one way
+    the plan, its split readers and a given LR source see a store. Returns the dataset,
+    the grid and the source's description."""
+    chunks = check_chunks(cfg.get("chunks"))
+    ds, description, _ = open_source(path, bool(cfg.get("decode_times", True)), chunks)
+    check_variables(ds, variables)
+    grid = select_grid(
+        ds, variables, cfg.get("sel"), cfg.get("isel"), cfg.get("lat_name"), cfg.get("lon_name")
+    )
+    return ds, grid, description
+
+
 def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
     """Resolve an ``xarray`` data config from metadata; classified errors on bad input."""
     path = cfg.get("path")
@@ -125,13 +142,8 @@ def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
             field="data.variables",
             fix="data.variables=[thetao] (names of data variables)",
         )
-    chunks = check_chunks(cfg.get("chunks"))
-    ds, description, _ = open_source(path, bool(cfg.get("decode_times", True)), chunks)
     variables = [str(v) for v in variables]
-    check_variables(ds, variables)
-    grid = select_grid(
-        ds, variables, cfg.get("sel"), cfg.get("isel"), cfg.get("lat_name"), cfg.get("lon_name")
-    )
+    ds, grid, description = open_grid(path, cfg, variables)
     ydim, xdim = grid.ydim, grid.xdim
     split_dim, splits = _split_plans(grid.ds, cfg.get("split"), grid.sample_dims, (ydim, xdim))
     notes: list[str] = []
@@ -187,18 +199,8 @@ class SplitReader:
     def _open(self) -> list[xr.DataArray]:
         if self._arrays is not None and self._pid == os.getpid():
             return self._arrays
-        plan, cfg = self.plan, self.plan.cfg
-        ds, _, _ = open_source(
-            cfg.get("path"), bool(cfg.get("decode_times", True)), check_chunks(cfg.get("chunks"))
-        )
-        grid = select_grid(
-            ds,
-            plan.variables,
-            cfg.get("sel"),
-            cfg.get("isel"),
-            cfg.get("lat_name"),
-            cfg.get("lon_name"),
-        )
+        plan = self.plan
+        _, grid, _ = open_grid(plan.cfg.get("path"), plan.cfg, plan.variables)
         sub = grid.ds.isel({plan.split_dim: plan.splits[self.split].positions})
         order = [*plan.sample_dims, plan.ydim, plan.xdim]
         self._arrays = [sub[v].transpose(*order) for v in plan.variables]
