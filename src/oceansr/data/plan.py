@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.data.lazy import check_chunks
-from oceansr.data.transforms import crop_coord
+from oceansr.data.transforms import crop_coord, crop_shape
 from oceansr.data.xarray_source import (
     GridSelection,
     _labels,
@@ -31,7 +31,7 @@ from oceansr.data.xarray_source import (
     select_grid,
     split_positions,
 )
-from oceansr.errors import ConfigError, DataInvalidError
+from oceansr.errors import ConfigError
 from oceansr.runs.protocol import SPLITS
 
 log = logging.getLogger(__name__)
@@ -80,24 +80,6 @@ class DataPlan:
         """Bytes of all selected HR fields as float32 (decides the in-memory path)."""
         cells = sum(len(s) for s in self.splits.values()) * math.prod(self.hr_shape)
         return cells * len(self.variables) * 4
-
-
-def crop_shape(height: int, width: int, scale: int, allow_crop: bool, notes: list[str]) -> tuple:
-    """The HR grid cropped to a multiple of ``scale`` (same errors as the in-memory path)."""
-    if height % scale == 0 and width % scale == 0:
-        return height, width
-    new_h, new_w = height - height % scale, width - width % scale
-    if not allow_crop:
-        raise DataInvalidError(
-            f"data.scale={scale} does not divide the HR grid {height}x{width}",
-            field="data.scale",
-            fix=f"choose a scale that divides {height}x{width}, or data.crop_to_scale=true "
-            f"to crop the last rows/columns to {new_h}x{new_w}",
-        )
-    note = f"cropped HR grid {height}x{width} -> {new_h}x{new_w} to a multiple of scale {scale}"
-    notes.append(note)
-    log.info(note)
-    return new_h, new_w
 
 
 def _split_plans(

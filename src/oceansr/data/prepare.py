@@ -27,6 +27,7 @@ from oceansr.data.npy_source import load_npy_folder
 from oceansr.data.transforms import (
     block_mean,
     crop_coord,
+    crop_shape,
     crop_to_multiple,
     fill_land_nearest,
     ocean_stats,
@@ -168,20 +169,7 @@ def _validate_scale(cfg: Mapping[str, Any]) -> int:
 
 def _crop_split(split: FieldSplit, scale: int, allow_crop: bool, notes: list[str]) -> np.ndarray:
     height, width = split.hr.shape[-2:]
-    if height % scale == 0 and width % scale == 0:
-        return split.hr
-    new_h, new_w = height - height % scale, width - width % scale
-    if not allow_crop:
-        raise DataInvalidError(
-            f"data.scale={scale} does not divide the HR grid {height}x{width}",
-            field="data.scale",
-            fix=f"choose a scale that divides {height}x{width}, or data.crop_to_scale=true "
-            f"to crop the last rows/columns to {new_h}x{new_w}",
-        )
-    note = f"cropped HR grid {height}x{width} -> {new_h}x{new_w} to a multiple of scale {scale}"
-    if note not in notes:
-        notes.append(note)
-        log.info(note)
+    crop_shape(height, width, scale, allow_crop, notes)
     return crop_to_multiple(split.hr, scale)
 
 

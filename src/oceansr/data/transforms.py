@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from scipy import ndimage
 
 from oceansr.errors import DataInvalidError, ShapeMismatchError
+
+log = logging.getLogger(__name__)
 
 
 def _check_scale(scale: int) -> int:
@@ -157,3 +161,26 @@ def crop_coord(coord: np.ndarray | None, shape: tuple[int, int], axis: str) -> n
     if coord.ndim == 2:
         return coord[: shape[0], : shape[1]]
     return coord[: shape[0]] if axis == "lat" else coord[: shape[1]]
+
+
+def crop_shape(
+    height: int, width: int, scale: int, allow_crop: bool, notes: list[str]
+) -> tuple[int, int]:
+    """The HR grid cropped to a multiple of ``scale``, or a ``DataInvalidError`` naming
+    ``data.scale`` where cropping is not allowed; the crop is noted once in ``notes``.
+    One rule for the in-memory and the lazy path."""
+    if height % scale == 0 and width % scale == 0:
+        return height, width
+    new_h, new_w = height - height % scale, width - width % scale
+    if not allow_crop:
+        raise DataInvalidError(
+            f"data.scale={scale} does not divide the HR grid {height}x{width}",
+            field="data.scale",
+            fix=f"choose a scale that divides {height}x{width}, or data.crop_to_scale=true "
+            f"to crop the last rows/columns to {new_h}x{new_w}",
+        )
+    note = f"cropped HR grid {height}x{width} -> {new_h}x{new_w} to a multiple of scale {scale}"
+    if note not in notes:
+        notes.append(note)
+        log.info(note)
+    return new_h, new_w
