@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +157,14 @@ def release_held_job(job_id: str) -> None:
         timeout=15,
         check=False,
     )
+
+
+def release_until_started(process_id: str, job_id: str, root: Path, timeout: float = 120.0) -> None:
+    """Release a requeued run's job until it leaves ``queued`` (its next attempt began)."""
+    from oceansr import control
+
+    deadline = time.monotonic() + timeout
+    while control.status(process_id, runs_root=root)["status"] == "queued":
+        assert time.monotonic() < deadline, "requeued job did not start again"
+        release_held_job(job_id)
+        time.sleep(1.0)

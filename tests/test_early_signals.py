@@ -24,7 +24,7 @@ import pytest
 from oceansr import control, early_signals
 from oceansr.runs import RunPaths, read_events
 from slurm_support import (  # fixtures imported so pytest finds them here
-    release_held_job,
+    release_until_started,
     requires_slurm,  # noqa: F401
     slurm,
     slurm_jobs_fixture,  # noqa: F401
@@ -99,11 +99,7 @@ def test_usr1_during_slurm_startup_requeues_and_continues(
     assert queued["status"] == "queued", queued
     (requeued,) = read_events(paths, names="requeued")
     assert requeued["signal"] == "SIGUSR1" and requeued["step"] == 0
-    deadline = time.monotonic() + 120
-    while control.status(reply["process_id"], runs_root=tmp_path)["status"] == "queued":
-        assert time.monotonic() < deadline, "requeued job did not start again"
-        release_held_job(job_id)
-        time.sleep(1.0)
+    release_until_started(reply["process_id"], job_id, tmp_path)
     done = control.wait(reply["process_id"], until="terminal", timeout=180, runs_root=tmp_path)
     assert done["status"] == "completed", done.get("error_summary")
     assert done["attempt"] == 2

@@ -27,7 +27,7 @@ from oceansr.control.replies import RequestError
 from oceansr.errors import ConfigError
 from oceansr.runs import RunPaths, create_run, new_run_id, read_events, update_run
 from slurm_support import (  # fixtures imported so pytest finds them here
-    release_held_job,
+    release_until_started,
     requires_slurm,  # noqa: F401
     sbatch,
     slurm,
@@ -489,11 +489,7 @@ def test_usr1_checkpoints_requeues_and_continues_the_same_run(
     assert queued["status"] == "queued", queued
     (requeued,) = read_events(paths, names="requeued")
     assert requeued["signal"] == "SIGUSR1" and Path(requeued["checkpoint"]).is_file()
-    deadline = time.monotonic() + 120
-    while control.status(reply["process_id"], runs_root=tmp_path)["status"] == "queued":
-        assert time.monotonic() < deadline, "requeued job did not start again"
-        release_held_job(job_id)
-        time.sleep(1.0)
+    release_until_started(reply["process_id"], job_id, tmp_path)
     done = control.wait(reply["process_id"], until="terminal", timeout=180, runs_root=tmp_path)
     assert done["status"] == "completed", done.get("error_summary")
     assert done["attempt"] == 2 and done["queue_reason"] is None
