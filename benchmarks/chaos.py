@@ -41,9 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from oceansr import control
-from oceansr.checkpoint import unreadable_reason
 from oceansr.control.backends import LocalBackend, register_backend
 from oceansr.runs import RunPaths, append_event, read_events, read_status, update_status
+from oceansr.runs.checkpoint_file import unreadable_reason
 
 SMOKE = ["experiment=smoke"]
 

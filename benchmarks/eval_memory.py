@@ -22,8 +22,8 @@ import sys
 CHILD = """
 import json, resource, sys, warnings
 import torch
-from oceansr.inference import DEFAULT_OVERLAP
-from oceansr.module import SRModule
+from oceansr.inference.tiling import DEFAULT_OVERLAP
+from oceansr.engine.module import SRModule
 warnings.filterwarnings("ignore")
 torch.set_grad_enabled(False)
 torch.manual_seed(0)  # same SRCNN weights in every run: comparable rmse

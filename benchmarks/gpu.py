@@ -26,8 +26,8 @@ from typing import Any
 
 import torch
 
+from oceansr.engine.module import bicubic_upsample, masked_loss
 from oceansr.models import build_model
-from oceansr.module import bicubic_upsample, masked_loss
 
 MODELS = ("srcnn", "edsr_baseline", "swinir_light")
 SCALE = 4

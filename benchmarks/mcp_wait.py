@@ -134,7 +134,7 @@ async def measure(trials: int, lang: str) -> dict[str, Any]:
         root = Path(tmp) / "runs"
         params = StdioServerParameters(
             command=sys.executable,
-            args=["-m", "oceansr.cli", "mcp", "--runs-root", str(root), "--lang", lang],
+            args=["-m", "oceansr", "mcp", "--runs-root", str(root), "--lang", lang],
             env={**os.environ},
         )
         async with Client(params) as client:

@@ -26,13 +26,13 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Callback
 
-from oceansr.callbacks.recorder import RunRecorder
-from oceansr.callbacks.session import RunSession
-from oceansr.config import compose_config
+from oceansr.config.compose import compose_config
 from oceansr.data.datamodule import OceanDataModule
-from oceansr.module import SRModule, masked_loss
+from oceansr.engine.callbacks.recorder import RunRecorder
+from oceansr.engine.callbacks.session import RunSession
+from oceansr.engine.module import SRModule, masked_loss
 from oceansr.runs import RunPaths, new_run_id
-from oceansr.train import build_module
+from oceansr.train.entry import build_module
 
 warnings.filterwarnings("ignore")
 

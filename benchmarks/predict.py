@@ -2,7 +2,7 @@
 
 For each model (random weights and made-up normalisation: timing does not need
 training), super-resolves one large synthetic field (default HR 2048 x 4096, i.e. LR
-512 x 1024 at x4) with :func:`oceansr.inference.tiled_predict`, and reports seconds,
+512 x 1024 at x4) with :func:`oceansr.inference.tiling.tiled_predict`, and reports seconds,
 fields/s, HR megapixels/s, the process's peak RSS during the run (sampled by a thread),
 and, on a field small enough for whole-field inference (default HR 512 x 1024), the max
 absolute difference between tiled and whole-field outputs and the peak RSS of each.
@@ -31,8 +31,8 @@ import torch
 
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean
-from oceansr.inference import tile_windows, tiled_predict
-from oceansr.module import SRModule
+from oceansr.engine.module import SRModule
+from oceansr.inference.tiling import tile_windows, tiled_predict
 
 warnings.filterwarnings("ignore")
 

@@ -1,7 +1,7 @@
 """Where streaming predict's time goes, and what the cheap fixes buy. Prints JSON.
 
 One LR field (``--height`` x ``--width``, SRCNN x4, untrained: speed does not depend on
-the weights) goes through :func:`oceansr.inference.tiled_predict` for each LR window
+the weights) goes through :func:`oceansr.inference.tiling.tiled_predict` for each LR window
 core (``--tiles``) with contiguous and channels-last convolution layouts. The settings
 run interleaved, ``--repeats`` times, and the median is kept, so that other load on a
 shared machine hits them alike. Also reported: the share of one field's time spent in
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 def profile_share(module: Any, lr: np.ndarray, tile: int) -> dict[str, float]:
     """Seconds of one field and the share of them inside ``torch.conv2d``."""
-    from oceansr.inference import tiled_predict
+    from oceansr.inference.tiling import tiled_predict
 
     profiler = cProfile.Profile()
     start = time.perf_counter()
@@ -53,9 +53,9 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from oceansr import inference
-    from oceansr.checkpoint import load_module
+    from oceansr.inference import tiling as inference
     from oceansr.data.synthetic import make_synthetic_dataset
+    from oceansr.engine.checkpoint import load_module
     from scale import make_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 
 from oceansr.runs import RunPaths, read_events
-from oceansr.train import train
+from oceansr.train.entry import train
 
 warnings.filterwarnings("ignore")
 

@@ -6,7 +6,7 @@ grid so that generation is fast; written chunk by chunk, uncompressed, chunks
 1 x 512 x 512), then measures, each in a fresh child process:
 
 - ``validation``: the controller's check of a ``start`` on the store
-  (:func:`oceansr.validate.validate_overrides`): seconds and peak RSS;
+  (:func:`oceansr.data.validation.validate_overrides`): seconds and peak RSS;
 - ``train_lazy``: EDSR-baseline x4 training steps (forward, masked loss, backward,
   Adam) from ``data.cache=lazy`` with ``data.num_workers=2``: samples/s and the peak
   RSS of the process plus its DataLoader workers (sampled every 50 ms);
@@ -96,7 +96,7 @@ def write_store(
 
 CHILD_VALIDATE = """
 import json, resource, sys, time
-from oceansr.validate import validate_overrides
+from oceansr.data.validation import validate_overrides
 t = time.perf_counter()
 reply = validate_overrides(sys.argv[1:])
 print(json.dumps({"ok": reply["ok"], "seconds": time.perf_counter() - t,
@@ -108,9 +108,9 @@ CHILD_TRAIN = """
 import json, sys, time, warnings
 warnings.filterwarnings("ignore")
 import torch
-from oceansr.config import compose_config, normalise_config
+from oceansr.config.compose import compose_config, normalise_config
 from oceansr.data.datamodule import OceanDataModule
-from oceansr.module import SRModule, masked_loss
+from oceansr.engine.module import SRModule, masked_loss
 steps = int(sys.argv[1]); cfg = compose_config(sys.argv[2:]); normalise_config(cfg)
 torch.manual_seed(0)
 dm = OceanDataModule(cfg.data)
@@ -154,7 +154,7 @@ def make_checkpoint(path: Path) -> None:
     import lightning as L
     import torch
 
-    from oceansr.module import SRModule
+    from oceansr.engine.module import SRModule
 
     module = SRModule(
         model={"name": "srcnn"},

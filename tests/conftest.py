@@ -28,7 +28,7 @@ def runs_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def smoke_run(runs_root: Path):
     """A real in-process training (fit + test) on the bundled sample."""
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     return train([*SMOKE, f"runs_root={runs_root}"])
 

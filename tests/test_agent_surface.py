@@ -13,8 +13,11 @@ from typing import Any
 import anyio
 import pytest
 
-from oceansr.callbacks.recorder import _step_line, _validation_line
+from oceansr.adapters.mcp.server import build_server, run_with_progress, startup_progress
+from oceansr.adapters.mcp.shape import compact_reply, list_row, mcp_next, reply_size
 from oceansr.control.views import checkpoint_fields, kill_reason
+from oceansr.engine.callbacks.recorder import _step_line, _validation_line
+from oceansr.engine.lightning_noise import NoiseFilter
 from oceansr.i18n import (
     UnknownLanguageError,
     catalogue,
@@ -22,9 +25,6 @@ from oceansr.i18n import (
     resolve_lang,
     text,
 )
-from oceansr.lightning_noise import NoiseFilter
-from oceansr.mcp.server import build_server, run_with_progress, startup_progress
-from oceansr.mcp.shape import compact_reply, list_row, mcp_next, reply_size
 from oceansr.runs import RunPaths, create_run, new_run_id, transition
 from oceansr.runs.failures import error_summary
 

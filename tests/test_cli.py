@@ -20,7 +20,7 @@ def test_start_follow_prints_test_metrics_next_to_bicubic_with_units(tmp_path: P
         [
             sys.executable,
             "-m",
-            "oceansr.cli",
+            "oceansr",
             "--runs-root",
             str(tmp_path),
             "start",
@@ -56,7 +56,15 @@ def test_status_says_the_eta_comes_after_the_first_step(tmp_path: Path) -> None:
 
 def _cli_status(root: Path, process_id: str) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", "oceansr.cli", "--runs-root", str(root), "status", process_id],
+        [
+            sys.executable,
+            "-m",
+            "oceansr",
+            "--runs-root",
+            str(root),
+            "status",
+            process_id,
+        ],
         capture_output=True,
         text=True,
         timeout=60,

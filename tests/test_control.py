@@ -76,7 +76,7 @@ def _root(factory: pytest.TempPathFactory, name: str) -> Path:
 
 def _cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "oceansr.cli", *args],
+        [sys.executable, "-m", "oceansr", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -732,7 +732,7 @@ def test_list_filters_and_limits(tmp_path: Path) -> None:
 
 def test_cli_import_is_light() -> None:
     code = (
-        "import sys, oceansr.cli; "
+        "import sys, oceansr.adapters.cli; "
         "heavy = [m for m in ('torch', 'lightning', 'hydra', 'rich') if m in sys.modules]; "
         "print(heavy)"
     )

@@ -61,7 +61,7 @@ def test_predict_overrides_round_trip_through_hydra(tmp_path: Path) -> None:
     """What start_predict passes to `python -m oceansr.predict` parses back to the values."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from oceansr.predict.overrides import predict_overrides
+    from oceansr.runs.overrides import predict_overrides
 
     odd = tmp_path / "a dir" / "it's été, [x]=1.nc"
     options = {"checkpoint": odd, "input": "plain/path.nc", "variables": ["temp", "s a"]}

@@ -11,12 +11,12 @@ import pytest
 import torch
 import xarray as xr
 
-from oceansr.data.lazy_datasets import LazyFieldDataset, LazyPatchDataset, fill_patch
-from oceansr.data.plan import SplitReader, build_plan
+from oceansr.core.errors import DataInvalidError
+from oceansr.data.lazy.datasets import LazyFieldDataset, LazyPatchDataset, fill_patch
+from oceansr.data.lazy.plan import SplitReader, build_plan
 from oceansr.data.prepare import prepare_data
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean
-from oceansr.errors import DataInvalidError
 
 SCALE = 4
 SPLIT = {"dim": "time", "by": "index", "train": {"start": 0, "stop": 4}, "valid": [4], "test": [5]}
@@ -123,7 +123,7 @@ def test_misaligned_lr_grid_names_the_field(
 
 
 def test_lr_path_needs_the_xarray_source(stores: tuple[Path, Path, xr.Dataset]) -> None:
-    from oceansr.errors import ConfigError
+    from oceansr.core.errors import ConfigError
 
     hr, lr, _ = stores
     with pytest.raises(ConfigError) as info:

@@ -15,14 +15,14 @@ import xarray as xr
 import yaml
 from torch.utils.data import DataLoader
 
-from oceansr.data import streaming
-from oceansr.data.lazy_data import LazyData, lazy_plan, validate_metadata
-from oceansr.data.lazy_datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
-from oceansr.data.plan import SplitReader, build_plan
+from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
+from oceansr.data.lazy import stats as streaming
+from oceansr.data.lazy.datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
+from oceansr.data.lazy.plan import SplitReader, build_plan
+from oceansr.data.lazy.source import LazyData, lazy_plan, validate_metadata
 from oceansr.data.prepare import prepare_data
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean
-from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError
 
 SPLIT = {
     "dim": "time",
@@ -223,7 +223,7 @@ def test_field_dataset_matches_in_memory_path(monthly: Path) -> None:
 
 def test_auto_cache_keeps_small_data_in_memory(monthly: Path, monkeypatch) -> None:
     assert lazy_plan(data_cfg(str(monthly), cache="auto"), 4) is None
-    from oceansr.data import lazy_data
+    from oceansr.data.lazy import source as lazy_data
 
     monkeypatch.setattr(lazy_data, "MEMORY_BYTES", 1024)
     assert lazy_plan(data_cfg(str(monthly), cache="auto"), 4) is not None
@@ -231,7 +231,7 @@ def test_auto_cache_keeps_small_data_in_memory(monthly: Path, monkeypatch) -> No
 
 def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path) -> None:
     """A real (tiny) fit + test from a multi-file directory, two DataLoader workers."""
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     result = train(
         [
@@ -254,8 +254,8 @@ def test_mode_test_takes_statistics_from_the_checkpoint(
     monthly: Path, tmp_path: Path, monkeypatch
 ) -> None:
     """mode=test in a new run directory: the checkpoint's statistics, no pass over data."""
-    from oceansr.checkpoint import read_hparams
-    from oceansr.train import train
+    from oceansr.runs.checkpoint_file import read_hparams
+    from oceansr.train.entry import train
 
     common = [
         "experiment=smoke",

@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError, ShapeMismatchError
 from oceansr.data.fields import FieldData, FieldSplit
 from oceansr.data.npy_source import load_npy_folder
 from oceansr.data.sample import SAMPLE_SPLIT, SAMPLE_VARIABLES, load_sample, sample_path
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean, crop_to_multiple, fill_land_nearest, ocean_stats
 from oceansr.data.xarray_source import load_xarray
-from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError, ShapeMismatchError
 
 FERRET_FILE = Path("/usr/share/ferret-vis/data/ocean_atlas_subset.nc")
 INDEX_SPLIT = {

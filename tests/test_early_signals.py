@@ -1,7 +1,7 @@
 """A warning signal (SIGUSR1) that arrives while the trainer is still setting up.
 
 Before Lightning installs its handler (inside ``trainer.fit``), Python's default action
-for SIGUSR1 would terminate the process. ``oceansr.early_signals`` catches it at the top
+for SIGUSR1 would terminate the process. ``oceansr.engine.early_signals`` catches it at the top
 of the entry point; ``RequeueWatch`` replays it into Lightning's Slurm handler once
 training starts. ``debug.startup_sleep`` holds the process in set-up (after
 ``process_started``, before the data loads) so the signal lands there every time.
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from oceansr import control, early_signals
+from oceansr import control
+from oceansr.engine import early_signals
 from oceansr.runs import RunPaths, read_events
 from slurm_support import (  # fixtures imported so pytest finds them here
     release_until_started,
@@ -46,7 +47,7 @@ def test_install_catches_only_default_handlers_and_hands_over() -> None:
     remembered instead of killing; ``hand_over`` restores the default for Lightning."""
     code = (
         "import os, signal\n"
-        "from oceansr import early_signals as e\n"
+        "from oceansr.engine import early_signals as e\n"
         "signal.signal(signal.SIGUSR2, lambda *a: None)\n"
         "print(e.install())\n"
         "os.kill(os.getpid(), signal.SIGUSR1)\n"

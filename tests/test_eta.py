@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from oceansr import control
+from oceansr.adapters.mcp.shape import compact_reply
 from oceansr.i18n import text
-from oceansr.mcp.shape import compact_reply
 
 pytestmark = pytest.mark.slow
 

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 import torch
 
-from oceansr import module as module_mod
-from oceansr.banded_eval import bands_with_halo, bicubic_rows, bicubic_upsample
-from oceansr.inference import tile_windows, tiled_apply, tiled_rows, window_weights
-from oceansr.metrics import MaskedFieldMetrics
-from oceansr.module import SRModule, masked_loss
+from oceansr.engine import module as module_mod
+from oceansr.engine.banded_eval import bands_with_halo, bicubic_rows, bicubic_upsample
+from oceansr.engine.metrics import MaskedFieldMetrics
+from oceansr.engine.module import SRModule, masked_loss
+from oceansr.inference.tiling import tile_windows, tiled_apply, tiled_rows, window_weights
 
 TILE, OVERLAP, SCALE = 16, 16, 4
 
@@ -144,7 +144,7 @@ def test_bands_with_halo_cover_the_field_once_from_any_blocks() -> None:
 
 
 def test_hr_that_is_not_lr_times_the_scale_is_a_shape_error_naming_the_scale() -> None:
-    from oceansr.errors import ShapeMismatchError
+    from oceansr.core.errors import ShapeMismatchError
 
     batch = _batch()
     with pytest.raises(ShapeMismatchError) as info, torch.no_grad():

@@ -11,10 +11,10 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from oceansr.inference import EVAL_TILE, eval_tile_for_budget, tile_windows
-from oceansr.lightning_noise import quiet_lightning
-from oceansr.metrics import MaskedFieldMetrics
-from oceansr.module import SRModule
+from oceansr.engine.lightning_noise import quiet_lightning
+from oceansr.engine.metrics import MaskedFieldMetrics
+from oceansr.engine.module import SRModule
+from oceansr.inference.tiling import EVAL_TILE, eval_tile_for_budget, tile_windows
 
 
 def _module(eval_tile: int) -> SRModule:
@@ -68,9 +68,9 @@ def test_eval_tile_comes_from_the_memory_budget_not_the_field() -> None:
 
 @pytest.mark.parametrize("key, value", [("eval_tile", 0), ("eval_memory_mb", "lots")])
 def test_bad_eval_budget_is_a_config_error_naming_the_field(key: str, value: object) -> None:
-    from oceansr.config import compose_config
-    from oceansr.errors import ConfigError
-    from oceansr.validate import check_scalars
+    from oceansr.config.compose import compose_config
+    from oceansr.core.errors import ConfigError
+    from oceansr.data.validation import check_scalars
 
     with pytest.raises(ConfigError) as info:  # at compose (type) or check (range)
         check_scalars(compose_config([f"data.{key}={value}"]))
@@ -132,7 +132,7 @@ def test_test_metrics_are_reduced_across_ranks() -> None:
 def test_channels_last_predict_equals_contiguous_and_leaves_the_module_as_it_was() -> None:
     import numpy as np
 
-    from oceansr import inference
+    from oceansr.inference import tiling as inference
 
     module = _module(eval_tile=EVAL_TILE)
     lr = _batch()["lr"].numpy()

@@ -190,9 +190,9 @@ def test_a_torn_last_event_line_is_repaired_on_the_next_append(tmp_path) -> None
 def test_a_failed_checkpoint_save_keeps_the_previous_checkpoint(tmp_path, monkeypatch) -> None:
     import torch
 
-    from oceansr.checkpoint import unreadable_reason
-    from oceansr.checkpoint_io import AtomicCheckpointIO
+    from oceansr.engine.checkpoint_io import AtomicCheckpointIO
     from oceansr.runs import store
+    from oceansr.runs.checkpoint_file import unreadable_reason
 
     target = tmp_path / "last.ckpt"
     io = AtomicCheckpointIO()
@@ -212,9 +212,9 @@ def test_a_failed_checkpoint_save_keeps_the_previous_checkpoint(tmp_path, monkey
 
 
 def test_the_trainer_saves_checkpoints_atomically(tmp_path) -> None:
-    from oceansr.checkpoint_io import AtomicCheckpointIO
-    from oceansr.config import compose_config
-    from oceansr.train import build_trainer
+    from oceansr.config.compose import compose_config
+    from oceansr.engine.checkpoint_io import AtomicCheckpointIO
+    from oceansr.train.entry import build_trainer
 
     cfg = compose_config([*SMOKE, f"runs_root={tmp_path}"])
     trainer = build_trainer(cfg, RunPaths.for_id("train-20260101-000000-abcdef", tmp_path), [])
@@ -227,8 +227,8 @@ def _failed_with_checkpoint(root: Path, backend: str, content: bytes | None) -> 
     if content is None:  # a checkpoint of the smoke config (what make_run records)
         import torch
 
-        from oceansr.config import compose_config
-        from oceansr.schema import to_dict
+        from oceansr.config.compose import compose_config
+        from oceansr.config.schema import to_dict
 
         cfg = compose_config(list(SMOKE))
         hparams = {"model": to_dict(cfg.model), "variables": ["temp"], "units": ["degC"]}
@@ -348,7 +348,7 @@ def test_hydra_overrides_over_mcp_style_strings_are_refused(tmp_path) -> None:
 
 
 def test_a_split_list_is_a_plain_override() -> None:
-    from oceansr.validate import validate_overrides
+    from oceansr.data.validation import validate_overrides
 
     reply = validate_overrides([*SMOKE, "data.split.train=[1,2,3,4,5,6]"])
     assert reply["ok"], reply.get("error_summary")
@@ -356,8 +356,8 @@ def test_a_split_list_is_a_plain_override() -> None:
 
 
 def test_model_scales_table_matches_the_registry() -> None:
+    from oceansr.config.schema import MODEL_SCALES
     from oceansr.models.registry import _REGISTRY
-    from oceansr.schema import MODEL_SCALES
 
     assert {n: s.scales for n, s in _REGISTRY.items() if s.scales is not None} == MODEL_SCALES
 
@@ -374,7 +374,7 @@ def test_cli_wait_refuses_a_nan_timeout_in_human_mode(tmp_path, value) -> None:
         [
             sys.executable,
             "-m",
-            "oceansr.cli",
+            "oceansr",
             "wait",
             paths.run_id,
             "--timeout",
@@ -416,7 +416,7 @@ def test_a_checkpoint_of_another_architecture_is_a_config_mismatch_before_spawni
 
 
 def test_the_same_architecture_checkpoint_passes_the_request_checks(smoke_run) -> None:
-    from oceansr.validate import validate_overrides
+    from oceansr.data.validation import validate_overrides
 
     ckpt = smoke_run.run_dir / "checkpoints" / "last.ckpt"
     reply = validate_overrides([*SMOKE, f"ckpt_path={ckpt}", "trainer.max_epochs=2"])
@@ -435,8 +435,8 @@ def test_checkpoint_hyper_parameters_are_read_without_torch_or_executing_code(
         textwrap.dedent(
             f"""
             import os, pickle, sys, zipfile
-            from oceansr.checkpoint import read_hparams
-            from oceansr.errors import DataInvalidError
+            from oceansr.runs.checkpoint_file import read_hparams
+            from oceansr.core.errors import DataInvalidError
 
             hp = read_hparams({str(best)!r})
             assert hp["model"]["name"] == "srcnn" and hp["scale"] == 4, hp
@@ -505,7 +505,7 @@ def test_resume_from_a_checkpoint_carrying_a_payload_is_refused_without_running_
     import torch
 
     from oceansr.runs import read_status
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     marker = tmp_path / "pwned"
     state = torch.load(smoke_run.run_dir / "checkpoints" / "last.ckpt", weights_only=False)

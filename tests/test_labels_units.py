@@ -45,8 +45,8 @@ def test_lr_fields_labels_carry_the_coordinate_units() -> None:
 
 
 def test_report_labels_show_metres_and_depth_is_still_parsed() -> None:
-    from oceansr.report.fields import display_label
     from oceansr.report.spectra import depth_of
+    from oceansr.report.sr_fields import display_label
 
     assert display_label("month=11 depth=75.0") == "month=11 depth 75 m"
     assert display_label("time=2000-01-01T00:00:00") == "time=2000-01-01T00:00:00"

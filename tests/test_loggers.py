@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from oceansr.config import compose_config
-from oceansr.validate import validate_overrides
+from oceansr.config.compose import compose_config
+from oceansr.data.validation import validate_overrides
 
 HAS_TENSORBOARD = importlib.util.find_spec("tensorboard") is not None
 HAS_MLFLOW = importlib.util.find_spec("mlflow") is not None
@@ -17,7 +17,7 @@ HAS_MLFLOW = importlib.util.find_spec("mlflow") is not None
 
 def test_csv_is_the_default_logger() -> None:
     assert compose_config([]).logger.name == "csv"
-    from oceansr.loggers import extra_loggers
+    from oceansr.engine.loggers import extra_loggers
 
     assert extra_loggers({"name": "csv"}, Path("/tmp"), "train-x") == []
 
@@ -32,7 +32,7 @@ def test_unknown_logger_is_a_config_error_naming_the_field() -> None:
 def test_missing_logger_package_is_a_config_error_with_the_install_fix(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import oceansr.loggers as loggers
+    import oceansr.config.checks as loggers
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
@@ -47,7 +47,7 @@ def test_missing_logger_package_is_a_config_error_with_the_install_fix(
 
 
 def _train(tmp_path: Path, logger: str) -> Path:
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     result = train(
         ["experiment=smoke", f"runs_root={tmp_path}", "trainer.max_epochs=1", f"logger={logger}"]

@@ -45,7 +45,7 @@ pytestmark = pytest.mark.slow
 def server_params(runs_root: Path, *extra: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
-        args=["-m", "oceansr.cli", "mcp", "--runs-root", str(runs_root), *extra],
+        args=["-m", "oceansr", "mcp", "--runs-root", str(runs_root), *extra],
         env=subprocess_env(),
     )
 

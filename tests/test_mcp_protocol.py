@@ -118,7 +118,7 @@ async def play(root: Path, data_path: Path, lang: str) -> dict[str, Any]:
     """Rules 1-7 in ``lang``; returns the recorded replies and measurements."""
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "oceansr.cli", "mcp", "--runs-root", str(root), "--lang", lang],
+        args=["-m", "oceansr", "mcp", "--runs-root", str(root), "--lang", lang],
         env=subprocess_env(),
     )
     out: dict[str, Any] = {}
@@ -199,8 +199,8 @@ def test_instructions_state_every_rule(played: dict[str, Any]) -> None:
 
 
 def test_schemas_are_typed_with_enums_minimums_and_patterns(played: dict[str, Any]) -> None:
+    from oceansr.config.schema import choices
     from oceansr.runs import RUN_ID_RE
-    from oceansr.schema import choices
 
     tools = played["tools"]
     start = tools["ocean_sr_train_start"].input_schema["properties"]

@@ -15,7 +15,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from conftest import subprocess_env
-from oceansr.i18n.params_zh import DESCRIPTIONS, RELATIVE_EN
+from oceansr.adapters.mcp.params_zh import DESCRIPTIONS, RELATIVE_EN
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def has_cjk(text: str) -> bool:
 
 
 async def list_tools(lang: str | None, tmp: str) -> dict[str, Any]:
-    args = ["-m", "oceansr.cli", "mcp", "--runs-root", tmp]
+    args = ["-m", "oceansr", "mcp", "--runs-root", tmp]
     params = StdioServerParameters(
         command=sys.executable,
         args=args + (["--lang", lang] if lang else []),

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from oceansr.metrics import MaskedFieldMetrics, gain, masked_ssim_sums
-from oceansr.module import masked_loss
+from oceansr.engine.metrics import MaskedFieldMetrics, gain, masked_ssim_sums
+from oceansr.engine.module import masked_loss
 
 
 def _fields(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -98,7 +98,7 @@ def test_masked_loss_counts_ocean_cells_only(name: str) -> None:
 
 def test_ssim_in_strips_equals_the_whole_field_map(monkeypatch) -> None:
     """Strips with a halo give the whole-field SSIM sums (bounded memory, same result)."""
-    from oceansr import metrics
+    from oceansr.engine import metrics
 
     g = torch.Generator().manual_seed(3)
     target = torch.randn(2, 2, 70, 48, generator=g).cumsum(-1).cumsum(-2) / 30

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import oceansr.models as models_pkg
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 from oceansr.models import MODEL_NAMES, build_model, list_models
 from oceansr.models.registry import _REGISTRY
 from oceansr.models.swinir import (
@@ -310,7 +310,7 @@ def test_registry_defaults_are_the_model_config_files() -> None:
     """One place for architecture numbers: conf/model/<name>.yaml, read by both sides."""
     from omegaconf import OmegaConf
 
-    from oceansr.config import compose_config, config_groups
+    from oceansr.config.compose import compose_config, config_groups
     from oceansr.models.registry import model_defaults
 
     assert config_groups()["model"] == sorted(MODEL_NAMES)

@@ -33,7 +33,7 @@ def test_longitude_20_to_380_is_wrapped_and_ordered() -> None:
 
 
 def _fields(hr: np.ndarray, sr: np.ndarray, bic: np.ndarray, labels: list[str]) -> Any:
-    from oceansr.report.fields import TestFields
+    from oceansr.report.sr_fields import TestFields
 
     n, _, h, w = hr.shape
     return TestFields(

@@ -12,11 +12,11 @@ import pytest
 import xarray as xr
 
 from conftest import PYTHON, REPO, subprocess_env
+from oceansr.core.errors import ConfigError, DataNotFoundError, ShapeMismatchError
 from oceansr.data.inspect import describe_dataset, open_lr_fields
 from oceansr.data.sample import sample_path
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean
-from oceansr.errors import ConfigError, DataNotFoundError, ShapeMismatchError
 from oceansr.predict import (
     load_module,
     predict,
@@ -259,7 +259,7 @@ def test_curvilinear_input(ckpt, tmp_path):
 def test_recorded_run_subprocess(ckpt, lr_file, tmp_path):
     """The Hydra entry point from a real process, with Hydra-quoted paths that hold a
     space, quotes and non-ASCII characters (as the control plane passes them)."""
-    from oceansr.predict.overrides import predict_overrides
+    from oceansr.runs.overrides import predict_overrides
 
     root = tmp_path / "runs été"
     odd = tmp_path / "in put ü" / "l'r ø.nc"
@@ -430,7 +430,7 @@ def _bad_checkpoints(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize("kind", ["text", "pickle"])
 def test_loader_refuses_text_and_pickle_payload(kind, lr_file, tmp_path):
-    from oceansr.errors import DataInvalidError
+    from oceansr.core.errors import DataInvalidError
 
     bad = _bad_checkpoints(tmp_path)[kind]
     with pytest.raises(DataInvalidError) as exc:
@@ -443,8 +443,8 @@ def test_loader_refuses_text_and_pickle_payload(kind, lr_file, tmp_path):
 
 
 def test_mode_test_refuses_text_and_pickle_payload(tmp_path):
-    from oceansr.errors import DataInvalidError
-    from oceansr.train import train
+    from oceansr.core.errors import DataInvalidError
+    from oceansr.train.entry import train
 
     for kind, bad in _bad_checkpoints(tmp_path).items():
         overrides = ["experiment=smoke", "mode=test", f"ckpt_path={bad}"]
@@ -455,7 +455,8 @@ def test_mode_test_refuses_text_and_pickle_payload(tmp_path):
 
 
 def test_checkpoint_of_a_training_run_and_scale_check(smoke_run, module):
-    from oceansr.checkpoint import match_scale, match_variables, run_checkpoint
+    from oceansr.engine.checkpoint import match_scale, match_variables
+    from oceansr.runs.checkpoint_file import run_checkpoint
 
     best = run_checkpoint(smoke_run.run_id, smoke_run.run_dir.parent)
     assert best == smoke_run.run_dir / "checkpoints" / "best.ckpt"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from oceansr.errors import DataNotFoundError, RunStateError
+from oceansr.core.errors import DataNotFoundError, RunStateError
 from oceansr.report import load_history, make_plots, make_report
 from oceansr.report.formatting import (
     format_value,
@@ -56,7 +56,7 @@ SECTIONS = (
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
     """One real two-epoch smoke run (SRCNN on the bundled WOA sample) shared by the module."""
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     root = tmp_path_factory.mktemp("report_runs")
     result = train(["experiment=smoke", f"runs_root={root}", "trainer.max_epochs=2"])
@@ -334,7 +334,7 @@ def test_failed_run_without_checkpoints_still_gets_curves(run: RunPaths, tmp_pat
 
 
 def test_run_that_failed_at_start_up_gets_a_clear_skip(tmp_path: Path) -> None:
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     with pytest.raises(RuntimeError, match="debug fault"):
         train(["experiment=smoke", f"runs_root={tmp_path}", "debug.fail_at=startup"])
@@ -356,7 +356,7 @@ def test_cli_report_commands_are_thin_adapters(run: RunPaths) -> None:
 
     def cli(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "oceansr.cli", "--runs-root", str(run.root), *args],
+            [sys.executable, "-m", "oceansr", "--runs-root", str(run.root), *args],
             capture_output=True,
             text=True,
             timeout=300,

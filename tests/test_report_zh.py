@@ -26,7 +26,7 @@ CHROMIUM = next(
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> RunPaths:
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     root = tmp_path_factory.mktemp("report_zh_runs")
     result = train(["experiment=smoke", f"runs_root={root}", "trainer.max_epochs=2"])

@@ -45,7 +45,7 @@ def analysis_section(md: str) -> str:
 
 @pytest.fixture(scope="module")
 def sections(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     root = tmp_path_factory.mktemp("analysis_zh_runs")
     run = train(["experiment=smoke", f"runs_root={root}", "trainer.max_epochs=3"])
@@ -74,7 +74,7 @@ def test_english_analysis_is_unchanged(sections: dict[str, str]) -> None:
 
 def _fields(lang_units: str = "degC") -> Any:
     """Synthetic test fields with land on the left edge and larger coastal errors."""
-    from oceansr.report.fields import TestFields
+    from oceansr.report.sr_fields import TestFields
 
     rng = np.random.default_rng(0)
     hr = rng.normal(15.0, 2.0, (2, 1, 32, 32)).astype(np.float32)

@@ -49,7 +49,7 @@ def test_duration_excludes_the_wait_for_a_resume_in_status_list_and_report(
 
 def test_a_run_stopped_by_max_time_says_so_and_was_warned_at_start(tmp_path: Path) -> None:
     from oceansr.runs import read_events, read_status
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     result = train(
         [
@@ -74,7 +74,7 @@ def test_a_run_stopped_by_max_time_says_so_and_was_warned_at_start(tmp_path: Pat
 
 def _killed_smoke_run(root: Path) -> RunPaths:
     """A real one-epoch run with a loadable last.ckpt, recorded as killed."""
-    from oceansr.train import train
+    from oceansr.train.entry import train
 
     result = train(["experiment=smoke", f"runs_root={root}"])
     paths = RunPaths.from_dir(result.run_dir)
@@ -91,8 +91,8 @@ def _killed_smoke_run(root: Path) -> RunPaths:
 def test_resume_takes_overrides_over_mcp_and_the_cli(tmp_path: Path, capsys) -> None:
     import anyio
 
-    from oceansr import cli
-    from oceansr.mcp.server import build_server
+    from oceansr.adapters import cli
+    from oceansr.adapters.mcp.server import build_server
     from oceansr.runs import read_run
 
     paths = _killed_smoke_run(tmp_path)
@@ -168,8 +168,8 @@ def test_mcp_paths_resolve_against_the_servers_base_dir(tmp_path: Path) -> None:
 
     import anyio
 
+    from oceansr.adapters.mcp.server import build_server
     from oceansr.data.sample import sample_path
-    from oceansr.mcp.server import build_server
 
     shutil.copy(sample_path(), tmp_path / "mine.nc")
     (tmp_path / "taken.nc").write_bytes(b"x")
@@ -208,7 +208,7 @@ def test_suggestions_fit_the_call_that_failed(tmp_path: Path) -> None:
 
 
 def test_cli_predict_takes_base_dir_and_overwrite(tmp_path: Path, capsys) -> None:
-    from oceansr import cli
+    from oceansr.adapters import cli
 
     (tmp_path / "out.nc").write_bytes(b"x")
     argv = ["--runs-root", str(tmp_path), "predict", "lr.nc", "--checkpoint", "m.ckpt"]

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 from oceansr import control
+from oceansr.control.backend_choice import select_backend
 from oceansr.control.backends import find_backend
 from oceansr.control.backends.slurm import SlurmBackend
 from oceansr.control.backends.slurm_script import render_script, settings_from
 from oceansr.control.backends.slurm_state import JobStateCache, parse_squeue
-from oceansr.control.launcher import select_backend
 from oceansr.control.replies import RequestError
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 from oceansr.runs import RunPaths, create_run, new_run_id, read_events, update_run
 from slurm_support import (  # fixtures imported so pytest finds them here
     release_until_started,
@@ -166,8 +166,8 @@ def test_unknown_job_state_is_not_a_death(fake_squeue: FakeSqueue, tmp_path: Pat
 def test_global_rank_decides_the_run_directory_writer(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], rank: int
 ) -> None:
-    from oceansr import cluster
-    from oceansr.train import is_rank_zero
+    from oceansr.engine import cluster
+    from oceansr.train.entry import is_rank_zero
 
     for name in ("RANK", "SLURM_STEP_ID", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK"):
         monkeypatch.delenv(name, raising=False)
@@ -269,7 +269,7 @@ def _fresh_status(process_id: str, root: Path) -> dict:
         [
             sys.executable,
             "-m",
-            "oceansr.cli",
+            "oceansr",
             "status",
             process_id,
             "--runs-root",
@@ -311,7 +311,15 @@ def test_start_to_completed_with_metrics_logs_and_fresh_readers(
     fresh = _fresh_status(reply["process_id"], tmp_path)
     assert fresh["status"] == "completed" and fresh["test_metrics"]["test/rmse"] > 0
     listed = subprocess.run(
-        [sys.executable, "-m", "oceansr.cli", "list", "--runs-root", str(tmp_path), "--json"],
+        [
+            sys.executable,
+            "-m",
+            "oceansr",
+            "list",
+            "--runs-root",
+            str(tmp_path),
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=120,
@@ -509,7 +517,7 @@ def test_cli_sweep_submits_one_job_per_combination_and_returns_all_ids(
         [
             sys.executable,
             "-m",
-            "oceansr.cli",
+            "oceansr",
             "start",
             "-m",
             "--backend",

@@ -12,9 +12,9 @@ import yaml
 from lightning.pytorch.callbacks import Callback
 
 from conftest import PYTHON, REPO, SMOKE, subprocess_env
-from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError, OceanSRError
+from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError, OceanSRError
 from oceansr.runs import RunPaths, read_events, read_status
-from oceansr.train import train
+from oceansr.train.entry import train
 
 
 def test_run_directory_layout(smoke_run) -> None:
@@ -277,7 +277,7 @@ def test_configs_and_sample_ship_in_a_non_editable_install(tmp_path: Path) -> No
     )
     env = subprocess_env(PYTHONPATH=str(target))
     code = (
-        "import oceansr, oceansr.config as c; from oceansr.data.sample import sample_path;"
+        "import oceansr, oceansr.config.compose as c; from oceansr.data.sample import sample_path;"
         "cfg = c.compose_config(['model=swinir_light', 'data=synthetic']);"
         "print(oceansr.__file__); print(sample_path()); print(cfg.model.name, cfg.data.source)"
     )
@@ -304,8 +304,8 @@ def test_given_lr_that_does_not_match_the_scale_is_a_shape_mismatch(tmp_path: Pa
     """NPY layout with LR given: HR 32x32 with LR 8x8 is x4, not the configured x2."""
     import numpy as np
 
+    from oceansr.core.errors import ShapeMismatchError
     from oceansr.data.prepare import prepare_data
-    from oceansr.errors import ShapeMismatchError
 
     rng = np.random.default_rng(0)
     for split in ("train", "valid", "test"):
@@ -331,7 +331,14 @@ def test_given_lr_that_does_not_match_the_scale_is_a_shape_mismatch(tmp_path: Pa
 
 
 def test_schema_choices_are_the_shipped_group_files() -> None:
-    from oceansr.schema import LOSSES, OPTIMIZERS, PRECISIONS, SCHEDULERS, choices, config_groups
+    from oceansr.config.schema import (
+        LOSSES,
+        OPTIMIZERS,
+        PRECISIONS,
+        SCHEDULERS,
+        choices,
+        config_groups,
+    )
 
     groups = config_groups()
     assert groups["optim"] == sorted(OPTIMIZERS)
@@ -345,7 +352,7 @@ def test_schema_choices_are_the_shipped_group_files() -> None:
 
 
 def test_schema_ranges_for_adapters() -> None:
-    from oceansr.schema import ranges
+    from oceansr.config.schema import ranges
 
     table = ranges()
     assert table["trainer.max_epochs"] == {
@@ -362,8 +369,8 @@ def test_schema_ranges_for_adapters() -> None:
 def test_scheduler_group_holds_only_its_own_options(name: str) -> None:
     import dataclasses
 
-    from oceansr.config import compose_config
-    from oceansr.schema import SCHEDULER_SCHEMAS
+    from oceansr.config.compose import compose_config
+    from oceansr.config.schema import SCHEDULER_SCHEMAS
 
     cfg = compose_config([f"scheduler={name}"])
     own = {f.name for f in dataclasses.fields(SCHEDULER_SCHEMAS[name])}
@@ -374,7 +381,7 @@ def test_scheduler_group_holds_only_its_own_options(name: str) -> None:
 def test_scheduler_overrides_old_and_new_forms() -> None:
     from omegaconf import OmegaConf
 
-    from oceansr.config import compose_config, normalise_config
+    from oceansr.config.compose import compose_config, normalise_config
 
     cfg = compose_config(["optim.scheduler.warmup_epochs=1"])
     assert cfg.optim.scheduler.name == "cosine" and cfg.optim.scheduler.warmup_epochs == 1
@@ -398,7 +405,7 @@ def test_scheduler_overrides_old_and_new_forms() -> None:
 def test_trainer_variants_state_only_their_differences() -> None:
     from omegaconf import OmegaConf
 
-    from oceansr.config import CONF_DIR, compose_config
+    from oceansr.config.compose import CONF_DIR, compose_config
 
     base = OmegaConf.to_container(compose_config([]).trainer)
     for variant, expected in {
@@ -423,8 +430,8 @@ def test_trainer_variants_state_only_their_differences() -> None:
     ],
 )
 def test_schema_rules_name_the_field_and_fix(override: str, field: str, fix: str) -> None:
-    from oceansr.config import compose_config, normalise_config
-    from oceansr.validate import check_scalars
+    from oceansr.config.compose import compose_config, normalise_config
+    from oceansr.data.validation import check_scalars
 
     cfg = compose_config([override])
     normalise_config(cfg)
@@ -434,8 +441,8 @@ def test_schema_rules_name_the_field_and_fix(override: str, field: str, fix: str
 
 
 def test_scheduler_rules_follow_the_chosen_scheduler() -> None:
-    from oceansr.config import compose_config
-    from oceansr.validate import check_scalars
+    from oceansr.config.compose import compose_config
+    from oceansr.data.validation import check_scalars
 
     with pytest.raises(ConfigError) as info:
         check_scalars(compose_config(["scheduler=step", "optim.scheduler.gamma=2"]))
@@ -443,7 +450,7 @@ def test_scheduler_rules_follow_the_chosen_scheduler() -> None:
 
 
 def test_ill_typed_override_fails_at_composition_with_the_rules_fix() -> None:
-    from oceansr.config import compose_config
+    from oceansr.config.compose import compose_config
 
     with pytest.raises(ConfigError) as info:
         compose_config(["trainer.max_epochs=many"])

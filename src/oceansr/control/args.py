@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from oceansr.request_checks import check_output_overrides
+from oceansr.config.checks import check_output_overrides
 from oceansr.runs import (
     STATUSES,
     RunNotFoundError,

@@ -4,7 +4,7 @@ Each creates (or reopens) a run directory, hands the command to a launch backend
 (:mod:`oceansr.control.backends`), records the identity the backend returns in
 run.json, and waits for the run's start event (``training_start``, ``predict_start``),
 answering at once with an error summary if the process ends first (see
-docs/architecture.md, control plane). The Hydra validation (``oceansr.validate``) is
+docs/architecture.md, control plane). The Hydra validation (``oceansr.data.validation``) is
 imported only when a train run is launched.
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oceansr.errors import ConfigError, DataNotFoundError
+from oceansr.core.errors import ConfigError, DataNotFoundError
 from oceansr.runs import (
     ON_EXIT_POLICIES,
     ProcessIdentity,
@@ -52,8 +52,8 @@ from .args import (
     runs_root_path,
     seconds,
 )
+from .backend_choice import launcher_facts, select_backend
 from .backends import Backend, get_backend, local
-from .launcher import launcher_facts, select_backend
 from .observe import live
 from .queries import DEFAULT_POLL_S
 from .replies import RequestError, replies
@@ -76,7 +76,7 @@ START_EVENTS: dict[str, str] = {"train": "training_start", "predict": "predict_s
 def validate_config(kind: str, overrides: Sequence[str]) -> JsonDict:
     if kind != "train":
         return {"ok": True, "config": None}
-    from oceansr.validate import validate_overrides
+    from oceansr.data.validation import validate_overrides
 
     return validate_overrides(list(overrides))
 
@@ -449,7 +449,7 @@ def _predict_checkpoint(
 ) -> Path:
     """The checkpoint to predict with: an explicit path, else the training run's best
     (or last) checkpoint. Checked before anything is spawned."""
-    from oceansr.checkpoint import check_checkpoint_path, run_checkpoint
+    from oceansr.runs.checkpoint_file import check_checkpoint_path, run_checkpoint
 
     if checkpoint and run:
         raise ConfigError(
@@ -497,13 +497,13 @@ def start_predict(
     ``<run>/predictions/<input>_sr.nc``. Steer it with status/logs/wait/kill.
 
     Relative ``input``/``checkpoint``/``output``/``hr_mask`` resolve against
-    :func:`oceansr.basedir.base_dir` (``base_dir``, ``$OCEANSR_BASE_DIR`` or the cwd). An
+    :func:`oceansr.config.basedir.base_dir` (``base_dir``, ``$OCEANSR_BASE_DIR`` or the cwd). An
     existing ``output`` is refused before anything starts unless ``overwrite``.
     """
-    from oceansr.basedir import base_dir as find_base
-    from oceansr.basedir import resolve
-    from oceansr.checkpoint import read_hparams
-    from oceansr.predict.overrides import predict_overrides
+    from oceansr.config.basedir import base_dir as find_base
+    from oceansr.config.basedir import resolve
+    from oceansr.runs.checkpoint_file import read_hparams
+    from oceansr.runs.overrides import predict_overrides
 
     timeout = check_start_args(on_exit, local.BACKEND, "predict", startup_timeout)
     base = find_base(base_dir)

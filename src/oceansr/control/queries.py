@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 from oceansr.runs import (
     CorruptRunFileError,
     LogSlice,

@@ -7,7 +7,6 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from oceansr.checkpoint import resume_blocker
 from oceansr.runs import (
     ON_EXIT_POLICIES,
     RunPaths,
@@ -21,6 +20,7 @@ from oceansr.runs import (
     update_run,
     with_override,
 )
+from oceansr.runs.checkpoint_file import resume_blocker
 
 from .args import PathLike, choice, normalise_overrides, run_paths, seconds
 from .backends import Backend, get_backend

@@ -8,13 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from .args import PathLike, normalise_overrides
+from .backend_choice import select_backend
 from .launch import (
     DEFAULT_STARTUP_TIMEOUT_S,
     check_start_args,
     start_checked,
     validate_config,
 )
-from .launcher import select_backend
 from .replies import RequestError, replies
 
 JsonDict = dict[str, Any]

@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from oceansr.checkpoint import resume_blocker
 from oceansr.runs import RunPaths, duration_s, is_terminal, override_key, read_events, with_override
+from oceansr.runs.checkpoint_file import resume_blocker
 
 from .observe import read_run_doc
 

@@ -18,11 +18,11 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from oceansr.data.lazy_data import LazyData, lazy_plan
-from oceansr.data.lazy_datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
-from oceansr.data.plan import SplitReader
+from oceansr.data.lazy.datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
+from oceansr.data.lazy.plan import SplitReader
+from oceansr.data.lazy.source import LazyData, lazy_plan
 from oceansr.data.prepare import PreparedData, SplitArrays, _as_plain, _validate_scale, prepare_data
-from oceansr.validate import check_patch_settings
+from oceansr.data.validation import check_patch_settings
 
 MAX_PATCH_TRIES = 20
 
@@ -170,7 +170,7 @@ class OceanDataModule(L.LightningDataModule):
         lazy = isinstance(self.data, LazyData) and workers > 0
         if lazy:
             # The forkserver imports torch and the readers once; workers fork from it.
-            multiprocessing.set_forkserver_preload(["oceansr.data.lazy_datasets"])
+            multiprocessing.set_forkserver_preload(["oceansr.data.lazy.datasets"])
         return DataLoader(
             dataset,
             batch_size=batch_size,

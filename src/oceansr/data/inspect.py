@@ -10,7 +10,7 @@ Two entry points, sharing the coordinate detection of :mod:`oceansr.data.xarray_
   super-resolves, with everything needed to rebuild an output file on the HR grid
   (non-spatial dims and coordinates, lat/lon, attributes).
 
-Errors are the classified :mod:`oceansr.errors` exceptions and name the argument at
+Errors are the classified :mod:`oceansr.core.errors` exceptions and name the argument at
 fault (``path`` / ``input_path``, ``variables``, ``decode_times``, ``sel``...).
 """
 
@@ -26,8 +26,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from oceansr.core.errors import (
+    ConfigError,
+    DataInvalidError,
+    OceanSRError,
+)
 from oceansr.data.labels import coord_label, dim_units
-from oceansr.data.lr_reader import LazyFields
+from oceansr.data.lazy.lr_reader import LazyFields
 from oceansr.data.xarray_source import (
     check_variables,
     coord_degrees,
@@ -39,11 +44,6 @@ from oceansr.data.xarray_source import (
     select_grid,
     spatial_layout,
     stack_samples,
-)
-from oceansr.errors import (
-    ConfigError,
-    DataInvalidError,
-    OceanSRError,
 )
 from oceansr.runs import override
 
@@ -215,7 +215,7 @@ def open_lr_fields(
 
     Every dim other than the two spatial ones is a sample dim. Land is NaN; samples
     that are entirely NaN are kept (predict writes them as NaN). ``lazy``: ``data`` is
-    a :class:`~oceansr.data.lr_reader.LazyFields` reading fields when sliced, and the
+    a :class:`~oceansr.data.lazy.lr_reader.LazyFields` reading fields when sliced, and the
     source stays open until :meth:`LRFields.close` (streaming predict).
     """
     names = _as_names(variables)

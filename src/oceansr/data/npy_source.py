@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError, ShapeMismatchError
 from oceansr.data.fields import FieldData, FieldSplit
-from oceansr.errors import ConfigError, DataInvalidError, DataNotFoundError, ShapeMismatchError
 from oceansr.runs.protocol import SPLITS
 
 KINDS = ("hr", "lr")

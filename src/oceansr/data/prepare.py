@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
+from oceansr.core.errors import ConfigError, DataInvalidError, ShapeMismatchError
 from oceansr.data.fields import FieldData, FieldSplit
 from oceansr.data.npy_source import load_npy_folder
 from oceansr.data.transforms import (
@@ -32,7 +33,6 @@ from oceansr.data.transforms import (
     fill_land_nearest,
     ocean_stats,
 )
-from oceansr.errors import ConfigError, DataInvalidError, ShapeMismatchError
 from oceansr.runs.protocol import SPLITS
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ def _lr_for_split(name: str, split: FieldSplit, hr: np.ndarray, scale: int) -> n
 def _given_lr(cfg: Mapping[str, Any], scale: int) -> Any:
     """The checked ``data.lr_path`` source of an ``xarray`` config, or None.
 
-    Read through the same reader as the lazy path (:mod:`oceansr.data.given_lr`), so
+    Read through the same reader as the lazy path (:mod:`oceansr.data.lazy.given_lr`), so
     both paths see the same LR fields.
     """
     if not cfg.get("lr_path"):
@@ -202,7 +202,7 @@ def _given_lr(cfg: Mapping[str, Any], scale: int) -> Any:
             field="data.lr_path",
             fix="drop data.lr_path, or use data=xarray (npy folders carry their own lr/)",
         )
-    from oceansr.data.plan import build_plan
+    from oceansr.data.lazy.plan import build_plan
 
     return build_plan(cfg, scale).given_lr
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from oceansr.core.errors import DataNotFoundError
 from oceansr.data.fields import FieldData
-from oceansr.errors import DataNotFoundError
 
 SAMPLE_FILE = "woa_monthly_temperature.nc"
 SAMPLE_VARIABLES = ["temp"]

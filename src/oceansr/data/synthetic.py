@@ -21,7 +21,7 @@ import numpy as np
 import scipy.fft as sfft
 import xarray as xr
 
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 
 STEP_DAYS = 5.0
 _G = 9.81

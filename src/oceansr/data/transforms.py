@@ -7,7 +7,7 @@ import logging
 import numpy as np
 from scipy import ndimage
 
-from oceansr.errors import DataInvalidError, ShapeMismatchError
+from oceansr.core.errors import DataInvalidError, ShapeMismatchError
 
 log = logging.getLogger(__name__)
 

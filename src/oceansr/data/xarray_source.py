@@ -22,14 +22,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from oceansr.data.fields import FieldData, FieldSplit
-from oceansr.data.lazy import expand_paths, is_zarr_store, open_many
-from oceansr.errors import (
+from oceansr.core.errors import (
     ConfigError,
     DataInvalidError,
     DataNotFoundError,
     ShapeMismatchError,
 )
+from oceansr.data.fields import FieldData, FieldSplit
+from oceansr.data.lazy.stores import expand_paths, is_zarr_store, open_many
 from oceansr.runs.protocol import SPLITS
 
 _LAT_UNITS = {"degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn"}

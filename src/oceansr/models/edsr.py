@@ -15,7 +15,7 @@ import math
 import torch
 from torch import nn
 
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 
 #: Scales a pixel-shuffle :class:`Upsampler` can build: powers of two and 3.
 PIXEL_SHUFFLE_SCALES_TEXT = "a power of two (2, 4, 8, ...) or 3"

@@ -4,7 +4,7 @@ An architecture's default options are its config file ``conf/model/<name>.yaml``
 one place they are written, so a run's ``config.yaml`` describes the whole network);
 Hydra's ``model.*`` keys arrive here as ``**kwargs`` and override them. Everything a
 user can get wrong (unknown name, unsupported scale, unknown or ill-typed key) is turned
-into a :class:`~oceansr.errors.ConfigError` naming the config field, so a typo fails
+into a :class:`~oceansr.core.errors.ConfigError` naming the config field, so a typo fails
 fast with a fix instead of a ``TypeError`` deep inside a constructor.
 """
 
@@ -22,11 +22,11 @@ import torch
 import yaml
 from torch import nn
 
-from oceansr.errors import ConfigError
+from oceansr.config.schema import CONF_DIR
+from oceansr.core.errors import ConfigError
 from oceansr.models.edsr import EDSR, PIXEL_SHUFFLE_SCALES_TEXT, is_pixel_shuffle_scale
 from oceansr.models.srcnn import SRCNN
 from oceansr.models.swinir import RESI_CONNECTIONS, UPSAMPLERS, SwinIR
-from oceansr.schema import CONF_DIR
 
 ANY_SCALE = "any integer >= 2"
 

@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 from oceansr.models.edsr import Upsampler
 
 UPSAMPLERS = ("pixelshuffle", "pixelshuffledirect")

@@ -2,7 +2,7 @@
 
 Layers, each usable on its own (see docs/architecture.md, predict):
 
-- :func:`tiled_predict` (from :mod:`oceansr.inference`) — numpy LR ``(N, C, h, w)`` to
+- :func:`tiled_predict` (from :mod:`oceansr.inference.tiling`) — numpy LR ``(N, C, h, w)`` to
   HR, overlapping tiles blended without seams, bounded memory;
 - :func:`predict` (:mod:`.core`) — file to file: reads the LR fields, checks them against
   the checkpoint, infers, masks land (:mod:`.masks`), writes CF NetCDF/Zarr on the HR
@@ -44,12 +44,12 @@ _EXPORTS: dict[str, str] = {
     "write_dataset": "oceansr.predict.output",
     "build_output_dataset": "oceansr.predict.output",
     "prediction_stats": "oceansr.predict.output",
-    "predict_overrides": "oceansr.predict.overrides",
-    "tile_windows": "oceansr.inference",
-    "window_weights": "oceansr.inference",
-    "tiled_predict": "oceansr.inference",
-    "load_module": "oceansr.checkpoint",
-    "resolve_device": "oceansr.checkpoint",
+    "predict_overrides": "oceansr.runs.overrides",
+    "tile_windows": "oceansr.inference.tiling",
+    "window_weights": "oceansr.inference.tiling",
+    "tiled_predict": "oceansr.inference.tiling",
+    "load_module": "oceansr.engine.checkpoint",
+    "resolve_device": "oceansr.engine.checkpoint",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -21,11 +21,11 @@ import numpy as np
 import xarray as xr
 
 import oceansr
-from oceansr import checkpoint as ckpt_lib
+from oceansr.core.errors import DataNotFoundError
 from oceansr.data.fields import resolution_warnings
 from oceansr.data.inspect import LRFields, open_lr_fields
-from oceansr.errors import DataNotFoundError
-from oceansr.inference import (
+from oceansr.engine import checkpoint as ckpt_lib
+from oceansr.inference.tiling import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_OVERLAP,
     DEFAULT_TILE,
@@ -40,7 +40,7 @@ from oceansr.predict.output import (
     write_dataset,
 )
 from oceansr.predict.stream import FieldStream
-from oceansr.runs import now_iso
+from oceansr.runs import checkpoint_file, now_iso
 
 LR_MASK_SOURCE = "lr_mask (an HR cell is land where its parent LR cell is)"
 #: Options that are paths (recorded absolute, in run.json and the events).
@@ -224,7 +224,7 @@ def _write(
     at a time, so memory does not grow with the number or size of fields. The
     synchronous scheduler keeps one field in flight and the model on one thread.
     """
-    sha = ckpt_lib.sha256(job.checkpoint)
+    sha = checkpoint_file.sha256(job.checkpoint)
     units = [str(u) for u in job.module.hparams.units]
     stream = FieldStream(job, progress)
     ds, notes = build_output_dataset(
@@ -285,7 +285,7 @@ def predict(
         hr_mask: file on the HR grid marking land (see :func:`~oceansr.predict.masks.
             load_hr_mask`); without it an HR cell is land when its parent LR cell is.
         hr_mask_variable: the mask variable to use in ``hr_mask``.
-        tile, overlap, batch_size: see :func:`oceansr.inference.tiled_apply`
+        tile, overlap, batch_size: see :func:`oceansr.inference.tiling.tiled_apply`
             (``tile=None``: whole field).
         sel, isel, decode_times, lat_name, lon_name: as for training data.
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
@@ -299,7 +299,7 @@ def predict(
     """
     t0 = time.perf_counter()
     tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
-    ckpt = ckpt_lib.check_checkpoint_path(checkpoint)
+    ckpt = checkpoint_file.check_checkpoint_path(checkpoint)
     _check_inputs(input, hr_mask)
     out_path, fmt = check_output(output, overwrite, input)
     job = PredictJob(ckpt, input, out_path, fmt, tile, overlap, batch_size, sel=sel, isel=isel)

@@ -24,7 +24,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 
 #: Keys of conf/predict.yaml that are arguments of :func:`oceansr.predict.predict`.
 PREDICT_KEYS: tuple[str, ...] = (
@@ -58,7 +58,7 @@ def _variables(value: Any) -> list[str] | None:
 
 def _checkpoint(options: Mapping[str, Any], runs_root: Any) -> str | None:
     """``checkpoint=`` as given, or the best (else last) checkpoint of ``run=``."""
-    from oceansr.checkpoint import run_checkpoint
+    from oceansr.runs.checkpoint_file import run_checkpoint
 
     checkpoint, run = options.get("checkpoint"), options.get("run")
     if checkpoint is not None and run is not None:
@@ -103,7 +103,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
 
 
 def _raise_stop(signum: int, frame: Any) -> None:
-    from oceansr.callbacks.session import StopRequested
+    from oceansr.engine.callbacks.session import StopRequested
 
     raise StopRequested("SIGTERM received")
 
@@ -142,7 +142,7 @@ def execute(cfg: DictConfig, command: list[str]) -> dict[str, Any]:
 
 def _exit_code(cfg: DictConfig, command: list[str]) -> int:
     """Run, print the outcome, and map it to the exit status the control plane reads."""
-    from oceansr.callbacks.session import StopRequested
+    from oceansr.engine.callbacks.session import StopRequested
     from oceansr.predict.recorded import EXIT_INTERRUPTED, PredictKilled
     from oceansr.runs import EXIT_KILLED
 

@@ -14,9 +14,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from oceansr.core.errors import (
+    DataInvalidError,
+    DataNotFoundError,
+    OceanSRError,
+    ShapeMismatchError,
+)
 from oceansr.data.inspect import LRFields, relabel
 from oceansr.data.xarray_source import apply_selection, open_source, spatial_layout
-from oceansr.errors import DataInvalidError, DataNotFoundError, OceanSRError, ShapeMismatchError
 
 #: Mask variables whose non-zero values mark ocean, then those whose non-zero values
 #: mark land (looked for in this order in an ``hr_mask`` file).

@@ -17,8 +17,8 @@ import dask.array as da
 import numpy as np
 import xarray as xr
 
+from oceansr.core.errors import ConfigError
 from oceansr.data.inspect import LRFields
-from oceansr.errors import ConfigError
 from oceansr.predict.grid import hr_coords
 
 NETCDF_SUFFIXES: tuple[str, ...] = (".nc", ".nc4", ".netcdf", ".cdf")

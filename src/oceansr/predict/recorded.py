@@ -4,7 +4,7 @@
 ``predict_progress`` and ``predict_end``, and ``failed`` / ``killed`` outcomes an error
 summary, so the control plane runs and steers a prediction exactly like a training. The
 process-level recording (run directory, heartbeat, parent watcher, SIGTERM) is the shared
-:class:`~oceansr.callbacks.session.RunSession`.
+:class:`~oceansr.engine.callbacks.session.RunSession`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from oceansr.predict.core import PATH_OPTIONS, path_text, predict
-from oceansr.predict.overrides import predict_overrides
 from oceansr.runs import EXIT_KILLED
+from oceansr.runs.overrides import predict_overrides
 
 #: ``predict_progress`` events (and progress in status.json) at most this often.
 PROGRESS_INTERVAL_S = 1.0
@@ -28,7 +28,7 @@ EXIT_INTERRUPTED = 130
 class PredictRecorder:
     """Progress and outcome of one predict process; the process-level recording (run
     directory, heartbeat, parent watcher, SIGTERM) is the shared
-    :class:`~oceansr.callbacks.session.RunSession`, as for trainings."""
+    :class:`~oceansr.engine.callbacks.session.RunSession`, as for trainings."""
 
     def __init__(self, session: Any) -> None:
         self.session = session
@@ -171,7 +171,7 @@ def run_predict_recorded(
     is raised. ``output`` defaults to ``<run_dir>/predictions/<input stem>_sr.nc``.
     Returns the :func:`predict` summary plus ``run_id`` and ``run_dir``.
     """
-    from oceansr.callbacks.session import RunSession, StopRequested
+    from oceansr.engine.callbacks.session import RunSession, StopRequested
     from oceansr.runs import RunPaths, new_run_id, to_jsonable
 
     paths = RunPaths.for_id(run_id or new_run_id("predict"), runs_root)

@@ -21,7 +21,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from oceansr.inference import ProgressFn, tiled_predict
+from oceansr.inference.tiling import ProgressFn, tiled_predict
 from oceansr.predict.masks import apply_lr_mask
 
 
@@ -74,7 +74,7 @@ class FieldStream:
 
     ``job`` is a :class:`~oceansr.predict.core.PredictJob` whose module and LR fields
     are loaded. ``progress`` gets ``(done_fields, total_fields, done_tiles, total_tiles)``
-    as with :func:`oceansr.inference.tiled_apply` over the whole series.
+    as with :func:`oceansr.inference.tiling.tiled_apply` over the whole series.
     """
 
     def __init__(self, job: Any, progress: ProgressFn | None = None) -> None:

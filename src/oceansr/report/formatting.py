@@ -22,7 +22,7 @@ def format_value(value: Any, digits: int = 4) -> str:
 
 
 def format_gain(value: Any, metric: str, unit: str = "") -> str:
-    """The gain over bicubic in the unit :func:`oceansr.metrics.gain` uses per metric."""
+    """The gain over bicubic in the unit :func:`oceansr.engine.metrics.gain` uses per metric."""
     number = finite(value)
     if number is None:
         return "n/a"

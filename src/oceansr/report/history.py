@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oceansr.errors import DataNotFoundError, RunStateError
-from oceansr.metric_names import METRIC_NAMES
+from oceansr.core.errors import DataNotFoundError, RunStateError
+from oceansr.core.metric_names import METRIC_NAMES
 from oceansr.runs import (
     CorruptRunFileError,
     RunPaths,
@@ -62,7 +62,7 @@ JsonDict = dict[str, Any]
 
 def resolve_run(run: str | os.PathLike[str], runs_root: str | os.PathLike[str] | None = None):
     """The :class:`~oceansr.runs.RunPaths` of ``run``: a run id (under ``runs_root``) or a
-    run directory path. Raises :class:`~oceansr.errors.DataNotFoundError` if there is no
+    run directory path. Raises :class:`~oceansr.core.errors.DataNotFoundError` if there is no
     such run.
     """
     fix = (
@@ -108,7 +108,7 @@ def _check_run_dir(paths: RunPaths, fix: str) -> RunPaths:
 
 
 def require_finished(history: RunHistory, what: str = "plots") -> None:
-    """Raise :class:`~oceansr.errors.RunStateError` unless the run is in a terminal state."""
+    """Raise :class:`~oceansr.core.errors.RunStateError` unless the run is in a terminal state."""
     if history.is_terminal:
         return
     raise RunStateError(

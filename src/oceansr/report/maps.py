@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from oceansr.i18n import text
-from oceansr.report.fields import TestFields, evenly_spaced
 from oceansr.report.figures import LAND_COLOUR, JsonDict, new_figure, save_figure
 from oceansr.report.formatting import (
     format_value,
 )
+from oceansr.report.sr_fields import TestFields, evenly_spaced
 
 #: Panel titles of a sample-map row, left to right.
 MAP_PANELS: tuple[str, ...] = ("LR", "Bicubic", "SR", "HR", "Bicubic − HR", "SR − HR")

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from oceansr.core.metric_names import HIGHER_IS_BETTER
 from oceansr.i18n import tr
-from oceansr.metric_names import HIGHER_IS_BETTER
 from oceansr.report.formatting import (
     format_bytes,
     format_count,

@@ -32,9 +32,8 @@ from typing import Any
 
 import matplotlib
 
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 from oceansr.i18n import resolve_lang, writing_in
-from oceansr.report.fields import TestFields, load_test_fields
 from oceansr.report.figures import JsonDict, PlotSkipped, safe_name
 from oceansr.report.fonts import INSTALL_HINT, use_language_fonts
 from oceansr.report.history import (
@@ -59,6 +58,7 @@ from oceansr.report.plots_history import (
 )
 from oceansr.report.regions import band_label, plot_errors_by_region, region_errors
 from oceansr.report.spectra import plot_power_spectra, plot_rmse_by_depth
+from oceansr.report.sr_fields import TestFields, load_test_fields
 
 
 def make_plots(
@@ -78,8 +78,8 @@ def make_plots(
     ``{"run_id", "run_dir", "status", "plots_dir", "files": [paths], "plots": [{"name",
     "path", "title", "panels", ...}], "skipped": [{"name", "reason"}]}``.
 
-    Raises :class:`~oceansr.errors.DataNotFoundError` for an unknown run and
-    :class:`~oceansr.errors.RunStateError` for a run still ``pending``/``running``.
+    Raises :class:`~oceansr.core.errors.DataNotFoundError` for an unknown run and
+    :class:`~oceansr.core.errors.RunStateError` for a run still ``pending``/``running``.
     A failed or killed run gets every plot its history supports.
     """
     num_maps = _check_num_maps(num_maps)

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from oceansr.core.metric_names import HIGHER_IS_BETTER
 from oceansr.i18n import tr
-from oceansr.metric_names import HIGHER_IS_BETTER
 from oceansr.report.figures import (
     BIC_COLOUR,
     BIC_LIGHT,

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from oceansr.i18n import tr
-from oceansr.report.fields import TestFields
 from oceansr.report.figures import (
     BIC_COLOUR,
     BIC_LIGHT,
@@ -26,6 +25,7 @@ from oceansr.report.figures import (
     save_figure,
     style_axes,
 )
+from oceansr.report.sr_fields import TestFields
 
 
 def _distance_to_land(ocean: np.ndarray) -> np.ndarray:

@@ -62,8 +62,8 @@ def make_report(
     ``lang`` (en or zh, default ``$OCEANSR_LANG``) applies to the report's section
     titles, table headers, captions, analysis labels and the plots' titles and labels.
 
-    Raises :class:`~oceansr.errors.DataNotFoundError` for an unknown run and
-    :class:`~oceansr.errors.RunStateError` for a run still ``pending``/``running``.
+    Raises :class:`~oceansr.core.errors.DataNotFoundError` for an unknown run and
+    :class:`~oceansr.core.errors.RunStateError` for a run still ``pending``/``running``.
     """
     with writing_in(lang):  # the report's and the plots' texts (oceansr.i18n.tr)
         return _make_report(run, runs_root, lang)

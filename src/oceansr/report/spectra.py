@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from oceansr.i18n import text
-from oceansr.report.fields import TestFields
 from oceansr.report.figures import JsonDict, PlotSkipped, new_figure, save_figure
+from oceansr.report.sr_fields import TestFields
 
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQUATOR = 111.320

@@ -9,7 +9,7 @@ psutil on first use, so the CLI and control plane import it in a few millisecond
 
 from __future__ import annotations
 
-from .errors import (
+from .exceptions import (
     CorruptRunFileError,
     InvalidRunIdError,
     RunExistsError,
@@ -49,7 +49,7 @@ from .protocol import (
     hostname,
     utc_now,
 )
-from .schema import (
+from .records import (
     EVENT_NAMES,
     FAILURE_TYPES,
     ON_EXIT_POLICIES,

@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import CorruptRunFileError
+from .exceptions import CorruptRunFileError
 
 __all__ = ["open_regular", "read_regular"]
 

@@ -12,7 +12,7 @@ import secrets
 import string
 from datetime import UTC, datetime
 
-from .errors import InvalidRunIdError
+from .exceptions import InvalidRunIdError
 
 #: The contract's pattern (docs/architecture.md, run directory). Always use
 #: ``fullmatch``: ``$`` alone would accept a trailing newline.

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import CorruptRunFileError
+from .exceptions import CorruptRunFileError
 from .outcome import age_s, record_exit
 from .paths import RunPaths
 from .protocol import HEARTBEAT_TIMEOUT_ENV, hostname
-from .schema import is_terminal
+from .records import is_terminal
 from .store import parse_iso, read_run, read_status
 
 #: Default slack when comparing start times: psutil derives them from boot time and

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .errors import CorruptRunFileError
+from .exceptions import CorruptRunFileError
 from .fileio import open_regular
 from .protocol import LOG_TAIL_BYTES
 

@@ -17,7 +17,7 @@ from .failures import MESSAGES, classify_exit, error_summary, signal_name
 from .logs import read_tail_text
 from .oom import oom_evidence
 from .paths import RunPaths
-from .schema import is_terminal
+from .records import is_terminal
 from .store import (
     parse_iso,
     read_events,

@@ -80,3 +80,14 @@ def with_override(overrides: Sequence[str], extra: str) -> list[str]:
     """``overrides`` with ``extra`` last, replacing any earlier override of the same key."""
     key = override_key(extra)
     return [o for o in overrides if override_key(o) != key] + [extra]
+
+
+def predict_overrides(options: Mapping[str, Any]) -> list[str]:
+    """``key=value`` overrides of the predict options that are set (None: "default").
+
+    The control plane builds ``python -m oceansr.predict key=value ...`` from the
+    options :func:`oceansr.predict.predict` takes, and a predict run records them in
+    ``run.json``; both go through here, so a path with spaces, quotes or non-ASCII
+    characters reaches the entry point unchanged.
+    """
+    return [override(key, value) for key, value in options.items() if value is not None]

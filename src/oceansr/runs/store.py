@@ -30,12 +30,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import CorruptRunFileError, RunExistsError, RunLockTimeoutError, RunNotFoundError
+from .exceptions import CorruptRunFileError, RunExistsError, RunLockTimeoutError, RunNotFoundError
 from .fileio import drop_torn_tail, open_regular, read_regular
 from .ids import is_valid_run_id, run_id_sort_key, validate_kind
 from .paths import EVENTS_JSONL, RUN_JSON, STATUS_JSON, RunPaths, default_runs_root
 from .protocol import hostname
-from .schema import (
+from .records import (
     IMMUTABLE_STATUS_KEYS,
     ON_EXIT_POLICIES,
     PHASES,

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 from oceansr.runs import (
     LostVerdict,
     ProcessIdentity,

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oceansr.errors import ConfigError
+from oceansr.core.errors import ConfigError
 
 _SIGNAL_RE = re.compile(r"^(?:B:)?(?:SIG)?[A-Z0-9]+@\d+$")
 _TIME_RE = re.compile(r"^(?:\d+-)?\d+(?::\d{1,2}){0,2}$")

@@ -1,0 +1,1 @@
+"""MCP server for LLM agents (``oceansr mcp``); see :mod:`oceansr.adapters.mcp.server`."""

@@ -1,0 +1,144 @@
+"""Choosing between the in-memory and the lazy data path, and the lazy path's summary.
+
+Small data keep the eager path of :func:`oceansr.data.prepare.prepare_data` (fastest
+per sample); data larger than :data:`MEMORY_BYTES` (or ``data.cache=lazy``) stay on
+disk and are read patch by patch (docs/architecture.md, data). ``data.cache=memory``
+forces the eager path. Only the ``xarray`` source can be lazy: the bundled sample,
+synthetic fields and ``.npy`` folders are small by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from oceansr.config.schema import DATA_CACHE_MODES as CACHE_MODES
+from oceansr.core.errors import ConfigError
+from oceansr.data.lazy.plan import DataPlan, build_plan
+from oceansr.data.lazy.stats import cached_stats, sample_check
+
+#: Selected HR bytes (float32) above which ``data.cache=auto`` reads lazily.
+MEMORY_BYTES = 1 << 30
+
+
+def cache_mode(cfg: Mapping[str, Any]) -> str:
+    """``data.cache`` checked: auto (by size), memory (eager) or lazy (from disk)."""
+    mode = cfg.get("cache") or "auto"
+    if mode not in CACHE_MODES:
+        raise ConfigError(
+            f"data.cache={mode!r} is not one of {', '.join(CACHE_MODES)}",
+            field="data.cache",
+            fix="data.cache=auto (by size), data.cache=memory or data.cache=lazy",
+        )
+    if mode == "lazy" and cfg.get("source") != "xarray":
+        raise ConfigError(
+            f"data.cache=lazy needs data.source=xarray, not {cfg.get('source')!r}",
+            field="data.cache",
+            fix="data.cache=auto or data.cache=memory for this source",
+        )
+    return str(mode)
+
+
+def lazy_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan | None:
+    """The plan when this config should be read lazily, else None (in-memory path)."""
+    mode = cache_mode(cfg)
+    if mode == "memory" or cfg.get("source") != "xarray":
+        return None
+    plan = build_plan(cfg, scale)
+    if mode == "auto" and plan.nbytes() <= MEMORY_BYTES:
+        return None
+    return plan
+
+
+class LazyData:
+    """The lazy counterpart of ``PreparedData``: same attributes, statistics on demand.
+
+    The statistics come from one streaming pass over the training split the first time
+    they are asked for, or from the run directory's cache (``stats_cache``), or are
+    ``given`` (a checkpoint's, in mode=test and on resume: the model was trained with
+    them, so no pass over the data is needed; docs/architecture.md, data).
+    """
+
+    def __init__(
+        self,
+        plan: DataPlan,
+        stats_cache: Path | None = None,
+        given: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.stats_cache = stats_cache
+        self._stats: dict[str, Any] | None = dict(given) if given is not None else None
+        self.variables = list(plan.variables)
+        self.units = list(plan.units)
+        self.scale = plan.scale
+        self.lat: np.ndarray | None = plan.lat
+        self.lon: np.ndarray | None = plan.lon
+        self.source = plan.source
+        self.notes = list(plan.notes)
+
+    @property
+    def channels(self) -> int:
+        return len(self.variables)
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        if self._stats is None:
+            self._stats = cached_stats(self.plan, self.stats_cache)
+        return self._stats
+
+    @property
+    def mean(self) -> list[float]:
+        return self.stats["mean"]
+
+    @property
+    def std(self) -> list[float]:
+        return self.stats["std"]
+
+    @property
+    def data_range(self) -> list[float]:
+        return self.stats["data_range"]
+
+    def summary(self, with_stats: bool = True) -> dict[str, Any]:
+        """Same keys as ``PreparedData.summary``; statistics None when not computed."""
+        stats = self.stats if with_stats else None
+        return {
+            "source": self.source,
+            "variables": self.variables,
+            "units": self.units,
+            "scale": self.scale,
+            "hr_shape": list(self.plan.hr_shape),
+            "lr_shape": list(self.plan.lr_shape),
+            "samples": {name: len(split) for name, split in self.plan.splits.items()},
+            "ocean_fraction": _first(stats.get("ocean_fraction")) if stats else None,
+            "mean": stats["mean"] if stats else None,
+            "std": stats["std"] if stats else None,
+            "data_range": stats["data_range"] if stats else None,
+            "notes": self.notes,
+            "lazy": True,
+        }
+
+
+def _first(values: list[float] | None) -> float | None:
+    """The training split's ocean fraction; None when the statistics came from a
+    checkpoint (which does not record it)."""
+    return values[0] if values else None
+
+
+def validate_metadata(cfg: Mapping[str, Any], scale: int) -> dict[str, Any] | None:
+    """Controller-side check of an ``xarray`` source from metadata and a bounded sample.
+
+    Returns the data summary (statistics None: the trainer computes them), or None for
+    the other sources, which are small and checked by preparing them.
+    """
+    mode = cache_mode(cfg)
+    if cfg.get("source") != "xarray":
+        return None
+    plan = build_plan(cfg, scale)
+    sampled = sample_check(plan)
+    summary = LazyData(plan).summary(with_stats=False)
+    summary["lazy"] = mode == "lazy" or (mode == "auto" and plan.nbytes() > MEMORY_BYTES)
+    summary["ocean_fraction_sampled"] = sampled
+    return summary

@@ -1,0 +1,392 @@
+"""SRModule: the LightningModule that trains any registry model on ocean fields.
+
+Responsibilities kept here and nowhere else:
+- normalisation (statistics from the training split, saved as hyper-parameters, so a
+  checkpoint alone is enough for test and predict);
+- the masked loss in normalised units (ocean cells only);
+- denormalised validation/test metrics per variable next to the bicubic baseline of
+  the same LR input on the same HR ocean cells, and the model's gain over it;
+- optimiser, warm-up and scheduler from the `optim` config.
+
+Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_gain``,
+``test/<var>/psnr``... (the headline names average over variables).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+import lightning as L
+import torch
+from torch import nn
+from torch.optim.lr_scheduler import LRScheduler
+
+from oceansr.config.schema import LOSSES, OPTIMIZERS, SCHEDULERS
+from oceansr.core.errors import ConfigError, ShapeMismatchError
+from oceansr.core.metric_names import METRIC_NAMES
+from oceansr.engine.banded_eval import (
+    band_rows_for,
+    bands_with_halo,
+    bicubic_rows,
+    bicubic_upsample,
+)
+from oceansr.engine.metrics import MaskedFieldMetrics, gain, masked_channel_mean, ssim_kernel
+from oceansr.inference.tiling import DEFAULT_OVERLAP, EVAL_TILE, tiled_rows
+from oceansr.models import build_model
+
+__all__ = [
+    "LOSSES",
+    "OPTIMIZERS",
+    "SCHEDULERS",
+    "SRModule",
+    "bicubic_upsample",
+    "build_optimization",
+    "masked_loss",
+    "masked_loss_sums",
+]
+
+
+def masked_loss_sums(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, name: str, eps: float = 1e-3
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Sum of the pixel loss over ocean cells, number of ocean cells).
+
+    Sums, so that evaluation in bands adds them up and divides once, as the whole field.
+    """
+    diff = torch.where(mask, pred - torch.nan_to_num(target), 0.0)
+    if name == "l1":
+        per_cell = diff.abs()
+    elif name == "l2":
+        per_cell = diff * diff
+    elif name == "charbonnier":
+        per_cell = torch.sqrt(diff * diff + eps * eps) - eps
+    else:
+        raise ConfigError(
+            f"unknown loss {name!r}", field="loss.name", fix=f"loss.name={'|'.join(LOSSES)}"
+        )
+    return torch.where(mask, per_cell, 0.0).sum(), mask.sum()
+
+
+def masked_loss(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, name: str, eps: float = 1e-3
+) -> torch.Tensor:
+    """Mean pixel loss over ocean cells only (land contributes neither value nor count)."""
+    total, count = masked_loss_sums(pred, target, mask, name, eps)
+    return total / count.clamp(min=1)
+
+
+class StageMetrics(nn.ModuleDict):
+    """``{"val_model", "val_bicubic", "test_model", "test_bicubic"}`` metric collections.
+
+    A ModuleDict whose items are typed as what they are, so callers need no casts.
+    """
+
+    def __getitem__(self, key: str) -> MaskedFieldMetrics:
+        return cast(MaskedFieldMetrics, super().__getitem__(key))
+
+
+class SRModule(L.LightningModule):
+    """Super-resolution of masked ocean fields with a model from the registry."""
+
+    # Registered buffers (declared for type checkers; torch stores them in _buffers).
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(
+        self,
+        model: dict[str, Any],
+        variables: list[str],
+        units: list[str],
+        scale: int,
+        mean: list[float],
+        std: list[float],
+        data_range: list[float],
+        optim: dict[str, Any],
+        loss: dict[str, Any] | None = None,
+        residual_learning: bool = True,
+        max_epochs: int | None = None,
+        eval_tile: int | None = EVAL_TILE,
+        hr_grid_step_deg: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        model_kwargs = {k: v for k, v in model.items() if k != "name"}
+        channels = len(variables)
+        self.net: nn.Module = build_model(model["name"], channels, channels, scale, **model_kwargs)
+        self.scale = scale
+        self.variables = list(variables)
+        self.residual_learning = bool(residual_learning)
+        self.optim_cfg = dict(optim)
+        self.max_epochs = max_epochs
+        # LR window side of validation/test (docs/architecture.md, inference); a
+        # checkpoint from before this option evaluates with EVAL_TILE (whole fields).
+        self.eval_tile = EVAL_TILE if eval_tile is None else int(eval_tile)
+        self.loss_cfg = {"name": "l1", "charbonnier_eps": 1e-3, **(loss or {})}
+        if self.loss_cfg["name"] not in LOSSES:
+            raise ConfigError(
+                f"unknown loss {self.loss_cfg['name']!r}",
+                field="loss.name",
+                fix=f"loss.name= one of {', '.join(LOSSES)}",
+            )
+        self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+        self.metrics = StageMetrics(
+            {
+                f"{stage}_{kind}": MaskedFieldMetrics(data_range)
+                for stage in ("val", "test")
+                for kind in ("model", "bicubic")
+            }
+        )
+
+    # -- forward -----------------------------------------------------------------
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return (x - self.mean) / self.std
+
+    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.std + self.mean
+
+    def forward_normalised(self, lr_norm: torch.Tensor) -> torch.Tensor:
+        """Normalised LR (land filled) → normalised HR; residual over bicubic if configured."""
+        out = self.net(lr_norm)
+        if self.residual_learning:
+            out = out + bicubic_upsample(lr_norm, self.scale)
+        return out
+
+    def forward(self, lr: torch.Tensor) -> torch.Tensor:
+        """Physical-unit LR (land filled) → physical-unit HR (no land mask applied)."""
+        return self.denormalise(self.forward_normalised(self.normalise(lr)))
+
+    # -- training ----------------------------------------------------------------
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        lr, hr = batch["lr"], batch["hr"]
+        mask = torch.isfinite(hr)
+        pred = self.forward_normalised(self.normalise(lr))
+        loss = masked_loss(pred, self.normalise(hr), mask, **self._loss_args())
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(lr))
+        return loss
+
+    def _loss_args(self) -> dict[str, Any]:
+        return {"name": self.loss_cfg["name"], "eps": float(self.loss_cfg["charbonnier_eps"])}
+
+    # -- evaluation --------------------------------------------------------------
+    def _eval_step(self, batch: dict[str, torch.Tensor], stage: str) -> torch.Tensor:
+        """Loss and metrics of a batch, evaluated in HR row bands.
+
+        The one tiled inference path (docs/architecture.md, inference) streams the SR
+        rows in windows of ``eval_tile`` LR cells blended as in predict; each band of
+        rows (sized from the same budget) adds its loss and metric sums, so the step
+        holds the batch plus O(band) and its results are those of the whole field.
+        """
+        lr, hr = batch["lr"], batch["hr"]
+        self._check_eval_shapes(lr, hr)
+        lr_norm = self.normalise(lr)
+        height, width = hr.shape[-2:]
+        kernel = ssim_kernel(height, width)
+        fill = masked_channel_mean(hr)  # land fill of SSIM, over the whole batch
+        window_side = (min(self.eval_tile, lr.shape[-2]) + 2 * DEFAULT_OVERLAP) * self.scale
+        band_rows = band_rows_for(window_side, width, kernel // 2)
+        rows = tiled_rows(
+            self.forward_normalised,
+            lr_norm,
+            scale=self.scale,
+            tile=self.eval_tile,
+            batch_size=len(lr),
+        )
+        loss_sum = hr.new_zeros((), dtype=torch.float64)
+        loss_count = hr.new_zeros((), dtype=torch.float64)
+        for e0, r0, r1, pred_norm in bands_with_halo(rows, height, band_rows, kernel // 2):
+            hr_band = hr[..., e0 : e0 + pred_norm.shape[-2], :]
+            band_sum, band_count = self._eval_band(
+                stage, lr_norm, hr_band, pred_norm, (e0, r0, r1), kernel, fill
+            )
+            loss_sum += band_sum
+            loss_count += band_count
+        loss = (loss_sum / loss_count.clamp(min=1)).float()
+        self.log(f"{stage}/loss", loss, on_epoch=True, batch_size=len(lr), sync_dist=True)
+        return loss
+
+    def _check_eval_shapes(self, lr: torch.Tensor, hr: torch.Tensor) -> None:
+        """HR must be LR times the scale, else a ShapeMismatchError naming ``data.scale``.
+
+        Bands walk the SR rows, so a mismatch would otherwise drop rows silently.
+        """
+        want = (*lr.shape[:2], lr.shape[-2] * self.scale, lr.shape[-1] * self.scale)
+        if tuple(hr.shape) != want:
+            raise ShapeMismatchError(
+                f"HR batch {tuple(hr.shape)} is not the LR batch {tuple(lr.shape)} "
+                f"upsampled by the scale {self.scale} (expected {want})",
+                field="data.scale",
+                fix="set data.scale to the HR/LR grid ratio, or crop HR to a multiple of it",
+            )
+
+    def _eval_band(
+        self,
+        stage: str,
+        lr_norm: torch.Tensor,
+        hr_band: torch.Tensor,
+        pred_norm: torch.Tensor,
+        span: tuple[int, int, int],
+        kernel: int,
+        fill: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Add one band's metric sums; its (loss sum, ocean cells) over the owned rows.
+
+        ``span = (e0, r0, r1)``: the band holds field rows from ``e0`` (halo included)
+        and owns ``[r0, r1)``.
+        """
+        e0, r0, r1 = span
+        own = (r0 - e0, r1 - e0)
+        mask = torch.isfinite(hr_band)
+        band_sum, band_count = masked_loss_sums(
+            pred_norm[..., own[0] : own[1], :],
+            self.normalise(hr_band[..., own[0] : own[1], :]),
+            mask[..., own[0] : own[1], :],
+            **self._loss_args(),
+        )
+        pred = self.denormalise(pred_norm).float()
+        e1 = e0 + hr_band.shape[-2]
+        bicubic = self.denormalise(bicubic_rows(lr_norm, self.scale, e0, e1)).float()
+        for kind, field in (("model", pred), ("bicubic", bicubic)):
+            self.metrics[f"{stage}_{kind}"].update(
+                field, hr_band, mask, rows=own, kernel=kernel, fill=fill
+            )
+        return band_sum.to(torch.float64), band_count.to(torch.float64)
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._eval_step(batch, "val")
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._eval_step(batch, "test")
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_stage_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self._log_stage_metrics("test")
+
+    def _log_stage_metrics(self, stage: str) -> None:
+        values = stage_metric_values(
+            stage,
+            self.variables,
+            self.metrics[f"{stage}_model"].compute(),
+            self.metrics[f"{stage}_bicubic"].compute(),
+        )
+        self.metrics[f"{stage}_model"].reset()
+        self.metrics[f"{stage}_bicubic"].reset()
+        # Values are already reduced across ranks by torchmetrics.
+        self.log_dict(values, sync_dist=False, rank_zero_only=False)
+
+    # -- optimisation ------------------------------------------------------------
+    def configure_optimizers(self) -> Any:
+        return build_optimization(self.parameters(), self.optim_cfg, self.max_epochs)
+
+
+def stage_metric_values(
+    stage: str,
+    variables: list[str],
+    model_values: dict[str, torch.Tensor],
+    bicubic_values: dict[str, torch.Tensor],
+) -> dict[str, float]:
+    """Flat, stable metric names for one stage: headline (mean over variables) and per var."""
+    out: dict[str, float] = {}
+    for metric in METRIC_NAMES:
+        model_per_var = [float(v) for v in model_values[metric].reshape(-1)]
+        bicubic_per_var = [float(v) for v in bicubic_values[metric].reshape(-1)]
+        for var, m, b in zip(variables, model_per_var, bicubic_per_var, strict=True):
+            out[f"{stage}/{var}/{metric}"] = m
+            out[f"{stage}/{var}/{metric}_bicubic"] = b
+            out[f"{stage}/{var}/{metric}_gain"] = gain(m, b, metric)
+        m_mean = sum(model_per_var) / len(model_per_var)
+        b_mean = sum(bicubic_per_var) / len(bicubic_per_var)
+        out[f"{stage}/{metric}"] = m_mean
+        out[f"{stage}/{metric}_bicubic"] = b_mean
+        out[f"{stage}/{metric}_gain"] = gain(m_mean, b_mean, metric)
+    return out
+
+
+def build_optimizer(params: Any, optim: Mapping[str, Any]) -> torch.optim.Optimizer:
+    """Adam or AdamW from the run's ``optim`` config (values from ``conf/optim``)."""
+    name = optim["name"]
+    if name not in OPTIMIZERS:
+        raise ConfigError(
+            f"unknown optimizer {name!r}",
+            field="optim.name",
+            fix=f"optim=<one of {', '.join(OPTIMIZERS)}>",
+        )
+    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
+    return cls(
+        params,
+        lr=float(optim["lr"]),
+        weight_decay=float(optim["weight_decay"]),
+        betas=(float(optim["betas"][0]), float(optim["betas"][1])),
+    )
+
+
+def build_optimization(
+    params: Any, optim: Mapping[str, Any], max_epochs: int | None
+) -> dict[str, Any] | torch.optim.Optimizer:
+    """Adam/AdamW + optional linear warm-up + cosine/step/plateau, all epoch-based.
+
+    ``optim`` is a complete ``optim`` config: the scheduler node holds exactly its own
+    options (``conf/scheduler/<name>.yaml``), so no default is repeated here. Without a
+    scheduler node the LR is constant.
+    """
+    optimizer = build_optimizer(params, optim)
+    sched = dict(optim.get("scheduler") or {})
+    name = sched.get("name", "none")
+    if name not in SCHEDULERS:
+        raise ConfigError(
+            f"unknown scheduler {name!r}",
+            field="optim.scheduler.name",
+            fix=f"scheduler=<one of {', '.join(SCHEDULERS)}>",
+        )
+    epochs = max(int(max_epochs or 1), 1)
+    if name == "plateau":
+        # ReduceLROnPlateau cannot be chained after a warm-up (its file has none).
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer,
+            factor=float(sched["gamma"]),
+            patience=int(sched["patience"]),
+            min_lr=float(sched["min_lr"]),
+        )
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": plateau, "monitor": "val/loss", "interval": "epoch"},
+        }
+    scheduler = _warmup_then(optimizer, sched, epochs)
+    if scheduler is None:
+        return optimizer
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "epoch"}}
+
+
+def _warmup_then(
+    optimizer: torch.optim.Optimizer, sched: Mapping[str, Any], epochs: int
+) -> LRScheduler | None:
+    """Optional linear warm-up followed by the cosine or step schedule (or nothing)."""
+    warmup = int(sched.get("warmup_epochs") or 0)
+    schedulers: list[LRScheduler] = []
+    if warmup > 0:
+        start = float(sched["warmup_start_factor"])
+        schedulers.append(
+            torch.optim.lr_scheduler.LinearLR(optimizer, start, 1.0, total_iters=warmup)
+        )
+    if sched.get("name") == "cosine":
+        schedulers.append(
+            torch.optim.lr_scheduler.CosineAnnealingLR(
+                optimizer, T_max=max(epochs - warmup, 1), eta_min=float(sched["min_lr"])
+            )
+        )
+    elif sched.get("name") == "step":
+        schedulers.append(
+            torch.optim.lr_scheduler.StepLR(
+                optimizer, step_size=int(sched["step_size"]), gamma=float(sched["gamma"])
+            )
+        )
+    if len(schedulers) < 2:
+        return schedulers[0] if schedulers else None
+    return torch.optim.lr_scheduler.SequentialLR(optimizer, schedulers, milestones=[warmup])
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

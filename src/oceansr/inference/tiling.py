@@ -1,0 +1,359 @@
+"""The one tiled inference path: overlapping windows blended with raised-cosine weights.
+
+Every place that turns LR fields into HR ones with a trained model goes through here, so
+that a prediction file, the evaluation metrics of a run and the maps of its report come
+from the same arithmetic (see docs/architecture.md, inference):
+
+- :func:`tiled_apply` — the core, on tensors: cut ``(N, C, h, w)`` into windows of
+  ``tile`` cells plus ``overlap`` on each side, run them through any function that
+  upsamples by ``scale``, blend the results with weights that sum to one. The module's
+  evaluation calls it on normalised tensors with windows sized from a memory budget
+  (:func:`eval_tile_for_budget`, ``data.eval_tile`` / ``data.eval_memory_mb``);
+- :func:`tiled_predict` — numpy in, numpy out, physical units, land filled first: what
+  ``oceansr.predict`` and the report's maps use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, cast
+
+import numpy as np
+import torch
+
+from oceansr.core.errors import ConfigError, ShapeMismatchError
+from oceansr.data.transforms import fill_land_nearest
+
+DEFAULT_TILE = 64
+DEFAULT_OVERLAP = 16
+DEFAULT_BATCH_SIZE = 8
+#: Tile of the module's evaluation when none is given: large enough that a
+#: validation/test sample (the bundled sample included) is a single window.
+EVAL_TILE = 4096
+#: Bytes of activations per HR cell of a window that a model holds at once (a few
+#: 64-channel float32 feature maps, e.g. EDSR's residual body): sizes eval windows.
+ACTIVATION_BYTES_PER_HR_CELL = 1024
+
+#: Predict's windows run in channels-last layout (a switch for benchmarks/predict_speed.py).
+CHANNELS_LAST = True
+
+#: ``progress(done_fields, total_fields, done_tiles, total_tiles)``.
+ProgressFn = Callable[[int, int, int, int], None]
+#: A batch of LR windows ``(B, C, h, w)`` to HR ``(B, C, h*s, w*s)``.
+WindowFn = Callable[[torch.Tensor], torch.Tensor]
+
+Window = tuple[int, int]
+
+
+def tile_windows(n: int, tile: int | None, overlap: int) -> list[Window]:
+    """LR windows ``[start, stop)`` along one axis of length ``n``.
+
+    Each window is a core of ``tile`` cells plus ``overlap`` cells on each side, so
+    neighbours overlap by ``2 * overlap``; the last window is clamped inside the field
+    (it then overlaps its neighbour more). One window when the field fits in one.
+    """
+    if tile is None:
+        return [(0, n)]
+    win = tile + 2 * overlap
+    if n <= win:
+        return [(0, n)]
+    starts = list(range(0, n - win, tile))
+    if starts[-1] != n - win:
+        starts.append(n - win)
+    return [(s, s + win) for s in starts]
+
+
+def eval_tile_for_budget(
+    memory_bytes: int, scale: int, windows: int = 1, overlap: int = DEFAULT_OVERLAP
+) -> int:
+    """LR core side of evaluation windows so ``windows`` of them fit ``memory_bytes``.
+
+    Validation/test fields can be far larger than a training patch (docs/architecture.md,
+    inference): their windows are sized from an activation budget, not from the field,
+    so evaluation memory does not grow with the grid. Never below 16 LR cells.
+    """
+    per_window = memory_bytes / max(windows, 1) / ACTIVATION_BYTES_PER_HR_CELL
+    side = int(np.sqrt(per_window)) // max(scale, 1) - 2 * overlap
+    return max(side, 16)
+
+
+def _ramp(distance: np.ndarray, margin: float, width: float) -> np.ndarray:
+    """0 within ``margin`` of a window edge, raised cosine up to 1 over ``width``.
+
+    Two windows overlapping by ``2 * margin + width`` get complementary weights
+    (``sin^2 + cos^2 = 1``), and cells within ``margin`` of a window's edge (where zero
+    padding corrupts the model output) get no weight from that window.
+    """
+    t = np.clip((distance + 0.5 - margin) / width, 0.0, 1.0)
+    result: np.ndarray = np.sin(0.5 * np.pi * t) ** 2
+    return result
+
+
+def window_weights(
+    window: Window, n: int, scale: int, overlap: int, floor: float = 1e-6
+) -> np.ndarray:
+    """HR blending weights of one LR window along one axis (1 where no neighbour)."""
+    start, stop = window
+    length = (stop - start) * scale
+    weights = np.ones(length, dtype=np.float64)
+    if overlap > 0:
+        d = np.arange(length, dtype=np.float64)
+        margin, width = 0.5 * overlap * scale, float(overlap * scale)
+        if start > 0:
+            weights *= _ramp(d, margin, width)
+        if stop < n:
+            weights *= _ramp(d[::-1], margin, width)
+    # A tiny floor keeps every covered cell's weight sum positive whatever the geometry.
+    return np.maximum(weights, floor)
+
+
+def check_tiling(tile: Any, overlap: Any, batch_size: Any) -> tuple[int | None, int, int]:
+    """Validated ``(tile, overlap, batch_size)``; a ConfigError names the bad option."""
+    defaults = {"tile": DEFAULT_TILE, "overlap": DEFAULT_OVERLAP, "batch_size": DEFAULT_BATCH_SIZE}
+
+    def integer(value: Any, name: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ConfigError(
+                f"{name} must be an integer >= {minimum}, got {value!r}",
+                field=name,
+                fix=f"e.g. {name}={defaults[name]}"
+                + (" (or null: whole field)" if name == "tile" else ""),
+            )
+        return int(value)
+
+    tile = None if tile is None else integer(tile, "tile", 1)
+    return tile, integer(overlap, "overlap", 0), integer(batch_size, "batch_size", 1)
+
+
+class _Blend:
+    """Windows along both axes, their HR weights and the inverse of the weight sum."""
+
+    def __init__(self, h: int, w: int, scale: int, tile: int | None, overlap: int) -> None:
+        self.scale = scale
+        self.ys, self.xs = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
+        self.wys = [window_weights(win, h, scale, overlap) for win in self.ys]
+        self.wxs = [window_weights(win, w, scale, overlap) for win in self.xs]
+        wsum = np.zeros((h * scale, w * scale), dtype=np.float64)
+        for (y0, y1), wy in zip(self.ys, self.wys, strict=True):
+            for (x0, x1), wx in zip(self.xs, self.wxs, strict=True):
+                wsum[y0 * scale : y1 * scale, x0 * scale : x1 * scale] += np.outer(wy, wx)
+        self.inv_wsum = torch.from_numpy((1.0 / wsum).astype(np.float32))
+        self.tiles = [(iy, ix) for iy in range(len(self.ys)) for ix in range(len(self.xs))]
+
+    def hr_slices(self, iy: int, ix: int) -> tuple[slice, slice]:
+        (y0, y1), (x0, x1), s = self.ys[iy], self.xs[ix], self.scale
+        return slice(y0 * s, y1 * s), slice(x0 * s, x1 * s)
+
+    def weight(self, iy: int, ix: int) -> torch.Tensor:
+        return torch.from_numpy(np.outer(self.wys[iy], self.wxs[ix]).astype(np.float32))
+
+
+def _checked_output(pred: torch.Tensor, stacked: torch.Tensor, scale: int) -> torch.Tensor:
+    """``pred`` if it is ``stacked`` upsampled by ``scale``; else a ShapeMismatchError."""
+    batch, channels, h, w = stacked.shape
+    want = (batch, channels, h * scale, w * scale)
+    if tuple(pred.shape) != want:
+        raise ShapeMismatchError(
+            f"model output {tuple(pred.shape)} for input {tuple(stacked.shape)}, expected {want}",
+            field="checkpoint",
+            fix="use a checkpoint whose model upsamples by its own scale",
+        )
+    return pred
+
+
+def tiled_apply(
+    fn: WindowFn,
+    x: torch.Tensor,
+    *,
+    scale: int,
+    tile: int | None = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressFn | None = None,
+    on_field_done: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """``fn`` over overlapping windows of ``x`` (N, C, h, w), blended to (N, C, h*s, w*s).
+
+    Windows of several fields share a batch (``batch_size`` windows per call of ``fn``);
+    the output stays on ``x``'s device (the CPU for file prediction, so memory is the
+    window batch plus the output). With one window per field the result is exactly
+    ``fn(x)``: the weights are then all one. ``on_field_done(n)`` runs once field ``n``
+    is complete; ``progress`` after every batch.
+    """
+    tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
+    n_fields, channels, h, w = x.shape
+    blend = _Blend(h, w, scale, tile, overlap)
+    tasks = [(n, iy, ix) for n in range(n_fields) for iy, ix in blend.tiles]
+    out = torch.zeros((n_fields, channels, h * scale, w * scale), dtype=torch.float32)
+    out = out.to(x.device)
+    inv_wsum = blend.inv_wsum.to(x.device)
+    done_fields = 0
+    for b in range(0, len(tasks), batch_size):
+        batch = tasks[b : b + batch_size]
+        windows = [x[n, :, slice(*blend.ys[iy]), slice(*blend.xs[ix])] for n, iy, ix in batch]
+        stacked = torch.stack(windows)
+        pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale)
+        for k, (n, iy, ix) in enumerate(batch):
+            ys, xs = blend.hr_slices(iy, ix)
+            out[n, :, ys, xs] += pred[k] * blend.weight(iy, ix).to(x.device)
+            if (iy, ix) == blend.tiles[-1]:  # last window of field n
+                out[n] *= inv_wsum
+                if on_field_done is not None:
+                    on_field_done(n)
+                done_fields += 1
+        if progress is not None:
+            progress(done_fields, n_fields, b + len(batch), len(tasks))
+    return out
+
+
+def _inverse_weight_sum(windows: list[Window], n: int, scale: int, overlap: int) -> np.ndarray:
+    """``1 / sum`` of the HR weights of ``windows`` along one axis of ``n`` LR cells.
+
+    The windows form a grid, so the 2-D weight sum is the outer product of the two axes'
+    sums and any block of rows of its inverse costs O(rows x width), not O(field).
+    """
+    total = np.zeros(n * scale, dtype=np.float64)
+    for start, stop in windows:
+        total[start * scale : stop * scale] += window_weights((start, stop), n, scale, overlap)
+    result: np.ndarray = 1.0 / total
+    return result
+
+
+def tiled_rows(
+    fn: WindowFn,
+    x: torch.Tensor,
+    *,
+    scale: int,
+    tile: int | None = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """:func:`tiled_apply` streamed by rows: ``(hr_row0, rows)`` blocks, top to bottom.
+
+    Windows run one row of windows at a time (all fields, all columns); HR rows that no
+    later window touches are final, so they are blended and yielded at once. A cell's
+    blend depends only on the windows covering it, so the blocks stacked are
+    :func:`tiled_apply`'s output (to float rounding of the weight sum), while at most one
+    row of windows' HR rows is held (docs/architecture.md, inference: evaluation of
+    large fields).
+    """
+    tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
+    n_fields, channels, h, w = x.shape
+    ys, xs = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
+    wxs = [window_weights(win, w, scale, overlap) for win in xs]
+    inv_y = _inverse_weight_sum(ys, h, scale, overlap)
+    inv_x = torch.from_numpy(_inverse_weight_sum(xs, w, scale, overlap)).to(x.device)
+    tasks = [(n, ix) for n in range(n_fields) for ix in range(len(xs))]
+    acc = x.new_zeros((n_fields, channels, 0, w * scale), dtype=torch.float32)
+    acc0 = 0  # HR row of acc's first row
+    for k, (y0, y1) in enumerate(ys):
+        grow = y1 * scale - acc0 - acc.shape[-2]
+        acc = torch.cat([acc, acc.new_zeros((*acc.shape[:2], grow, acc.shape[-1]))], dim=-2)
+        wy = window_weights((y0, y1), h, scale, overlap)
+        rows = slice(y0 * scale - acc0, y1 * scale - acc0)
+        for b in range(0, len(tasks), batch_size):
+            batch = tasks[b : b + batch_size]
+            stacked = torch.stack([x[n, :, y0:y1, slice(*xs[ix])] for n, ix in batch])
+            pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale)
+            for j, (n, ix) in enumerate(batch):
+                weight = torch.from_numpy(np.outer(wy, wxs[ix]).astype(np.float32))
+                cols = slice(xs[ix][0] * scale, xs[ix][1] * scale)
+                acc[n, :, rows, cols] += pred[j] * weight.to(x.device)
+        done = ys[k + 1][0] * scale if k + 1 < len(ys) else h * scale
+        if done > acc0:
+            inv = torch.outer(torch.from_numpy(inv_y[acc0:done]).to(x.device), inv_x)
+            yield acc0, acc[..., : done - acc0, :] * inv.float()
+            acc, acc0 = acc[..., done - acc0 :, :].clone(), done
+
+
+def _fill_for_model(lr: np.ndarray, fill_values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """Land-filled copy of ``lr`` and the (N, C) mask of channels without any ocean cell.
+
+    Land takes the nearest ocean value; a channel with no ocean at all (e.g. a level below
+    the sea floor) takes ``fill_values[c]`` (the training mean), its output is set to NaN.
+    """
+    empty = ~np.isfinite(lr).any(axis=(2, 3))
+    if empty.any():
+        lr = lr.copy()
+        for n, c in zip(*np.nonzero(empty), strict=True):
+            lr[n, c] = fill_values[c]
+    return fill_land_nearest(lr), empty
+
+
+def _check_channels(module: torch.nn.Module, lr: np.ndarray) -> None:
+    if lr.ndim != 4:
+        raise ShapeMismatchError(
+            f"tiled_predict needs LR fields (N, C, h, w), got shape {lr.shape}", field="lr"
+        )
+    channels = lr.shape[1]
+    expected = len(getattr(module, "variables", [])) or channels
+    if channels != expected:
+        raise ShapeMismatchError(
+            f"LR fields have {channels} channels, the model expects {expected} "
+            f"({getattr(module, 'variables', '?')})",
+            field="variables",
+        )
+
+
+def _set_layout(module: torch.nn.Module, layout: torch.memory_format) -> None:
+    """4-D weights in ``layout`` (what ``module.to(memory_format=...)`` does, typed)."""
+    for param in module.parameters():
+        if param.dim() == 4:
+            param.data = param.data.contiguous(memory_format=layout)
+
+
+def tiled_predict(
+    module: torch.nn.Module,
+    lr: np.ndarray,
+    *,
+    tile: int | None = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressFn | None = None,
+) -> np.ndarray:
+    """Super-resolve ``lr`` (N, C, h, w), physical units, NaN = land, to (N, C, h*s, w*s).
+
+    Land is filled with the nearest ocean value first (as in training); windows go
+    through ``module`` (an :class:`~oceansr.engine.module.SRModule`: physical LR in, physical
+    HR out) under ``torch.inference_mode()`` on the module's device and are blended by
+    :func:`tiled_apply`. ``tile=None``, or a field no larger than one window, is
+    whole-field inference. No land mask is applied to the result, except that a channel
+    whose LR field has no ocean cell at all comes out NaN.
+    """
+    tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
+    lr = np.asarray(lr, dtype=np.float32)
+    _check_channels(module, lr)
+    hparams: Any = getattr(module, "hparams", {})
+    mean = hparams.get("mean") or [0.0] * lr.shape[1]
+    filled, empty = _fill_for_model(lr, mean)
+    param = next(module.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    dtype = param.dtype if param is not None else torch.float32
+
+    def run(batch: torch.Tensor) -> torch.Tensor:
+        batch = batch.to(device=device, dtype=dtype, memory_format=layout)
+        return module(batch).float().contiguous().cpu()
+
+    was_training = module.training
+    module.eval()
+    # Convolutions in channels-last layout run faster on CPU (oneDNN) for the same
+    # result to float rounding: benchmarks/predict_speed.py measures it.
+    layout = torch.channels_last if CHANNELS_LAST else torch.contiguous_format
+    _set_layout(module, layout)
+    try:
+        with torch.inference_mode():
+            out = tiled_apply(
+                run,
+                torch.from_numpy(np.ascontiguousarray(filled)),
+                scale=int(cast(Any, module).scale),
+                tile=tile,
+                overlap=overlap,
+                batch_size=batch_size,
+                progress=progress,
+            )
+    finally:
+        _set_layout(module, torch.contiguous_format)
+        module.train(was_training)
+    result = out.numpy()
+    result[empty] = np.nan
+    return result

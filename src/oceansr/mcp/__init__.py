@@ -1,1 +1,0 @@
-"""MCP server for LLM agents (``oceansr mcp``); see :mod:`oceansr.mcp.server`."""
