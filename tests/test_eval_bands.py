@@ -6,6 +6,7 @@ import itertools
 import warnings
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 import torch
 
@@ -108,19 +109,49 @@ def test_band_evaluation_equals_one_whole_field_pass(
             )
 
 
-def test_tiled_rows_stack_to_tiled_apply() -> None:
+def _blend_reference(net: torch.nn.Module, x: torch.Tensor, scale: int, tile: int, overlap: int):
+    """Every window on its own, weighted, added into whole fields and divided by the
+    whole 2-D weight sum: the definition the streamed rows must equal."""
+    n, c, h, w = x.shape
+    out = torch.zeros(n, c, h * scale, w * scale, dtype=torch.float64)
+    wsum = torch.zeros(h * scale, w * scale, dtype=torch.float64)
+    for y0, y1 in tile_windows(h, tile, overlap):
+        for x0, x1 in tile_windows(w, tile, overlap):
+            weight = torch.from_numpy(
+                np.outer(
+                    window_weights((y0, y1), h, scale, overlap),
+                    window_weights((x0, x1), w, scale, overlap),
+                )
+            )
+            ys, xs = slice(y0 * scale, y1 * scale), slice(x0 * scale, x1 * scale)
+            out[..., ys, xs] += net(x[..., y0:y1, x0:x1]).double() * weight
+            wsum[ys, xs] += weight
+    return (out / wsum).float()
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 64])
+def test_tiled_rows_equal_the_whole_field_blend(batch_size: int) -> None:
     torch.manual_seed(0)
     net = torch.nn.Sequential(
         torch.nn.Upsample(scale_factor=3, mode="bicubic"), torch.nn.Conv2d(2, 2, 5, padding=2)
     )
     x = torch.randn(2, 2, 70, 53)
     with torch.no_grad():
-        whole = tiled_apply(net, x, scale=3, tile=16, overlap=4, batch_size=3)
-        blocks = list(tiled_rows(net, x, scale=3, tile=16, overlap=4, batch_size=3))
-    assert len(blocks) > 2
+        want = _blend_reference(net, x, scale=3, tile=16, overlap=4)
+        blocks = list(tiled_rows(net, x, scale=3, tile=16, overlap=4, batch_size=batch_size))
+        whole = tiled_apply(net, x, scale=3, tile=16, overlap=4, batch_size=batch_size)
+    # a batch that holds every window runs them all at once: one block
+    assert (len(blocks) == 1) == (batch_size == 64)
     starts = [0, *itertools.accumulate(b.shape[-2] for _, b in blocks[:-1])]
     assert [r for r, _ in blocks] == starts
-    torch.testing.assert_close(torch.cat([b for _, b in blocks], dim=-2), whole)
+    torch.testing.assert_close(torch.cat([b for _, b in blocks], dim=-2), want)
+    torch.testing.assert_close(whole, want)
+
+
+def test_one_window_is_the_model_itself() -> None:
+    net = torch.nn.Upsample(scale_factor=2, mode="bilinear")
+    x = torch.randn(3, 1, 20, 30)
+    torch.testing.assert_close(tiled_apply(net, x, scale=2, tile=32, overlap=4), net(x))
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])

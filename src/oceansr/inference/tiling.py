@@ -4,11 +4,13 @@ Every place that turns LR fields into HR ones with a trained model goes through 
 that a prediction file, the evaluation metrics of a run and the maps of its report come
 from the same arithmetic (see docs/architecture.md, inference):
 
-- :func:`tiled_apply` — the core, on tensors: cut ``(N, C, h, w)`` into windows of
+- :func:`tiled_rows` — the core, on tensors: cut ``(N, C, h, w)`` into windows of
   ``tile`` cells plus ``overlap`` on each side, run them through any function that
-  upsamples by ``scale``, blend the results with weights that sum to one. The module's
-  evaluation calls it on normalised tensors with windows sized from a memory budget
+  upsamples by ``scale``, blend the results with weights that sum to one, and stream the
+  finished HR rows. The module's evaluation consumes the rows band by band on
+  normalised tensors, with windows sized from a memory budget
   (:func:`eval_tile_for_budget`, ``data.eval_tile`` / ``data.eval_memory_mb``);
+- :func:`tiled_apply` — the same rows gathered into whole fields;
 - :func:`tiled_predict` — numpy in, numpy out, physical units, land filled first: what
   ``oceansr.predict`` and the report's maps use.
 """
@@ -125,29 +127,6 @@ def check_tiling(tile: Any, overlap: Any, batch_size: Any) -> tuple[int | None, 
     return tile, integer(overlap, "overlap", 0), integer(batch_size, "batch_size", 1)
 
 
-class _Blend:
-    """Windows along both axes, their HR weights and the inverse of the weight sum."""
-
-    def __init__(self, h: int, w: int, scale: int, tile: int | None, overlap: int) -> None:
-        self.scale = scale
-        self.ys, self.xs = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
-        self.wys = [window_weights(win, h, scale, overlap) for win in self.ys]
-        self.wxs = [window_weights(win, w, scale, overlap) for win in self.xs]
-        wsum = np.zeros((h * scale, w * scale), dtype=np.float64)
-        for (y0, y1), wy in zip(self.ys, self.wys, strict=True):
-            for (x0, x1), wx in zip(self.xs, self.wxs, strict=True):
-                wsum[y0 * scale : y1 * scale, x0 * scale : x1 * scale] += np.outer(wy, wx)
-        self.inv_wsum = torch.from_numpy((1.0 / wsum).astype(np.float32))
-        self.tiles = [(iy, ix) for iy in range(len(self.ys)) for ix in range(len(self.xs))]
-
-    def hr_slices(self, iy: int, ix: int) -> tuple[slice, slice]:
-        (y0, y1), (x0, x1), s = self.ys[iy], self.xs[ix], self.scale
-        return slice(y0 * s, y1 * s), slice(x0 * s, x1 * s)
-
-    def weight(self, iy: int, ix: int) -> torch.Tensor:
-        return torch.from_numpy(np.outer(self.wys[iy], self.wxs[ix]).astype(np.float32))
-
-
 def _checked_output(pred: torch.Tensor, stacked: torch.Tensor, scale: int) -> torch.Tensor:
     """``pred`` if it is ``stacked`` upsampled by ``scale``; else a ShapeMismatchError."""
     batch, channels, h, w = stacked.shape
@@ -159,51 +138,6 @@ def _checked_output(pred: torch.Tensor, stacked: torch.Tensor, scale: int) -> to
             fix="use a checkpoint whose model upsamples by its own scale",
         )
     return pred
-
-
-def tiled_apply(
-    fn: WindowFn,
-    x: torch.Tensor,
-    *,
-    scale: int,
-    tile: int | None = DEFAULT_TILE,
-    overlap: int = DEFAULT_OVERLAP,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: ProgressFn | None = None,
-    on_field_done: Callable[[int], None] | None = None,
-) -> torch.Tensor:
-    """``fn`` over overlapping windows of ``x`` (N, C, h, w), blended to (N, C, h*s, w*s).
-
-    Windows of several fields share a batch (``batch_size`` windows per call of ``fn``);
-    the output stays on ``x``'s device (the CPU for file prediction, so memory is the
-    window batch plus the output). With one window per field the result is exactly
-    ``fn(x)``: the weights are then all one. ``on_field_done(n)`` runs once field ``n``
-    is complete; ``progress`` after every batch.
-    """
-    tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
-    n_fields, channels, h, w = x.shape
-    blend = _Blend(h, w, scale, tile, overlap)
-    tasks = [(n, iy, ix) for n in range(n_fields) for iy, ix in blend.tiles]
-    out = torch.zeros((n_fields, channels, h * scale, w * scale), dtype=torch.float32)
-    out = out.to(x.device)
-    inv_wsum = blend.inv_wsum.to(x.device)
-    done_fields = 0
-    for b in range(0, len(tasks), batch_size):
-        batch = tasks[b : b + batch_size]
-        windows = [x[n, :, slice(*blend.ys[iy]), slice(*blend.xs[ix])] for n, iy, ix in batch]
-        stacked = torch.stack(windows)
-        pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale)
-        for k, (n, iy, ix) in enumerate(batch):
-            ys, xs = blend.hr_slices(iy, ix)
-            out[n, :, ys, xs] += pred[k] * blend.weight(iy, ix).to(x.device)
-            if (iy, ix) == blend.tiles[-1]:  # last window of field n
-                out[n] *= inv_wsum
-                if on_field_done is not None:
-                    on_field_done(n)
-                done_fields += 1
-        if progress is not None:
-            progress(done_fields, n_fields, b + len(batch), len(tasks))
-    return out
 
 
 def _inverse_weight_sum(windows: list[Window], n: int, scale: int, overlap: int) -> np.ndarray:
@@ -219,6 +153,13 @@ def _inverse_weight_sum(windows: list[Window], n: int, scale: int, overlap: int)
     return result
 
 
+def _row_groups(n_rows: int, per_row: int, batch_size: int) -> list[range]:
+    """Consecutive window rows run together, so a batch is full even when one row of
+    windows (all fields, all columns) holds fewer than ``batch_size`` windows."""
+    step = max(1, -(-batch_size // max(per_row, 1)))
+    return [range(k, min(k + step, n_rows)) for k in range(0, n_rows, step)]
+
+
 def tiled_rows(
     fn: WindowFn,
     x: torch.Tensor,
@@ -227,15 +168,20 @@ def tiled_rows(
     tile: int | None = DEFAULT_TILE,
     overlap: int = DEFAULT_OVERLAP,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressFn | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """:func:`tiled_apply` streamed by rows: ``(hr_row0, rows)`` blocks, top to bottom.
+    """``fn`` over overlapping windows of ``x`` (N, C, h, w), blended and streamed as
+    ``(hr_row0, rows)`` blocks of (N, C, rows, w*s), top to bottom.
 
-    Windows run one row of windows at a time (all fields, all columns); HR rows that no
-    later window touches are final, so they are blended and yielded at once. A cell's
-    blend depends only on the windows covering it, so the blocks stacked are
-    :func:`tiled_apply`'s output (to float rounding of the weight sum), while at most one
-    row of windows' HR rows is held (docs/architecture.md, inference: evaluation of
-    large fields).
+    The one tiling algorithm (docs/architecture.md, Where each concern lives): windows
+    are ``tile`` cells plus ``overlap`` on each side, their outputs weighted by
+    raised-cosine ramps that sum to one. Windows run a few window rows at a time (all
+    fields, all columns, ``batch_size`` windows per call of ``fn``); HR rows that no
+    later window touches are final, so they are divided by the weight sum and yielded at
+    once, and at most those window rows' HR rows are held. The weights are outer
+    products, so their sum is the outer product of each axis' sums. With one window per
+    field the result is exactly ``fn(x)``. ``progress`` runs after every batch; fields
+    are all finished together, by the last one.
     """
     tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
     n_fields, channels, h, w = x.shape
@@ -243,27 +189,55 @@ def tiled_rows(
     wxs = [window_weights(win, w, scale, overlap) for win in xs]
     inv_y = _inverse_weight_sum(ys, h, scale, overlap)
     inv_x = torch.from_numpy(_inverse_weight_sum(xs, w, scale, overlap)).to(x.device)
-    tasks = [(n, ix) for n in range(n_fields) for ix in range(len(xs))]
     acc = x.new_zeros((n_fields, channels, 0, w * scale), dtype=torch.float32)
     acc0 = 0  # HR row of acc's first row
-    for k, (y0, y1) in enumerate(ys):
-        grow = y1 * scale - acc0 - acc.shape[-2]
-        acc = torch.cat([acc, acc.new_zeros((*acc.shape[:2], grow, acc.shape[-1]))], dim=-2)
-        wy = window_weights((y0, y1), h, scale, overlap)
-        rows = slice(y0 * scale - acc0, y1 * scale - acc0)
+    done_tiles, total_tiles = 0, n_fields * len(ys) * len(xs)
+    for group in _row_groups(len(ys), n_fields * len(xs), batch_size):
+        grow = ys[group[-1]][1] * scale - acc0 - acc.shape[-2]
+        if grow > 0:
+            acc = torch.cat([acc, acc.new_zeros((*acc.shape[:2], grow, acc.shape[-1]))], dim=-2)
+        tasks = [(iy, n, ix) for iy in group for n in range(n_fields) for ix in range(len(xs))]
         for b in range(0, len(tasks), batch_size):
             batch = tasks[b : b + batch_size]
-            stacked = torch.stack([x[n, :, y0:y1, slice(*xs[ix])] for n, ix in batch])
+            stacked = torch.stack([x[n, :, slice(*ys[iy]), slice(*xs[ix])] for iy, n, ix in batch])
             pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale)
-            for j, (n, ix) in enumerate(batch):
+            for j, (iy, n, ix) in enumerate(batch):
+                wy = window_weights(ys[iy], h, scale, overlap)
                 weight = torch.from_numpy(np.outer(wy, wxs[ix]).astype(np.float32))
+                rows = slice(ys[iy][0] * scale - acc0, ys[iy][1] * scale - acc0)
                 cols = slice(xs[ix][0] * scale, xs[ix][1] * scale)
                 acc[n, :, rows, cols] += pred[j] * weight.to(x.device)
-        done = ys[k + 1][0] * scale if k + 1 < len(ys) else h * scale
+            done_tiles += len(batch)
+            if progress is not None:
+                finished = n_fields if done_tiles == total_tiles else 0
+                progress(finished, n_fields, done_tiles, total_tiles)
+        after = group[-1] + 1
+        done = ys[after][0] * scale if after < len(ys) else h * scale
         if done > acc0:
             inv = torch.outer(torch.from_numpy(inv_y[acc0:done]).to(x.device), inv_x)
             yield acc0, acc[..., : done - acc0, :] * inv.float()
             acc, acc0 = acc[..., done - acc0 :, :].clone(), done
+
+
+def tiled_apply(
+    fn: WindowFn,
+    x: torch.Tensor,
+    *,
+    scale: int,
+    tile: int | None = DEFAULT_TILE,
+    overlap: int = DEFAULT_OVERLAP,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: ProgressFn | None = None,
+) -> torch.Tensor:
+    """:func:`tiled_rows` gathered into whole fields (N, C, h*s, w*s), for callers that
+    need them at once (predict writes one field at a time, the report draws maps)."""
+    n_fields, channels, h, w = x.shape
+    out = x.new_empty((n_fields, channels, h * scale, w * scale), dtype=torch.float32)
+    for row0, rows in tiled_rows(
+        fn, x, scale=scale, tile=tile, overlap=overlap, batch_size=batch_size, progress=progress
+    ):
+        out[..., row0 : row0 + rows.shape[-2], :] = rows
+    return out
 
 
 def _fill_for_model(lr: np.ndarray, fill_values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
