@@ -234,8 +234,7 @@ def tiled_rows(
     later window touches are final, so they are blended and yielded at once. A cell's
     blend depends only on the windows covering it, so the blocks stacked are
     :func:`tiled_apply`'s output (to float rounding of the weight sum), while at most one
-    row of windows' HR rows is held (docs/architecture.md, inference: evaluation of
-    large fields).
+    row of windows' HR rows is held (docs/architecture.md, inference).
     """
     tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
     n_fields, channels, h, w = x.shape
