@@ -3,7 +3,7 @@
 An agent or a script names files (a checkpoint, a predict input/output, an HR mask, a
 data path) without knowing where the server or controller runs; a relative name must
 mean one documented place, not whatever directory a spawned process happens to start
-in (docs/architecture.md, control API). That place is, first found:
+in (docs/architecture.md, run directory). That place is, first found:
 
 1. an explicit ``base_dir`` (``oceansr predict --base-dir``, ``oceansr mcp --base-dir``);
 2. ``$OCEANSR_BASE_DIR``;

@@ -3,7 +3,7 @@
 :func:`oceansr.runs.apply_liveness` judges a run from its files alone (that is what
 the report builder uses); here the backend recorded in run.json adds what only it can
 observe, such as the exit status its reaper collected, so a run that died is recorded
-with its real exit code and classified failure (see docs/architecture.md, liveness).
+with its real exit code and classified failure (see docs/architecture.md, run directory).
 """
 
 from __future__ import annotations

@@ -196,7 +196,7 @@ def wait(
 
 def _row(paths: RunPaths) -> JsonDict:
     """One compact list row; a run that cannot be read is one ``unreadable`` row saying
-    why, so one damaged folder never hides the others (docs/architecture.md, list)."""
+    why, so one damaged folder never hides the others (docs/architecture.md, run directory)."""
     try:
         return _row_of(paths, live(paths), read_run_doc(paths))
     except RunNotFoundError:

@@ -532,7 +532,7 @@ def _suggest(
     chosen = [v for v in usable if v["grid"] == grid_key]
     names = [v["name"] for v in chosen][:3]
     # Quoted for Hydra (a path with CJK characters, spaces or '=' must not break the
-    # override grammar; docs/architecture.md, overrides).
+    # override grammar; docs/architecture.md, run directory).
     overrides = [
         "data.source=xarray",
         override("data.path", path),

@@ -23,7 +23,7 @@ def dim_units(ds: xr.Dataset, dim: Hashable) -> str:
 
 def coord_label(dim: Hashable, value: Any, units: str = "") -> str:
     """One sample dimension of a label: ``depth 75 m`` when the coordinate has units
-    (a reader needs the unit, docs/architecture.md, plots), else ``month=3``."""
+    (a reader needs the unit, docs/architecture.md, report), else ``month=3``."""
     if not units:
         return f"{dim}={format_coord_value(value)}"
     if isinstance(value, (np.floating, float)):

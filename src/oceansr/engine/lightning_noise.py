@@ -35,7 +35,7 @@ def quiet_lightning() -> None:
             logger.addFilter(NoiseFilter())
     warnings.filterwarnings("ignore", message=r"The `srun` command is available on your system")
     # Epoch metrics of val/test are torchmetrics states, summed across ranks by compute()
-    # before they are logged (docs/architecture.md, metrics): Lightning's advice to add
+    # before they are logged (docs/architecture.md, inference): Lightning's advice to add
     # sync_dist would average already-reduced values, so its warning is dropped for them.
     warnings.filterwarnings(
         "ignore", message=r"It is recommended to use `self.log\('(val|test)/[^']*/?[a-z_]*'"

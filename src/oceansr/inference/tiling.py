@@ -173,7 +173,7 @@ def tiled_rows(
     """``fn`` over overlapping windows of ``x`` (N, C, h, w), blended and streamed as
     ``(hr_row0, rows)`` blocks of (N, C, rows, w*s), top to bottom.
 
-    The one tiling algorithm (docs/architecture.md, Where each concern lives): windows
+    The one tiling algorithm (docs/architecture.md, inference): windows
     are ``tile`` cells plus ``overlap`` on each side, their outputs weighted by
     raised-cosine ramps that sum to one. Windows run a few window rows at a time (all
     fields, all columns, ``batch_size`` windows per call of ``fn``); HR rows that no

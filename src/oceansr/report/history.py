@@ -279,7 +279,7 @@ class RunHistory:
     def duration_s(self) -> float | None:
         """The run's one duration, as every surface reports it: running time from
         ``oceansr.runs.outcome.duration_s`` (waits for a resume excluded;
-        docs/architecture.md, status.json), so the report, the card and ``status`` never
+        docs/architecture.md, run directory), so the report, the card and ``status`` never
         disagree."""
         return duration_s(self.status_doc, self.run_doc)
 

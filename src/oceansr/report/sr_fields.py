@@ -68,7 +68,7 @@ _DEPTH_ID = re.compile(r"\b(depth|deptht|depthu|depthv)=(-?[\d.]+(?:[eE][-+]?\d+
 def display_label(label: str) -> str:
     """A field label as the plots show it: ``depth=75.0`` → ``depth 75 m``. The data
     keeps ``dim=value`` identifiers; the named depth coordinates of CF, NEMO and WOA
-    data are metres (docs/architecture.md, plots)."""
+    data are metres (docs/architecture.md, report)."""
     return _DEPTH_ID.sub(lambda m: f"{m.group(1)} {float(m.group(2)):g} m", label)
 
 

@@ -9,7 +9,7 @@ dead or its pid was reused, when no process was recorded long after creation, or
 its heartbeat is stale. :func:`apply_liveness` records that verdict (once, under the run
 lock) from the files alone; a launch backend passes its own verdict function to add
 what only it observes, such as the exit status its reaper collected (see
-docs/architecture.md, liveness).
+docs/architecture.md, run directory).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A warning that arrives while the job still imports torch, loads data or joins the
 rendezvous would kill the process by Python's default action, so the handlers go in
-before any heavy import (docs/architecture.md, Control plane).
+before any heavy import (docs/architecture.md, launch backends).
 """
 
 from oceansr.engine import early_signals

@@ -114,7 +114,7 @@ class RunRecorder(Checkpoint):
         rate = done / elapsed if elapsed > 0 else 0.0
         remaining = max(total_steps - step, 0)
         total_epochs = int(trainer.max_epochs) if trainer.max_epochs else None
-        # 1-based epoch in progress (docs/architecture.md, status.json): "epoch 1/4"
+        # 1-based epoch in progress (docs/architecture.md, run directory): "epoch 1/4"
         # during the first epoch, capped at the total once the last one has ended.
         epoch = int(trainer.current_epoch) + 1
         if total_epochs is not None and total_epochs > 0:
@@ -130,7 +130,7 @@ class RunRecorder(Checkpoint):
             "samples_per_s": round(self._samples / elapsed, 2) if elapsed > 0 else None,
         }
         # No step measured yet: the ETA is measured, never guessed, so it says why it is
-        # null (docs/architecture.md, status.json); always written (null once measured)
+        # null (docs/architecture.md, run directory); always written (null once measured)
         # because status writes merge progress key by key.
         pending = rate <= 0 and remaining > 0
         progress["eta_pending"] = ETA_PENDING_FIRST_STEP if pending else None

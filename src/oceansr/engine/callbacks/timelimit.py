@@ -4,7 +4,7 @@ at start when the learning-rate schedule is sized to epochs the budget may not a
 A run that Lightning's :class:`~lightning.pytorch.callbacks.Timer` stopped ends
 ``completed``; without a note its progress would still read "epoch 7/200, ETA 2 h".
 The note is ``stopped_by: "max_time"`` in ``status.json`` and in ``training_end``
-(docs/architecture.md, status.json), and the progress is closed: ``total_epochs`` is the
+(docs/architecture.md, run directory), and the progress is closed: ``total_epochs`` is the
 epochs that ran (``planned_epochs`` keeps the configured number) and there is no ETA.
 """
 
