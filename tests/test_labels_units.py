@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from oceansr.data.labels import coord_label
-from oceansr.data.xarray_source import _labels
+from oceansr.data.labels import coord_label, sample_labels
 
 
 def _dataset(depth_units: str | None) -> xr.Dataset:
@@ -23,7 +22,7 @@ def _dataset(depth_units: str | None) -> xr.Dataset:
 
 
 def test_training_labels_stay_identifiers() -> None:
-    assert _labels(_dataset("m"), ["month", "depth"])[1] == "month=1 depth=75.0"
+    assert sample_labels(_dataset("m"), ["month", "depth"])[1] == "month=1 depth=75.0"
 
 
 def test_coord_label_appends_units() -> None:

@@ -1,6 +1,6 @@
 """Look inside gridded ocean files before training or prediction (numpy + xarray, no torch).
 
-Two entry points, sharing the coordinate detection of :mod:`oceansr.data.xarray_source`:
+Two entry points, sharing the grid rules of :mod:`oceansr.data.grid`:
 
 - :func:`describe_dataset` answers "what is in this file and how would I train on it?"
   as a JSON-friendly dict (variables, dims, lat/lon grid, sample dims, land fraction,
@@ -31,20 +31,21 @@ from oceansr.core.errors import (
     DataInvalidError,
     OceanSRError,
 )
-from oceansr.data.labels import coord_label, dim_units
-from oceansr.data.lazy.lr_reader import LazyFields
-from oceansr.data.xarray_source import (
+from oceansr.data.grid import (
     check_variables,
     coord_degrees,
-    coord_score,
+    dim_values,
     format_coord_value,
     is_degrees,
     open_source,
     plain,
+    relabel,
     select_grid,
     spatial_layout,
     stack_samples,
 )
+from oceansr.data.labels import dim_units, sample_label
+from oceansr.data.lazy.lr_reader import LazyFields
 from oceansr.runs import override
 
 #: Scale factors :func:`describe_dataset` checks against each grid.
@@ -56,28 +57,7 @@ MAX_SCAN_VALUES = 2**25
 MIN_LR_SIDE = 8
 _YEAR_ZERO_RE = re.compile(r"since\s+0{1,4}-", re.IGNORECASE)
 _BOUNDS_DIM_RE = re.compile(r"^(nv|nv\d|bnds?|nbnds?|nbounds|vertices|nvertex|d2|two)$")
-_HYDRA_FIELD_RE = re.compile(r"\bdata\.(path|variables|decode_times|sel|isel|lat_name|lon_name)\b")
 _HUGE_VALUE = 1e15
-
-
-# --------------------------------------------------------------------------- errors
-
-
-def relabel(exc: OceanSRError, path_field: str = "path") -> OceanSRError:
-    """The same error with Hydra field names (``data.path``) turned into argument names.
-
-    The shared readers in :mod:`oceansr.data.xarray_source` speak Hydra (``data.sel``);
-    callers outside a training config (predict, describe) name their own arguments.
-    """
-
-    def rename(match: re.Match[str]) -> str:
-        return path_field if match.group(1) == "path" else match.group(1)
-
-    field = _HYDRA_FIELD_RE.sub(rename, exc.field) if exc.field else exc.field
-    fix = _HYDRA_FIELD_RE.sub(rename, exc.fix) if exc.fix else exc.fix
-    new = type(exc)(_HYDRA_FIELD_RE.sub(rename, exc.message), field=field, fix=fix)
-    new.__cause__ = exc
-    return new
 
 
 # --------------------------------------------------------------------------- LR fields
@@ -166,30 +146,6 @@ def _as_names(variables: Any) -> list[str]:
     return [str(v) for v in variables]
 
 
-def _label(
-    sample_dims: Sequence[Hashable],
-    values: Sequence[Sequence[Any]],
-    index: int,
-    units: Sequence[str] = (),
-) -> str:
-    """``depth 75 m month=3``: a coordinate's ``units`` attribute follows its value."""
-    if not sample_dims:
-        return "sample=0"
-    shape = [len(v) for v in values]
-    pos = np.unravel_index(index, shape)
-    unit_of = list(units) + [""] * (len(sample_dims) - len(units))
-    return " ".join(
-        coord_label(d, v[int(i)], u)
-        for d, v, i, u in zip(sample_dims, values, pos, unit_of, strict=True)
-    )
-
-
-def _dim_values(ds: xr.Dataset, dim: Hashable) -> list[Any]:
-    if dim in ds.coords and ds[dim].ndim == 1:
-        return list(ds[dim].values)
-    return list(range(ds.sizes[dim]))
-
-
 def open_lr_fields(
     path_or_ds: str | Path | xr.Dataset,
     variables: str | Sequence[str],
@@ -275,9 +231,9 @@ def _read_fields(
         else stack_samples(grid, variables)
     )
     coords = sub.coords.to_dataset().load().copy(deep=True)
-    values = [_dim_values(sub, d) for d in sample_dims]
+    values = [dim_values(sub, d) for d in sample_dims]
     units = [dim_units(sub, d) for d in sample_dims]
-    labels = [_label(sample_dims, values, i, units) for i in range(n)]
+    labels = [sample_label(sample_dims, values, i, units) for i in range(n)]
     var_attrs = [dict(sub[v].attrs) for v in variables]
     return LRFields(
         data=data,
@@ -449,9 +405,10 @@ def _scan_variable(
     empty = np.flatnonzero(per_sample_ocean == 0)
     if empty.size:
         part_ds = part.to_dataset(name="_v")
-        values = [_dim_values(part_ds, d) for d in sample_dims]
+        values = [dim_values(part_ds, d) for d in sample_dims]
         units = [dim_units(part_ds, d) for d in sample_dims]
-        out["all_nan_examples"] = [_label(sample_dims, values, int(i), units) for i in empty[:3]]
+        examples = [sample_label(sample_dims, values, int(i), units) for i in empty[:3]]
+        out["all_nan_examples"] = examples
     ocean = flat[finite]
     if ocean.size:
         out["min"] = _num(ocean.min())
@@ -686,11 +643,3 @@ def _short_attr(value: Any, limit: int = 200) -> Any:
         return _num(value, 10)
     text = str(value.tolist() if isinstance(value, np.ndarray) else value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def coordinate_kind(name: Hashable, var: xr.DataArray) -> str | None:
-    """``"lat"`` / ``"lon"`` when ``var`` is clearly a latitude / longitude in degrees."""
-    for kind in ("lat", "lon"):
-        if coord_score(name, var, kind) >= 4 and is_degrees(var):
-            return kind
-    return None

@@ -12,7 +12,8 @@ from collections.abc import Hashable
 import numpy as np
 import xarray as xr
 
-from oceansr.data.inspect import LRFields, coordinate_kind
+from oceansr.data.grid import coordinate_kind
+from oceansr.data.inspect import LRFields
 
 #: Encoding kept on sample coordinates (time units and calendar survive the round trip).
 KEPT_ENCODING = ("units", "calendar", "dtype")

@@ -20,8 +20,8 @@ from oceansr.core.errors import (
     OceanSRError,
     ShapeMismatchError,
 )
-from oceansr.data.inspect import LRFields, relabel
-from oceansr.data.xarray_source import apply_selection, open_source, spatial_layout
+from oceansr.data.grid import apply_selection, open_source, relabel, spatial_layout
+from oceansr.data.inspect import LRFields
 
 #: Mask variables whose non-zero values mark ocean, then those whose non-zero values
 #: mark land (looked for in this order in an ``hr_mask`` file).

@@ -24,11 +24,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from oceansr.core.errors import DataInvalidError, ShapeMismatchError
+from oceansr.data.grid import coord_degrees, split_positions
 from oceansr.data.lazy.plan import DataPlan, SplitPlan, SplitReader, open_grid
-from oceansr.data.xarray_source import (
-    coord_degrees,
-    split_positions,
-)
 from oceansr.runs.protocol import SPLITS
 
 #: Misalignment tolerated between an LR cell centre and its HR block centre, as a

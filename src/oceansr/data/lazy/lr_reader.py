@@ -19,7 +19,7 @@ import xarray as xr
 
 class LazyFields:
     """``(N, C, h, w)`` view of ``variables`` in ``ds``; ``N`` runs over the sample dims
-    in C order (the last fastest), as :func:`~oceansr.data.xarray_source.stack_samples`."""
+    in C order (the last fastest), as :func:`~oceansr.data.grid.stack_samples`."""
 
     ndim = 4
     dtype = np.dtype(np.float32)

@@ -21,17 +21,17 @@ import numpy as np
 import xarray as xr
 
 from oceansr.core.errors import ConfigError
-from oceansr.data.lazy.stores import check_chunks
-from oceansr.data.transforms import crop_coord, crop_shape
-from oceansr.data.xarray_source import (
+from oceansr.data.grid import (
     GridSelection,
-    _labels,
     check_variables,
     coord_degrees,
     open_source,
     select_grid,
     split_positions,
 )
+from oceansr.data.labels import sample_labels
+from oceansr.data.lazy.stores import check_chunks
+from oceansr.data.transforms import crop_coord, crop_shape
 from oceansr.runs.protocol import SPLITS
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def _split_plans(
         # Only the coordinates are touched here (labels), never the data variables.
         coords = ds.drop_vars(list(ds.data_vars)).isel({split_dim: positions[name]})
         shape = tuple(int(coords.sizes[d]) for d in sample_dims)
-        plans[name] = SplitPlan(positions[name], _labels(coords, sample_dims), shape)
+        plans[name] = SplitPlan(positions[name], sample_labels(coords, sample_dims), shape)
     return split_dim, plans
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from oceansr.core.errors import DataInvalidError
+from oceansr.data.grid import short_list
 from oceansr.data.lazy.plan import DataPlan, SplitReader
-from oceansr.data.xarray_source import short_list
 from oceansr.runs.protocol import SPLITS
 
 #: Cells (all channels) the controller's sample check may read, over all splits.
