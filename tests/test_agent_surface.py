@@ -218,7 +218,7 @@ def test_check_data_suggests_overrides_hydra_parses_for_a_chinese_path(tmp_path:
 
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from oceansr.data.inspect import describe_dataset
+    from oceansr.data.describe import describe_dataset
     from oceansr.data.sample import sample_path
 
     target = tmp_path / "数据 2024" / "海温.nc"

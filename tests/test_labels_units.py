@@ -32,7 +32,7 @@ def test_coord_label_appends_units() -> None:
 
 
 def test_lr_fields_labels_carry_the_coordinate_units() -> None:
-    from oceansr.data.inspect import open_lr_fields
+    from oceansr.data.lr_input import open_lr_fields
 
     fields = open_lr_fields(_dataset("m"), "temp")
     assert fields.labels == [

@@ -13,7 +13,8 @@ import xarray as xr
 
 from conftest import PYTHON, REPO, subprocess_env
 from oceansr.core.errors import ConfigError, DataNotFoundError, ShapeMismatchError
-from oceansr.data.inspect import describe_dataset, open_lr_fields
+from oceansr.data.describe import describe_dataset
+from oceansr.data.lr_input import open_lr_fields
 from oceansr.data.sample import sample_path
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean

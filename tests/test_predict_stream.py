@@ -91,7 +91,7 @@ def test_stats_accumulator_equals_whole_array_stats_and_counts_a_field_once() ->
 
 
 def test_lazy_lr_fields_equal_the_eager_read_over_two_sample_dims(tmp_path: Path) -> None:
-    from oceansr.data.inspect import open_lr_fields
+    from oceansr.data.lr_input import open_lr_fields
 
     rng = np.random.default_rng(1)
     values = rng.normal(size=(3, 4, 2, 6, 8)).astype(np.float32)

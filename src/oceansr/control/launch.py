@@ -544,7 +544,7 @@ def _input_warnings(
     """What is odd about a predict input, from its metadata alone (an HR file given as
     LR input); the spawned predict checks the input fully and reports its own errors."""
     from oceansr.data.fields import resolution_warnings
-    from oceansr.data.inspect import open_lr_fields
+    from oceansr.data.lr_input import open_lr_fields
 
     names = list(variables or hparams.get("variables") or [])
     try:

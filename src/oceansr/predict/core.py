@@ -23,7 +23,7 @@ import xarray as xr
 import oceansr
 from oceansr.core.errors import DataNotFoundError
 from oceansr.data.fields import resolution_warnings
-from oceansr.data.inspect import LRFields, open_lr_fields
+from oceansr.data.lr_input import LRFields, open_lr_fields
 from oceansr.engine import checkpoint as ckpt_lib
 from oceansr.inference.tiling import (
     DEFAULT_BATCH_SIZE,

@@ -13,7 +13,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.data.grid import coordinate_kind
-from oceansr.data.inspect import LRFields
+from oceansr.data.lr_input import LRFields
 
 #: Encoding kept on sample coordinates (time units and calendar survive the round trip).
 KEPT_ENCODING = ("units", "calendar", "dtype")

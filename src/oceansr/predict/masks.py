@@ -21,7 +21,7 @@ from oceansr.core.errors import (
     ShapeMismatchError,
 )
 from oceansr.data.grid import apply_selection, open_source, relabel, spatial_layout
-from oceansr.data.inspect import LRFields
+from oceansr.data.lr_input import LRFields
 
 #: Mask variables whose non-zero values mark ocean, then those whose non-zero values
 #: mark land (looked for in this order in an ``hr_mask`` file).

@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.core.errors import ConfigError
-from oceansr.data.inspect import LRFields
+from oceansr.data.lr_input import LRFields
 from oceansr.predict.grid import hr_coords
 
 NETCDF_SUFFIXES: tuple[str, ...] = (".nc", ".nc4", ".netcdf", ".cdf")

@@ -381,7 +381,7 @@ def _add_info_tools(server: OceanSRServer, base: Path) -> None:
     async def ocean_sr_check_data(
         path: PathArg, decode_times: DecodeTimes = True
     ) -> dict[str, Any]:
-        from oceansr.data.inspect import describe_dataset
+        from oceansr.data.describe import describe_dataset
 
         described = await anyio.to_thread.run_sync(
             lambda: describe_dataset(resolve(path, base) or path, decode_times=decode_times)

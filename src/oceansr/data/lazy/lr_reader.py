@@ -3,7 +3,7 @@
 Streaming predict (docs/architecture.md, predict) must not load the whole LR input: a
 2 GB LR series is as large as the memory budget of the whole prediction. A
 :class:`LazyFields` looks like the ``(N, C, h, w)`` float32 array of
-:class:`oceansr.data.inspect.LRFields` but reads only the fields a slice asks for,
+:class:`oceansr.data.lr_input.LRFields` but reads only the fields a slice asks for,
 through xarray's lazy indexing (NetCDF hyperslabs, the Zarr chunks under a field).
 """
 
