@@ -13,7 +13,8 @@ import xarray as xr
 
 from oceansr.core.errors import DataInvalidError
 from oceansr.data.lazy.datasets import LazyFieldDataset, LazyPatchDataset, fill_patch
-from oceansr.data.lazy.plan import SplitReader, build_plan
+from oceansr.data.lazy.plan import SplitReader
+from oceansr.data.lazy.source import build_plan
 from oceansr.data.prepare import prepare_data
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean

@@ -18,8 +18,8 @@ from torch.utils.data import DataLoader
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
 from oceansr.data.lazy import stats as streaming
 from oceansr.data.lazy.datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
-from oceansr.data.lazy.plan import SplitReader, build_plan
-from oceansr.data.lazy.source import LazyData, lazy_plan, validate_metadata
+from oceansr.data.lazy.plan import SplitReader
+from oceansr.data.lazy.source import LazyData, build_plan, lazy_plan, validate_metadata
 from oceansr.data.prepare import prepare_data
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean

@@ -35,7 +35,7 @@ from oceansr.core.errors import (
     OceanSRError,
     ShapeMismatchError,
 )
-from oceansr.data.lazy.stores import expand_paths, is_zarr_store, open_many
+from oceansr.data.stores import expand_paths, is_zarr_store, open_many
 from oceansr.runs.protocol import SPLITS
 
 _LAT_UNITS = {"degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn"}

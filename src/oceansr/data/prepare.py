@@ -202,7 +202,7 @@ def _given_lr(cfg: Mapping[str, Any], scale: int) -> Any:
             field="data.lr_path",
             fix="drop data.lr_path, or use data=xarray (npy folders carry their own lr/)",
         )
-    from oceansr.data.lazy.plan import build_plan
+    from oceansr.data.lazy.source import build_plan
 
     return build_plan(cfg, scale).given_lr
 

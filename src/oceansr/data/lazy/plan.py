@@ -1,6 +1,6 @@
 """A data config resolved from metadata only: what to read, never the values.
 
-:func:`build_plan` opens the source lazily (:mod:`oceansr.data.lazy.stores`), checks the
+:func:`build_hr_plan` opens the source lazily (:mod:`oceansr.data.stores`), checks the
 variables, dims, coordinates, split selections and the scale against the grid, and
 records per split where its samples are. Nothing is loaded beyond coordinates; the
 fields themselves are read later, patch by patch or field by field, by
@@ -30,7 +30,7 @@ from oceansr.data.grid import (
     split_positions,
 )
 from oceansr.data.labels import sample_labels
-from oceansr.data.lazy.stores import check_chunks
+from oceansr.data.stores import check_chunks
 from oceansr.data.transforms import crop_coord, crop_shape
 from oceansr.runs.protocol import SPLITS
 
@@ -69,7 +69,8 @@ class DataPlan:
     itemsize: int
     notes: list[str] = field(default_factory=list)
     #: The checked ``data.lr_path`` source (:class:`oceansr.data.lazy.given_lr.GivenLR`), or
-    #: None: LR is then the block mean of HR.
+    #: None: LR is then the block mean of HR. Typed Any: given_lr builds on this module,
+    #: which must not import it back (the lazy package's layers, pyproject.toml).
     given_lr: Any = None
 
     @property
@@ -112,8 +113,11 @@ def open_grid(
     return ds, grid, description
 
 
-def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
-    """Resolve an ``xarray`` data config from metadata; classified errors on bad input."""
+def build_hr_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
+    """Resolve the HR side of an ``xarray`` data config from metadata; classified errors
+    on bad input. ``given_lr`` stays None: a given LR source is aligned on this plan by
+    :func:`oceansr.data.lazy.given_lr.plan_given_lr`, which builds on this module (the
+    two compose in :func:`oceansr.data.lazy.source.build_plan`)."""
     path = cfg.get("path")
     variables = cfg.get("variables")
     if isinstance(variables, str):
@@ -133,7 +137,7 @@ def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
     hr_shape = crop_shape(height, width, scale, bool(cfg.get("crop_to_scale", True)), notes)
     lat = coord_degrees(grid.ds, grid.lat_var, ydim, xdim)
     lon = coord_degrees(grid.ds, grid.lon_var, ydim, xdim)
-    plan = DataPlan(
+    return DataPlan(
         cfg=dict(cfg),
         variables=variables,
         units=[str(ds[v].attrs.get("units", "")) for v in variables],
@@ -150,10 +154,6 @@ def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
         itemsize=int(ds[variables[0]].dtype.itemsize),
         notes=notes,
     )
-    from oceansr.data.lazy.given_lr import plan_given_lr  # it builds on this module
-
-    plan.given_lr = plan_given_lr(plan)
-    return plan
 
 
 class SplitReader:

@@ -1,4 +1,5 @@
-"""Choosing between the in-memory and the lazy data path, and the lazy path's summary.
+"""Choosing between the in-memory and the lazy data path, the full plan of an ``xarray``
+config (HR plan plus a given LR source), and the lazy path's summary.
 
 Small data keep the eager path of :func:`oceansr.data.prepare.prepare_data` (fastest
 per sample); data larger than :data:`MEMORY_BYTES` (or ``data.cache=lazy``) stay on
@@ -17,11 +18,22 @@ import numpy as np
 
 from oceansr.config.schema import DATA_CACHE_MODES as CACHE_MODES
 from oceansr.core.errors import ConfigError
-from oceansr.data.lazy.plan import DataPlan, build_plan
+from oceansr.data.lazy.given_lr import plan_given_lr
+from oceansr.data.lazy.plan import DataPlan, build_hr_plan
 from oceansr.data.lazy.stats import cached_stats, sample_check
 
 #: Selected HR bytes (float32) above which ``data.cache=auto`` reads lazily.
 MEMORY_BYTES = 1 << 30
+
+
+def build_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
+    """Resolve an ``xarray`` data config from metadata: the HR plan, then the checked
+    ``data.lr_path`` source aligned on it (None without one). Composed here, above both,
+    so that :mod:`~oceansr.data.lazy.given_lr` depends on :mod:`~oceansr.data.lazy.plan`
+    and not the other way round."""
+    plan = build_hr_plan(cfg, scale)
+    plan.given_lr = plan_given_lr(plan)
+    return plan
 
 
 def cache_mode(cfg: Mapping[str, Any]) -> str:
