@@ -8,11 +8,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+import yaml
 
+from oceansr.config.schema import CONF_DIR
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError, ShapeMismatchError
 from oceansr.data.fields import FieldData, FieldSplit
 from oceansr.data.npy_source import load_npy_folder
+from oceansr.data.prepare import load_field_data
 from oceansr.data.sample import SAMPLE_SPLIT, SAMPLE_VARIABLES, load_sample, sample_path
+from oceansr.data.sources import LOADERS, SOURCES
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean, crop_to_multiple, fill_land_nearest, ocean_stats
 from oceansr.data.xarray_source import load_xarray
@@ -421,6 +425,37 @@ def test_npy_errors(tmp_path):
     with pytest.raises(DataInvalidError, match="dtype int32") as exc:
         load_npy_folder(root, "temp")
     assert "float" in exc.value.fix
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_every_data_config_names_a_registered_source_and_back():
+    """The registry is the one list of sources; ``data=<name>`` files pick from it."""
+    named = {
+        p.stem: yaml.safe_load(p.read_text())["source"]
+        for p in (CONF_DIR / "data").glob("*.yaml")
+        if p.stem != "base"
+    }
+    assert set(named.values()) == set(SOURCES) == set(LOADERS)
+
+
+def test_unknown_source_names_the_field_and_the_registered_sources():
+    with pytest.raises(ConfigError, match="unknown data source 'netcdf'") as exc:
+        load_field_data({"source": "netcdf"})
+    assert exc.value.field == "data.source"
+    assert all(name in exc.value.fix for name in SOURCES)
+    with pytest.raises(ConfigError, match=r"unknown data source \['xarray'\]"):
+        load_field_data({"source": ["xarray"]})
+
+
+def test_registry_dispatches_to_the_source(tmp_path):
+    root = _write_npy_tree(tmp_path / "ds", variables=("temp",))
+    data = load_field_data({"source": "npy", "path": str(root), "variables": "temp"})
+    np.testing.assert_array_equal(data.train.hr, load_npy_folder(root, ["temp"]).train.hr)
+    with pytest.raises(ConfigError, match=r"data\.path is required") as exc:
+        load_field_data({"source": "npy", "variables": ["temp"]})
+    assert exc.value.field == "data.path"
 
 
 # --------------------------------------------------------------------------- transforms

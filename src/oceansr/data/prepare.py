@@ -4,8 +4,9 @@ This is the one place where a data config is checked and resolved, so that the
 training entry point and the control plane (which validates *before* spawning a
 training process) give the same classified errors for the same bad input.
 
-Pipeline: source (sample / xarray / npy / synthetic) → crop the HR grid to a multiple
-of the scale (or refuse, per ``crop_to_scale``) → LR by NaN-aware block mean unless
+Pipeline: source (sample / xarray / npy / synthetic, by name in
+:mod:`oceansr.data.sources`) → crop the HR grid to a multiple of the scale (or refuse,
+per ``crop_to_scale``) → LR by NaN-aware block mean unless
 the source gives LR → check HR/LR shapes → land of the LR input filled with the
 nearest ocean value (the network and the bicubic baseline both see a smooth field,
 not a NaN or a step at the coast) → normalisation statistics and PSNR data range
@@ -24,7 +25,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from oceansr.core.errors import ConfigError, DataInvalidError, ShapeMismatchError
 from oceansr.data.fields import FieldData, FieldSplit
-from oceansr.data.npy_source import load_npy_folder
+from oceansr.data.sources import source_loader
 from oceansr.data.transforms import (
     block_mean,
     crop_coord,
@@ -36,8 +37,6 @@ from oceansr.data.transforms import (
 from oceansr.runs.protocol import SPLITS
 
 log = logging.getLogger(__name__)
-
-SOURCES: tuple[str, ...] = ("sample", "xarray", "npy", "synthetic")
 
 
 @dataclass
@@ -100,60 +99,11 @@ def _as_plain(value: Any) -> Any:
 
 
 def load_field_data(cfg: Mapping[str, Any]) -> FieldData:
-    """Read the configured source into HR (and maybe LR) arrays per split."""
+    """Read the configured source into HR (and maybe LR) arrays per split, through the
+    registry of sources (:mod:`oceansr.data.sources`), which names ``data.source`` when
+    the source is unknown."""
     cfg = _as_plain(cfg)
-    source = cfg.get("source")
-    variables = cfg.get("variables")
-    if isinstance(variables, str):
-        variables = [variables]
-    split = cfg.get("split")
-    common: dict[str, Any] = {
-        "sel": cfg.get("sel"),
-        "isel": cfg.get("isel"),
-        "decode_times": bool(cfg.get("decode_times", True)),
-        "lat_name": cfg.get("lat_name"),
-        "lon_name": cfg.get("lon_name"),
-    }
-    if source == "sample":
-        from oceansr.data.sample import SAMPLE_SPLIT, SAMPLE_VARIABLES, sample_path
-        from oceansr.data.xarray_source import load_xarray
-
-        common["decode_times"] = False
-        return load_xarray(
-            sample_path(), variables or SAMPLE_VARIABLES, split or SAMPLE_SPLIT, **common
-        )
-    if source == "xarray":
-        from oceansr.data.xarray_source import load_xarray
-
-        path = _require(cfg, "path", "data.path=/path/to/file.nc (NetCDF) or /path/to/store.zarr")
-        names = _require(cfg, "variables", "data.variables=[thetao] (names of data variables)")
-        return load_xarray(path, names, split, **common)
-    if source == "synthetic":
-        from oceansr.data.synthetic import make_synthetic_dataset
-        from oceansr.data.xarray_source import load_xarray
-
-        synth = dict(cfg.get("synthetic") or {})
-        dataset = make_synthetic_dataset(variables=tuple(variables or ["temp"]), **synth)
-        return load_xarray(dataset, variables or ["temp"], split, **common)
-    if source == "npy":
-        path = _require(cfg, "path", "data.path=/path/to/root (holding train/ valid/ test/)")
-        names = _require(cfg, "variables", "data.variables=[sst] (the <var> folder names)")
-        return load_npy_folder(path, names)
-    raise ConfigError(
-        f"unknown data source {source!r}",
-        field="data.source",
-        fix=f"use one of {', '.join(SOURCES)} (e.g. data=xarray data.path=...)",
-    )
-
-
-def _require(cfg: Mapping[str, Any], key: str, example: str) -> Any:
-    """``cfg[key]``, which this source cannot do without (else a ConfigError with an example)."""
-    value = cfg.get(key)
-    if value is None or value == "???" or value == []:
-        raise ConfigError(
-            f"data.{key} is required for this source", field=f"data.{key}", fix=example
-        )
-    return value
+    return source_loader(cfg.get("source"))(cfg)
 
 
 def _validate_scale(cfg: Mapping[str, Any]) -> int:
