@@ -53,9 +53,9 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    from oceansr.inference import tiling as inference
     from oceansr.data.synthetic import make_synthetic_dataset
     from oceansr.engine.checkpoint import load_module
+    from oceansr.inference import tiling as inference
     from scale import make_checkpoint
 
     with tempfile.TemporaryDirectory() as tmp:
