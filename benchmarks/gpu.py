@@ -1,8 +1,8 @@
 """GPU check: training-step throughput on CUDA (fp32, bf16 autocast) vs this machine's CPU,
 and an end-to-end background training run on CUDA through the control plane.
 
-Run on a machine with an NVIDIA GPU (the project is CPU-only otherwise; this script is
-not part of the test suite). Prints one JSON document:
+Run on a machine with an NVIDIA GPU (the project is CPU-only otherwise; the test suite
+runs only its ``--smoke``, which skips without CUDA). Prints one JSON document:
 
     python benchmarks/gpu.py [--steps 30] [--batch 16] [--e2e-epochs 15] [--runs-root DIR]
                              [--smoke]
