@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean slurm-up slurm-down fonts
+.PHONY: demo test lint bench bench-smoke clean slurm-up slurm-down fonts
 
 $(STAMP): pyproject.toml constraints-cpu.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,12 +29,15 @@ lint: $(STAMP)
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+BENCH := quality overhead control predict mcp_wait
+
 bench: $(STAMP)
-	$(PY) benchmarks/quality.py
-	$(PY) benchmarks/overhead.py
-	$(PY) benchmarks/control.py
-	$(PY) benchmarks/predict.py
-	$(PY) benchmarks/mcp_wait.py
+	set -e; for name in $(BENCH); do $(PY) benchmarks/$$name.py; done
+
+# The same scripts at their smallest sizes (--smoke): whether `make bench` runs to the end,
+# in minutes instead of most of an hour; their figures mean nothing.
+bench-smoke: $(STAMP)
+	set -e; for name in $(BENCH); do $(PY) benchmarks/$$name.py --smoke; done
 
 # A CJK font for Chinese plot titles/labels (lang=zh): WenQuanYi Micro Hei, Debian's
 # fonts-wqy-microhei (Apache-2.0 or GPLv3 with font exception). Root or sudo needed.

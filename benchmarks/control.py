@@ -1,7 +1,7 @@
 """Control-plane latency and throughput. Prints JSON.
 
     python benchmarks/control.py [--sizes 10 100 1000] [--log-mb 100] [--wait-trials 30]
-                                 [--start-repeats 2] [--skip-start] [--skip-recorder]
+                                 [--start-repeats 2] [--skip-start] [--skip-recorder] [--smoke]
 
 Measured, all through the public API (``oceansr.control``) on real files:
 
@@ -15,6 +15,9 @@ Measured, all through the public API (``oceansr.control``) on real files:
   to the bare cost of ``python -c "import lightning"`` measured in the same run;
 - ``recorder``: the RunRecorder's cost as the ratio of training throughput with and
   without it (``benchmarks/overhead.py``, interleaved in one process; target >= 0.98).
+
+``--smoke`` uses 3 runs, a 1 MB log, 2 wake-ups and one start, and skips ``recorder``
+(``overhead.py --smoke`` is smoke-tested on its own, with the keys read here).
 """
 
 from __future__ import annotations
@@ -37,6 +40,16 @@ from typing import Any
 from oceansr import control
 from oceansr.control.queries import DEFAULT_POLL_S
 from oceansr.runs import RunPaths, create_run, new_run_id, transition, update_run, update_status
+from smoke import emit, parse_args
+
+SMOKE = {
+    "sizes": [3],
+    "log_mb": 1,
+    "wait_trials": 2,
+    "start_repeats": 1,
+    "import_repeats": 1,
+    "skip_recorder": True,
+}
 
 
 def _median_ms(func: Any, repeats: int) -> float:
@@ -182,10 +195,10 @@ def bench_logs(base: Path, megabytes: int) -> dict[str, Any]:
     return result
 
 
-def bench_start(base: Path, repeats: int) -> dict[str, Any]:
+def bench_start(base: Path, repeats: int, import_repeats: int) -> dict[str, Any]:
     root = base / "start"
     imports = []
-    for _ in range(3):
+    for _ in range(import_repeats):
         began = time.perf_counter()
         subprocess.run([sys.executable, "-c", "import lightning"], check=True)
         imports.append(time.perf_counter() - began)
@@ -234,11 +247,12 @@ def main() -> None:
     parser.add_argument("--log-mb", type=int, default=100)
     parser.add_argument("--wait-trials", type=int, default=30)
     parser.add_argument("--start-repeats", type=int, default=2)
+    parser.add_argument("--import-repeats", type=int, default=3)
     parser.add_argument("--skip-start", action="store_true")
     parser.add_argument("--skip-recorder", action="store_true")
     parser.add_argument("--recorder-steps", type=int, default=40)
     parser.add_argument("--recorder-repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE)
     base = Path(tempfile.mkdtemp(prefix="oceansr-bench-control-"))
     try:
         result: dict[str, Any] = {
@@ -250,12 +264,12 @@ def main() -> None:
         result["wait_wakeup_ms"] = bench_wait(base, args.wait_trials)
         result["logs_offset_read"] = bench_logs(base, args.log_mb)
         if not args.skip_start:
-            result["start"] = bench_start(base, args.start_repeats)
+            result["start"] = bench_start(base, args.start_repeats, args.import_repeats)
         if not args.skip_recorder:
             result["recorder"] = bench_recorder(args.recorder_steps, args.recorder_repeats)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-    print(json.dumps(result, indent=2))
+    emit(result, args)
 
 
 if __name__ == "__main__":

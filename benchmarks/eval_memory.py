@@ -10,6 +10,8 @@ multiples of one float32 HR field, next to the peak of one window's forward pass
 and what the step holds beyond it. Prints JSON.
 
     python benchmarks/eval_memory.py [--height 1024] [--width 2048] [--tiles 32 64 4096]
+
+``--smoke``: one 64 x 128 field, one tile setting.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import argparse
 import json
 import subprocess
 import sys
+
+from smoke import emit, parse_args
+
+SMOKE = {"height": 64, "width": 128, "tiles": [16]}
 
 CHILD = """
 import json, resource, sys, warnings
@@ -56,14 +62,14 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=1024)
     parser.add_argument("--width", type=int, default=2048)
     parser.add_argument("--tiles", type=int, nargs="+", default=[32, 64, 4096])
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE)
     results = []
     for tile in args.tiles:
         cmd = [sys.executable, "-c", CHILD, str(args.height), str(args.width), str(tile)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         lines = proc.stdout.strip().splitlines()
         results.append(json.loads(lines[-1]) if lines else {"error": proc.stderr[-1500:]})
-    print(json.dumps({"hr_shape": [args.height, args.width], "runs": results}, indent=1))
+    emit({"hr_shape": [args.height, args.width], "runs": results}, args, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,23 +1,26 @@
 """GPU check: training-step throughput on CUDA (fp32, bf16 autocast) vs this machine's CPU,
 and an end-to-end background training run on CUDA through the control plane.
 
-Run on a machine with an NVIDIA GPU (the project is CPU-only otherwise; this script is
-not part of the test suite). Prints one JSON document:
+Run on a machine with an NVIDIA GPU (the project is CPU-only otherwise; the test suite
+runs only its ``--smoke``, which skips without CUDA). Prints one JSON document:
 
     python benchmarks/gpu.py [--steps 30] [--batch 16] [--e2e-epochs 15] [--runs-root DIR]
+                             [--smoke]
 
 ``throughput``: per model, samples/s of a full training step (forward, masked L1 loss
 over ocean cells, backward, Adam) at LR 32x32 -> HR 128x128 (x4) for the CPU (fp32, all
 cores), the GPU in fp32 and the GPU under bf16 autocast, measured in one process.
 ``e2e``: ``control.start`` of the demo experiment with ``trainer=gpu`` (bf16-mixed),
 waited until terminal: status, wall time, device, and test RMSE next to bicubic.
+
+Without CUDA it prints only ``{"skipped": reason}``. ``--smoke``: 2 timed steps of
+batch 2, one epoch end to end.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import tempfile
@@ -28,10 +31,12 @@ import torch
 
 from oceansr.engine.module import bicubic_upsample, masked_loss
 from oceansr.models import build_model
+from smoke import emit, parse_args
 
 MODELS = ("srcnn", "edsr_baseline", "swinir_light")
 SCALE = 4
 LR_SIZE = 32
+SMOKE = {"steps": 2, "cpu_steps": 1, "batch": 2, "e2e_epochs": 1}
 
 
 def _batch(batch: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -134,9 +139,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--e2e-epochs", type=int, default=15)
     parser.add_argument("--runs-root", default=None)
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE)
     if not torch.cuda.is_available():
-        print(json.dumps({"skipped": "no CUDA device on this machine"}))
+        emit({"skipped": "no CUDA device on this machine"}, args)
         return
     torch.backends.cudnn.benchmark = True
     report: dict[str, Any] = {
@@ -153,7 +158,7 @@ def main() -> None:
     os.makedirs(runs_root, exist_ok=True)
     report["e2e"] = end_to_end(runs_root, args.e2e_epochs)
     report["peak_cuda_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
-    print(json.dumps(report, indent=2))
+    emit(report, args)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 (Not named ``mcp.py``: run as a script it would shadow the ``mcp`` package.)
 
-    python benchmarks/mcp_wait.py [--trials 30] [--lang en|zh]
+    python benchmarks/mcp_wait.py [--trials 30] [--lang en|zh] [--smoke]
 
 - ``wakeup_ms``: p50/p95 of the delay between another thread's status change of a run
   and the client receiving the ``wait`` reply (target p95 <= 150 ms);
@@ -10,6 +10,9 @@
   <= 100 ms);
 - ``reply_bytes``: compact JSON size of a running status, a completed status, a failed
   status and the largest list row of a real smoke run (targets 1536 / 2560 / 2560 / 300).
+
+``--smoke`` makes 2 trials; the three real runs behind ``reply_bytes`` stay (they are
+what the script checks), so it takes about the time of three smoke trainings.
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from oceansr.runs import RunPaths, create_run, new_run_id, transition, update_run, update_status
+from smoke import emit, parse_args
 
 STATUS = "ocean_sr_train_status"
+SMOKE = {"trials": 2}
 SLOW = ["experiment=smoke", "trainer.limit_train_batches=400", "debug.sleep_per_step=0.2"]
 
 
@@ -161,8 +166,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
-    args = parser.parse_args()
-    print(json.dumps(anyio.run(measure, args.trials, args.lang), indent=2))
+    args = parse_args(parser, SMOKE)
+    emit(anyio.run(measure, args.trials, args.lang), args)
 
 
 if __name__ == "__main__":

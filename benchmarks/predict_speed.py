@@ -8,14 +8,15 @@ shared machine hits them alike. Also reported: the share of one field's time spe
 the model's convolutions (cProfile), the rest being tiling, blending, the bicubic
 upsampling and land filling.
 
-    python benchmarks/predict_speed.py [--height 256] [--width 512] [--tiles 128 256]
+    python benchmarks/predict_speed.py [--height 256] [--width 512] [--tiles 128 256] [--smoke]
+
+``--smoke``: a 32 x 64 LR field, one window size, one repeat.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
-import json
 import pstats
 import statistics
 import sys
@@ -27,6 +28,10 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+
+from smoke import emit, parse_args
+
+SMOKE = {"height": 32, "width": 64, "tiles": [16], "repeats": 1}
 
 
 def profile_share(module: Any, lr: np.ndarray, tile: int) -> dict[str, float]:
@@ -50,7 +55,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=512)
     parser.add_argument("--tiles", type=int, nargs="+", default=[128, 256])
     parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE)
     import torch
 
     from oceansr.data.synthetic import make_synthetic_dataset
@@ -95,7 +100,7 @@ def main() -> None:
         "runs": runs,
         "profile_tile_128": profile_share(module, lr, 128),
     }
-    print(json.dumps(report, indent=1))
+    emit(report, args, indent=1)
 
 
 if __name__ == "__main__":

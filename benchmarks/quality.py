@@ -6,13 +6,14 @@ tests the best checkpoint on months 11-12 and prints JSON per model: parameters,
 time, training samples/s, test RMSE/MAE/PSNR/SSIM, bicubic RMSE/PSNR and the gain.
 
     python benchmarks/quality.py [--budget-s 150] [--models srcnn edsr_baseline swinir_light]
+
+``--smoke``: SRCNN alone, 1 s, small patches, one validation and one test batch.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import sys
 import tempfile
 import warnings
@@ -22,8 +23,17 @@ import torch
 
 from oceansr.runs import RunPaths, read_events
 from oceansr.train.entry import train
+from smoke import emit, parse_args
 
 warnings.filterwarnings("ignore")
+
+SMOKE = {"budget_s": 1, "models": ["srcnn"]}
+SMOKE_OVERRIDES = [
+    "data.patch_size=16",
+    "data.batch_size=4",
+    "trainer.limit_val_batches=1",
+    "trainer.limit_test_batches=1",
+]
 
 
 def run_model(model: str, budget_s: int, runs_root: str, extra: list[str]) -> dict[str, Any]:
@@ -75,23 +85,20 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=["srcnn", "edsr_baseline", "swinir_light"])
     parser.add_argument("--runs-root", default=None)
     parser.add_argument("overrides", nargs="*", help="extra Hydra overrides for every model")
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE)
     runs_root = args.runs_root or tempfile.mkdtemp(prefix="oceansr-quality-")
+    extra = [*SMOKE_OVERRIDES, *args.overrides] if args.smoke else args.overrides
     # Lightning prints model summaries on stdout: keep stdout for the JSON alone.
     with contextlib.redirect_stdout(sys.stderr):
-        rows = [run_model(m, args.budget_s, runs_root, args.overrides) for m in args.models]
-    print(
-        json.dumps(
-            {
-                "benchmark": "quality_woa_sample_x4",
-                "budget_s_per_model": args.budget_s,
-                "split": "train months 1-8, valid 9-10, test 11-12 (19 depths each)",
-                "torch_threads": torch.get_num_threads(),
-                "models": rows,
-            },
-            indent=2,
-        )
-    )
+        rows = [run_model(m, args.budget_s, runs_root, extra) for m in args.models]
+    result = {
+        "benchmark": "quality_woa_sample_x4",
+        "budget_s_per_model": args.budget_s,
+        "split": "train months 1-8, valid 9-10, test 11-12 (19 depths each)",
+        "torch_threads": torch.get_num_threads(),
+        "models": rows,
+    }
+    emit(result, args)
 
 
 if __name__ == "__main__":

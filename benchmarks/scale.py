@@ -8,8 +8,8 @@ grid so that generation is fast; written chunk by chunk, uncompressed, chunks
 - ``validation``: the controller's check of a ``start`` on the store
   (:func:`oceansr.data.validation.validate_overrides`): seconds and peak RSS;
 - ``train_lazy``: EDSR-baseline x4 training steps (forward, masked loss, backward,
-  Adam) from ``data.cache=lazy`` with ``data.num_workers=2``: samples/s and the peak
-  RSS of the process plus its DataLoader workers (sampled every 50 ms);
+  Adam) from ``data.cache=lazy`` with ``data.num_workers=2`` (``--workers``): samples/s
+  and the peak RSS of the process plus its DataLoader workers (sampled every 50 ms);
 - ``train_memory``: the same on a subset of the store that fits (``data.cache=memory``),
   side by side, and the lazy path on that same subset.
 
@@ -23,6 +23,10 @@ The stores are deleted afterwards. Prints one JSON document.
 
     python benchmarks/scale.py [--size-gb 8] [--steps 20] [--root /work/tmp]
     python benchmarks/scale.py --predict-only [--predict-lr-gb 2] [--root /work/tmp]
+
+``--smoke`` shrinks both: twelve 128 x 256 fields (chunks 64 x 64), 2 steps of batch 2
+on 32-cell patches without DataLoader workers (each would import torch again); two
+32 x 64 LR fields predicted with 16-cell windows.
 """
 
 from __future__ import annotations
@@ -41,23 +45,44 @@ from typing import Any
 import numpy as np
 import psutil
 
+from smoke import emit, parse_args
+
 HEIGHT, WIDTH, CHUNK = 2048, 4096, 512
+LR_H, LR_W = 512, 1024
+SMOKE = {
+    "size_gb": 0.0,
+    "height": 128,
+    "width": 256,
+    "chunk": 64,
+    "steps": 2,
+    "patch_size": 32,
+    "batch_size": 2,
+    "workers": 0,
+    "predict_lr_gb": 0.0,
+    "lr_height": 32,
+    "lr_width": 64,
+    "predict_tile": 16,
+}
 
 
-def generate(path: Path, size_gb: float) -> dict[str, Any]:
-    """A (time, lat, lon) float32 store of about ``size_gb``, written one field at a time."""
+def generate(
+    path: Path, size_gb: float, grid: tuple[int, int] = (HEIGHT, WIDTH), chunk: int = CHUNK
+) -> dict[str, Any]:
+    """A (time, lat, lon) float32 store of about ``size_gb`` (at least 12 fields of
+    ``grid``), written one field at a time."""
 
     from oceansr.data.synthetic import make_synthetic_dataset
 
-    n_time = max(12, math.ceil(size_gb * 2**30 / (HEIGHT * WIDTH * 4)))
-    base = make_synthetic_dataset(n_time=4, height=HEIGHT // 4, width=WIDTH // 4)["temp"].values
+    height, width = grid
+    n_time = max(12, math.ceil(size_gb * 2**30 / (height * width * 4)))
+    base = make_synthetic_dataset(n_time=4, height=height // 4, width=width // 4)["temp"].values
     start = time.perf_counter()
 
     def field(t: int) -> np.ndarray:
         tile = np.roll(base[t % 4], shift=(7 * t, 13 * t), axis=(0, 1))
         return np.tile(tile, (4, 4)) + np.float32(0.01 * t)
 
-    nbytes = write_store(path, n_time, (HEIGHT, WIDTH), (CHUNK, CHUNK), field)
+    nbytes = write_store(path, n_time, grid, (chunk, chunk), field)
     return {"n_time": n_time, "bytes": nbytes, "seconds": time.perf_counter() - start}
 
 
@@ -134,8 +159,6 @@ print(json.dumps({"samples_per_s": samples / (time.perf_counter() - t), "steps":
 """
 
 
-LR_H, LR_W = 512, 1024
-
 CHILD_PREDICT = """
 import json, resource, sys, time, warnings
 warnings.filterwarnings("ignore")
@@ -176,35 +199,39 @@ def make_checkpoint(path: Path) -> None:
     )
 
 
-def generate_lr(path: Path, size_gb: float) -> dict[str, Any]:
-    """A (time, lat, lon) LR store of about ``size_gb``, one field per chunk."""
+def generate_lr(path: Path, size_gb: float, grid: tuple[int, int] = (LR_H, LR_W)) -> dict[str, Any]:
+    """A (time, lat, lon) LR store of about ``size_gb`` (at least 2 fields of ``grid``),
+    one field per chunk."""
 
     from oceansr.data.synthetic import make_synthetic_dataset
 
-    n_time = max(2, math.ceil(size_gb * 2**30 / (LR_H * LR_W * 4)))
-    base = make_synthetic_dataset(n_time=4, height=LR_H, width=LR_W)["temp"].values
-    nbytes = write_store(
-        path, n_time, (LR_H, LR_W), (LR_H, LR_W), lambda t: base[t % 4] + np.float32(0.01 * t)
-    )
+    height, width = grid
+    n_time = max(2, math.ceil(size_gb * 2**30 / (height * width * 4)))
+    base = make_synthetic_dataset(n_time=4, height=height, width=width)["temp"].values
+    nbytes = write_store(path, n_time, grid, grid, lambda t: base[t % 4] + np.float32(0.01 * t))
     return {"n_time": n_time, "bytes": nbytes}
 
 
 def predict_benchmark(
-    tmp: Path, lr_gb: float, tile: int = 256, device: str = "cpu"
+    tmp: Path,
+    lr_gb: float,
+    tile: int = 256,
+    device: str = "cpu",
+    grid: tuple[int, int] = (LR_H, LR_W),
 ) -> dict[str, Any]:
     """Streaming predict of an LR store of ``lr_gb`` to Zarr: time and peak RSS, and the
     time a 2 GB LR input would take at the measured rate (fields are independent, so
     the time is linear in their number; the peak is not)."""
     ckpt, lr, out = tmp / "srcnn.ckpt", tmp / "lr.zarr", tmp / "sr.zarr"
     make_checkpoint(ckpt)
-    result: dict[str, Any] = {"lr_gb_requested": lr_gb, "lr_store": generate_lr(lr, lr_gb)}
+    result: dict[str, Any] = {"lr_gb_requested": lr_gb, "lr_store": generate_lr(lr, lr_gb, grid)}
     result["tile"] = tile
     result["device"] = device
     reply = run_child(CHILD_PREDICT, [str(ckpt), str(lr), str(out), str(tile), device])
     result["predict_zarr"] = reply
     if reply.get("fields_per_s"):
-        fields_2gb = math.ceil(2 * 2**30 / (LR_H * LR_W * 4))
-        hr_px = LR_H * LR_W * 16
+        fields_2gb = math.ceil(2 * 2**30 / (grid[0] * grid[1] * 4))
+        hr_px = grid[0] * grid[1] * 16
         result["hr_px_per_s"] = reply["fields_per_s"] * hr_px
         result["projected_seconds_2gb_lr"] = fields_2gb / reply["fields_per_s"]
     files = [f for f in out.rglob("*") if f.is_file()] if out.exists() else []
@@ -235,7 +262,9 @@ def run_child(code: str, args: list[str]) -> dict[str, Any]:
     return reply
 
 
-def overrides(store: Path, n_time: int, extra: list[str]) -> list[str]:
+def overrides(
+    store: Path, n_time: int, extra: list[str], patch_size: int = 128, batch_size: int = 8
+) -> list[str]:
     return [
         "data=xarray",
         f"data.path={store}",
@@ -245,56 +274,67 @@ def overrides(store: Path, n_time: int, extra: list[str]) -> list[str]:
         f"data.split.valid={{start: {n_time - 4}, stop: {n_time - 2}}}",
         f"data.split.test={{start: {n_time - 2}, stop: {n_time}}}",
         "model=edsr_baseline",
-        "data.patch_size=128",
-        "data.batch_size=8",
+        f"data.patch_size={patch_size}",
+        f"data.batch_size={batch_size}",
         "trainer=cpu",
         *extra,
     ]
 
 
+def data_benchmark(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Validation and lazy/in-memory training from a generated store of ``args.size_gb``."""
+    store = tmp / "large.zarr"
+    sizes = {"patch_size": args.patch_size, "batch_size": args.batch_size}
+    result: dict[str, Any] = {"size_gb_requested": args.size_gb, "grid": [args.height, args.width]}
+    result["store"] = gen = generate(store, args.size_gb, (args.height, args.width), args.chunk)
+    full = overrides(store, gen["n_time"], [], **sizes)
+    result["validation"] = run_child(CHILD_VALIDATE, full)
+    lazy = [*full, "data.cache=lazy", f"data.num_workers={args.workers}"]
+    result["train_lazy"] = run_child(CHILD_TRAIN, [str(args.steps), *lazy])
+    n = args.subset
+    subset = overrides(store, n, [f"data.isel={{time: {{start: 0, stop: {n}}}}}"], **sizes)
+    for mode in ("memory", "lazy"):
+        result[f"train_subset_{mode}"] = run_child(
+            CHILD_TRAIN,
+            [str(args.steps), *subset, f"data.cache={mode}", f"data.num_workers={args.workers}"],
+        )
+    mem, lz = result["train_subset_memory"], result["train_subset_lazy"]
+    if "samples_per_s" in mem and "samples_per_s" in lz:
+        result["lazy_over_memory_speed"] = lz["samples_per_s"] / mem["samples_per_s"]
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size-gb", type=float, default=8.0)
+    parser.add_argument("--height", type=int, default=HEIGHT, help="grid of the large store")
+    parser.add_argument("--width", type=int, default=WIDTH)
+    parser.add_argument("--chunk", type=int, default=CHUNK, help="chunk side of the large store")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--subset", type=int, default=8, help="fields of the in-memory run")
+    parser.add_argument("--patch-size", type=int, default=128, help="HR training patch side")
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="DataLoader workers in training")
     parser.add_argument("--root", default=None, help="where to write the store")
     parser.add_argument("--predict-only", action="store_true", help="only streaming predict")
     parser.add_argument("--predict-lr-gb", type=float, default=2.0)
+    parser.add_argument("--lr-height", type=int, default=LR_H, help="predict's LR field")
+    parser.add_argument("--lr-width", type=int, default=LR_W)
     parser.add_argument("--predict-tile", type=int, default=256, help="LR window core side")
     parser.add_argument("--device", default="cpu", help="predict's device: cpu, cuda, auto")
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE)
     tmp = Path(tempfile.mkdtemp(dir=args.root, prefix="oceansr-scale-"))
-    if args.predict_only:
-        try:
-            print(
-                json.dumps(
-                    predict_benchmark(tmp, args.predict_lr_gb, args.predict_tile, args.device),
-                    indent=1,
-                )
-            )
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return
-    store = tmp / "large.zarr"
-    result: dict[str, Any] = {"size_gb_requested": args.size_gb, "grid": [HEIGHT, WIDTH]}
     try:
-        result["store"] = gen = generate(store, args.size_gb)
-        full = overrides(store, gen["n_time"], [])
-        result["validation"] = run_child(CHILD_VALIDATE, full)
-        lazy = [*full, "data.cache=lazy", "data.num_workers=2"]
-        result["train_lazy"] = run_child(CHILD_TRAIN, [str(args.steps), *lazy])
-        n = args.subset
-        subset = overrides(store, n, [f"data.isel={{time: {{start: 0, stop: {n}}}}}"])
-        for mode in ("memory", "lazy"):
-            result[f"train_subset_{mode}"] = run_child(
-                CHILD_TRAIN, [str(args.steps), *subset, f"data.cache={mode}", "data.num_workers=2"]
+        if args.predict_only:
+            grid = (args.lr_height, args.lr_width)
+            result = predict_benchmark(
+                tmp, args.predict_lr_gb, args.predict_tile, args.device, grid
             )
-        mem, lz = result["train_subset_memory"], result["train_subset_lazy"]
-        if "samples_per_s" in mem and "samples_per_s" in lz:
-            result["lazy_over_memory_speed"] = lz["samples_per_s"] / mem["samples_per_s"]
+        else:
+            result = data_benchmark(tmp, args)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps(result, indent=1))
+    emit(result, args, indent=1)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Slurm backend latencies on a live cluster (scripts/slurm-local.sh up). Prints JSON.
 
-    python benchmarks/slurm.py [--repeats 2] [--runs 200]
+    python benchmarks/slurm.py [--repeats 2] [--runs 200] [--smoke]
 
 Measured through the public API (``oceansr.control``):
 
@@ -11,15 +11,18 @@ Measured through the public API (``oceansr.control``):
   with the number of ``squeue`` calls it made (the contract: one per round);
 - ``kill_s``: ``kill`` of a training job until its reply says ``killed`` (checkpoint
   written by the trainer), and of a job still waiting in the queue.
+
+Without a cluster of two usable nodes (the rule of tests/slurm_support.py) it prints
+only ``{"skipped": reason}``. ``--smoke``: one start per backend, a list of 5 runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,9 +32,15 @@ from oceansr import control
 from oceansr.control.backends import find_backend
 from oceansr.control.backends.slurm import SlurmBackend
 from oceansr.runs import RunPaths, create_run, new_run_id, read_events, update_run
+from smoke import emit, parse_args
+
+# One rule for "a cluster answers", shared with the Slurm tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from slurm_support import START_HINT, cluster_available
 
 SMOKE = ["experiment=smoke"]
 LONG = ["experiment=smoke", "trainer.max_epochs=1000"]
+SMOKE_SIZES = {"repeats": 1, "runs": 5}
 
 
 def _sbatch(*args: str) -> str:
@@ -161,7 +170,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--runs", type=int, default=200)
-    args = parser.parse_args()
+    args = parse_args(parser, SMOKE_SIZES)
+    ready, why = cluster_available()
+    if not ready:
+        emit({"skipped": f"no Slurm cluster answers: {why}; {START_HINT}"}, args)
+        return
     result: dict[str, Any] = {"host": platform.node(), "cpus": __import__("os").cpu_count()}
     with tempfile.TemporaryDirectory(prefix="oceansr-slurm-bench-") as tmp:
         root = Path(tmp)
@@ -171,7 +184,7 @@ def main() -> None:
         result["kill_running"] = _kill_running(root / "kill")
         _wait_idle()
         result["kill_queued"] = _kill_queued(root / "kill")
-    print(json.dumps(result, indent=2))
+    emit(result, args)
 
 
 if __name__ == "__main__":
