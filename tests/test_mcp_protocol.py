@@ -174,7 +174,7 @@ async def play(root: Path, data_path: Path, lang: str) -> dict[str, Any]:
         out["resumed"] = await s.call(
             "ocean_sr_train_status", {"process_id": slow, "action": "resume"}
         )
-        out["wakeups"] = await wakeups(s, root / "wakeup")
+        out["wakeups"] = await wakeups(s, root)  # the server's runs root: it finds them
         out["calls"] = s.calls
     # Rule 6: the client closed: the resumed run stops, saying why.
     out["after_close"] = await anyio.to_thread.run_sync(lambda: _terminal_status(root, slow))
