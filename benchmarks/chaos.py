@@ -6,12 +6,15 @@ Every drill goes through the public API (``oceansr.control``) on real files:
 
 - ``sigkill_terminal_5s``: a background process (the local backend running a sleeper in
   place of the trainer) is SIGKILLed from outside; the run must be terminal (``failed``,
-  ``process_lost`` naming SIGKILL) within 5 s;
+  ``process_lost`` naming SIGKILL) within 5 s (``max_s``: the slowest);
+- ``startup_timeout_reply``: ``start(startup_timeout=0.5)`` of a process that never
+  reaches ``training_start`` answers ``starting``: seconds to that answer (target < 3 s);
 - ``kill_last_ckpt``: a real smoke trainer killed with ``control.kill`` ends ``killed``
   with a ``last.ckpt`` that loads and no surviving process (``--skip-real`` skips);
 - ``concurrent_starts``: 8 threads call ``control.start`` at once in one process;
 - ``list_damaged``: ``list_runs`` over 50 healthy runs plus a FIFO ``status.json``, a
-  directory ``status.json`` and an ill-typed ``progress``: seconds, rows unreadable;
+  directory ``status.json`` and an ill-typed ``progress``: seconds, rows unreadable, and
+  ``status`` of the FIFO run (each target < 1 s);
 - ``torn_reads``: a writer thread rewrites ``status.json`` and appends events while a
   reader reads both for 3 s: invalid reads counted;
 - ``disk_full_at_start`` / ``disk_full_mid_run`` (root only: a 3-16 MiB tmpfs): a start
@@ -21,8 +24,9 @@ Every drill goes through the public API (``oceansr.control``) on real files:
 - ``controller_sigkill_terminate`` / ``controller_sigkill_keep``: a controller process
   starts a real trainer with ``on_exit=terminate`` (resp. ``keep``) and is SIGKILLed
   (no atexit, no cleanup): with ``terminate`` the run must end ``killed`` with a
-  ``last.ckpt`` that loads and no process of its group left; with ``keep`` it must go
-  on and end ``completed`` (``--skip-real`` skips both).
+  ``last.ckpt`` that loads and no process of its group left (per repeat: ``killed_after_s``
+  from the controller's death, target 10 s, then ``group_gone_after_s``, target 5 s); with
+  ``keep`` it must go on and end ``completed`` (``--skip-real`` skips both).
 
 Drills left out are named in ``not_run`` with the reason. ``--smoke`` runs each drill
 without a real trainer once (1 s of torn reads, 5 healthy runs), and skips the real
@@ -74,20 +78,35 @@ class _Sleeper(LocalBackend):
 
 def drill_sigkill(root: Path, repeats: int) -> dict[str, Any]:
     backend = register_backend(_Sleeper("chaos-sleep", "import time; time.sleep(60)")).name
-    ok = 0
+    ok, seconds = 0, []
     for _ in range(repeats):
         reply = control.start(SMOKE, runs_root=root, backend=backend, wait_for_start=False)
         os.kill(reply["pid"], signal.SIGKILL)
         t0 = time.monotonic()
         done = control.wait(reply["process_id"], 5.0, runs_root=root)
+        seconds.append(time.monotonic() - t0)
         summary = done.get("error_summary") or {}
         ok += int(
-            time.monotonic() - t0 <= 5.0
+            seconds[-1] <= 5.0
             and done.get("status") == "failed"
             and summary.get("failureType") == "process_lost"
             and summary.get("signal") == "SIGKILL"
         )
-    return {"ok": ok, "of": repeats}
+    return {"ok": ok, "of": repeats, "max_s": round(max(seconds), 2)}
+
+
+def drill_startup_timeout(root: Path) -> dict[str, Any]:
+    backend = register_backend(_Sleeper("chaos-never", "import time; time.sleep(60)")).name
+    t0 = time.monotonic()
+    reply = control.start(SMOKE, runs_root=root, backend=backend, startup_timeout=0.5)
+    seconds = time.monotonic() - t0
+    if reply.get("process_id"):
+        control.kill(reply["process_id"], grace=5, runs_root=root)
+    return {
+        "status": reply.get("status"),
+        "seconds": round(seconds, 2),
+        "ok": reply.get("status") == "starting" and seconds < 3.0,
+    }
 
 
 def drill_concurrent(root: Path) -> dict[str, Any]:
@@ -129,11 +148,15 @@ def drill_list_damaged(root: Path, healthy: int) -> dict[str, Any]:
     seconds = time.monotonic() - t0
     rows = reply.get("runs", [])
     unreadable = sum(r.get("status") == "unreadable" for r in rows)
+    t0 = time.monotonic()
+    control.status(fifo.run_id, runs_root=root)
+    status_s = time.monotonic() - t0
     return {
         "seconds": round(seconds, 3),
         "rows": len(rows),
         "unreadable": unreadable,
         "under_1s": seconds < 1.0,
+        "status_fifo_s": round(status_s, 3),
     }
 
 
@@ -315,26 +338,34 @@ def drill_controller_sigkill(root: Path, on_exit: str, repeats: int) -> dict[str
     (as in tests/test_control.py); ``keep``: the run completes."""
     long = [*SMOKE, "trainer.limit_train_batches=200", "debug.sleep_per_step=0.2"]
     short = [*SMOKE, "trainer.limit_train_batches=10", "debug.sleep_per_step=0.3"]
-    ok, outcomes = 0, []
+    ok, outcomes, killed_s, gone_s = 0, [], [], []
     for _ in range(repeats):
         reply = _controller_then_sigkill(root, long if on_exit == "terminate" else short, on_exit)
         if reply.get("status") != "started":
             outcomes.append("not started")
             continue
         pid, limit = reply["process_id"], 30 if on_exit == "terminate" else 180
+        t0 = time.monotonic()
         final = control.wait(pid, timeout=limit, until="terminal", runs_root=root)
         paths = RunPaths.for_id(pid, root)
         if on_exit == "terminate":
+            killed_s.append(round(time.monotonic() - t0, 2))
+            t1 = time.monotonic()
+            gone = _group_gone(reply.get("pgid"), within=10.0)
+            gone_s.append(round(time.monotonic() - t1, 2))
             good = (
                 final.get("status") == "killed"
                 and unreadable_reason(paths.last_ckpt) is None
-                and _group_gone(reply.get("pgid"), within=10.0)
+                and gone
             )
         else:
             good = final.get("status") == "completed"
         ok += int(good)
         outcomes.append(str(final.get("status")))
-    return {"ok": ok, "of": repeats, "outcomes": outcomes}
+    result: dict[str, Any] = {"ok": ok, "of": repeats, "outcomes": outcomes}
+    if on_exit == "terminate":
+        result.update(killed_after_s=killed_s, group_gone_after_s=gone_s)
+    return result
 
 
 def left_out(skip_real: bool, skip_disk_full: bool) -> dict[str, str]:
@@ -361,6 +392,7 @@ def main() -> None:
     not_run = left_out(args.skip_real, args.skip_disk_full)
     result: dict[str, Any] = {
         "sigkill_terminal_5s": drill_sigkill(base / "sigkill", args.repeats),
+        "startup_timeout_reply": drill_startup_timeout(base / "startup-timeout"),
         "concurrent_starts": drill_concurrent(base / "concurrent"),
         "list_damaged": drill_list_damaged(base / "damaged", args.healthy_runs),
         "torn_reads": drill_torn_reads(base / "torn", args.torn_seconds),

@@ -1,7 +1,8 @@
 """Control-plane latency and throughput. Prints JSON.
 
     python benchmarks/control.py [--sizes 10 100 1000] [--log-mb 100] [--wait-trials 30]
-                                 [--start-repeats 2] [--skip-start] [--skip-recorder] [--smoke]
+                                 [--start-repeats 2] [--timeout-repeats 5] [--skip-start]
+                                 [--skip-recorder] [--smoke]
 
 Measured, all through the public API (``oceansr.control``) on real files:
 
@@ -9,10 +10,21 @@ Measured, all through the public API (``oceansr.control``) on real files:
   run directories (created with ``create_run`` and given a terminal status; no trainer);
 - ``wait_wakeup_ms``: p50/p95 of the delay between another thread's status change and
   ``wait`` returning (contract: under 500 ms);
+- ``timeouts``: ``wait`` on a finished run (target under 500 ms), how long ``wait`` with
+  ``timeout=0.3`` on an unchanged run and ``run_lock(timeout=0.2)`` on a lock another
+  process holds take in all (targets under 1 s and under 2 s);
+- ``refusal_ms``: requests the controller refuses itself (bad overrides, a missing or
+  foreign checkpoint, an existing predict output), nothing created: the first call of the
+  process apart (it imports Hydra), then the median per case (targets: under 1 s once
+  warm, under 2 s each);
+- ``import_runs_ms``: ``import oceansr.runs`` in a fresh interpreter (target under 1 s);
 - ``logs_offset_read``: MB/s when reading a 100 MB ``train.log`` by chained offset reads
   (default 64 KiB replies, and 1 MiB replies);
 - ``start``: seconds from ``start(["experiment=smoke"])`` to its ``training_start``, next
   to the bare cost of ``python -c "import lightning"`` measured in the same run;
+- ``sweep_cli``: seconds of ``oceansr start -m experiment=smoke model=srcnn,edsr_baseline
+  --json`` until it has printed both run ids (it does not wait for ``training_start``;
+  target under 6 s on 2 idle cores); the runs are killed afterwards;
 - ``recorder``: the RunRecorder's cost as the ratio of training throughput with and
   without it (``benchmarks/overhead.py``, interleaved in one process; target >= 0.98).
 
@@ -39,7 +51,16 @@ from typing import Any
 
 from oceansr import control
 from oceansr.control.queries import DEFAULT_POLL_S
-from oceansr.runs import RunPaths, create_run, new_run_id, transition, update_run, update_status
+from oceansr.runs import (
+    RunLockTimeoutError,
+    RunPaths,
+    create_run,
+    new_run_id,
+    run_lock,
+    transition,
+    update_run,
+    update_status,
+)
 from smoke import emit, parse_args
 
 SMOKE = {
@@ -48,6 +69,7 @@ SMOKE = {
     "wait_trials": 2,
     "start_repeats": 1,
     "import_repeats": 1,
+    "timeout_repeats": 1,
     "skip_recorder": True,
 }
 
@@ -164,6 +186,117 @@ def bench_wait(base: Path, trials: int) -> dict[str, Any]:
     }
 
 
+_LOCK_HOLDER = """
+import sys
+from oceansr.runs import RunPaths, run_lock
+with run_lock(RunPaths.from_dir(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.readline()
+"""
+
+
+def bench_timeouts(base: Path, repeats: int) -> dict[str, Any]:
+    """Answers that must not wait: ``wait`` on a finished run, and how far ``wait`` and
+    ``run_lock`` overshoot their timeouts (the tests only check that they answer)."""
+    root = base / "timeouts"
+    done = _fake_finished_run(root)
+    terminal_ms = _median_ms(lambda: control.wait(done, timeout=30, runs_root=root), repeats)
+    paths = RunPaths.for_id(new_run_id("train"), root)
+    create_run(paths, kind="train", overrides=[], command=None, backend="local", on_exit="keep")
+    update_run(paths, pid=os.getpid())  # alive: the run stays pending
+    waited = []
+    for _ in range(repeats):
+        reply = control.wait(paths.run_id, timeout=0.3, runs_root=root)
+        assert reply["timed_out"], reply
+        waited.append(reply["waited_s"])
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _LOCK_HOLDER, str(paths.dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    locked = []
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        for _ in range(repeats):
+            began = time.perf_counter()
+            try:
+                with run_lock(paths, timeout=0.2):
+                    raise AssertionError("the lock is held by another process")
+            except RunLockTimeoutError:
+                locked.append(time.perf_counter() - began)
+    finally:
+        holder.communicate("\n", timeout=60)
+    return {
+        "repeats": repeats,
+        "wait_terminal_ms": terminal_ms,
+        "wait_timeout_0_3_s": round(statistics.median(waited), 3),
+        "lock_timeout_0_2_s": round(statistics.median(locked), 3),
+        "targets": {"wait_terminal_ms": 500, "wait_timeout_0_3_s": 1.0, "lock_timeout_0_2_s": 2.0},
+    }
+
+
+def bench_refusal(base: Path, repeats: int) -> dict[str, Any]:
+    """Requests refused by the controller itself, before any run directory or process."""
+    root = base / "refused"
+    base.mkdir(parents=True, exist_ok=True)
+    foreign = base / "notes.ckpt"
+    foreign.write_text("not a checkpoint")
+    lr = base / "lr.nc"
+    lr.write_bytes(b"not read before the request is checked")
+    taken = base / "taken.nc"
+    taken.write_bytes(b"precious")
+    cases = {
+        "unknown_model": lambda: control.start(["model=nope"], runs_root=root),
+        "bad_patch_size": lambda: control.start(
+            ["experiment=smoke", "data.patch_size=7"], runs_root=root
+        ),
+        "missing_checkpoint": lambda: control.start(
+            ["experiment=smoke", "ckpt_path=/no/such/last.ckpt"], runs_root=root
+        ),
+        "predict_foreign_checkpoint": lambda: control.start_predict(
+            lr, checkpoint=foreign, runs_root=root
+        ),
+        "predict_output_exists": lambda: control.start_predict(
+            lr, checkpoint=foreign, output=taken, runs_root=root
+        ),
+    }
+    began = time.perf_counter()
+    first = cases["unknown_model"]()
+    first_ms = round(1000 * (time.perf_counter() - began), 1)
+    assert first["status"] == "error", first
+    per_case = {}
+    for name, call in cases.items():
+        reply = call()
+        assert reply["status"] == "error" and reply["process_id"] is None, (name, reply)
+        per_case[name] = _median_ms(call, repeats)
+    assert not root.exists() or not any(root.iterdir()), "a refused request created a run"
+    return {
+        "repeats": repeats,
+        "first_call_ms": first_ms,
+        "median_ms": per_case,
+        "targets": {"warm_ms": 1000, "each_ms": 2000},
+    }
+
+
+def bench_import_runs(repeats: int) -> dict[str, Any]:
+    """``import oceansr.runs`` (the torch-free protocol) in a fresh interpreter."""
+    code = (
+        "import time; t = time.perf_counter(); import oceansr.runs; print(time.perf_counter() - t)"
+    )
+    times = []
+    for _ in range(repeats):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        times.append(1000 * float(out.stdout))
+    return {
+        "median_ms": round(statistics.median(times), 1),
+        "max_ms": round(max(times), 1),
+        "target_ms": 1000,
+    }
+
+
 def bench_logs(base: Path, megabytes: int) -> dict[str, Any]:
     root = base / "logs"
     run_id = _fake_finished_run(root)
@@ -222,6 +355,35 @@ def bench_start(base: Path, repeats: int, import_repeats: int) -> dict[str, Any]
     }
 
 
+def bench_sweep_cli(base: Path) -> dict[str, Any]:
+    """``oceansr start -m`` of two runs: seconds until both ids are printed."""
+    root = base / "sweep"
+    command = [
+        sys.executable,
+        "-m",
+        "oceansr",
+        "start",
+        "-m",
+        "experiment=smoke",
+        "model=srcnn,edsr_baseline",
+        "--json",
+        "--runs-root",
+        str(root),
+    ]
+    began = time.perf_counter()
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    seconds = time.perf_counter() - began
+    reply = json.loads(out.stdout)
+    for run_id in reply.get("process_ids", []):
+        control.kill(run_id, grace=30, runs_root=root)
+    return {
+        "seconds": round(seconds, 2),
+        "count": reply.get("count"),
+        "run_statuses": [run.get("status") for run in reply.get("runs", [])],
+        "target_s": 6.0,
+    }
+
+
 def bench_recorder(steps: int, repeats: int) -> dict[str, Any]:
     """The RunRecorder's cost: training throughput with and without it, interleaved in one
     process by ``benchmarks/overhead.py`` (which also compares with a plain PyTorch loop)."""
@@ -248,6 +410,7 @@ def main() -> None:
     parser.add_argument("--wait-trials", type=int, default=30)
     parser.add_argument("--start-repeats", type=int, default=2)
     parser.add_argument("--import-repeats", type=int, default=3)
+    parser.add_argument("--timeout-repeats", type=int, default=5)
     parser.add_argument("--skip-start", action="store_true")
     parser.add_argument("--skip-recorder", action="store_true")
     parser.add_argument("--recorder-steps", type=int, default=40)
@@ -262,9 +425,13 @@ def main() -> None:
         }
         result.update(bench_status_and_list(base, args.sizes))
         result["wait_wakeup_ms"] = bench_wait(base, args.wait_trials)
+        result["timeouts"] = bench_timeouts(base, args.timeout_repeats)
+        result["refusal_ms"] = bench_refusal(base, args.timeout_repeats)
+        result["import_runs_ms"] = bench_import_runs(args.timeout_repeats)
         result["logs_offset_read"] = bench_logs(base, args.log_mb)
         if not args.skip_start:
             result["start"] = bench_start(base, args.start_repeats, args.import_repeats)
+            result["sweep_cli"] = bench_sweep_cli(base)
         if not args.skip_recorder:
             result["recorder"] = bench_recorder(args.recorder_steps, args.recorder_repeats)
     finally:

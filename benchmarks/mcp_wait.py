@@ -8,6 +8,8 @@
   and the client receiving the ``wait`` reply (target p95 <= 150 ms);
 - ``terminal_wait_ms``: p50/p95 of ``wait`` on a run that is already terminal (target
   <= 100 ms);
+- ``no_floor_ms``: p50/p95 of the server's ``run_with_progress`` around work that is done
+  at once (in process, no client): no polling floor (target < 100 ms);
 - ``reply_bytes``: compact JSON size of a running status, a completed status, a failed
   status and the largest list row of a real smoke run (targets 1536 / 2560 / 2560 / 300).
 
@@ -99,6 +101,17 @@ async def _terminal(client: Client, root: Path, trials: int) -> list[float]:
     return out
 
 
+async def _no_floor(trials: int) -> list[float]:
+    from oceansr.adapters.mcp.server import run_with_progress, startup_progress
+
+    out = []
+    for _ in range(trials):
+        began = time.perf_counter()
+        await run_with_progress(None, lambda: {"status": "ok"}, startup_progress(300, "en"))
+        out.append(1000 * (time.perf_counter() - began))
+    return out
+
+
 async def _text(client: Client, tool: str, args: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     result = await client.call_tool(tool, args)
     text = result.content[0].text
@@ -146,15 +159,18 @@ async def measure(trials: int, lang: str) -> dict[str, Any]:
             wake = await _wakeups(client, root, trials)
             terminal = await _terminal(client, root, trials)
             sizes = await _sizes(client)
+    no_floor = await _no_floor(trials)
     return {
         "lang": lang,
         "trials": trials,
         "wakeup_ms": _stats(wake),
         "terminal_wait_ms": _stats(terminal),
+        "no_floor_ms": _stats(no_floor),
         "reply_bytes": sizes,
         "targets": {
             "wakeup_p95_ms": 150,
             "terminal_wait_ms": 100,
+            "no_floor_ms": 100,
             "running_bytes": 1536,
             "terminal_bytes": 2560,
             "list_row_bytes": 300,

@@ -10,7 +10,8 @@ Measured through the public API (``oceansr.control``):
   ``create_run`` and pointing at one real running job, so every row needs a job state),
   with the number of ``squeue`` calls it made (the contract: one per round);
 - ``kill_s``: ``kill`` of a training job until its reply says ``killed`` (checkpoint
-  written by the trainer), and of a job still waiting in the queue.
+  written by the trainer), and of a job still waiting in the queue (cancelled at once:
+  target 15 s).
 
 Without a cluster of two usable nodes (the rule of tests/slurm_support.py) it prints
 only ``{"skipped": reason}``. ``--smoke``: one start per backend, a list of 5 runs.
@@ -159,6 +160,7 @@ def _kill_queued(root: Path) -> dict[str, Any]:
         return {
             "start_reply": reply["status"],
             "kill_to_killed_s": round(time.monotonic() - began, 2),
+            "target_s": 15.0,
             "status": killed["status"],
             "signal": killed["kill"]["signal"],
         }

@@ -13,6 +13,7 @@ import pytest
 from oceansr import control
 from oceansr.adapters.mcp.shape import compact_reply
 from oceansr.i18n import text
+from waiting import PATIENCE_S, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -28,18 +29,26 @@ def _pending_or_measured(progress: dict[str, Any]) -> None:
 
 
 def test_start_says_why_eta_is_null_and_the_first_wait_has_it(tmp_path: Path) -> None:
-    started = control.start(SLOW, runs_root=tmp_path, startup_timeout=120)
+    started = control.start(SLOW, runs_root=tmp_path)
     pid = started["process_id"]
     try:
         assert started["status"] == "started", started
         _pending_or_measured(started["progress"])
-        waited = control.wait(pid, timeout=3, runs_root=tmp_path)
+
+        def after_first_step() -> dict[str, Any] | None:
+            # A short wait: the status stays running, so wait answers with the progress
+            # the recorder wrote so far; asked again until the first step is in it.
+            reply = control.wait(pid, timeout=1, runs_root=tmp_path)
+            stepped = (reply["progress"]["step"] or 0) >= 1
+            return reply if stepped or reply["status"] != "running" else None
+
+        waited = wait_until(after_first_step, "a wait reply after the first step")
         assert waited["status"] == "running", waited
         progress = waited["progress"]
         assert isinstance(progress["eta_s"], float) and progress["eta_s"] > 0, progress
         assert progress["step"] >= 1 and progress.get("eta_pending") is None
     finally:
-        control.kill(pid, grace=30, runs_root=tmp_path)
+        control.kill(pid, grace=PATIENCE_S, runs_root=tmp_path)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -12,17 +12,18 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 
 from conftest import SMOKE, subprocess_env
 from oceansr import control
 from oceansr.runs import RunPaths
 from runfactory import make_run
+from waiting import returns_within
 
 # --------------------------------------------------------------- concurrent starts
 
@@ -70,10 +71,10 @@ def _progress_is_text(paths: RunPaths) -> None:
 
 @pytest.mark.parametrize("damage", [_status_is_fifo, _status_is_dir, _progress_is_text])
 def test_one_damaged_run_is_one_unreadable_row(tmp_path, damage) -> None:
+    """Without blocking on a FIFO (how fast, target 1 s: benchmarks/chaos.py,
+    ``list_damaged``)."""
     good, bad = _healthy_and(tmp_path, damage)
-    started = time.monotonic()
-    reply = control.list_runs(runs_root=tmp_path)
-    assert time.monotonic() - started < 1.0
+    reply = returns_within(lambda: control.list_runs(runs_root=tmp_path), "list_runs")
     rows = {row["process_id"]: row for row in reply["runs"]}
     assert rows[good.run_id]["status"] == "completed"
     assert rows[bad.run_id]["status"] == "unreadable" and rows[bad.run_id]["error"]
@@ -81,9 +82,9 @@ def test_one_damaged_run_is_one_unreadable_row(tmp_path, damage) -> None:
 
 def test_status_of_a_fifo_status_file_answers_without_blocking(tmp_path) -> None:
     _, bad = _healthy_and(tmp_path, _status_is_fifo)
-    started = time.monotonic()
-    reply = control.status(bad.run_id, runs_root=tmp_path)
-    assert time.monotonic() - started < 1.0
+    reply = returns_within(
+        lambda: control.status(bad.run_id, runs_root=tmp_path), "status of a FIFO status.json"
+    )
     assert reply["status"] == "error"
     assert "not a regular file" in reply["error_summary"]["message"]
     assert "Traceback (most recent call last)" not in str(reply)
@@ -307,12 +308,14 @@ def test_a_failed_trainer_keeps_its_traceback_in_error_txt(tmp_path, script_back
 # --------------------------------------------------------------- requests checked first
 
 
-def _refused_fast(root: Path, overrides: list[str]) -> dict:
-    started = time.monotonic()
+def _refused_before_spawning(root: Path, overrides: list[str]) -> dict:
+    """The controller refuses the request itself: no run directory, no process (how fast,
+    target 2 s: benchmarks/control.py, ``refusal_ms``)."""
+    children = {p.pid for p in psutil.Process().children(recursive=True)}
     reply = control.start([*SMOKE, *overrides], runs_root=root)
-    assert time.monotonic() - started < 2.0, reply
     assert reply["status"] == "error" and reply["process_id"] is None, reply
     assert not root.exists() or not any(root.iterdir())  # nothing created
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= children
     return reply["error_summary"]
 
 
@@ -326,7 +329,7 @@ def _refused_fast(root: Path, overrides: list[str]) -> dict:
         (["hydra.run.dir=__ELSEWHERE__", "hydra.output_subdir=.hydra"], "config_error", None),
     ],
 )
-def test_a_bad_request_is_refused_in_under_2s_with_nothing_created(
+def test_a_bad_request_is_refused_before_spawning_with_nothing_created(
     tmp_path, overrides, failure, field
 ) -> None:
     text = tmp_path / "notes.ckpt"
@@ -335,8 +338,7 @@ def test_a_bad_request_is_refused_in_under_2s_with_nothing_created(
     overrides = [
         o.replace("__TEXT__", str(text)).replace("__ELSEWHERE__", str(elsewhere)) for o in overrides
     ]
-    control.list_runs(runs_root=tmp_path / "warm")  # imports once, outside the timing
-    summary = _refused_fast(tmp_path / "runs", overrides)
+    summary = _refused_before_spawning(tmp_path / "runs", overrides)
     assert summary["failureType"] == failure, summary
     assert summary.get("field") == (field or "hydra.run.dir"), summary
     assert not elsewhere.exists()
@@ -409,7 +411,7 @@ def test_a_checkpoint_of_another_architecture_is_a_config_mismatch_before_spawni
     """Today's trainer failed 20 s in with `unknown` and a state_dict dump; now the
     request is refused at once, naming the checkpoint's setting and the override."""
     ckpt = smoke_run.run_dir / "checkpoints" / "last.ckpt"
-    summary = _refused_fast(tmp_path / "runs", [*SMOKE, *extra, f"ckpt_path={ckpt}"])
+    summary = _refused_before_spawning(tmp_path / "runs", [*SMOKE, *extra, f"ckpt_path={ckpt}"])
     assert summary["failureType"] == "config_error", summary
     assert summary["field"] == field
     assert any(s.startswith(fix) for s in summary["suggestions"]), summary["suggestions"]
@@ -478,9 +480,7 @@ def test_start_predict_refuses_a_file_that_is_not_an_oceansr_checkpoint(tmp_path
         archive.writestr("archive/data.pkl", b"\x80\x04N.")
     for name in ("notes.ckpt", "other.ckpt"):
         path = tmp_path / name
-        began = time.monotonic()
         reply = control.start_predict(lr, checkpoint=path, runs_root=tmp_path / "runs")
-        assert time.monotonic() - began < 2.0
         assert reply["status"] == "error", reply
         assert reply["error_summary"]["failureType"] == "data_invalid"
         assert reply["error_summary"]["field"] == "checkpoint"

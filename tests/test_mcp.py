@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from conftest import subprocess_env
 from oceansr import control
 from oceansr.data.sample import sample_path
 from oceansr.data.transforms import block_mean
+from waiting import PATIENCE_S, RUN_PATIENCE_S
 
 EXPECTED_TOOLS = {
     "ocean_sr_train_start",
@@ -259,15 +259,10 @@ async def start_then_close(runs_root: Path) -> str:
 
 def test_closing_the_client_stops_its_runs_gracefully(tmp_path: Path) -> None:
     run_id = anyio.run(start_then_close, tmp_path)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        doc = control.status(run_id, runs_root=tmp_path)
-        if doc["status"] in ("killed", "failed", "completed"):
-            break
-        time.sleep(0.2)
+    doc = control.wait(run_id, timeout=RUN_PATIENCE_S, until="terminal", runs_root=tmp_path)
     assert doc["status"] == "killed", doc
     assert (tmp_path / run_id / "checkpoints" / "last.ckpt").is_file()
-    # The trainer records `killed` and then exits: it must be gone shortly after.
+    # The trainer records `killed` and then exits.
     with contextlib.suppress(psutil.NoSuchProcess):
-        psutil.Process(doc["pid"]).wait(timeout=15)
+        psutil.Process(doc["pid"]).wait(timeout=PATIENCE_S)
     assert not psutil.pid_exists(doc["pid"])

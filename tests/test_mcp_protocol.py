@@ -2,21 +2,21 @@
 
 One server session per language plays working rules 1-7 on tiny runs (experiment=smoke)
 and keeps every reply; the tests check the reply budgets (compact JSON: running <= 1.5
-KB, completed/failed <= 2.5 KB, list row <= 300 B), wake-up latency, that every `next`
-entry is a valid call of a listed tool (validated against its input schema), that a
-data path with Chinese characters trains, and that the texts are in the chosen language.
+KB, completed/failed <= 2.5 KB, list row <= 300 B), that `wait` wakes on a change and
+answers a finished run without waiting, that every `next` entry is a valid call of a
+listed tool (validated against its input schema), that a data path with Chinese
+characters trains, and that the texts are in the chosen language. How fast `wait` wakes
+up and answers (p95 <= 150 ms, <= 100 ms) is measured by benchmarks/mcp_wait.py: a
+loaded test machine says nothing about it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import random
 import shutil
-import statistics
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +29,14 @@ from mcp.client.stdio import StdioServerParameters
 from conftest import subprocess_env
 from oceansr.data.sample import sample_path
 from oceansr.runs import RunPaths, create_run, new_run_id, update_run, update_status
+from waiting import PATIENCE_S, RUN_PATIENCE_S
 
 pytestmark = pytest.mark.slow
 
 SMOKE = ["experiment=smoke", "data.source=xarray"]
 SLOW = ["experiment=smoke", "trainer.limit_train_batches=400", "debug.sleep_per_step=0.2"]
 RUNNING_BUDGET, TERMINAL_BUDGET, ROW_BUDGET = 1536, 2560, 300
-WAKEUP_TRIALS = 12
+WAKEUP_TRIALS = 3
 
 
 def size(reply: dict[str, Any]) -> int:
@@ -78,39 +79,51 @@ class Session:
         return reply
 
 
-async def wakeups(session: Session, root: Path) -> list[float]:
-    """Milliseconds from another thread's status change to the wait reply arriving."""
+async def wakeups(session: Session, root: Path) -> list[dict[str, Any]]:
+    """`wait` replies on a run that another thread changes while the call is in flight.
+
+    The thread keeps flipping the run between pending and running until the reply is
+    in: whenever the server reads the run first, a later change follows, so the reply
+    must say ``changed`` (a timed-out reply would mean wait missed it)."""
     out = []
     for _ in range(WAKEUP_TRIALS):
         paths = pending_run(root)
-        changed: list[float] = []
+        answered = threading.Event()
 
-        def change(paths: RunPaths = paths, changed: list[float] = changed) -> None:
-            time.sleep(random.uniform(0.05, 0.3))  # not in step with the polls
-            changed.append(time.perf_counter())  # before the write: includes its cost
-            update_status(paths, {"status": "running"})
+        def change(paths: RunPaths = paths, answered: threading.Event = answered) -> None:
+            status = "running"
+            while not answered.is_set():
+                update_status(paths, {"status": status})
+                status = "pending" if status == "running" else "running"
+                answered.wait(0.2)
 
         thread = threading.Thread(target=change)
         thread.start()
-        await session.call(
-            "ocean_sr_train_status", {"process_id": paths.run_id, "action": "wait", "timeout": 10}
-        )
-        woke = time.perf_counter()
-        thread.join()
-        out.append(1000 * (woke - changed[0]))
+        try:
+            out.append(
+                await session.call(
+                    "ocean_sr_train_status",
+                    {"process_id": paths.run_id, "action": "wait", "timeout": PATIENCE_S},
+                )
+            )
+        finally:
+            answered.set()
+            thread.join()
     return out
 
 
-async def terminal_waits(session: Session, run_id: str) -> list[float]:
-    """Milliseconds of `wait` on a run that is already terminal (rule 2 after the end)."""
+async def terminal_waits(session: Session, run_id: str) -> list[dict[str, Any]]:
+    """`wait` on a run that is already terminal (rule 2 after the end), asked to wait up
+    to an hour: an answer before PATIENCE_S means it did not wait."""
     out = []
     for _ in range(WAKEUP_TRIALS):
-        began = time.perf_counter()
-        reply = await session.call(
-            "ocean_sr_train_status", {"process_id": run_id, "action": "wait", "timeout": 120}
-        )
-        out.append(1000 * (time.perf_counter() - began))
-        assert reply["status"] == "completed"
+        with anyio.fail_after(PATIENCE_S):
+            out.append(
+                await session.call(
+                    "ocean_sr_train_status",
+                    {"process_id": run_id, "action": "wait", "timeout": 3600},
+                )
+            )
     return out
 
 
@@ -133,13 +146,13 @@ async def play(root: Path, data_path: Path, lang: str) -> dict[str, Any]:
         out["start"] = await s.call("ocean_sr_train_start", {**start, "overrides": SMOKE})
         pid = out["start"]["process_id"]
         out["wait1"] = await s.call(
-            "ocean_sr_train_status", {"process_id": pid, "action": "wait", "timeout": 120}
+            "ocean_sr_train_status", {"process_id": pid, "action": "wait", "timeout": 300}
         )
         # Rule 2: the user asks about progress: wait once more (answers at once if done).
         out["wait2"] = await s.call(
-            "ocean_sr_train_status", {"process_id": pid, "action": "wait", "timeout": 120}
+            "ocean_sr_train_status", {"process_id": pid, "action": "wait", "timeout": 300}
         )
-        out["terminal_wait_ms"] = await terminal_waits(s, pid)
+        out["terminal_waits"] = await terminal_waits(s, pid)
         # Rule 5: a new user message: list first.
         out["list"] = await s.call("ocean_sr_train_status", {"action": "list", "limit": 5})
         out["completed"] = await s.call("ocean_sr_train_status", {"process_id": pid})
@@ -156,12 +169,12 @@ async def play(root: Path, data_path: Path, lang: str) -> dict[str, Any]:
         slow = out["slow"]["process_id"]
         out["running"] = await s.call("ocean_sr_train_status", {"process_id": slow})
         out["killed"] = await s.call(
-            "ocean_sr_train_status", {"process_id": slow, "action": "kill", "grace": 30}
+            "ocean_sr_train_status", {"process_id": slow, "action": "kill", "grace": PATIENCE_S}
         )
         out["resumed"] = await s.call(
             "ocean_sr_train_status", {"process_id": slow, "action": "resume"}
         )
-        out["wakeup_ms"] = await wakeups(s, root / "wakeup")
+        out["wakeups"] = await wakeups(s, root)  # the server's runs root: it finds them
         out["calls"] = s.calls
     # Rule 6: the client closed: the resumed run stops, saying why.
     out["after_close"] = await anyio.to_thread.run_sync(lambda: _terminal_status(root, slow))
@@ -171,7 +184,7 @@ async def play(root: Path, data_path: Path, lang: str) -> dict[str, Any]:
 def _terminal_status(root: Path, run_id: str) -> dict[str, Any]:
     from oceansr import control
 
-    return control.wait(run_id, timeout=60, until="terminal", runs_root=root)
+    return control.wait(run_id, timeout=RUN_PATIENCE_S, until="terminal", runs_root=root)
 
 
 @pytest.fixture(scope="module", params=["en", "zh"])
@@ -247,11 +260,16 @@ def test_reply_budgets(played: dict[str, Any]) -> None:
     assert rows and all(size(row) <= ROW_BUDGET for row in rows), [size(r) for r in rows]
 
 
-def test_wait_latency_targets(played: dict[str, Any]) -> None:
-    wake = sorted(played["wakeup_ms"])
-    p95 = wake[min(len(wake) - 1, round(0.95 * (len(wake) - 1)))]
-    assert p95 <= 150, wake
-    assert statistics.median(played["terminal_wait_ms"]) <= 100, played["terminal_wait_ms"]
+def test_wait_wakes_on_a_change_and_answers_a_finished_run_at_once(
+    played: dict[str, Any],
+) -> None:
+    for reply in played["wakeups"]:
+        assert reply["changed"] is True and reply["timed_out"] is False, reply
+        assert reply["status"] != reply["previous_status"], reply
+        assert reply["status"] in ("pending", "running"), reply
+    for reply in played["terminal_waits"]:
+        assert reply["status"] == "completed", reply
+        assert reply["changed"] is False and reply["timed_out"] is False, reply
 
 
 def test_every_next_entry_is_a_valid_tool_call(played: dict[str, Any]) -> None:

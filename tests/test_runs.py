@@ -27,6 +27,7 @@ from oceansr.runs import (
     RunPaths,
 )
 from runfactory import dead_pid, make_run
+from waiting import PATIENCE_S, returns_within, wait_until
 
 STATUS_KEYS = {
     "schema_version",
@@ -86,7 +87,7 @@ def _spawn(code: str, *args: str) -> subprocess.Popen[str]:
     )
 
 
-def _finish(proc: subprocess.Popen[str], timeout: float = 60) -> str:
+def _finish(proc: subprocess.Popen[str], timeout: float = PATIENCE_S) -> str:
     out, err = proc.communicate(timeout=timeout)
     assert proc.returncode == 0, err
     return out
@@ -307,7 +308,8 @@ def test_missing_status_in_existing_dir_is_corrupt(run: RunPaths) -> None:
 
 def test_update_status_deep_merges(run: RunPaths) -> None:
     before = runs.read_status(run)
-    time.sleep(0.002)
+    while runs.now_iso() <= before["updated_at"]:  # updated_at has millisecond steps
+        time.sleep(0.001)
     doc = runs.update_status(run, {"status": "running", "phase": "training", "pid": 42})
     doc = runs.update_status(run, {"progress": {"epoch": 1, "step": 10, "eta_s": float("nan")}})
     doc = runs.update_status(run, {"progress": {"step": 20}, "metrics": {"latest": {"rmse": 0.5}}})
@@ -557,6 +559,13 @@ with run_lock(RunPaths.from_dir(sys.argv[1])):
 
 
 def test_lock_timeout_is_reported(run: RunPaths) -> None:
+    def locked_out() -> None:
+        with (
+            pytest.raises(runs.RunLockTimeoutError, match="could not lock"),
+            runs.run_lock(run, timeout=0.2),
+        ):
+            pass
+
     holder = subprocess.Popen(
         [sys.executable, "-c", _LOCK_HOLDER, str(run.dir)],
         stdin=subprocess.PIPE,
@@ -565,16 +574,11 @@ def test_lock_timeout_is_reported(run: RunPaths) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        start = time.monotonic()
-        with (
-            pytest.raises(runs.RunLockTimeoutError, match="could not lock"),
-            runs.run_lock(run, timeout=0.2),
-        ):
-            pass
-        assert time.monotonic() - start < 2.0
+        # The holder never lets go by itself: only the timeout can end the attempt.
+        returns_within(locked_out, "run_lock(timeout=0.2) on a held lock")
         assert runs.read_status(run)["status"] == "pending"  # reads never need the lock
     finally:
-        holder.communicate("\n", timeout=10)
+        holder.communicate("\n", timeout=PATIENCE_S)
     with runs.run_lock(run, timeout=1.0):
         pass
 
@@ -606,11 +610,12 @@ def test_liveness_current_dead_zombie_and_reused_pid() -> None:
 
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])
     identity = runs.process_identity(zombie.pid)
-    deadline = time.monotonic() + 10
-    while runs.is_alive(zombie.pid, identity["create_time"]):  # exits, not yet reaped
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
-    zombie.wait()
+    wait_until(  # exits, not yet reaped: a zombie is not alive
+        lambda: not runs.is_alive(zombie.pid, identity["create_time"]),
+        "the exited (unreaped) child counts as dead",
+        interval=0.01,
+    )
+    assert zombie.poll() is not None  # it was a zombie until now
 
 
 def test_heartbeat_age() -> None:
@@ -621,7 +626,10 @@ def test_heartbeat_age() -> None:
     assert runs.heartbeat_age_s(doc, now=beat - timedelta(seconds=5)) == 0.0  # clock skew
     assert runs.heartbeat_age_s({"heartbeat_at": None}) is None
     assert runs.heartbeat_age_s({"heartbeat_at": "yesterday"}) is None
-    assert 0.0 <= runs.heartbeat_age_s({"heartbeat_at": runs.now_iso()}) < 5.0
+    # Without ``now``: the age against the clock, no more than the time it took to ask.
+    before = time.time()
+    age = runs.heartbeat_age_s({"heartbeat_at": runs.now_iso()})
+    assert age is not None and 0.0 <= age <= time.time() - before + 0.002  # ms stamps
 
 
 # --------------------------------------------------------------------------- listing
@@ -651,21 +659,19 @@ def test_list_run_dirs_newest_first_ignoring_junk(tmp_path: Path) -> None:
 
 
 def test_import_is_light() -> None:
+    """No heavy module comes with ``oceansr.runs`` (its import time, ~40 ms, target
+    under 1 s: benchmarks/control.py, ``import_runs_ms``)."""
     code = (
-        "import sys, time\n"
-        "t = time.perf_counter()\n"
+        "import sys\n"
         "import oceansr.runs\n"
-        "dt = time.perf_counter() - t\n"
         "heavy = [m for m in ('torch', 'lightning', 'numpy', 'filelock', 'psutil')"
         " if m in sys.modules]\n"
-        "print(dt, heavy)\n"
+        "print(heavy)\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
-    seconds, heavy = out.split(" ", 1)
-    assert heavy.strip() == "[]"
-    assert float(seconds) < 1.0  # ~40 ms here; generous bound for loaded CI machines
+    assert out.strip() == "[]"
 
 
 def test_transition_appends_the_event_before_the_status_changes(

@@ -125,17 +125,15 @@ def _no_predict_run(root: Path) -> bool:
 
 
 def test_an_existing_output_is_refused_at_once_unless_overwrite(tmp_path: Path, smoke_run) -> None:
-    import time
-
+    """Refused before the input is read or a run created (how fast, target 2 s:
+    benchmarks/control.py, ``refusal_ms``)."""
     lr = tmp_path / "lr.nc"
     lr.write_bytes(b"not read before the output is checked")
     out = tmp_path / "out.nc"
     out.write_bytes(b"precious")
-    began = time.monotonic()
     reply = control.start_predict(
         lr, checkpoint=smoke_run.best_checkpoint, output=out, runs_root=tmp_path
     )
-    assert time.monotonic() - began < 2.0
     summary = reply["error_summary"]
     assert summary["failureType"] == "config_error" and summary["field"] == "output"
     assert "overwrite" in " ".join(summary["suggestions"]) or "overwrite" in str(summary)

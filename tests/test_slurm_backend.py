@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from slurm_support import (  # fixtures imported so pytest finds them here
     slurm_jobs_fixture,  # noqa: F401
     wait_for,
 )
+from waiting import PATIENCE_S, returns_within, wait_until
 
 SMOKE = ["experiment=smoke"]
 #: A smoke run that keeps training until it is stopped (2 steps per epoch).
@@ -334,10 +334,8 @@ def test_kill_running_job_checkpoints_then_killed(tmp_path: Path, slurm_jobs: li
     slurm_jobs.append(_job_of(reply))
     assert reply["status"] == "started", reply
     paths = RunPaths.for_id(reply["process_id"], tmp_path)
-    deadline = time.monotonic() + 60
-    while not read_events(paths, names="epoch_end") and time.monotonic() < deadline:
-        time.sleep(0.2)
-    killed = control.kill(reply["process_id"], grace=60, runs_root=tmp_path)
+    wait_until(lambda: read_events(paths, names="epoch_end"), "an epoch_end event", interval=0.2)
+    killed = control.kill(reply["process_id"], grace=PATIENCE_S, runs_root=tmp_path)
     assert killed["status"] == "killed"
     assert killed["kill"]["signal"] == "SIGTERM" and not killed["kill"]["escalated"]
     assert killed["exit_code"] == 143  # the trainer stopped itself (not SIGKILLed)
@@ -362,16 +360,20 @@ def test_queued_start_returns_queued_and_kill_cancels_at_once(
     slurm_jobs.append(_job_of(reply))
     assert reply["status"] == "queued", reply
     assert isinstance(reply["reason"], str), reply  # "None" until the scheduler looked
-    deadline = time.monotonic() + 60
-    status = control.status(reply["process_id"], runs_root=tmp_path)
-    while status["queue_reason"] == "None" and time.monotonic() < deadline:
-        time.sleep(0.5)
-        status = control.status(reply["process_id"], runs_root=tmp_path)
+
+    def with_reason() -> dict | None:
+        doc = control.status(reply["process_id"], runs_root=tmp_path)
+        return doc if doc["queue_reason"] != "None" else None
+
+    status = wait_until(with_reason, "the queued run has a queue reason", interval=0.5)
     assert status["status"] == "queued" and status["queue_reason"] in ("Resources", "Priority")
-    began = time.monotonic()
-    killed = control.kill(reply["process_id"], runs_root=tmp_path)
+    # At once: a grace of an hour is never waited out for a job that never ran.
+    killed = returns_within(
+        lambda: control.kill(reply["process_id"], grace=3600, runs_root=tmp_path),
+        "kill of a queued run",
+    )
     assert killed["status"] == "killed" and killed["kill"]["signal"] == "scancel"
-    assert time.monotonic() - began < 15
+    assert killed["kill"]["escalated"] is False
     assert killed["last_checkpoint"] is None
     assert not RunPaths.for_id(reply["process_id"], tmp_path).last_ckpt.exists()
 
@@ -489,11 +491,9 @@ def test_usr1_checkpoints_requeues_and_continues_the_same_run(
     slurm_jobs.append(job_id)
     assert reply["status"] == "started", reply
     paths = RunPaths.for_id(reply["process_id"], tmp_path)
-    deadline = time.monotonic() + 60
-    while not read_events(paths, names="epoch_end") and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: read_events(paths, names="epoch_end"), "an epoch_end event", interval=0.2)
     slurm(["scancel", "--signal=USR1", job_id])
-    queued = control.wait(reply["process_id"], timeout=60, runs_root=tmp_path)
+    queued = control.wait(reply["process_id"], timeout=PATIENCE_S, runs_root=tmp_path)
     assert queued["status"] == "queued", queued
     (requeued,) = read_events(paths, names="requeued")
     assert requeued["signal"] == "SIGUSR1" and Path(requeued["checkpoint"]).is_file()

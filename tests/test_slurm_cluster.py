@@ -7,7 +7,6 @@ and deliver USR1 to a running batch script (how a job is asked to checkpoint and
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -22,19 +21,16 @@ from slurm_support import (  # the fixtures are imported so that pytest finds th
     squeue_line,
     wait_for,
 )
+from waiting import PATIENCE_S, wait_until
 
 RUNNING = frozenset({"RUNNING"})
 COMPLETED = frozenset({"COMPLETED"})
 
 
-def wait_for_file(path: Path, timeout: float = 15.0) -> str:
+def wait_for_file(path: Path, timeout: float = PATIENCE_S) -> str:
     """The file's text once it exists and is not empty; fails the test on timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists() and path.stat().st_size > 0:
-            return path.read_text()
-        time.sleep(0.1)
-    pytest.fail(f"{path} did not appear within {timeout:g} s")
+    wait_until(lambda: path.exists() and path.stat().st_size > 0, f"{path} written", timeout)
+    return path.read_text()
 
 
 @pytest.mark.usefixtures("requires_slurm")
@@ -61,7 +57,7 @@ def test_srun_places_one_task_on_each_node() -> None:
     script = 'echo "$SLURM_PROCID $SLURMD_NODENAME $SLURM_NTASKS"'
     out = slurm(
         ["srun", "-N2", "-n2", "--ntasks-per-node=1", "--time=1", "bash", "-c", script],
-        timeout=30,
+        timeout=PATIENCE_S,
     )
     assert sorted(out.split("\n")[:-1]) == ["0 n1 2", "1 n2 2"]
 
@@ -76,9 +72,12 @@ def test_job_waiting_for_resources_is_pending_with_a_reason_and_can_be_cancelled
 
     queued = sbatch(["-o", "/dev/null", "--wrap", "true"])
     slurm_jobs.append(queued)
-    deadline = time.monotonic() + 10.0
-    while (line := squeue_line(queued)) == "PENDING None" and time.monotonic() < deadline:
-        time.sleep(0.2)  # the reason is set once the scheduler has looked at the job
+
+    def with_reason() -> str | None:  # set once the scheduler has looked at the job
+        line = squeue_line(queued)
+        return line if line != "PENDING None" else None
+
+    line = wait_until(with_reason, "the queued job has a pending reason", interval=0.2)
     assert line in {"PENDING Resources", "PENDING Priority"}
 
     slurm(["scancel", queued])
