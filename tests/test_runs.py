@@ -47,6 +47,7 @@ STATUS_KEYS = {
     "best_checkpoint",
     "last_checkpoint",
     "error_summary",
+    "killed_by",
 }
 PROGRESS_KEYS = {
     "epoch",
