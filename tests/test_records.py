@@ -1,13 +1,18 @@
 """Typed run records (oceansr.runs.records) and the structured cause of a kill.
 
-In-process and cheap: run directories are written with the store's own writers.
+In-process and cheap: run directories are written with the store's own writers, or, for
+compatibility, as an older oceansr wrote them.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from oceansr import control
 from oceansr.runs import (
     STATUSES,
     TERMINAL_STATUSES,
@@ -100,3 +105,130 @@ def test_a_resume_clears_the_cause_of_the_previous_kill(tmp_path: Path) -> None:
     assert doc["killed_by"] is None and doc["status"] == "running"
     doc = record_killed(paths, KilledBy(KillKind.SIGNAL))
     assert doc["killed_by"] == {"kind": "signal", "detail": None}  # replaced, not merged
+
+
+# --------------------------------------------------------------------------- older files
+
+#: A killed run's files exactly as oceansr wrote them before ``killed_by`` (generated with
+#: that version's store: the trainer stopped when its MCP server exited).
+OLD_RUN_ID = "train-20260301-101500-a1b2c3"
+OLD_STATUS: dict[str, Any] = {
+    "schema_version": 1,
+    "run_id": OLD_RUN_ID,
+    "kind": "train",
+    "status": "killed",
+    "phase": "done",
+    "pid": 4242,
+    "host": "node1",
+    "created_at": "2026-12-02T05:37:36.635Z",
+    "started_at": "2026-12-02T05:37:36.722Z",
+    "ended_at": "2026-12-02T05:37:36.764Z",
+    "updated_at": "2026-12-02T05:37:36.767Z",
+    "heartbeat_at": "2026-12-02T05:37:36.733Z",
+    "exit_code": 143,
+    "progress": {
+        "epoch": 2,
+        "total_epochs": 10,
+        "step": 40,
+        "total_steps": 200,
+        "percent": 20.0,
+        "elapsed_s": 12.5,
+        "eta_s": 50.0,
+        "samples_per_s": 30.1,
+        "eta_pending": None,
+    },
+    "metrics": {"latest": {"val/rmse": 0.5}, "best": {"val/rmse": 0.5, "epoch": 1}, "test": {}},
+    "best_checkpoint": None,
+    "last_checkpoint": "checkpoints/last.ckpt",
+    "error_summary": None,
+    "memory": {"rss_mb": 512.0},
+}
+OLD_RUN: dict[str, Any] = {
+    "schema_version": 1,
+    "run_id": OLD_RUN_ID,
+    "created_at": "2026-12-02T05:37:36.635Z",
+    "kind": "train",
+    "overrides": ["experiment=smoke"],
+    "command": ["python", "-m", "oceansr.train"],
+    "backend": "local",
+    "on_exit": "terminate",
+    "host": "vm",
+    "pid": 4242,
+    "pgid": 4242,
+    "process_create_time": 1772359000.25,
+    "parent_pid": 4200,
+    "attempts": [],
+    "cwd": "/home/u",
+    "model": "srcnn",
+}
+OLD_EVENTS = f"""\
+{{"seq": 1, "ts": "2026-12-02T05:37:36.655Z", "run_id": "{OLD_RUN_ID}", "event": "run_created", \
+"kind": "train", "overrides": ["experiment=smoke"], "command": ["python", "-m", "oceansr.train"], \
+"backend": "local", "on_exit": "terminate"}}
+{{"seq": 2, "ts": "2026-12-02T05:37:36.723Z", "run_id": "{OLD_RUN_ID}", "event": \
+"process_started", "pid": 4242, "host": "node1", "argv": []}}
+{{"seq": 3, "ts": "2026-12-02T05:37:36.764Z", "run_id": "{OLD_RUN_ID}", "event": "killed", \
+"reason": "controller (pid 4200) exited and on_exit=terminate", \
+"last_checkpoint": "checkpoints/last.ckpt"}}
+"""
+
+
+def _old_run(root: Path, status: dict[str, Any] = OLD_STATUS) -> RunPaths:
+    paths = RunPaths.for_id(OLD_RUN_ID, root)
+    paths.dir.mkdir(parents=True)
+    paths.status_json.write_text(json.dumps(status, indent=2), encoding="utf-8")
+    paths.run_json.write_text(json.dumps(OLD_RUN, indent=2), encoding="utf-8")
+    paths.events_jsonl.write_text(OLD_EVENTS, encoding="utf-8")
+    return paths
+
+
+def test_records_read_a_run_written_before_killed_by(tmp_path: Path) -> None:
+    paths = _old_run(tmp_path)
+    record = StatusRecord.from_json(read_status(paths))
+    assert record.killed_by is None and record.status is RunStatus.KILLED
+    assert record.to_json() == {**OLD_STATUS, "killed_by": None}
+    assert RunRecord.from_json(read_run(paths)).to_json() == OLD_RUN
+    reply = control.status(OLD_RUN_ID, runs_root=tmp_path)
+    assert reply["kill_reason"] == {
+        "by": "controller_exit",
+        "detail": "controller (pid 4200) exited and on_exit=terminate",
+    }
+    (row,) = control.list_runs(runs_root=tmp_path)["runs"]
+    assert row["status"] == "killed" and row["model"] == "srcnn" and row["epoch"] == 2
+
+
+def test_a_status_without_optional_fields_still_reads(tmp_path: Path) -> None:
+    optional = ("heartbeat_at", "progress", "metrics", "best_checkpoint", "error_summary")
+    sparse = {k: v for k, v in OLD_STATUS.items() if k not in optional}
+    paths = _old_run(tmp_path, sparse)
+    record = StatusRecord.from_json(read_status(paths))
+    assert record.progress == {} and record.heartbeat_at is None and record.metrics_of("best") == {}
+    reply = control.status(paths.run_id, runs_root=tmp_path)
+    assert reply["status"] == "killed" and reply["kill_reason"]["by"] == "controller_exit"
+    (row,) = control.list_runs(runs_root=tmp_path)["runs"]
+    assert row["status"] == "killed" and row["epoch"] is None and row["best_val_rmse"] is None
+
+
+def test_damaged_fields_are_named_not_guessed(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="'progress'"):
+        StatusRecord.from_json({**OLD_STATUS, "progress": "x"})
+    with pytest.raises(TypeError, match="'best'"):
+        StatusRecord.from_json({**OLD_STATUS, "metrics": {"best": [1]}})
+    with pytest.raises(ValueError, match="'status'"):
+        StatusRecord.from_json({**OLD_STATUS, "status": "paused"})
+    with pytest.raises(TypeError, match="'overrides'"):
+        RunRecord.from_json({**OLD_RUN, "overrides": "model=srcnn"})
+    assert RunRecord.from_json({}).overrides == []  # a damaged run.json reads as empty
+    paths = _old_run(tmp_path, {**OLD_STATUS, "pid": "4242"})
+    reply = control.status(paths.run_id, runs_root=tmp_path)
+    assert reply["status"] == "error" and "'pid'" in reply["error_summary"]["message"]
+
+
+def test_killed_by_reads_tolerantly() -> None:
+    assert KilledBy.from_json(None) is None and KilledBy.from_json("user") is None
+    newer = KilledBy.from_json({"kind": "quota", "detail": "over budget"})
+    assert newer == KilledBy(KillKind.SYSTEM, "over budget")
+    old_request = {"event": "kill_requested", "reason": "kill requested via oceansr.control"}
+    assert KilledBy.of_request(old_request) == KilledBy(KillKind.USER, old_request["reason"])
+    cause = KilledBy(KillKind.CONTROLLER_EXIT, "controller gone")
+    assert KilledBy.of_request({"reason": "x", "killed_by": cause.to_json()}) == cause
