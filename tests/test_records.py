@@ -1,18 +1,32 @@
 """Typed run records (oceansr.runs.records) and the structured cause of a kill.
 
-In-process and cheap: run directories are written with the store's own writers, or, for
-compatibility, as an older oceansr wrote them.
+In-process and cheap: run directories are written with the store's own writers (or, for
+compatibility, as an older oceansr wrote them), and each kill path is driven through the
+function that records it: the kill call, the reader that finds the process gone, the
+trainer's SIGTERM handler and parent watcher.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from oceansr import control
+from oceansr.engine.callbacks import session as session_module
+from oceansr.engine.callbacks.session import (
+    END_TIME_SLACK_S,
+    RunSession,
+    StopRequested,
+    unrequested_sigterm,
+)
 from oceansr.runs import (
     STATUSES,
     TERMINAL_STATUSES,
@@ -23,6 +37,7 @@ from oceansr.runs import (
     RunStatus,
     StatusRecord,
     add_attempt,
+    append_event,
     heartbeat,
     is_terminal,
     read_events,
@@ -33,7 +48,7 @@ from oceansr.runs import (
     update_run,
     update_status,
 )
-from runfactory import make_run
+from runfactory import dead_pid, make_run
 
 # --------------------------------------------------------------------------- the enum
 
@@ -232,3 +247,139 @@ def test_killed_by_reads_tolerantly() -> None:
     assert KilledBy.of_request(old_request) == KilledBy(KillKind.USER, old_request["reason"])
     cause = KilledBy(KillKind.CONTROLLER_EXIT, "controller gone")
     assert KilledBy.of_request({"reason": "x", "killed_by": cause.to_json()}) == cause
+
+
+# --------------------------------------------------------------------------- kill paths
+
+
+def _killed_by(paths: RunPaths) -> dict[str, Any]:
+    """The cause in status.json, checked to be the one in the last ``killed`` event."""
+    doc = read_status(paths)
+    assert doc["status"] == "killed"
+    assert read_events(paths, names="killed")[-1]["killed_by"] == doc["killed_by"]
+    return dict(doc["killed_by"])
+
+
+def test_kill_call_records_a_user_kill(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "print('ready', flush=True); import time; time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        paths = make_run(tmp_path, pid=proc.pid, pgid=proc.pid)
+        reply = control.kill(paths.run_id, grace=5, runs_root=tmp_path, reason="from a test")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+    assert reply["status"] == "killed", reply
+    assert reply["kill_reason"] == {"by": "user", "detail": "from a test"}
+    assert _killed_by(paths) == {"kind": "user", "detail": "from a test"}
+    (request,) = read_events(paths, names="kill_requested")
+    assert request["killed_by"] == {"kind": "user", "detail": "from a test"}
+
+
+def test_a_requested_kill_found_gone_is_a_user_kill(tmp_path: Path) -> None:
+    pid, created = dead_pid()
+    paths = make_run(tmp_path, pid=pid, create_time=created)
+    append_event(paths, "kill_requested", reason="asked by an older controller")
+    reply = control.status(paths.run_id, runs_root=tmp_path)
+    assert reply["kill_reason"] == {"by": "user", "detail": "asked by an older controller"}
+    assert _killed_by(paths)["kind"] == "user"
+
+
+def _session(paths: RunPaths) -> RunSession:
+    """The trainer's session for a run the control plane made (not opened: no threads,
+    no handler installed; the tests call the handlers as the OS or the watcher would)."""
+    return RunSession(paths, [])
+
+
+@pytest.fixture
+def no_slurm(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SLURM_JOB_ID", "SLURM_JOB_END_TIME"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_slurm")
+def test_an_unrequested_sigterm_is_a_signal(tmp_path: Path) -> None:
+    paths = make_run(tmp_path)
+    session = _session(paths)
+    session.in_training_loop = True  # Lightning stops at the next batch: only remember why
+    session._on_sigterm(signal.SIGTERM, None)
+    session.killed("checkpoints/last.ckpt")
+    assert _killed_by(paths) == {"kind": "signal", "detail": "SIGTERM received"}
+    assert read_events(paths, names="killed")[-1]["reason"] == "SIGTERM received"
+
+
+@pytest.mark.usefixtures("no_slurm")
+def test_a_sigterm_the_kill_call_asked_for_is_the_users(tmp_path: Path) -> None:
+    paths = make_run(tmp_path)
+    cause = KilledBy(KillKind.USER, "kill requested by the user (MCP)")
+    append_event(paths, "kill_requested", reason=cause.detail, killed_by=cause.to_json())
+    session = _session(paths)
+    with pytest.raises(StopRequested):  # outside the training loop: stop at once
+        session._on_sigterm(signal.SIGTERM, None)
+    session.killed()
+    assert _killed_by(paths) == cause.to_json()
+
+
+@pytest.mark.usefixtures("no_slurm")
+def test_a_kill_request_of_an_earlier_attempt_does_not_count(tmp_path: Path) -> None:
+    paths = make_run(tmp_path, events=[{"event": "kill_requested", "reason": "first attempt"}])
+    append_event(paths, "resumed", ckpt_path="checkpoints/last.ckpt")
+    session = _session(paths)
+    session.in_training_loop = True
+    session._on_sigterm(signal.SIGTERM, None)
+    session.killed()
+    assert _killed_by(paths)["kind"] == "signal"
+
+
+def test_the_parent_watcher_records_a_controller_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = make_run(tmp_path)
+    session = _session(paths)
+    pid, created = dead_pid()
+    session._parent = (pid, created)
+    sent: list[tuple[int, int]] = []
+    monkeypatch.setattr(session_module.os, "kill", lambda *args: sent.append(args))
+    session._watch_parent()  # the controller is gone: stop ourselves as on SIGTERM
+    assert sent == [(os.getpid(), signal.SIGTERM)]
+    session.in_training_loop = True
+    session._on_sigterm(signal.SIGTERM, None)  # the signal it sent: the first cause stays
+    session.killed("checkpoints/last.ckpt")
+    cause = _killed_by(paths)
+    assert cause["kind"] == "controller_exit" and f"pid {pid}" in cause["detail"]
+    reply = control.status(paths.run_id, runs_root=tmp_path)
+    assert reply["kill_reason"] == {"by": "controller_exit", "detail": cause["detail"]}
+
+
+def test_a_sigterm_inside_a_slurm_job_is_the_schedulers_or_its_time_limit() -> None:
+    now = time.time()
+    assert unrequested_sigterm({}, now).kind is KillKind.SIGNAL
+    job = {"SLURM_JOB_ID": "42"}
+    assert unrequested_sigterm(job, now).kind is KillKind.SCHEDULER
+    later = {**job, "SLURM_JOB_END_TIME": str(int(now + 3600))}
+    assert unrequested_sigterm(later, now).kind is KillKind.SCHEDULER
+    bad = {**job, "SLURM_JOB_END_TIME": "soon"}
+    assert unrequested_sigterm(bad, now).kind is KillKind.SCHEDULER
+    ended = {**job, "SLURM_JOB_END_TIME": str(now + END_TIME_SLACK_S / 2)}
+    cause = unrequested_sigterm(ended, now)
+    assert cause.kind is KillKind.TIME_LIMIT and "42" in str(cause.detail)
+
+
+def test_the_trainer_records_a_time_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLURM_JOB_ID", "77")
+    monkeypatch.setenv("SLURM_JOB_END_TIME", str(int(time.time()) - 5))
+    paths = make_run(tmp_path)
+    session = _session(paths)
+    session.in_training_loop = True
+    session._on_sigterm(signal.SIGTERM, None)
+    session.killed()
+    assert _killed_by(paths)["kind"] == "time_limit"
+    assert control.status(paths.run_id, runs_root=tmp_path)["kill_reason"]["by"] == "time_limit"
