@@ -19,6 +19,7 @@ from oceansr.control.backends import LocalBackend
 from oceansr.runs import (
     ProcessIdentity,
     RunPaths,
+    RunStatus,
     append_event,
     create_run,
     new_run_id,
@@ -26,8 +27,6 @@ from oceansr.runs import (
     transition,
     update_run,
 )
-
-TERMINAL = ("completed", "failed", "killed")
 
 
 def make_run(
@@ -69,7 +68,7 @@ def make_run(
         )
     if status != "pending":
         transition(paths, "running", event="process_started", changes={"pid": pid})
-    if status in TERMINAL:
+    if RunStatus(status).is_terminal:
         transition(paths, status, event="training_end" if status == "completed" else status)
     for event in events:
         payload = {k: v for k, v in event.items() if k != "event"}

@@ -25,7 +25,15 @@ from oceansr.i18n import (
     resolve_lang,
     text,
 )
-from oceansr.runs import RunPaths, create_run, new_run_id, transition
+from oceansr.runs import (
+    KilledBy,
+    KillKind,
+    RunPaths,
+    create_run,
+    new_run_id,
+    record_killed,
+    transition,
+)
 from oceansr.runs.failures import error_summary
 from waiting import PATIENCE_S
 
@@ -196,9 +204,39 @@ def _killed_run(root: Path, reason: str) -> RunPaths:
         ("DUE TO TIME LIMIT", "time_limit"),
     ],
 )
-def test_kill_reason_says_who_stopped_the_run(tmp_path: Path, reason: str, by: str) -> None:
-    paths = _killed_run(tmp_path, reason)
+def test_kill_reason_of_an_old_run_comes_from_its_reason_text(
+    tmp_path: Path, reason: str, by: str
+) -> None:
+    paths = _killed_run(tmp_path, reason)  # recorded without killed_by, as before it existed
     assert kill_reason(paths) == {"by": by, "detail": reason}
+
+
+@pytest.mark.parametrize("kind", list(KillKind))
+def test_kill_reason_is_the_recorded_cause_whatever_its_text(
+    tmp_path: Path, kind: KillKind
+) -> None:
+    paths = RunPaths.for_id(new_run_id("train"), tmp_path)
+    create_run(paths, kind="train", overrides=[], command=None, backend="local", on_exit="keep")
+    transition(paths, "running", event="process_started")
+    misleading = "controller said: kill requested, SIGTERM"  # text that matches other kinds
+    record_killed(paths, KilledBy(kind, misleading))
+    assert kill_reason(paths) == {"by": kind.value, "detail": misleading}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_every_kill_kind_is_explained_in_each_language(lang: str) -> None:
+    notes = set()
+    for kind in KillKind:
+        reply = {"status": "killed", "kill_reason": {"by": kind.value, "detail": None}}
+        reply["killed_by"] = {"kind": kind.value, "detail": None}
+        out = compact_reply(reply, lang)
+        assert "killed_by" not in out  # kill_reason says it
+        note = out["kill_reason"]["note"]
+        assert note and (lang == "en" or any("\u4e00" <= ch <= "\u9fff" for ch in note))
+        notes.add(note)
+    assert len(notes) == len(KillKind)
+    unknown = compact_reply({"kill_reason": {"by": "quota", "detail": None}}, lang)
+    assert unknown["kill_reason"] == {"by": "quota", "detail": None}  # newer kind: no note
 
 
 def test_checkpoint_fields_are_absolute_whenever_the_file_exists(tmp_path: Path) -> None:

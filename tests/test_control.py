@@ -446,6 +446,7 @@ def test_on_exit_terminate_stops_the_run_when_the_controller_is_sigkilled(
     assert final["status"] == "killed", final
     killed_event = read_events(RunPaths.for_id(reply["process_id"], root), names="killed")[-1]
     assert "controller" in killed_event["reason"]
+    assert killed_event["killed_by"]["kind"] == final["kill_reason"]["by"] == "controller_exit"
     wait_until(lambda: not _group_alive(reply["pgid"]), "the run's process group is empty")
 
 

@@ -48,6 +48,7 @@ STATUS_KEYS = {
     "best_checkpoint",
     "last_checkpoint",
     "error_summary",
+    "killed_by",
 }
 PROGRESS_KEYS = {
     "epoch",

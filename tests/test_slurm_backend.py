@@ -129,6 +129,8 @@ def test_job_cancelled_behind_our_back_is_killed_with_that_reason(
     assert doc["status"] == "killed"
     (event,) = read_events(paths, names="killed")
     assert "cancelled outside oceansr" in event["reason"] and event["slurm_state"] == "CANCELLED"
+    assert event["killed_by"] == doc["killed_by"] and doc["killed_by"]["kind"] == "scheduler"
+    assert doc["kill_reason"] == {"by": "scheduler", "detail": event["reason"]}
 
 
 def test_pending_job_is_queued_with_slurms_reason(fake_squeue: FakeSqueue, tmp_path: Path) -> None:
@@ -336,7 +338,7 @@ def test_kill_running_job_checkpoints_then_killed(tmp_path: Path, slurm_jobs: li
     paths = RunPaths.for_id(reply["process_id"], tmp_path)
     wait_until(lambda: read_events(paths, names="epoch_end"), "an epoch_end event", interval=0.2)
     killed = control.kill(reply["process_id"], grace=PATIENCE_S, runs_root=tmp_path)
-    assert killed["status"] == "killed"
+    assert killed["status"] == "killed" and killed["kill_reason"]["by"] == "user"
     assert killed["kill"]["signal"] == "SIGTERM" and not killed["kill"]["escalated"]
     assert killed["exit_code"] == 143  # the trainer stopped itself (not SIGKILLed)
     assert killed["last_checkpoint"] and Path(killed["last_checkpoint"]).is_file()
@@ -393,6 +395,8 @@ def test_job_scancelled_by_hand_is_recorded_truthfully(
     assert not read_events(paths, names="kill_requested")  # nobody asked us to kill it
     (event,) = read_events(paths, names="killed")
     assert event["reason"], event
+    # The trainer's SIGTERM came from Slurm (or the job was found cancelled): the scheduler.
+    assert done["kill_reason"]["by"] == event["killed_by"]["kind"] == "scheduler", done
 
 
 #: The DDP-vs-single-process comparison: one epoch of 150 optimisation steps of the smoke

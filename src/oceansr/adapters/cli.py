@@ -25,8 +25,8 @@ from typing import Any
 from oceansr import control
 from oceansr.control.replies import exception_reply, ok_reply
 from oceansr.core.metric_names import METRIC_NAMES
+from oceansr.runs import is_terminal
 
-TERMINAL = ("completed", "failed", "killed")
 _STATUS_STYLE = {
     "pending": "yellow",
     "running": "cyan",
@@ -398,6 +398,10 @@ def _show_status(reply: dict[str, Any]) -> None:
     )
     table.add_row("duration", f"{_fmt(reply.get('duration_s'))} s")
     table.add_row("pid", f"{reply.get('pid')} on {reply.get('host')}")
+    killer = reply.get("kill_reason") or {}
+    if killer:
+        detail = f": {killer['detail']}" if killer.get("detail") else ""
+        table.add_row("killed by", escape(f"{killer.get('by')}{detail}"))
     for name, value in _metric_rows(reply):
         table.add_row(name, value)
     summary = reply.get("error_summary") or {}
@@ -543,7 +547,7 @@ def _cmd_logs(args: argparse.Namespace) -> int:
             emit(reply)
             if reply["eof"]:
                 state = control.status(args.process_id, runs_root=args.runs_root).get("status")
-                if state in TERMINAL or state == "error":
+                if is_terminal(state) or state == "error":
                     reply = read(reply["next_offset"], None)
                     if reply.get("content"):
                         emit(reply)
@@ -601,7 +605,7 @@ def _cmd_wait(args: argparse.Namespace) -> int:
                 ),
             )
             state = reply.get("status")
-            if state in TERMINAL or (args.until == "change" and state != initial):
+            if is_terminal(state) or (args.until == "change" and state != initial):
                 break
             if remaining <= 0:
                 break

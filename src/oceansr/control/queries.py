@@ -30,7 +30,7 @@ from oceansr.runs import (
 from .args import PathLike, choice, count, run_paths, runs_root_path, seconds, status_filter
 from .observe import live, read_run_doc
 from .replies import RequestError, replies
-from .views import DEFAULT_TAIL_LINES, model_of, status_reply
+from .views import DEFAULT_TAIL_LINES, model_of, run_record, status_record, status_reply
 
 JsonDict = dict[str, Any]
 
@@ -208,39 +208,29 @@ def _row(paths: RunPaths) -> JsonDict:
         return {"process_id": paths.run_id, "status": "unreadable", "error": error}
 
 
-def _section(doc: JsonDict, key: str) -> JsonDict:
-    """A nested object of the status document; anything else is a damaged file."""
-    value = doc.get(key) or {}
-    if not isinstance(value, dict):
-        raise TypeError(f"{key!r} is a {type(value).__name__}, not an object")
-    return value
-
-
 def _row_of(paths: RunPaths, doc: JsonDict, run_doc: JsonDict) -> JsonDict:
-    progress = _section(doc, "progress")
-    metrics = _section(doc, "metrics")
-    best = _section(metrics, "best")
-    test = _section(metrics, "test")
-    summary = _section(doc, "error_summary")
+    record = status_record(paths, doc)
+    run = run_record(run_doc)
+    progress, best, test = record.progress, record.metrics_of("best"), record.metrics_of("test")
     return {
         "process_id": paths.run_id,
-        "kind": doc.get("kind"),
-        "status": doc.get("status"),
-        "phase": doc.get("phase"),
-        "created_at": doc.get("created_at"),
-        "ended_at": doc.get("ended_at"),
+        "kind": record.kind,
+        "status": record.status.value,
+        "phase": record.phase,
+        "created_at": record.created_at,
+        "ended_at": record.ended_at,
         "duration_s": duration_s(doc, run_doc),
         "epoch": progress.get("epoch"),
         "total_epochs": progress.get("total_epochs"),
         "step": progress.get("step"),
         "percent": progress.get("percent"),
         "eta_s": progress.get("eta_s"),
-        "model": model_of(paths, run_doc),
+        "model": model_of(paths, run),
         "best_val_rmse": best.get("val/rmse"),
         "best_epoch": best.get("epoch"),
         "test_rmse": test.get("test/rmse"),
         "test_rmse_bicubic": test.get("test/rmse_bicubic"),
-        "failure_type": summary.get("failureType"),
+        "failure_type": (record.error_summary or {}).get("failureType"),
         "overrides": run_doc.get("overrides"),
     }
 

@@ -6,7 +6,15 @@ import os
 import time
 from typing import Any
 
-from oceansr.runs import RunPaths, append_event, is_terminal, record_exit, run_identity
+from oceansr.runs import (
+    KilledBy,
+    KillKind,
+    RunPaths,
+    append_event,
+    is_terminal,
+    record_exit,
+    run_identity,
+)
 
 from .args import PathLike, run_paths, seconds
 from .observe import backend_of, live, read_run_doc
@@ -46,7 +54,8 @@ def kill(
     """Stop a run: ``kill_requested``, SIGTERM to the trainer (Lightning finishes the
     batch and writes ``last.ckpt``), SIGKILL to its whole process group after ``grace``
     seconds, until no process of the group is left. Final status ``killed`` (recorded
-    here if the trainer died before it could). Refused for a terminal run.
+    here if the trainer died before it could), ``killed_by`` kind ``user`` with ``reason``
+    as its detail. Refused for a terminal run.
 
     The reply is :func:`status`'s plus ``kill``: ``{"signal", "escalated", "waited_s",
     "survivors"}``.
@@ -77,10 +86,12 @@ def kill(
             suggestions=[f"call kill('{process_id}') where the run's backend is reachable"],
         )
     began = time.monotonic()
+    cause = KilledBy(KillKind.USER, reason or "kill requested via oceansr.control")
     append_event(
         paths,
         "kill_requested",
-        reason=reason or "kill requested via oceansr.control",
+        reason=cause.detail,
+        killed_by=cause.to_json(),  # what the trainer or record_exit records as killed_by
         grace_s=grace,
         requested_by_pid=os.getpid(),
     )

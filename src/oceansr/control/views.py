@@ -7,7 +7,20 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from oceansr.runs import RunPaths, duration_s, is_terminal, override_key, read_events, with_override
+from oceansr.runs import (
+    CorruptRunFileError,
+    KilledBy,
+    KillKind,
+    RunPaths,
+    RunRecord,
+    RunStatus,
+    StatusRecord,
+    duration_s,
+    override_key,
+    read_events,
+    read_status,
+    with_override,
+)
 from oceansr.runs.checkpoint_file import resume_blocker
 
 from .observe import read_run_doc
@@ -16,7 +29,7 @@ JsonDict = dict[str, Any]
 
 DEFAULT_TAIL_LINES = 50
 #: Statuses :func:`oceansr.control.resume` accepts.
-RESUMABLE: tuple[str, ...] = ("killed", "failed")
+RESUMABLE: tuple[RunStatus, ...] = (RunStatus.KILLED, RunStatus.FAILED)
 #: A failure suggestion that starts with a Hydra override (``data.batch_size=4 ...``).
 _OVERRIDE_SUGGESTION = re.compile(r"^[+~]{0,2}[A-Za-z_][\w.]*=\S+$")
 
@@ -26,11 +39,25 @@ def call(action: str, why: str, **args: Any) -> JsonDict:
     return {"action": action, "args": args, "why": why}
 
 
+def status_record(paths: RunPaths, doc: Mapping[str, Any]) -> StatusRecord:
+    """The typed record of the run's status document; a damaged one (a field of the wrong
+    type, an unknown status) is a :class:`CorruptRunFileError` naming the file, which
+    every reply reports as a damaged run directory and ``list`` as an unreadable row."""
+    try:
+        return StatusRecord.from_json(doc)
+    except (TypeError, ValueError) as exc:
+        raise CorruptRunFileError(f"{paths.status_json} has ill-typed fields: {exc}") from exc
+
+
 def next_calls(paths: RunPaths, doc: Mapping[str, Any]) -> list[JsonDict]:
     """What to do next with a run in the state ``doc`` describes."""
+    return _next_calls(paths, status_record(paths, doc))
+
+
+def _next_calls(paths: RunPaths, record: StatusRecord) -> list[JsonDict]:
     run_id = paths.run_id
-    state = doc.get("status")
-    if not is_terminal(doc):
+    state = record.status
+    if not state.is_terminal:
         return [
             call("wait", "block until the status changes (or the timeout)", process_id=run_id),
             call("logs", "the end of train.log", process_id=run_id, tail=DEFAULT_TAIL_LINES),
@@ -40,16 +67,16 @@ def next_calls(paths: RunPaths, doc: Mapping[str, Any]) -> list[JsonDict]:
     # Offered only from a checkpoint that loads (docs/architecture.md, checkpoints).
     if state in RESUMABLE and resume_blocker(paths.last_ckpt) is None:
         calls.append(call("resume", "continue from checkpoints/last.ckpt", process_id=run_id))
-    if state == "failed":
-        calls.extend(_retry_calls(paths, doc))
+    if state is RunStatus.FAILED:
+        calls.extend(_retry_calls(paths, record))
     return calls
 
 
-def _retry_calls(paths: RunPaths, doc: Mapping[str, Any]) -> list[JsonDict]:
+def _retry_calls(paths: RunPaths, record: StatusRecord) -> list[JsonDict]:
     """One ``start`` per failure suggestion that is a Hydra override, applied to the
     run's own overrides (so an agent can retry with the fix in one call)."""
-    overrides = list(read_run_doc(paths).get("overrides") or [])
-    summary = doc.get("error_summary") or {}
+    overrides = run_record(read_run_doc(paths)).overrides
+    summary = record.error_summary or {}
     calls = []
     for suggestion in summary.get("suggestions") or []:
         first = str(suggestion).split(" ", 1)[0]
@@ -58,10 +85,19 @@ def _retry_calls(paths: RunPaths, doc: Mapping[str, Any]) -> list[JsonDict]:
     return calls
 
 
-def _test_metrics(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
-    test = (doc.get("metrics") or {}).get("test") or {}
+def run_record(run_doc: Mapping[str, Any]) -> RunRecord:
+    """run.json as a record; a damaged one reads as empty, as :func:`read_run_doc` does
+    (what replies take from it are hints: overrides to retry with, a model name)."""
+    try:
+        return RunRecord.from_json(run_doc)
+    except TypeError:
+        return RunRecord()
+
+
+def _test_metrics(paths: RunPaths, record: StatusRecord) -> JsonDict:
+    test = record.metrics_of("test")
     if test:
-        return dict(test)
+        return test
     for event in reversed(read_events(paths, names="training_end")):
         for key in ("test", "test_metrics"):
             if isinstance(event.get(key), Mapping):
@@ -87,43 +123,54 @@ def _prediction(paths: RunPaths) -> JsonDict:
 
 def status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     """The status doc plus where the run lives, its duration, results and next calls."""
+    record = status_record(paths, doc)
     reply = dict(doc)
     reply["process_id"] = paths.run_id
     reply["run_dir"] = str(paths.dir)
     reply["log_path"] = str(paths.train_log)
     reply["duration_s"] = duration_s(doc, read_run_doc(paths))
-    if doc.get("status") == "completed" and doc.get("kind") == "predict":
+    if record.status is RunStatus.COMPLETED and record.kind == "predict":
         reply["prediction"] = _prediction(paths)
-    elif doc.get("status") == "completed":
-        reply["test_metrics"] = _test_metrics(paths, doc)
+    elif record.status is RunStatus.COMPLETED:
+        reply["test_metrics"] = _test_metrics(paths, record)
         reply["units"] = _units(paths)
-    if doc.get("status") == "killed":
-        reply["kill_reason"] = kill_reason(paths)
+    if record.status is RunStatus.KILLED:
+        reply["kill_reason"] = kill_reason(paths, record)
     reply.update(checkpoint_fields(paths))
-    reply["next"] = next_calls(paths, doc)
+    reply["next"] = _next_calls(paths, record)
     return reply
 
 
-#: Who stopped a killed run, recognised from the ``killed`` event's reason text
-#: (written by the trainer's session or by the control plane; docs/architecture.md).
-_KILLERS: tuple[tuple[str, str], ...] = (
-    ("time limit", "time_limit"),
-    ("controller", "controller_exit"),
-    ("kill requested", "user"),
-    ("sigterm", "system"),
-    ("preempt", "system"),
+def kill_reason(paths: RunPaths, record: StatusRecord | None = None) -> JsonDict:
+    """``{"by": <KillKind>, "detail"}`` for a killed run, so an agent can tell the user
+    why it stopped without reading events.jsonl: the ``killed_by`` the run recorded
+    (``record``, else status.json), or for an old run :func:`legacy_kill_cause`."""
+    if record is None:
+        record = status_record(paths, read_status(paths))
+    cause = record.killed_by or legacy_kill_cause(paths)
+    return {"by": cause.kind.value, "detail": cause.detail}
+
+
+#: How :func:`legacy_kill_cause` recognises the killer in the ``killed`` event's reason.
+_LEGACY_KILLERS: tuple[tuple[str, KillKind], ...] = (
+    ("time limit", KillKind.TIME_LIMIT),
+    ("controller", KillKind.CONTROLLER_EXIT),
+    ("kill requested", KillKind.USER),
+    ("sigterm", KillKind.SYSTEM),
+    ("preempt", KillKind.SYSTEM),
 )
 
 
-def kill_reason(paths: RunPaths) -> JsonDict:
-    """``{"by": user|controller_exit|system|time_limit, "detail"}`` for a killed run, so
-    an agent can tell the user why it stopped without reading events.jsonl."""
+def legacy_kill_cause(paths: RunPaths) -> KilledBy:
+    """Only for runs recorded before ``killed_by`` existed (older oceansr versions): who
+    killed the run, recognised from the text of its last ``killed`` event's reason,
+    ``system`` when nothing matches. Runs recorded now carry the cause itself."""
     for event in reversed(read_events(paths, names=["killed"])):
         detail = str(event.get("reason") or "")
         lowered = detail.lower()
-        by = next((who for needle, who in _KILLERS if needle in lowered), "system")
-        return {"by": by, "detail": detail or None}
-    return {"by": "system", "detail": None}
+        kind = next((who for needle, who in _LEGACY_KILLERS if needle in lowered), None)
+        return KilledBy(kind or KillKind.SYSTEM, detail or None)
+    return KilledBy(KillKind.SYSTEM, None)
 
 
 def checkpoint_fields(paths: RunPaths) -> JsonDict:
@@ -136,12 +183,12 @@ def checkpoint_fields(paths: RunPaths) -> JsonDict:
     return out
 
 
-def model_of(paths: RunPaths, run_doc: Mapping[str, Any]) -> str | None:
+def model_of(paths: RunPaths, run: RunRecord) -> str | None:
     """The model name of a run, for list rows: run.json, else its overrides, else
     config.yaml (read as text: no YAML parser for one field)."""
-    if isinstance(run_doc.get("model"), str):
-        return str(run_doc["model"])
-    for item in reversed(run_doc.get("overrides") or []):
+    if run.model is not None:
+        return run.model
+    for item in reversed(run.overrides):
         if override_key(item) in ("model", "model.name"):
             return str(item.split("=", 1)[1])
     try:

@@ -15,8 +15,9 @@ TEXTS: dict[str, str] = {
         "{failureType, message, suggestions}}. ocean_sr_train_status actions: status; logs "
         "(tail N lines, or offset -> next_offset); kill; list; resume; wait (long poll, "
         "timeout in seconds, default 120). Run states: running (progress: current epoch / "
-        "total epochs / ETA), completed (exit 0), failed (with error_summary), killed (by "
-        "the user or by the system; kill_reason says which).\n"
+        "total epochs / ETA), completed (exit 0), failed (with error_summary), killed "
+        "(kill_reason.by says who: user, controller_exit, signal, scheduler or time_limit; "
+        "kill_reason.note says it in words).\n"
         "Working rules:\n"
         "1. Wait once, right after start: ocean_sr_train_status(action='wait', timeout=120).\n"
         "2. When the user asks about progress, wait once more (one wait call), then answer.\n"
@@ -120,6 +121,19 @@ TEXTS: dict[str, str] = {
     ),
     "progress.starting": "starting ({seconds} s of at most {limit} s)",
     "progress.run": "{status} / {phase}",
+    "kill.by.user": "stopped at the user's request (a kill call)",
+    "kill.by.controller_exit": (
+        "stopped because the controller that started it (the MCP server or a script with "
+        "on_exit=terminate) exited"
+    ),
+    "kill.by.signal": (
+        "stopped by a signal from outside oceansr (kill, Ctrl-C, a container or machine shutdown)"
+    ),
+    "kill.by.scheduler": (
+        "stopped by the cluster scheduler (the job was cancelled outside oceansr or preempted)"
+    ),
+    "kill.by.time_limit": "stopped at the scheduler's time limit for the job",
+    "kill.by.system": "stopped by the system (recorded by an older oceansr: sender unknown)",
     "progress.epoch": " - epoch {epoch}/{total} step {step}/{total_steps}",
 }
 

@@ -14,8 +14,9 @@ TEXTS: dict[str, str] = {
         "{failureType, message, suggestions}}。ocean_sr_train_status 的 action：status；logs"
         "（tail 取最后 N 行，或 offset -> next_offset）；kill；list；resume；wait（长轮询，"
         "timeout 以秒计，默认 120）。运行状态：running（进度：当前轮次 / 总轮次 / 预计剩余时间）、"
-        "completed（退出码 0）、failed（附 error_summary）、killed（由用户或系统终止；"
-        "kill_reason 说明原因）。\n"
+        "completed（退出码 0）、failed（附 error_summary）、killed（kill_reason.by "
+        "说明由谁终止：user、controller_exit、signal、scheduler 或 time_limit；"
+        "kill_reason.note 用文字说明）。\n"
         "工作规则：\n"
         "1. 启动后立即等待一次：ocean_sr_train_status(action='wait', timeout=120)。\n"
         "2. 用户询问进度时，再等待一次（一次 wait 调用），然后回答。\n"
@@ -111,6 +112,14 @@ TEXTS: dict[str, str] = {
     ),
     "progress.starting": "启动中（{seconds} 秒，最多 {limit} 秒）",
     "progress.run": "{status} / {phase}",
+    "kill.by.user": "应用户请求停止（调用了 kill）",
+    "kill.by.controller_exit": (
+        "启动它的控制端（MCP 服务器或 on_exit=terminate 的脚本）已退出，因此停止"
+    ),
+    "kill.by.signal": "被 oceansr 之外的信号停止（kill、Ctrl-C、容器或机器关闭）",
+    "kill.by.scheduler": "被集群调度器停止（作业在 oceansr 之外被取消或被抢占）",
+    "kill.by.time_limit": "达到调度器为作业设定的时间上限而停止",
+    "kill.by.system": "被系统停止（由旧版 oceansr 记录，发送者未知）",
     "progress.epoch": " - 轮次 {epoch}/{total} 步 {step}/{total_steps}",
 }
 

@@ -172,7 +172,7 @@ def run_predict_recorded(
     Returns the :func:`predict` summary plus ``run_id`` and ``run_dir``.
     """
     from oceansr.engine.callbacks.session import RunSession, StopRequested
-    from oceansr.runs import RunPaths, new_run_id, to_jsonable
+    from oceansr.runs import KilledBy, KillKind, RunPaths, new_run_id, to_jsonable
 
     paths = RunPaths.for_id(run_id or new_run_id("predict"), runs_root)
     kwargs = dict(options)
@@ -193,12 +193,12 @@ def run_predict_recorded(
         recorder.completed(summary)
     except (StopRequested, KeyboardInterrupt) as exc:
         sigterm = isinstance(exc, StopRequested)
-        reason = (session.stop_reason if sigterm else None) or (
-            "SIGTERM received" if sigterm else "interrupted (KeyboardInterrupt)"
+        cause = (session.stop_cause if sigterm else None) or KilledBy(
+            KillKind.SIGNAL, "SIGTERM received" if sigterm else "interrupted (KeyboardInterrupt)"
         )
         code = EXIT_KILLED if sigterm else EXIT_INTERRUPTED
-        session.killed(exit_code=code, reason=reason)
-        raise PredictKilled(paths.run_id, reason, code) from exc
+        session.killed(exit_code=code, cause=cause)
+        raise PredictKilled(paths.run_id, cause.detail or cause.kind.value, code) from exc
     except BaseException as exc:
         session.failed(exc)
         raise

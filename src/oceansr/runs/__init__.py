@@ -34,7 +34,7 @@ from .liveness import (
     run_identity,
 )
 from .logs import LogSlice, read_from, read_tail, read_tail_text
-from .outcome import age_s, duration_s, pending_kill, record_exit
+from .outcome import age_s, duration_s, pending_kill, record_exit, record_killed
 from .overrides import hydra_quote, override, override_key, with_override
 from .paths import RUNS_ENV_VAR, RunPaths, default_runs_root
 from .protocol import (
@@ -57,6 +57,11 @@ from .records import (
     SCHEMA_VERSION,
     STATUSES,
     TERMINAL_STATUSES,
+    KilledBy,
+    KillKind,
+    RunRecord,
+    RunStatus,
+    StatusRecord,
     empty_status,
     is_terminal,
 )
@@ -107,6 +112,8 @@ __all__ = [
     "CorruptRunFileError",
     "ExitLookup",
     "InvalidRunIdError",
+    "KillKind",
+    "KilledBy",
     "LogSlice",
     "LostVerdict",
     "ProcessIdentity",
@@ -114,6 +121,9 @@ __all__ = [
     "RunLockTimeoutError",
     "RunNotFoundError",
     "RunPaths",
+    "RunRecord",
+    "RunStatus",
+    "StatusRecord",
     "Verdict",
     "add_attempt",
     "age_s",
@@ -154,6 +164,7 @@ __all__ = [
     "read_tail",
     "read_tail_text",
     "record_exit",
+    "record_killed",
     "run_id_sort_key",
     "run_identity",
     "run_lock",

@@ -17,7 +17,7 @@ from .failures import MESSAGES, classify_exit, error_summary, signal_name
 from .logs import read_tail_text
 from .oom import oom_evidence
 from .paths import RunPaths
-from .records import is_terminal
+from .records import KilledBy, RunStatus, is_terminal
 from .store import (
     parse_iso,
     read_events,
@@ -38,6 +38,30 @@ def pending_kill(paths: RunPaths) -> JsonDict | None:
     return None
 
 
+def record_killed(
+    paths: RunPaths,
+    cause: KilledBy,
+    *,
+    changes: Mapping[str, Any] | None = None,
+    **payload: Any,
+) -> JsonDict:
+    """Move the run to ``killed`` with its cause: ``killed_by`` in status.json and in the
+    ``killed`` event, plus the event's ``reason`` text (what readers of runs recorded
+    before ``killed_by`` and the report's history show). The one way every kill path
+    (the trainer, a kill call, a reader finding the process gone, the Slurm backend)
+    records a kill, so none of them can forget the cause."""
+    recorded = cause.to_json()
+    return transition(
+        paths,
+        RunStatus.KILLED,
+        event="killed",
+        changes={**(changes or {}), "killed_by": recorded},
+        reason=cause.detail or cause.kind.value,
+        killed_by=recorded,
+        **payload,
+    )
+
+
 def record_exit(paths: RunPaths, exit_code: int | None, *, detail: str | None = None) -> JsonDict:
     """Make sure a run whose process ended has a terminal status; return the status doc.
 
@@ -55,12 +79,10 @@ def record_exit(paths: RunPaths, exit_code: int | None, *, detail: str | None = 
             return current
         kill_event = pending_kill(paths)
         if kill_event is not None:
-            return transition(
+            return record_killed(
                 paths,
-                "killed",
-                event="killed",
+                KilledBy.of_request(kill_event),
                 changes={"exit_code": exit_code},
-                reason=kill_event.get("reason") or "kill requested",
                 exit_code=exit_code,
                 signal=signal_name(exit_code),
                 recorded_by="control",

@@ -59,11 +59,11 @@ _TAIL_CHUNK = 8192
 _RESERVED_EVENT_KEYS = frozenset({"seq", "ts", "run_id", "event"})
 _EVENT_NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
 _IMMUTABLE_RUN_KEYS = ("schema_version", "run_id", "created_at", "kind")
-#: status.json keys replaced as a whole rather than deep-merged: a new error summary must
-#: not inherit stale fields (e.g. a traceback) from an earlier one.
-_REPLACED_WHOLE = frozenset({"error_summary"})
+#: status.json keys replaced as a whole rather than deep-merged: a new error summary or
+#: kill cause must not inherit stale fields (e.g. a traceback) from an earlier one.
+_REPLACED_WHOLE = frozenset({"error_summary", "killed_by"})
 #: Cleared when a resume moves a run out of a terminal state, unless given explicitly.
-_CLEARED_ON_RESUME = ("ended_at", "exit_code", "error_summary")
+_CLEARED_ON_RESUME = ("ended_at", "exit_code", "error_summary", "killed_by")
 
 JsonDict = dict[str, Any]
 
@@ -447,9 +447,10 @@ def update_status(
     Terminal states are final: if the run is ``completed``/``failed``/``killed`` and
     ``changes`` would change ``status``, nothing is written and the unchanged document is
     returned (callers compare ``doc["status"]``), unless ``allow_terminal_exit`` (resume),
-    which also clears ``ended_at``/``exit_code``/``error_summary`` unless given. Changes
-    that leave ``status`` alone (a log tail, a final checkpoint path) are always applied.
-    ``error_summary`` is replaced as a whole, not merged. Returns the document as written.
+    which also clears ``ended_at``/``exit_code``/``error_summary``/``killed_by`` unless
+    given. Changes that leave ``status`` alone (a log tail, a final checkpoint path) are
+    always applied. ``error_summary`` and ``killed_by`` are replaced as a whole, not
+    merged. Returns the document as written.
     """
     _check_status_changes(changes)
     with run_lock(paths):

@@ -18,6 +18,7 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 
 from oceansr.i18n import localize_summary, text
+from oceansr.runs import KillKind, is_terminal
 
 JsonDict = dict[str, Any]
 
@@ -28,8 +29,9 @@ REPORT_TOOL = "ocean_sr_train_report"
 #: Control actions that are ``ocean_sr_train_status`` actions over MCP.
 STATUS_TOOL_ACTIONS = ("status", "logs", "wait", "kill", "list", "resume")
 TAIL_CHARS = 400  # traceback/log tail kept in an error_summary (the logs action has more)
-#: Status-doc keys an agent never needs (``run_id`` repeats ``process_id``).
-DROPPED_KEYS = ("schema_version", "run_id", "updated_at", "heartbeat_at", "hostname")
+#: Status-doc keys an agent never needs (``run_id`` repeats ``process_id``; ``killed_by``
+#: is what ``kill_reason`` says, which also has a ``note`` in the reply language).
+DROPPED_KEYS = ("schema_version", "run_id", "updated_at", "heartbeat_at", "hostname", "killed_by")
 
 
 def mcp_call(action: str, args: Mapping[str, Any], why: str) -> JsonDict | None:
@@ -115,6 +117,16 @@ def eta_explained(progress: Mapping[str, Any], lang: str) -> JsonDict:
     return out
 
 
+def kill_explained(reason: Mapping[str, Any], lang: str) -> JsonDict:
+    """``kill_reason`` plus ``note``: who stopped the run, said in ``lang`` (``by`` stays
+    the untranslated kind, for scripts; ``detail`` is the recorded text)."""
+    out = dict(reason)
+    kind = KillKind.parse(out.get("by"))
+    if kind is not None:
+        out["note"] = text(f"kill.by.{kind.value}", lang)
+    return out
+
+
 def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
     """The reply an agent reads: headline metrics, trimmed error tails, MCP ``next``."""
     out = {k: v for k, v in reply.items() if k not in DROPPED_KEYS and v is not None}
@@ -127,6 +139,8 @@ def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
         out["error_summary"] = _short_summary(out["error_summary"], lang)
     if isinstance(out.get("progress"), dict):
         out["progress"] = eta_explained(out["progress"], lang)
+    if isinstance(out.get("kill_reason"), dict):
+        out["kill_reason"] = kill_explained(out["kill_reason"], lang)
     if "next" in reply:
         out["next"] = mcp_next(reply, lang)
     if isinstance(out.get("runs"), list):
@@ -157,7 +171,7 @@ LIVE_ONLY = ("phase", "percent", "eta_s")
 def list_row(row: Mapping[str, Any]) -> JsonDict:
     """A list row cut to what an agent needs to pick a run: no overrides list, live
     fields only for live runs, numbers rounded."""
-    terminal = row.get("status") in ("completed", "failed", "killed")
+    terminal = is_terminal(row.get("status"))
     return {
         k: _round(row[k])
         for k in LIST_ROW_KEYS

@@ -27,6 +27,8 @@ from typing import Any
 
 from oceansr.core.errors import ConfigError
 from oceansr.runs import (
+    KilledBy,
+    KillKind,
     LostVerdict,
     ProcessIdentity,
     RunPaths,
@@ -36,6 +38,7 @@ from oceansr.runs import (
     read_run,
     read_status,
     read_tail_text,
+    record_killed,
     run_identity,
     run_lock,
     transition,
@@ -303,13 +306,15 @@ def record_job_end(paths: RunPaths, job: JobInfo) -> dict[str, Any]:
             return current
         requested = pending_kill(paths)
         if requested is not None or job.state == "CANCELLED":
-            reason = requested.get("reason") if requested else cancelled_reason(job)
-            return transition(
+            cause = (
+                KilledBy.of_request(requested)
+                if requested is not None
+                else KilledBy(KillKind.SCHEDULER, cancelled_reason(job))
+            )
+            return record_killed(
                 paths,
-                "killed",
-                event="killed",
+                cause,
                 changes={"exit_code": job.exit_code},
-                reason=reason or "kill requested",
                 exit_code=job.exit_code,
                 slurm_state=job.state,
                 recorded_by="control",

@@ -11,7 +11,9 @@ It owns three things that must outlive any single Lightning hook:
   dies, even by SIGKILL, we stop ourselves gracefully, as on SIGTERM);
 - the SIGTERM policy: inside the training loop Lightning turns SIGTERM into a clean
   stop at the next batch; anywhere else we stop at once, and either way the run ends
-  ``killed`` with exit code 143 and, when training had started, ``last.ckpt``.
+  ``killed`` with exit code 143 and, when training had started, ``last.ckpt``. The
+  run records who stopped it (``killed_by``): the kill call that asked for the SIGTERM,
+  the controller's exit, the scheduler or its time limit, or a signal from outside.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from typing import Any
 
 from oceansr.core.errors import ConfigError, RunStateError
 from oceansr.runs import (
     EXIT_KILLED,
     PARENT_ENV,
+    KilledBy,
+    KillKind,
     RunPaths,
     add_attempt,
     create_run,
@@ -36,10 +41,11 @@ from oceansr.runs import (
     hostname,
     is_alive,
     is_terminal,
+    pending_kill,
     process_identity,
-    read_events,
     read_status,
     read_tail_text,
+    record_killed,
     transition,
     update_run,
 )
@@ -50,6 +56,12 @@ from oceansr.runs.oom import memory_sample
 HEARTBEAT_S = 5.0
 PUBLISH_S = 1.0  # published progress reaches status.json within this delay
 PARENT_POLL_S = 0.5
+#: Slurm signals a time limit at its periodic check, at or after the job's end time; a
+#: SIGTERM this much before the end time still counts (node and controller clocks differ).
+END_TIME_SLACK_S = 10.0
+#: The cause of a stop that no handler of ours saw (Lightning's Ctrl-C exit, a SystemExit
+#: in a process without our SIGTERM handler).
+UNSEEN_SIGNAL = KilledBy(KillKind.SIGNAL, "stopped by a signal (SIGTERM or Ctrl-C)")
 
 
 class StopRequested(SystemExit):
@@ -69,6 +81,28 @@ def parse_parent(value: str | None) -> tuple[int, float | None] | None:
         return int(pid), float(created) if created else None
     except ValueError:
         return None
+
+
+def unrequested_sigterm(env: Mapping[str, str], now: float) -> KilledBy:
+    """Who sent a SIGTERM that no kill call asked for (``env``: the process environment).
+
+    Inside a Slurm job the scheduler did: a ``scancel`` elsewhere or a preemption without
+    requeue, or its time limit once the job's end time (``SLURM_JOB_END_TIME``, where
+    Slurm exports it) has come. Elsewhere someone outside oceansr did (``kill``, a
+    container or machine shutdown).
+    """
+    job_id = env.get("SLURM_JOB_ID")
+    if not job_id:
+        return KilledBy(KillKind.SIGNAL, "SIGTERM received")
+    try:
+        end = float(env.get("SLURM_JOB_END_TIME") or "nan")
+    except ValueError:
+        end = float("nan")
+    if now >= end - END_TIME_SLACK_S:  # False for nan: no end time known
+        return KilledBy(KillKind.TIME_LIMIT, f"SIGTERM at the time limit of Slurm job {job_id}")
+    return KilledBy(
+        KillKind.SCHEDULER, f"SIGTERM from Slurm for job {job_id} (scancel or preemption)"
+    )
 
 
 #: The failure event of each run kind (``training_error`` for trainings).
@@ -102,7 +136,8 @@ class RunSession:
         self.enabled = enabled
         self._previous_handler: Any = None
         self.in_training_loop = False
-        self.stop_reason: str | None = None
+        #: why the run is stopping, set by the first SIGTERM or parent-watcher stop
+        self.stop_cause: KilledBy | None = None
         self.training_started = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -233,25 +268,35 @@ class RunSession:
         pid, created = self._parent
         while not self._stop.wait(PARENT_POLL_S):
             if not is_alive(pid, created):
-                self.request_stop(f"controller (pid {pid}) exited and on_exit=terminate")
+                detail = f"controller (pid {pid}) exited and on_exit=terminate"
+                self.request_stop(KilledBy(KillKind.CONTROLLER_EXIT, detail))
                 return
 
     # -- stopping ----------------------------------------------------------------
-    def request_stop(self, reason: str) -> None:
+    @property
+    def stop_reason(self) -> str | None:
+        """The stop's cause in words (for messages and exceptions), None before a stop."""
+        cause = self.stop_cause
+        return None if cause is None else cause.detail or cause.kind.value
+
+    def request_stop(self, cause: KilledBy) -> None:
         """Stop like SIGTERM does, remembering why (used by the parent watcher)."""
-        self.stop_reason = self.stop_reason or reason
+        self.stop_cause = self.stop_cause or cause
         os.kill(os.getpid(), signal.SIGTERM)
 
     def _on_sigterm(self, signum: int, frame: Any) -> None:
-        self.stop_reason = self.stop_reason or self._kill_reason()
+        self.stop_cause = self.stop_cause or self._sigterm_cause()
         if self.in_training_loop:
             return  # Lightning stops at the end of the current batch (SIGTERMException)
-        raise StopRequested(self.stop_reason)
+        raise StopRequested(self.stop_reason or "SIGTERM received")
 
-    def _kill_reason(self) -> str:
-        for event in reversed(read_events(self.paths, names=["kill_requested"])):
-            return event.get("reason") or "kill requested"
-        return "SIGTERM received"
+    def _sigterm_cause(self) -> KilledBy:
+        """The kill call that asked for this SIGTERM (this attempt's ``kill_requested``
+        event), else whoever sends a SIGTERM unasked (:func:`unrequested_sigterm`)."""
+        request = pending_kill(self.paths)
+        if request is not None:
+            return KilledBy.of_request(request)
+        return unrequested_sigterm(os.environ, time.time())
 
     # -- outcomes ----------------------------------------------------------------
     def finish(self, event: str, changes: dict[str, Any], **payload: Any) -> None:
@@ -266,17 +311,15 @@ class RunSession:
         last_checkpoint: str | None = None,
         *,
         exit_code: int = EXIT_KILLED,
-        reason: str | None = None,
+        cause: KilledBy | None = None,
     ) -> None:
+        """``killed`` with ``cause``, else the cause our handlers saw (:attr:`stop_cause`)."""
         if not self.enabled:
             return
-        reason = reason or self.stop_reason or "SIGTERM received"
-        transition(
+        record_killed(
             self.paths,
-            "killed",
-            event="killed",
+            cause or self.stop_cause or UNSEEN_SIGNAL,
             changes={"exit_code": exit_code, "last_checkpoint": last_checkpoint},
-            reason=reason,
             last_checkpoint=last_checkpoint,
         )
 
