@@ -9,12 +9,15 @@ a deliberate change of a shipped value, regenerate it with
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 SNAPSHOT = Path(__file__).with_name("config_values.json")
 RUNS = "/runs-root"  # runs_root is ${oc.env:OCEANSR_RUNS,runs}: pinned for the comparison
@@ -75,6 +78,64 @@ def test_composed_values_are_unchanged() -> None:
     assert sorted(got) == sorted(expected)
     for case in expected:
         assert got[case] == expected[case], case or "default"
+
+
+# --- no value in the schema for a key the YAML sets -----------------------------------------
+
+
+def _yaml_keys(node: Any, prefix: str) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("defaults", "hydra"):
+                continue
+            path = f"{prefix}{key}"
+            yield path
+            yield from _yaml_keys(value, f"{path}.")
+
+
+def yaml_paths() -> set[str]:
+    """Every config path a shipped YAML file sets (``data.cache``, ``optim.scheduler.gamma``)."""
+    from oceansr.config.schema import CONF_DIR
+
+    packages = {"scheduler": "optim.scheduler."}
+    paths = set(_yaml_keys(yaml.safe_load((CONF_DIR / "train.yaml").read_text()), ""))
+    for group in CONF_DIR.iterdir():
+        if not group.is_dir() or group.name == "experiment":
+            continue
+        prefix = packages.get(group.name, f"{group.name}.")
+        for file in group.glob("*.yaml"):
+            paths |= set(_yaml_keys(yaml.safe_load(file.read_text()) or {}, prefix))
+    return paths
+
+
+def schema_defaults() -> dict[str, Any]:
+    """Every schema field that carries a value, by config path."""
+    from omegaconf import MISSING
+
+    from oceansr.config import schema
+
+    found: dict[str, Any] = {}
+
+    def walk(cls: type, prefix: str) -> None:
+        for fld in dataclasses.fields(cls):
+            path = f"{prefix}{fld.name}"
+            if fld.default_factory is not dataclasses.MISSING:
+                found[path] = fld.default_factory()
+            elif fld.default is not MISSING:
+                found[path] = fld.default
+
+    walk(schema.TrainConfig, "")
+    for name, section in schema.SECTIONS.items():
+        walk(section, f"{name}.")
+    for section in schema.SCHEDULER_SCHEMAS.values():
+        walk(section, "optim.scheduler.")
+    return found
+
+
+def test_the_schema_holds_no_value_the_yaml_sets() -> None:
+    """A Python default beside a YAML value is a second copy that can drift."""
+    both = {path: value for path, value in schema_defaults().items() if path in yaml_paths()}
+    assert both == {}, f"schema fields with a value the YAML also sets: {both}"
 
 
 if __name__ == "__main__":  # regenerate the snapshot after a deliberate change of values

@@ -206,7 +206,7 @@ class TrainerConf:
     precision: str = field(default=MISSING, metadata=meta(one_of(PRECISIONS, "32-true")))
     max_epochs: int = field(default=MISSING, metadata=meta(integer_at_least(-1, "20")))
     max_steps: int = field(default=MISSING, metadata=meta(integer_at_least(-1, "-1")))
-    max_time: Any = None
+    max_time: Any = MISSING
     limit_train_batches: Any = field(default=MISSING, metadata=meta(LIMIT_BATCHES))
     limit_val_batches: Any = field(default=MISSING, metadata=meta(LIMIT_BATCHES))
     limit_test_batches: Any = field(default=MISSING, metadata=meta(LIMIT_BATCHES))
@@ -318,19 +318,19 @@ class DataConf:
     eval_batch_size: int = field(default=MISSING, metadata=meta(integer_at_least(1, "4")))
     num_workers: int = field(default=MISSING, metadata=meta(integer_at_least(0, "0")))
     # In memory or read from disk (by size when auto), and the lazy dataset's dask chunks.
-    cache: str = field(default="auto", metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
-    chunks: Any = None
+    cache: str = field(default=MISSING, metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
+    chunks: Any = MISSING
     # A given LR source for data.source=xarray (docs/architecture.md, data): same
     # variables and samples, a grid ``scale`` times coarser; null = block mean of HR.
-    lr_path: Any = None
+    lr_path: Any = MISSING
     # Validation/test tiling under a memory budget (docs/architecture.md, inference):
     # ``eval_tile`` LR cells per window side, or null to derive it from ``eval_memory_mb``.
     eval_tile: int | None = field(
-        default=None, metadata=meta(integer_at_least(1, "256", nullable=True))
+        default=MISSING, metadata=meta(integer_at_least(1, "256", nullable=True))
     )
-    eval_memory_mb: int = field(default=1024, metadata=meta(integer_at_least(1, "1024")))
+    eval_memory_mb: int = field(default=MISSING, metadata=meta(integer_at_least(1, "1024")))
     # Only the synthetic source reads it (its generator's size and seed).
-    synthetic: Any = None
+    synthetic: Any = MISSING
 
 
 @dataclass
@@ -370,8 +370,9 @@ class LoggerConf:
     ``tensorboard`` or ``mlflow`` logger is added beside it (:mod:`oceansr.engine.loggers`)."""
 
     name: str = field(default=MISSING, metadata=meta(one_of(LOGGERS, "csv")))
-    tracking_uri: str | None = None
-    experiment_name: str = "oceansr"
+    # MLflow's (``logger/base.yaml``); the other loggers ignore them.
+    tracking_uri: str | None = MISSING
+    experiment_name: str = MISSING
 
 
 @dataclass
@@ -388,7 +389,7 @@ class DebugConf:
         default=MISSING, metadata=meta(integer_at_least(0, "3", nullable=True))
     )
     sleep_per_step: float = field(default=MISSING, metadata=meta(number_in("0.0", 0.0)))
-    startup_sleep: float = field(default=0.0, metadata=meta(number_in("0.0", 0.0)))
+    startup_sleep: float = field(default=MISSING, metadata=meta(number_in("0.0", 0.0)))
 
 
 @dataclass
@@ -411,10 +412,10 @@ class TrainConfig:
     launcher: Any = MISSING
     logger: LoggerConf = MISSING
     mode: str = field(default=MISSING, metadata=meta(one_of(MODES, "train")))
-    run_id: str | None = None
+    run_id: str | None = MISSING
     runs_root: str = MISSING
     seed: int = field(default=MISSING, metadata=meta(Rule("an integer", "42", check=_is_int)))
-    ckpt_path: str | None = None
+    ckpt_path: str | None = MISSING
     residual_learning: bool = MISSING
 
 
@@ -426,13 +427,13 @@ def _rules_of(schema: type, prefix: str) -> Iterator[tuple[str, Rule]]:
         path = f"{prefix}{fld.name}"
         if "rule" in fld.metadata:
             yield path, fld.metadata["rule"]
-        nested = None if prefix else _SECTIONS.get(fld.name)
+        nested = None if prefix else SECTIONS.get(fld.name)
         if nested is not None:
             yield from _rules_of(nested, f"{path}.")
 
 
 # `from __future__ import annotations` makes field types strings: name the sections.
-_SECTIONS: dict[str, type] = {
+SECTIONS: dict[str, type] = {
     "data": DataConf,
     "trainer": TrainerConf,
     "optim": OptimConf,
