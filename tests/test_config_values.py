@@ -129,6 +129,8 @@ def schema_defaults() -> dict[str, Any]:
         walk(section, f"{name}.")
     for section in schema.SCHEDULER_SCHEMAS.values():
         walk(section, "optim.scheduler.")
+    for section in schema.LAUNCHER_SCHEMAS.values():
+        walk(section, "launcher.")
     return found
 
 
