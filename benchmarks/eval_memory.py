@@ -28,7 +28,7 @@ SMOKE = {"height": 64, "width": 128, "tiles": [16]}
 CHILD = """
 import json, resource, sys, warnings
 import torch
-from oceansr.inference.tiling import DEFAULT_OVERLAP
+from oceansr.inference.tiling import EVAL_OVERLAP
 from oceansr.engine.module import SRModule
 warnings.filterwarnings("ignore")
 torch.set_grad_enabled(False)
@@ -36,14 +36,16 @@ torch.manual_seed(0)  # same SRCNN weights in every run: comparable rmse
 h, w, tile = (int(a) for a in sys.argv[1:4])
 m = SRModule(model={"name": "srcnn"}, variables=["t"], units=["degC"], scale=4, mean=[10.0],
              std=[3.0], data_range=[20.0], optim={"name": "adam", "lr": 1e-3,
-             "weight_decay": 0.0, "betas": [0.9, 0.999]}, eval_tile=tile).eval()
+             "weight_decay": 0.0, "betas": [0.9, 0.999]},
+             loss={"name": "l1", "charbonnier_eps": 1e-3}, residual_learning=True, max_epochs=1,
+             eval_tile=tile).eval()
 g = torch.Generator().manual_seed(0)
 hr = torch.randn(1, 1, h, w, generator=g).cumsum(-1) / 50 + 10.0
 hr[:, :, : h // 8, : w // 8] = float("nan")
 lr = torch.nn.functional.avg_pool2d(torch.nan_to_num(hr, 10.0), 4)
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-side = min(tile + 2 * DEFAULT_OVERLAP, h // 4)
-m.forward_normalised(lr[..., :side, : min(tile + 2 * DEFAULT_OVERLAP, w // 4)])
+side = min(tile + 2 * EVAL_OVERLAP, h // 4)
+m.forward_normalised(lr[..., :side, : min(tile + 2 * EVAL_OVERLAP, w // 4)])
 window = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 m._eval_step({"lr": lr, "hr": hr}, "test")
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -97,6 +97,9 @@ def make_module(name: str, scale: int) -> SRModule:
         std=[8.0],
         data_range=[35.0],
         optim={"name": "adam", "lr": 1e-3},
+        loss={"name": "l1", "charbonnier_eps": 1e-3},
+        residual_learning=True,
+        max_epochs=1,
     ).eval()
 
 

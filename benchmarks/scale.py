@@ -141,7 +141,9 @@ torch.manual_seed(0)
 dm = OceanDataModule(cfg.data)
 d = dm.data
 m = SRModule(model=dict(cfg.model), variables=d.variables, units=d.units, scale=d.scale,
-             mean=d.mean, std=d.std, data_range=d.data_range, optim=dict(cfg.optim))
+             mean=d.mean, std=d.std, data_range=d.data_range, optim=dict(cfg.optim),
+             loss=dict(cfg.loss), residual_learning=cfg.residual_learning,
+             max_epochs=cfg.trainer.max_epochs)
 opt = torch.optim.Adam(m.parameters(), lr=1e-4)
 it = iter(dm.train_dataloader()); batch = next(it)  # workers started, first batch read
 t = time.perf_counter(); samples = 0
@@ -188,6 +190,9 @@ def make_checkpoint(path: Path) -> None:
         std=[8.0],
         data_range=[35.0],
         optim={"name": "adam", "lr": 1e-4, "weight_decay": 0.0, "betas": [0.9, 0.999]},
+        loss={"name": "l1", "charbonnier_eps": 1e-3},
+        residual_learning=True,
+        max_epochs=1,
     )
     torch.save(
         {

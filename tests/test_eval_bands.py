@@ -14,7 +14,13 @@ from oceansr.engine import module as module_mod
 from oceansr.engine.banded_eval import bands_with_halo, bicubic_rows, bicubic_upsample
 from oceansr.engine.metrics import MaskedFieldMetrics
 from oceansr.engine.module import SRModule, masked_loss
-from oceansr.inference.tiling import tile_windows, tiled_apply, tiled_rows, window_weights
+from oceansr.inference.tiling import (
+    EVAL_OVERLAP,
+    tile_windows,
+    tiled_apply,
+    tiled_rows,
+    window_weights,
+)
 
 TILE, OVERLAP, SCALE = 16, 16, 4
 
@@ -30,6 +36,9 @@ def _module() -> SRModule:
         std=[3.0, 1.0],
         data_range=[20.0, 5.0],
         optim={"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]},
+        loss={"name": "l1", "charbonnier_eps": 1e-3},
+        residual_learning=True,
+        max_epochs=1,
         eval_tile=TILE,
     ).eval()
 
@@ -57,7 +66,12 @@ def _whole_field_pass(
     lr_norm = m.normalise(lr)
     with torch.no_grad():
         pred_norm = tiled_apply(
-            m.forward_normalised, lr_norm, scale=SCALE, tile=TILE, batch_size=len(lr)
+            m.forward_normalised,
+            lr_norm,
+            scale=SCALE,
+            tile=TILE,
+            overlap=EVAL_OVERLAP,
+            batch_size=len(lr),
         )
     loss = masked_loss(pred_norm, m.normalise(hr), mask, "l1")
     model, bicubic = MaskedFieldMetrics([20.0, 5.0]), MaskedFieldMetrics([20.0, 5.0])
@@ -151,7 +165,9 @@ def test_tiled_rows_equal_the_whole_field_blend(batch_size: int) -> None:
 def test_one_window_is_the_model_itself() -> None:
     net = torch.nn.Upsample(scale_factor=2, mode="bilinear")
     x = torch.randn(3, 1, 20, 30)
-    torch.testing.assert_close(tiled_apply(net, x, scale=2, tile=32, overlap=4), net(x))
+    torch.testing.assert_close(
+        tiled_apply(net, x, scale=2, tile=32, overlap=4, batch_size=1), net(x)
+    )
 
 
 @pytest.mark.parametrize("scale", [2, 3, 4])

@@ -28,6 +28,9 @@ def _module(eval_tile: int) -> SRModule:
         std=[3.0, 1.0],
         data_range=[20.0, 5.0],
         optim={"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]},
+        loss={"name": "l1", "charbonnier_eps": 1e-3},
+        residual_learning=True,
+        max_epochs=1,
         eval_tile=eval_tile,
     )
 

@@ -325,7 +325,15 @@ def _refused_before_spawning(root: Path, overrides: list[str]) -> dict:
         (["ckpt_path=/no/such/last.ckpt"], "data_not_found", "ckpt_path"),
         (["ckpt_path=__TEXT__"], "data_invalid", "ckpt_path"),
         (["model=edsr_baseline", "data.scale=5"], "config_error", "data.scale"),
+        (
+            ["model=swinir_light", "model.upsampler=pixelshuffle", "data.scale=5"],
+            "config_error",
+            "data.scale",
+        ),
+        (["model=swinir_light", "model.embed_dim=50"], "config_error", "model.embed_dim"),
+        (["model.kernel_sizes=[9,4,5]"], "config_error", "model.kernel_sizes[1]"),
         (["trainer.max_epochs=0"], "config_error", "trainer.max_epochs"),
+        (["mode=test"], "config_error", "ckpt_path"),
         (["hydra.run.dir=__ELSEWHERE__", "hydra.output_subdir=.hydra"], "config_error", None),
     ],
 )
@@ -357,11 +365,19 @@ def test_a_split_list_is_a_plain_override() -> None:
     assert list(reply["config"].data.split.train) == [1, 2, 3, 4, 5, 6]
 
 
-def test_model_scales_table_matches_the_registry() -> None:
-    from oceansr.config.schema import MODEL_SCALES
-    from oceansr.models.registry import _REGISTRY
+def test_model_scales_are_each_architectures_declaration() -> None:
+    """One declaration per architecture (oceansr.config.architectures), read torch-free by
+    the request checks and by the registry: there is no second table to keep equal."""
+    from oceansr.config.architectures import ARCHITECTURES, supported_scales
+    from oceansr.models.registry import list_models
 
-    assert {n: s.scales for n, s in _REGISTRY.items() if s.scales is not None} == MODEL_SCALES
+    assert set(ARCHITECTURES) == {row["name"] for row in list_models()}
+    for row in list_models():
+        declared = supported_scales(row["name"])
+        assert row["scales"] == (list(declared) if declared else "any integer >= 2")
+    # The upsampler decides: swinir_light realises any scale until it is given SwinIR's
+    # pixel-shuffle upsampler.
+    assert supported_scales("swinir_light", {"upsampler": "pixelshuffle"}) == (2, 3, 4, 8)
 
 
 @pytest.mark.parametrize("value", ["nan", "-1"])

@@ -249,6 +249,16 @@ def test_registry_schema_matches_constructors() -> None:
         assert set(spec.schema) == params, spec.name
 
 
+def test_constructors_take_every_option_from_the_config_file() -> None:
+    """Architecture numbers live in conf/model/<name>.yaml only: no constructor default."""
+    for spec in _REGISTRY.values():
+        params = inspect.signature(spec.cls).parameters
+        with_default = [
+            name for name in spec.schema if params[name].default is not params[name].empty
+        ]
+        assert with_default == [], spec.name
+
+
 def test_no_lightning_in_models() -> None:
     for path in Path(models_pkg.__file__).parent.glob("*.py"):
         assert "lightning" not in path.read_text(), path.name

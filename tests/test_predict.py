@@ -122,6 +122,23 @@ def test_tiled_progress_and_empty_fields(module, lr_ds):
         tiled_predict(module, lr, overlap=-1)
 
 
+def test_python_defaults_are_the_predict_yaml_values() -> None:
+    """predict() and tiled_predict() take their defaults from conf/predict.yaml, the file
+    `python -m oceansr.predict` composes: one place for the values."""
+    import inspect
+
+    import yaml
+
+    from oceansr.config.schema import CONF_DIR
+    from oceansr.predict import predict as predict_fn
+
+    shipped = yaml.safe_load((CONF_DIR / "predict.yaml").read_text())
+    for fn in (predict_fn, tiled_predict):
+        for name, param in inspect.signature(fn).parameters.items():
+            if name in shipped and param.default is not param.empty:
+                assert param.default == shipped[name], (fn.__name__, name)
+
+
 # --------------------------------------------------------------------------- files
 
 

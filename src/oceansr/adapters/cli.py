@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from oceansr import control
+from oceansr.config.schema import predict_defaults
 from oceansr.control.replies import exception_reply, ok_reply
 from oceansr.core.metric_names import METRIC_NAMES
 from oceansr.runs import is_terminal
@@ -184,8 +185,13 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--output", metavar="PATH", help="*.nc or *.zarr (default: in the run dir)")
     p.add_argument("--variables", nargs="+", metavar="VAR")
     p.add_argument("--hr-mask", metavar="PATH", help="file whose NaNs mark HR land")
-    p.add_argument("--tile", type=int, metavar="N", help="LR tile size (default 64)")
-    p.add_argument("--overlap", type=int, metavar="N", help="LR overlap (default 16)")
+    predict_yaml = predict_defaults()
+    p.add_argument(
+        "--tile", type=int, metavar="N", help=f"LR tile size (default {predict_yaml['tile']})"
+    )
+    p.add_argument(
+        "--overlap", type=int, metavar="N", help=f"LR overlap (default {predict_yaml['overlap']})"
+    )
     p.add_argument("--follow", action="store_true", help="wait for the end with a progress bar")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     p.add_argument("--base-dir", metavar="DIR", help=_BASE_HELP)

@@ -1,11 +1,19 @@
 """Checks of a training request that need no data and no torch (docs/architecture.md,
-control plane): each one used to spawn a run that failed 20-120 s later, or that
-"completed" having trained nothing. They run in :func:`oceansr.data.validation.validate_config`
-before the data are read, so a bad request answers in milliseconds with nothing created.
+control plane), each rule written once. :func:`check_config` runs them all; the control
+plane calls it (through :func:`oceansr.data.validation.validate_config`, before the data
+are read) so a bad request answers in milliseconds with nothing created, and the
+trainer calls it again at start for in-process and hand-started runs, so neither
+:mod:`oceansr.engine` nor :mod:`oceansr.train` repeats a rule.
 
+- every value the YAML files leave to the user (``???``) is given;
+- every ruled field has its type, choice or range (:mod:`oceansr.config.schema`), the
+  scheduler's and launcher's options those of the chosen one;
+- the model's options are its architecture's, and it realises ``data.scale``
+  (:mod:`oceansr.config.architectures`);
+- the chosen logger's package is installed;
 - overrides that would write outside the run directory (``hydra.*``) are refused;
-- ``trainer.max_epochs=0`` trains nothing and is refused in ``mode=train``;
-- the model must realise ``data.scale``;
+- ``mode=test`` names a checkpoint; ``trainer.max_epochs=0`` (trains nothing) is refused
+  in ``mode=train``;
 - ``ckpt_path`` must name a whole oceansr checkpoint of the same model (every
   architecture option), variables and scale.
 """
@@ -18,12 +26,25 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from oceansr.config.schema import LOGGERS, MODEL_SCALES, to_dict
+from oceansr.config.architectures import check_model
+from oceansr.config.schema import (
+    launcher_rules,
+    normalise_config,
+    rules,
+    scheduler_rules,
+    to_dict,
+)
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
 from oceansr.runs.checkpoint_file import CHECKPOINT_EXAMPLE, read_hparams, unreadable_reason
 from oceansr.runs.overrides import override as hydra_override
 
-__all__ = ["OUTPUT_KEYS", "check_output_overrides", "check_request"]
+__all__ = [
+    "OUTPUT_KEYS",
+    "check_config",
+    "check_output_overrides",
+    "check_request",
+    "check_scalars",
+]
 
 #: Override prefixes that move output (config, logs, sweeps) out of the run directory.
 OUTPUT_KEYS: tuple[str, ...] = ("hydra",)
@@ -49,31 +70,57 @@ def check_output_overrides(overrides: Sequence[str]) -> None:
             )
 
 
+def check_missing(cfg: DictConfig) -> None:
+    """Values the YAML files leave to the user (``???``, e.g. ``data.path``) are given."""
+    missing = sorted(OmegaConf.missing_keys(cfg))
+    if missing:
+        raise ConfigError(
+            f"required values are missing: {', '.join(missing)}",
+            field=missing[0],
+            fix=f"add {missing[0]}=... to the overrides",
+        )
+
+
+def check_scalars(cfg: DictConfig) -> None:
+    """Types, choices and ranges of the schema's ruled fields, checked without torch.
+
+    The rules are :mod:`oceansr.config.schema`'s (one copy for this check and the
+    adapters' enums); the scheduler's and the launcher's options are checked against
+    the chosen one's.
+    """
+    scheduler = OmegaConf.select(cfg, "optim.scheduler.name", default=None)
+    launcher = OmegaConf.select(cfg, "launcher.name", default=None)
+    table = {**rules(), **scheduler_rules(str(scheduler)), **launcher_rules(str(launcher))}
+    for path, rule in table.items():
+        rule.require(path, OmegaConf.select(cfg, path, default=None))
+
+
+def check_model_config(cfg: DictConfig) -> None:
+    """The model's options against its architecture, and ``data.scale`` against its
+    upsampler (:func:`oceansr.config.architectures.check_model`)."""
+    options = to_dict(cfg.model)
+    name = options.pop("name")
+    check_model(str(name), options, cfg.data.scale)
+
+
+def check_mode(cfg: DictConfig) -> None:
+    """``mode=test`` evaluates a checkpoint, so it needs ``ckpt_path``."""
+    if cfg.mode == "test" and not cfg.ckpt_path:
+        raise ConfigError(
+            "mode=test needs a checkpoint to evaluate",
+            field="ckpt_path",
+            fix=f"ckpt_path={CHECKPOINT_EXAMPLE}",
+        )
+
+
 def check_epochs(cfg: DictConfig) -> None:
     """``trainer.max_epochs=0`` would report ``completed`` having trained nothing."""
-    if cfg.get("mode", "train") == "train" and cfg.trainer.max_epochs == 0:
+    if cfg.mode == "train" and cfg.trainer.max_epochs == 0:
         raise ConfigError(
             "trainer.max_epochs=0 trains nothing (the run would complete untrained)",
             field="trainer.max_epochs",
             fix="trainer.max_epochs=20 (or -1 for no epoch limit with trainer.max_time); "
             "mode=test ckpt_path=... to only evaluate",
-        )
-
-
-def check_model_scale(cfg: DictConfig) -> None:
-    """The model's upsampler must realise ``data.scale``."""
-    name = str(cfg.model.name)
-    scale = OmegaConf.select(cfg, "data.scale", default=None)
-    allowed = MODEL_SCALES.get(name)
-    if allowed is None and OmegaConf.select(cfg, "model.upsampler") == "pixelshuffle":
-        allowed = MODEL_SCALES["swinir"]
-    if allowed is not None and isinstance(scale, int) and scale not in allowed:
-        scales = ", ".join(map(str, allowed))
-        raise ConfigError(
-            f"model {name!r} does not support data.scale={scale} (it supports {scales})",
-            field="data.scale",
-            fix=f"data.scale=<one of {scales}>, or model=srcnn / model=swinir_light "
-            f"(any integer scale) for x{scale}",
         )
 
 
@@ -124,10 +171,24 @@ def check_checkpoint_matches(cfg: DictConfig, hparams: Mapping[str, Any]) -> Non
 
 
 def check_request(cfg: DictConfig) -> None:
-    """Every data-free check of the request (see the module docstring)."""
+    """The checks of what the request asks for (mode, epochs, checkpoint)."""
+    check_mode(cfg)
     check_epochs(cfg)
-    check_model_scale(cfg)
     check_ckpt_path(cfg)
+
+
+def check_config(cfg: DictConfig) -> None:
+    """Every data-free check of a composed request (see the module docstring).
+
+    Normalises ``optim.scheduler`` first (:func:`oceansr.config.schema.normalise_config`),
+    so the recorded config and the checks see the same scheduler options.
+    """
+    check_missing(cfg)
+    normalise_config(cfg)
+    check_scalars(cfg)
+    check_model_config(cfg)
+    check_logger(str(cfg.logger.name))
+    check_request(cfg)
 
 
 #: The Python package each optional logger needs, and the extra that installs it.
@@ -138,13 +199,8 @@ REQUIRES: dict[str, tuple[str, str]] = {
 
 
 def check_logger(name: str) -> None:
-    """Refuse an unknown logger or one whose package is not installed (before training)."""
-    if name not in LOGGERS:
-        raise ConfigError(
-            f"logger={name!r} is not a known logger",
-            field="logger",
-            fix=f"use one of {', '.join(LOGGERS)}, e.g. logger=csv",
-        )
+    """Refuse a logger whose package is not installed (before training); that the name
+    is a known logger is the schema's rule for ``logger.name``."""
     if name in REQUIRES:
         package, install = REQUIRES[name]
         if importlib.util.find_spec(package) is None:

@@ -14,14 +14,17 @@ the entry point (:mod:`oceansr.train.entry`) imports it before Hydra composes.
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
 from hydra.errors import HydraException
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
 from oceansr.config.schema import (
@@ -29,13 +32,21 @@ from oceansr.config.schema import (
     SCHEDULERS,
     TrainConfig,
     config_groups,
+    normalise_config,
     rule_for,
-    scheduler_options,
     scheduler_rules,
+    to_dict,
 )
 from oceansr.core.errors import ConfigError
 
-__all__ = ["CONFIG_NAME", "CONF_DIR", "compose_config", "config_groups", "normalise_config"]
+__all__ = [
+    "CONFIG_NAME",
+    "CONF_DIR",
+    "compose_config",
+    "config_groups",
+    "launcher_defaults",
+    "normalise_config",
+]
 
 CONFIG_NAME = "train"
 SCHEMA_NAME = "train_schema"
@@ -106,8 +117,16 @@ def _fix_for(field: str | None, message: str) -> str:
     return f"check the override spelling; config groups are {listing}"
 
 
-def normalise_config(cfg: DictConfig) -> None:
-    """Give ``optim.scheduler`` exactly its scheduler's options (see
-    :func:`oceansr.config.schema.scheduler_options`), before it is validated or recorded."""
-    with open_dict(cfg):
-        cfg.optim.scheduler = scheduler_options(cfg.optim.scheduler)
+@functools.cache
+def _launcher_defaults(name: str) -> dict[str, Any]:
+    return to_dict(compose_config([f"launcher={name}"]).launcher)
+
+
+def launcher_defaults(name: str) -> dict[str, Any]:
+    """Launcher ``name``'s settings as ``conf/launcher/<name>.yaml`` sets them, resolved
+    in the default request (``nodes`` and ``ntasks_per_node`` follow the trainer's).
+
+    For a settings mapping that lacks some (an older run record, a hand-written one):
+    the values stay in the YAML file, not in the backend's code.
+    """
+    return copy.deepcopy(_launcher_defaults(name))

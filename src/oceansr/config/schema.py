@@ -5,23 +5,34 @@ config group option, so ``config.yaml`` of a run describes it completely. This m
 holds what the values must *be*: the dataclasses below are registered in Hydra's
 ConfigStore as the base of ``train.yaml`` (see :mod:`oceansr.config.compose`), so composition
 already rejects unknown keys and ill-typed values; each field's :class:`Rule` adds the
-allowed choices or range, which :mod:`oceansr.data.validation` checks before a run starts and
-which adapters (the MCP tool schemas, help texts) read through :func:`choices` and
-:func:`ranges`. See docs/architecture.md, configuration.
+allowed choices or range, which :func:`oceansr.config.checks.check_config` checks before a
+run starts (in the control plane and again in the trainer) and which adapters (the MCP
+tool schemas, help texts) read through :func:`choices` and :func:`ranges`. No field
+carries a value: every one is ``MISSING`` and set by the YAML files
+(tests/test_config_values.py keeps it so). The options of the chosen scheduler and
+launcher are checked against :data:`SCHEDULER_SCHEMAS` / :data:`LAUNCHER_SCHEMAS`; the
+model's against its architecture (:mod:`oceansr.config.architectures`). See
+docs/architecture.md, Configuration.
 
 This module imports neither torch nor Hydra: the control plane reads it in milliseconds.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import MISSING, DictConfig, OmegaConf
+import yaml
+from omegaconf import MISSING, DictConfig, OmegaConf, open_dict
+
+from oceansr.core.errors import ConfigError
 
 #: The shipped config files (``train.yaml`` and one folder per config group).
 #: Experiment loggers beside metrics.csv (config group ``logger``; oceansr.engine.loggers).
@@ -51,14 +62,6 @@ PRECISIONS: tuple[str, ...] = (
 ACCELERATORS: tuple[str, ...] = ("cpu", "gpu", "cuda", "mps", "tpu", "auto")
 MONITOR_MODES: tuple[str, ...] = ("min", "max")
 FAULT_POINTS: tuple[str, ...] = ("startup", "step")
-#: Scales each pixel-shuffle model realises (absent: any integer >= 2), readable without
-#: torch so a request is checked in milliseconds; tests keep it equal to the registry's.
-MODEL_SCALES: dict[str, tuple[int, ...]] = {
-    "edsr_baseline": (2, 3, 4, 8),
-    "edsr": (2, 3, 4, 8),
-    "swinir": (2, 3, 4, 8),
-}
-
 
 # --- rules -------------------------------------------------------------------------------------
 
@@ -75,9 +78,11 @@ def _is_number(value: Any) -> bool:
 class Rule:
     """What one config value must be, said once for the check, the message and the fix.
 
-    ``choices`` or a numeric range (``minimum``/``maximum``, exclusive when flagged), or
-    a custom ``check`` for values of several shapes (``trainer.devices``). ``example``
-    is a valid value (or a whole override when it contains ``=``) offered as the fix.
+    ``choices`` or a numeric range (``minimum``/``maximum``, exclusive when flagged), a
+    custom ``check`` for values of several shapes (``trainer.devices``), or a list whose
+    ``items`` each satisfy a rule (``length`` of them, else at least ``min_items``).
+    ``example`` is a valid value (or a whole override when it contains ``=``) offered
+    as the fix. :meth:`require` is the one place a rule becomes a :class:`ConfigError`.
     """
 
     expected: str
@@ -90,11 +95,54 @@ class Rule:
     exclusive_maximum: bool = False
     nullable: bool = False
     check: Callable[[Any], bool] | None = None
+    items: Rule | None = None
+    length: int | None = None
+    min_items: int = 0
 
     def accepts(self, value: Any) -> bool:
         """Whether ``value`` satisfies the rule."""
+        return self.violation("", value) is None
+
+    def violation(self, path: str, value: Any) -> tuple[str, Any, Rule] | None:
+        """The innermost ``(path, value, rule)`` that ``value`` breaks, or None.
+
+        For a list of the right shape with a bad item that is the item
+        (``model.depths[1]``), so the message points at what to change.
+        """
         if value is None:
-            return self.nullable
+            return None if self.nullable else (path, value, self)
+        if self.items is not None:
+            if not self._list_shape(value):
+                return path, value, self
+            for i, item in enumerate(value):
+                found = self.items.violation(f"{path}[{i}]", item)
+                if found is not None:
+                    return found
+            return None
+        return None if self._accepts_one(value) else (path, value, self)
+
+    def require(self, path: str, value: Any) -> None:
+        """Raise a :class:`ConfigError` naming ``path`` and the fix when ``value`` breaks
+        the rule (the innermost item, for lists)."""
+        found = self.violation(path, value)
+        if found is not None:
+            where, bad, rule = found
+            raise ConfigError(
+                f"{where}={bad!r} is invalid: it must be {rule.expected}",
+                field=where,
+                fix=rule.fix(where),
+            )
+
+    def _list_shape(self, value: Any) -> bool:
+        if isinstance(value, str | bytes) or not (
+            isinstance(value, list | tuple) or OmegaConf.is_list(value)
+        ):
+            return False
+        if self.length is not None:
+            return len(value) == self.length
+        return len(value) >= self.min_items
+
+    def _accepts_one(self, value: Any) -> bool:
         if self.check is not None:
             return self.check(value)
         if self.choices:
@@ -120,6 +168,8 @@ class Rule:
         out: dict[str, Any] = {"description": self.expected}
         if self.choices:
             out["enum"] = list(self.choices)
+        elif self.items is not None:
+            out["type"] = "array"
         elif self.check is None:
             out["type"] = "integer" if self.integer else "number"
             if self.minimum is not None:
@@ -169,6 +219,28 @@ def number_in(
     )
 
 
+def a_list_of(
+    items: Rule,
+    example: str,
+    *,
+    length: int | None = None,
+    min_items: int = 0,
+    nullable: bool = False,
+) -> Rule:
+    if length is not None:
+        count = f"exactly {length}"
+    else:
+        count = "a non-empty list of" if min_items else "a list of"
+    expected = ("null or " if nullable else "") + f"{count} values, each {items.expected}"
+    return Rule(
+        expected, example, items=items, length=length, min_items=min_items, nullable=nullable
+    )
+
+
+def a_bool(example: str) -> Rule:
+    return Rule("true or false", example, check=lambda value: isinstance(value, bool))
+
+
 def _devices(value: Any) -> bool:
     if _is_int(value):
         return bool(value != 0)
@@ -206,7 +278,7 @@ class TrainerConf:
     precision: str = field(default=MISSING, metadata=meta(one_of(PRECISIONS, "32-true")))
     max_epochs: int = field(default=MISSING, metadata=meta(integer_at_least(-1, "20")))
     max_steps: int = field(default=MISSING, metadata=meta(integer_at_least(-1, "-1")))
-    max_time: Any = None
+    max_time: Any = MISSING
     limit_train_batches: Any = field(default=MISSING, metadata=meta(LIMIT_BATCHES))
     limit_val_batches: Any = field(default=MISSING, metadata=meta(LIMIT_BATCHES))
     limit_test_batches: Any = field(default=MISSING, metadata=meta(LIMIT_BATCHES))
@@ -318,19 +390,19 @@ class DataConf:
     eval_batch_size: int = field(default=MISSING, metadata=meta(integer_at_least(1, "4")))
     num_workers: int = field(default=MISSING, metadata=meta(integer_at_least(0, "0")))
     # In memory or read from disk (by size when auto), and the lazy dataset's dask chunks.
-    cache: str = field(default="auto", metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
-    chunks: Any = None
+    cache: str = field(default=MISSING, metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
+    chunks: Any = MISSING
     # A given LR source for data.source=xarray (docs/architecture.md, data): same
     # variables and samples, a grid ``scale`` times coarser; null = block mean of HR.
-    lr_path: Any = None
+    lr_path: Any = MISSING
     # Validation/test tiling under a memory budget (docs/architecture.md, inference):
     # ``eval_tile`` LR cells per window side, or null to derive it from ``eval_memory_mb``.
     eval_tile: int | None = field(
-        default=None, metadata=meta(integer_at_least(1, "256", nullable=True))
+        default=MISSING, metadata=meta(integer_at_least(1, "256", nullable=True))
     )
-    eval_memory_mb: int = field(default=1024, metadata=meta(integer_at_least(1, "1024")))
+    eval_memory_mb: int = field(default=MISSING, metadata=meta(integer_at_least(1, "1024")))
     # Only the synthetic source reads it (its generator's size and seed).
-    synthetic: Any = None
+    synthetic: Any = MISSING
 
 
 @dataclass
@@ -370,8 +442,9 @@ class LoggerConf:
     ``tensorboard`` or ``mlflow`` logger is added beside it (:mod:`oceansr.engine.loggers`)."""
 
     name: str = field(default=MISSING, metadata=meta(one_of(LOGGERS, "csv")))
-    tracking_uri: str | None = None
-    experiment_name: str = "oceansr"
+    # MLflow's (``logger/base.yaml``); the other loggers ignore them.
+    tracking_uri: str | None = MISSING
+    experiment_name: str = MISSING
 
 
 @dataclass
@@ -388,14 +461,114 @@ class DebugConf:
         default=MISSING, metadata=meta(integer_at_least(0, "3", nullable=True))
     )
     sleep_per_step: float = field(default=MISSING, metadata=meta(number_in("0.0", 0.0)))
-    startup_sleep: float = field(default=0.0, metadata=meta(number_in("0.0", 0.0)))
+    startup_sleep: float = field(default=MISSING, metadata=meta(number_in("0.0", 0.0)))
+
+
+#: Characters a value on an ``#SBATCH`` line cannot hold (spaces, quotes, backslashes).
+SBATCH_UNSAFE = re.compile(r"[\s'\"\\]")
+_SLURM_TIME = re.compile(r"^(?:\d+-)?\d+(?::\d{1,2}){0,2}$")
+_SLURM_SIGNAL = re.compile(r"^(?:B:)?(?:SIG)?[A-Z0-9]+@\d+$")
+
+
+def _sbatch_word(value: Any) -> bool:
+    text = str(value)
+    return isinstance(value, str | int) and bool(text) and not SBATCH_UNSAFE.search(text)
+
+
+def _slurm_time(value: Any) -> bool:
+    return isinstance(value, str | int) and _SLURM_TIME.match(str(value)) is not None
+
+
+def _slurm_signal(value: Any) -> bool:
+    return value is False or (isinstance(value, str) and _SLURM_SIGNAL.match(value) is not None)
+
+
+_SBATCH_WORD = Rule(
+    "a single word without spaces or quotes, or null",
+    "<a single word without spaces or quotes>, or null",
+    nullable=True,
+    check=_sbatch_word,
+)
+
+
+def _lines_rule(path: str) -> Rule:
+    """Lines for the script (``#SBATCH`` options, set-up commands), one per entry."""
+    fix = f"{path}='[\"...\"]' (a list, one entry per line)"
+    one_line = Rule("a single line", fix, check=lambda value: "\n" not in str(value))
+    return a_list_of(one_line, fix, nullable=True)
+
+
+@dataclass
+class LocalLauncherConf:
+    """A process on this machine (``launcher/local.yaml``): no settings."""
+
+    name: str = MISSING
+
+
+@dataclass
+class SlurmLauncherConf:
+    """A Slurm batch job (``launcher/slurm.yaml``), rendered into ``submit.sbatch`` by
+    :mod:`oceansr.control.backends.slurm_script`; null leaves the cluster's default."""
+
+    name: str = MISSING
+    partition: str | None = field(default=MISSING, metadata=meta(_SBATCH_WORD))
+    account: str | None = field(default=MISSING, metadata=meta(_SBATCH_WORD))
+    qos: str | None = field(default=MISSING, metadata=meta(_SBATCH_WORD))
+    time: Any = field(
+        default=MISSING,
+        metadata=meta(
+            Rule(
+                "a Slurm time limit: MM, HH:MM:SS or D-HH:MM:SS, or null",
+                "04:00:00",
+                nullable=True,
+                check=_slurm_time,
+            )
+        ),
+    )
+    nodes: int = field(
+        default=MISSING,
+        metadata=meta(integer_at_least(1, "launcher.nodes=2 (= trainer.num_nodes)")),
+    )
+    ntasks_per_node: int = field(
+        default=MISSING,
+        metadata=meta(
+            integer_at_least(
+                1, "trainer.devices=<processes per node> (launcher.ntasks_per_node follows it)"
+            )
+        ),
+    )
+    cpus_per_task: int | None = field(
+        default=MISSING, metadata=meta(integer_at_least(1, "8", nullable=True))
+    )
+    mem: str | None = field(default=MISSING, metadata=meta(_SBATCH_WORD))
+    gres: str | None = field(default=MISSING, metadata=meta(_SBATCH_WORD))
+    signal: Any = field(
+        default=MISSING,
+        metadata=meta(
+            Rule(
+                "an sbatch --signal value (signal, @, seconds before the time limit) or null",
+                "USR1@90",
+                nullable=True,
+                check=_slurm_signal,
+            )
+        ),
+    )
+    requeue: bool = field(default=MISSING, metadata=meta(a_bool("true")))
+    extra_sbatch: list[str] | None = field(
+        default=MISSING, metadata=meta(_lines_rule("launcher.extra_sbatch"))
+    )
+    setup: list[str] | None = field(default=MISSING, metadata=meta(_lines_rule("launcher.setup")))
+
+
+#: The settings each launcher takes, by name (``conf/launcher/<name>.yaml``).
+LAUNCHER_SCHEMAS: dict[str, type] = {"local": LocalLauncherConf, "slurm": SlurmLauncherConf}
 
 
 @dataclass
 class TrainConfig:
     """The whole training config (``train.yaml`` with its groups)."""
 
-    # Architecture keys differ per model; the registry checks them (oceansr.models).
+    # Architecture keys differ per model: checked against oceansr.config.architectures.
     model: Any = MISSING
     data: DataConf = MISSING
     trainer: TrainerConf = MISSING
@@ -405,16 +578,15 @@ class TrainConfig:
     checkpoint: CheckpointConf = MISSING
     early_stopping: EarlyStoppingConf = MISSING
     debug: DebugConf = MISSING
-    # Where the control plane runs the trainer (group ``launcher``: local | slurm). Each
-    # backend checks its own settings (control/backends/slurm_script.py); the trainer
-    # ignores them.
+    # Where the control plane runs the trainer (group ``launcher``: local | slurm), one
+    # of LAUNCHER_SCHEMAS, checked by `launcher_rules`; the trainer ignores it.
     launcher: Any = MISSING
     logger: LoggerConf = MISSING
     mode: str = field(default=MISSING, metadata=meta(one_of(MODES, "train")))
-    run_id: str | None = None
+    run_id: str | None = MISSING
     runs_root: str = MISSING
     seed: int = field(default=MISSING, metadata=meta(Rule("an integer", "42", check=_is_int)))
-    ckpt_path: str | None = None
+    ckpt_path: str | None = MISSING
     residual_learning: bool = MISSING
 
 
@@ -426,13 +598,13 @@ def _rules_of(schema: type, prefix: str) -> Iterator[tuple[str, Rule]]:
         path = f"{prefix}{fld.name}"
         if "rule" in fld.metadata:
             yield path, fld.metadata["rule"]
-        nested = None if prefix else _SECTIONS.get(fld.name)
+        nested = None if prefix else SECTIONS.get(fld.name)
         if nested is not None:
             yield from _rules_of(nested, f"{path}.")
 
 
 # `from __future__ import annotations` makes field types strings: name the sections.
-_SECTIONS: dict[str, type] = {
+SECTIONS: dict[str, type] = {
     "data": DataConf,
     "trainer": TrainerConf,
     "optim": OptimConf,
@@ -456,6 +628,12 @@ def scheduler_rules(name: str) -> dict[str, Rule]:
     return dict(_rules_of(schema, "optim.scheduler.")) if schema else {}
 
 
+def launcher_rules(name: str) -> dict[str, Rule]:
+    """The rules of launcher ``name``'s settings, by path (``launcher.time``)."""
+    schema = LAUNCHER_SCHEMAS.get(name)
+    return dict(_rules_of(schema, "launcher.")) if schema else {}
+
+
 def rule_for(path: str) -> Rule | None:
     """The rule of one config path, for error messages (None when it has none)."""
     found = rules().get(path)
@@ -463,6 +641,20 @@ def rule_for(path: str) -> Rule | None:
         for name in SCHEDULERS:
             found = found or scheduler_rules(name).get(path)
     return found
+
+
+@functools.cache
+def _predict_file() -> dict[str, Any]:
+    document = yaml.safe_load((CONF_DIR / "predict.yaml").read_text())
+    return {k: v for k, v in document.items() if k not in ("defaults", "hydra")}
+
+
+def predict_defaults() -> dict[str, Any]:
+    """The prediction options as ``conf/predict.yaml`` sets them (unresolved), for the
+    Python API's keyword defaults (:func:`oceansr.predict.predict`,
+    :func:`oceansr.inference.tiling.tiled_predict`) and help texts, so the values stay in
+    the YAML file that the entry point composes."""
+    return copy.deepcopy(_predict_file())
 
 
 def config_groups() -> dict[str, list[str]]:
@@ -530,3 +722,10 @@ def scheduler_options(node: Any) -> DictConfig:
     if not isinstance(merged, DictConfig):
         raise TypeError(f"scheduler file {name}.yaml is not a mapping")
     return merged
+
+
+def normalise_config(cfg: DictConfig) -> None:
+    """Give ``optim.scheduler`` exactly its scheduler's options (see
+    :func:`scheduler_options`), before it is validated or recorded."""
+    with open_dict(cfg):
+        cfg.optim.scheduler = scheduler_options(cfg.optim.scheduler)

@@ -2,8 +2,10 @@
 
 The control plane calls :func:`validate_overrides` so that a typo in an override or a
 wrong data path comes back as a classified error summary in a fraction of a second,
-with no process started. It imports no torch: model names are checked against the
-shipped model configs; the full architecture check happens in the trainer.
+with no process started. It imports no torch: the data-free checks (schema rules, the
+model's architecture and scale, the request's mode and checkpoint) are
+:func:`oceansr.config.checks.check_config`, the same ones the trainer runs at start;
+this module adds what needs the data (variables, split, patch sizes).
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
-from oceansr.config.checks import check_logger, check_output_overrides, check_request
-from oceansr.config.compose import compose_config, normalise_config
-from oceansr.config.schema import Rule, config_groups, rules, scheduler_rules
+from oceansr.config.checks import check_config, check_output_overrides, check_scalars
+from oceansr.config.compose import compose_config
+from oceansr.config.schema import rules
 from oceansr.core.errors import ConfigError
 from oceansr.data.lazy.source import validate_metadata
 from oceansr.data.prepare import _as_plain, _validate_scale, prepare_data
 from oceansr.runs.failures import classify_exception
+
+__all__ = ["check_patch_settings", "check_scalars", "validate_config", "validate_overrides"]
 
 
 def check_patch_settings(data_cfg: Any, scale: int, hr_shape: tuple[int, int]) -> None:
@@ -41,56 +45,12 @@ def check_patch_settings(data_cfg: Any, scale: int, hr_shape: tuple[int, int]) -
         )
     table = rules()
     for key in ("batch_size", "eval_batch_size", "patches_per_field", "min_ocean_fraction"):
-        require(f"data.{key}", data_cfg[key], table[f"data.{key}"])
-
-
-def require(path: str, value: Any, rule: Rule) -> None:
-    """Raise a ConfigError naming ``path`` and the rule's fix when ``value`` breaks it."""
-    if not rule.accepts(value):
-        raise ConfigError(
-            f"{path}={value!r} is invalid: it must be {rule.expected}",
-            field=path,
-            fix=rule.fix(path),
-        )
-
-
-def check_scalars(cfg: DictConfig) -> None:
-    """Types, choices and ranges of the schema's ruled fields, checked without torch.
-
-    The rules are :mod:`oceansr.config.schema`'s (one copy for this check, the trainer and the
-    adapters' enums); the scheduler's options are checked against the chosen scheduler.
-    """
-    scheduler = OmegaConf.select(cfg, "optim.scheduler.name", default=None)
-    table = {**rules(), **scheduler_rules(str(scheduler))}
-    for path, rule in table.items():
-        require(path, OmegaConf.select(cfg, path, default=None), rule)
-
-
-def check_model_name(cfg: DictConfig) -> None:
-    """Model names are the files of ``conf/model`` (the registry reads its defaults there)."""
-    known = config_groups()["model"]
-    if cfg.model.name not in known:
-        raise ConfigError(
-            f"unknown model {cfg.model.name!r}",
-            field="model.name",
-            fix=f"model=<one of {', '.join(known)}>",
-        )
+        table[f"data.{key}"].require(f"data.{key}", data_cfg[key])
 
 
 def validate_config(cfg: DictConfig) -> dict[str, Any]:
     """Raise a classified error for a bad config; return the data summary otherwise."""
-    missing = sorted(OmegaConf.missing_keys(cfg))
-    if missing:
-        raise ConfigError(
-            f"required values are missing: {', '.join(missing)}",
-            field=missing[0],
-            fix=f"add {missing[0]}=... to the overrides",
-        )
-    normalise_config(cfg)
-    check_scalars(cfg)
-    check_model_name(cfg)
-    check_logger(str(OmegaConf.select(cfg, "logger.name", default="csv")))  # package installed
-    check_request(cfg)  # no data, no torch: ckpt_path, scale, max_epochs
+    check_config(cfg)  # no data, no torch: schema rules, model, logger, mode, ckpt_path
     # xarray sources are checked from metadata and a bounded sample, never loaded
     # (docs/architecture.md, data); the small bundled/synthetic/npy sources are prepared.
     plain = _as_plain(cfg.data)

@@ -6,7 +6,13 @@ is the trainer's first logger, so ``trainer.logger`` and everything that reads
 ``metrics.csv`` (status, report, plots) behave the same whichever extra logger is
 chosen. ``tensorboard`` and ``mlflow`` add Lightning's own loggers beside it, writing
 under the run directory by default. Their packages are optional extras; a missing one
-is a ``config_error`` naming ``logger`` and the install command, raised before training.
+is a ``config_error`` naming ``logger`` and the install command, raised before training
+by :func:`oceansr.config.checks.check_config` (as is an unknown ``logger.name``).
+
+The loggers are built here rather than by Hydra ``_target_`` instantiation: each needs
+arguments only known at run time (the run directory, the run id, MLflow's default URI
+inside the run directory), so a ``_target_`` would remove no branch, and it would let a
+request's overrides name any importable callable.
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from oceansr.config.checks import check_logger
 from oceansr.config.schema import LOGGERS
 
 TENSORBOARD_DIR = "tensorboard"
@@ -25,7 +30,7 @@ MLFLOW_DIR = "mlruns"
 
 def mlflow_uri(cfg: Mapping[str, Any], run_dir: Path) -> str:
     """The MLflow tracking URI: the configured one, else a file store in the run dir."""
-    uri = cfg.get("tracking_uri")
+    uri = cfg["tracking_uri"]
     return str(uri) if uri else (run_dir / MLFLOW_DIR).resolve().as_uri()
 
 
@@ -41,11 +46,12 @@ def allow_file_store(uri: str) -> None:
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
 
 
-def extra_loggers(cfg: Mapping[str, Any] | None, run_dir: Path, run_id: str) -> list[Any]:
-    """Lightning loggers to add after the run's CSV logger (none for ``logger=csv``)."""
-    cfg = cfg or {}
-    name = str(cfg.get("name") or "csv")
-    check_logger(name)
+def extra_loggers(cfg: Mapping[str, Any], run_dir: Path, run_id: str) -> list[Any]:
+    """Lightning loggers to add after the run's CSV logger (none for ``logger=csv``).
+
+    ``cfg`` is the run's checked ``logger`` group (values: ``conf/logger/*.yaml``).
+    """
+    name = cfg["name"]
     if name == "tensorboard":
         from lightning.pytorch.loggers import TensorBoardLogger
 
@@ -56,7 +62,7 @@ def extra_loggers(cfg: Mapping[str, Any] | None, run_dir: Path, run_id: str) -> 
         allow_file_store(mlflow_uri(cfg, run_dir))
         return [
             MLFlowLogger(
-                experiment_name=str(cfg.get("experiment_name") or "oceansr"),
+                experiment_name=str(cfg["experiment_name"]),
                 run_name=run_id,
                 tracking_uri=mlflow_uri(cfg, run_dir),
             )

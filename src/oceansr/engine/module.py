@@ -8,13 +8,22 @@ Responsibilities kept here and nowhere else:
   the same LR input on the same HR ocean cells, and the model's gain over it;
 - optimiser, warm-up and scheduler from the `optim` config.
 
+Every value comes from the run's config, checked before the module is built
+(:func:`oceansr.config.checks.check_config`); nothing here re-checks a rule or supplies
+a config value (the one fallback, ``eval_tile``, is for checkpoints older than it).
+The optimiser and the schedule are built by name here rather than by Hydra
+``_target_`` instantiation: the schedule chains a warm-up and derives ``T_max`` from the
+epochs (and Lightning needs ``monitor`` for plateau), so its branches would remain, and
+a ``_target_`` would only move the optimiser's class name into the YAML while letting a
+request's overrides name any importable callable.
+
 Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_gain``,
 ``test/<var>/psnr``... (the headline names average over variables).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import lightning as L
@@ -22,8 +31,7 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
-from oceansr.config.schema import LOSSES, OPTIMIZERS, SCHEDULERS
-from oceansr.core.errors import ConfigError, ShapeMismatchError
+from oceansr.core.errors import ShapeMismatchError
 from oceansr.core.metric_names import METRIC_NAMES
 from oceansr.engine.banded_eval import (
     band_rows_for,
@@ -32,13 +40,10 @@ from oceansr.engine.banded_eval import (
     bicubic_upsample,
 )
 from oceansr.engine.metrics import MaskedFieldMetrics, gain, masked_channel_mean, ssim_kernel
-from oceansr.inference.tiling import DEFAULT_OVERLAP, EVAL_TILE, tiled_rows
+from oceansr.inference.tiling import EVAL_OVERLAP, EVAL_TILE, tiled_rows
 from oceansr.models import build_model
 
 __all__ = [
-    "LOSSES",
-    "OPTIMIZERS",
-    "SCHEDULERS",
     "SRModule",
     "bicubic_upsample",
     "build_optimization",
@@ -47,29 +52,44 @@ __all__ = [
 ]
 
 
+def _charbonnier(diff: torch.Tensor, eps: float | None) -> torch.Tensor:
+    if eps is None:
+        raise TypeError("the charbonnier loss needs eps (loss.charbonnier_eps)")
+    return torch.sqrt(diff * diff + eps * eps) - eps
+
+
+#: Per-cell loss of each ``loss.name`` (the choices are the schema's LOSSES).
+PIXEL_LOSSES: dict[str, Callable[[torch.Tensor, float | None], torch.Tensor]] = {
+    "l1": lambda diff, eps: diff.abs(),
+    "l2": lambda diff, eps: diff * diff,
+    "charbonnier": _charbonnier,
+}
+
+
 def masked_loss_sums(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, name: str, eps: float = 1e-3
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    name: str,
+    eps: float | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(Sum of the pixel loss over ocean cells, number of ocean cells).
 
     Sums, so that evaluation in bands adds them up and divides once, as the whole field.
+    ``eps`` is ``loss.charbonnier_eps``, which only the charbonnier loss reads. ``name``
+    is a checked ``loss.name`` (:func:`oceansr.config.checks.check_config`).
     """
     diff = torch.where(mask, pred - torch.nan_to_num(target), 0.0)
-    if name == "l1":
-        per_cell = diff.abs()
-    elif name == "l2":
-        per_cell = diff * diff
-    elif name == "charbonnier":
-        per_cell = torch.sqrt(diff * diff + eps * eps) - eps
-    else:
-        raise ConfigError(
-            f"unknown loss {name!r}", field="loss.name", fix=f"loss.name={'|'.join(LOSSES)}"
-        )
+    per_cell = PIXEL_LOSSES[name](diff, eps)
     return torch.where(mask, per_cell, 0.0).sum(), mask.sum()
 
 
 def masked_loss(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, name: str, eps: float = 1e-3
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    name: str,
+    eps: float | None = None,
 ) -> torch.Tensor:
     """Mean pixel loss over ocean cells only (land contributes neither value nor count)."""
     total, count = masked_loss_sums(pred, target, mask, name, eps)
@@ -87,7 +107,14 @@ class StageMetrics(nn.ModuleDict):
 
 
 class SRModule(L.LightningModule):
-    """Super-resolution of masked ocean fields with a model from the registry."""
+    """Super-resolution of masked ocean fields with a model from the registry.
+
+    Every argument from the run's config is required: the values are the YAML files'
+    (docs/architecture.md, Configuration), checked before the module is built
+    (:func:`oceansr.config.checks.check_config`), and all of them are saved as
+    hyper-parameters, so a checkpoint rebuilds the same module. Only ``eval_tile`` and
+    ``hr_grid_step_deg`` may be None: checkpoints from before those options lack them.
+    """
 
     # Registered buffers (declared for type checkers; torch stores them in _buffers).
     mean: torch.Tensor
@@ -103,10 +130,10 @@ class SRModule(L.LightningModule):
         std: list[float],
         data_range: list[float],
         optim: dict[str, Any],
-        loss: dict[str, Any] | None = None,
-        residual_learning: bool = True,
-        max_epochs: int | None = None,
-        eval_tile: int | None = EVAL_TILE,
+        loss: dict[str, Any],
+        residual_learning: bool,
+        max_epochs: int | None,
+        eval_tile: int | None = None,
         hr_grid_step_deg: float | None = None,
     ) -> None:
         super().__init__()
@@ -122,13 +149,7 @@ class SRModule(L.LightningModule):
         # LR window side of validation/test (docs/architecture.md, inference); a
         # checkpoint from before this option evaluates with EVAL_TILE (whole fields).
         self.eval_tile = EVAL_TILE if eval_tile is None else int(eval_tile)
-        self.loss_cfg = {"name": "l1", "charbonnier_eps": 1e-3, **(loss or {})}
-        if self.loss_cfg["name"] not in LOSSES:
-            raise ConfigError(
-                f"unknown loss {self.loss_cfg['name']!r}",
-                field="loss.name",
-                fix=f"loss.name= one of {', '.join(LOSSES)}",
-            )
+        self.loss_cfg = dict(loss)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
         self.metrics = StageMetrics(
@@ -184,13 +205,14 @@ class SRModule(L.LightningModule):
         height, width = hr.shape[-2:]
         kernel = ssim_kernel(height, width)
         fill = masked_channel_mean(hr)  # land fill of SSIM, over the whole batch
-        window_side = (min(self.eval_tile, lr.shape[-2]) + 2 * DEFAULT_OVERLAP) * self.scale
+        window_side = (min(self.eval_tile, lr.shape[-2]) + 2 * EVAL_OVERLAP) * self.scale
         band_rows = band_rows_for(window_side, width, kernel // 2)
         rows = tiled_rows(
             self.forward_normalised,
             lr_norm,
             scale=self.scale,
             tile=self.eval_tile,
+            overlap=EVAL_OVERLAP,
             batch_size=len(lr),
         )
         loss_sum = hr.new_zeros((), dtype=torch.float64)
@@ -305,17 +327,16 @@ def stage_metric_values(
     return out
 
 
+#: The optimiser class of each ``optim.name`` (the choices are the schema's OPTIMIZERS).
+OPTIMIZER_CLASSES: dict[str, type[torch.optim.Adam] | type[torch.optim.AdamW]] = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+}
+
+
 def build_optimizer(params: Any, optim: Mapping[str, Any]) -> torch.optim.Optimizer:
-    """Adam or AdamW from the run's ``optim`` config (values from ``conf/optim``)."""
-    name = optim["name"]
-    if name not in OPTIMIZERS:
-        raise ConfigError(
-            f"unknown optimizer {name!r}",
-            field="optim.name",
-            fix=f"optim=<one of {', '.join(OPTIMIZERS)}>",
-        )
-    cls = torch.optim.AdamW if name == "adamw" else torch.optim.Adam
-    return cls(
+    """Adam or AdamW from the run's checked ``optim`` config (values from ``conf/optim``)."""
+    return OPTIMIZER_CLASSES[optim["name"]](
         params,
         lr=float(optim["lr"]),
         weight_decay=float(optim["weight_decay"]),
@@ -328,19 +349,13 @@ def build_optimization(
 ) -> dict[str, Any] | torch.optim.Optimizer:
     """Adam/AdamW + optional linear warm-up + cosine/step/plateau, all epoch-based.
 
-    ``optim`` is a complete ``optim`` config: the scheduler node holds exactly its own
-    options (``conf/scheduler/<name>.yaml``), so no default is repeated here. Without a
-    scheduler node the LR is constant.
+    ``optim`` is a complete, checked ``optim`` config: the scheduler node holds exactly
+    its own options (``conf/scheduler/<name>.yaml``), so no default is repeated here.
     """
     optimizer = build_optimizer(params, optim)
-    sched = dict(optim.get("scheduler") or {})
-    name = sched.get("name", "none")
-    if name not in SCHEDULERS:
-        raise ConfigError(
-            f"unknown scheduler {name!r}",
-            field="optim.scheduler.name",
-            fix=f"scheduler=<one of {', '.join(SCHEDULERS)}>",
-        )
+    sched = dict(optim["scheduler"])
+    name = sched["name"]
+    # No epoch limit (None or -1): a cosine period of one epoch.
     epochs = max(int(max_epochs or 1), 1)
     if name == "plateau":
         # ReduceLROnPlateau cannot be chained after a warm-up (its file has none).
@@ -364,20 +379,20 @@ def _warmup_then(
     optimizer: torch.optim.Optimizer, sched: Mapping[str, Any], epochs: int
 ) -> LRScheduler | None:
     """Optional linear warm-up followed by the cosine or step schedule (or nothing)."""
-    warmup = int(sched.get("warmup_epochs") or 0)
+    warmup = int(sched["warmup_epochs"])
     schedulers: list[LRScheduler] = []
     if warmup > 0:
         start = float(sched["warmup_start_factor"])
         schedulers.append(
             torch.optim.lr_scheduler.LinearLR(optimizer, start, 1.0, total_iters=warmup)
         )
-    if sched.get("name") == "cosine":
+    if sched["name"] == "cosine":
         schedulers.append(
             torch.optim.lr_scheduler.CosineAnnealingLR(
                 optimizer, T_max=max(epochs - warmup, 1), eta_min=float(sched["min_lr"])
             )
         )
-    elif sched.get("name") == "step":
+    elif sched["name"] == "step":
         schedulers.append(
             torch.optim.lr_scheduler.StepLR(
                 optimizer, step_size=int(sched["step_size"]), gamma=float(sched["gamma"])

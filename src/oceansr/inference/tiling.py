@@ -23,12 +23,16 @@ from typing import Any, cast
 import numpy as np
 import torch
 
+from oceansr.config.schema import predict_defaults
 from oceansr.core.errors import ConfigError, ShapeMismatchError
 from oceansr.data.transforms import fill_land_nearest
 
-DEFAULT_TILE = 64
-DEFAULT_OVERLAP = 16
-DEFAULT_BATCH_SIZE = 8
+#: Prediction's tiling options as ``conf/predict.yaml`` sets them: the keyword defaults
+#: of :func:`tiled_predict` (the values are the YAML file's, not repeated here).
+PREDICT = predict_defaults()
+#: Overlap of the module's evaluation windows (not a config option: evaluation windows
+#: are sized from ``data.eval_tile`` / ``data.eval_memory_mb`` alone).
+EVAL_OVERLAP = 16
 #: Tile of the module's evaluation when none is given: large enough that a
 #: validation/test sample (the bundled sample included) is a single window.
 EVAL_TILE = 4096
@@ -66,7 +70,7 @@ def tile_windows(n: int, tile: int | None, overlap: int) -> list[Window]:
 
 
 def eval_tile_for_budget(
-    memory_bytes: int, scale: int, windows: int = 1, overlap: int = DEFAULT_OVERLAP
+    memory_bytes: int, scale: int, windows: int = 1, overlap: int = EVAL_OVERLAP
 ) -> int:
     """LR core side of evaluation windows so ``windows`` of them fit ``memory_bytes``.
 
@@ -111,14 +115,13 @@ def window_weights(
 
 def check_tiling(tile: Any, overlap: Any, batch_size: Any) -> tuple[int | None, int, int]:
     """Validated ``(tile, overlap, batch_size)``; a ConfigError names the bad option."""
-    defaults = {"tile": DEFAULT_TILE, "overlap": DEFAULT_OVERLAP, "batch_size": DEFAULT_BATCH_SIZE}
 
     def integer(value: Any, name: str, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
             raise ConfigError(
                 f"{name} must be an integer >= {minimum}, got {value!r}",
                 field=name,
-                fix=f"e.g. {name}={defaults[name]}"
+                fix=f"e.g. {name}={PREDICT[name]}"
                 + (" (or null: whole field)" if name == "tile" else ""),
             )
         return int(value)
@@ -165,9 +168,9 @@ def tiled_rows(
     x: torch.Tensor,
     *,
     scale: int,
-    tile: int | None = DEFAULT_TILE,
-    overlap: int = DEFAULT_OVERLAP,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    tile: int | None,
+    overlap: int,
+    batch_size: int,
     progress: ProgressFn | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """``fn`` over overlapping windows of ``x`` (N, C, h, w), blended and streamed as
@@ -224,9 +227,9 @@ def tiled_apply(
     x: torch.Tensor,
     *,
     scale: int,
-    tile: int | None = DEFAULT_TILE,
-    overlap: int = DEFAULT_OVERLAP,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    tile: int | None,
+    overlap: int,
+    batch_size: int,
     progress: ProgressFn | None = None,
 ) -> torch.Tensor:
     """:func:`tiled_rows` gathered into whole fields (N, C, h*s, w*s), for callers that
@@ -280,9 +283,9 @@ def tiled_predict(
     module: torch.nn.Module,
     lr: np.ndarray,
     *,
-    tile: int | None = DEFAULT_TILE,
-    overlap: int = DEFAULT_OVERLAP,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    tile: int | None = PREDICT["tile"],
+    overlap: int = PREDICT["overlap"],
+    batch_size: int = PREDICT["batch_size"],
     progress: ProgressFn | None = None,
 ) -> np.ndarray:
     """Super-resolve ``lr`` (N, C, h, w), physical units, NaN = land, to (N, C, h*s, w*s).

@@ -15,27 +15,19 @@ import math
 import torch
 from torch import nn
 
-from oceansr.core.errors import ConfigError
-
-#: Scales a pixel-shuffle :class:`Upsampler` can build: powers of two and 3.
-PIXEL_SHUFFLE_SCALES_TEXT = "a power of two (2, 4, 8, ...) or 3"
-
 
 def _conv(in_channels: int, out_channels: int, kernel_size: int = 3) -> nn.Conv2d:
     """A 'same'-padded convolution with bias (the EDSR building block)."""
     return nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
 
 
-def is_pixel_shuffle_scale(scale: int) -> bool:
-    """Whether :class:`Upsampler` can realise ``scale`` (a power of two >= 2, or 3)."""
-    return scale == 3 or (scale >= 2 and scale & (scale - 1) == 0)
-
-
 class Upsampler(nn.Sequential):
     """Sub-pixel (pixel-shuffle) upsampler, as in EDSR and classical SwinIR.
 
     Powers of two are realised as a cascade of x2 stages (conv to 4x channels + shuffle),
-    which keeps each stage's convolution small; 3 is a single x3 stage.
+    which keeps each stage's convolution small; 3 is a single x3 stage. Which scales a
+    request may ask for is declared in :mod:`oceansr.config.architectures` and checked
+    before a model is built, so another scale here is a programming error.
     """
 
     def __init__(self, scale: int, n_feats: int) -> None:
@@ -46,11 +38,7 @@ class Upsampler(nn.Sequential):
         elif scale == 3:
             layers += [_conv(n_feats, 9 * n_feats), nn.PixelShuffle(3)]
         else:
-            raise ConfigError(
-                f"a pixel-shuffle upsampler cannot realise scale {scale}",
-                field="data.scale",
-                fix=f"use a scale that is {PIXEL_SHUFFLE_SCALES_TEXT}",
-            )
+            raise ValueError(f"a pixel-shuffle upsampler cannot realise scale {scale}")
         super().__init__(*layers)
 
 
@@ -88,9 +76,10 @@ class EDSR(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
-        n_resblocks: int = 16,
-        n_feats: int = 64,
-        res_scale: float = 1.0,
+        *,
+        n_resblocks: int,
+        n_feats: int,
+        res_scale: float,
     ) -> None:
         super().__init__()
         self.scale: int = int(scale)

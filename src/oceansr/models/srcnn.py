@@ -31,8 +31,9 @@ class SRCNN(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
-        hidden_channels: tuple[int, int] = (64, 32),
-        kernel_sizes: tuple[int, int, int] = (9, 5, 5),
+        *,
+        hidden_channels: tuple[int, int],
+        kernel_sizes: tuple[int, int, int],
     ) -> None:
         super().__init__()
         self.scale: int = int(scale)

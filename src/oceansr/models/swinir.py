@@ -29,11 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from oceansr.core.errors import ConfigError
 from oceansr.models.edsr import Upsampler
 
-UPSAMPLERS = ("pixelshuffle", "pixelshuffledirect")
-RESI_CONNECTIONS = ("1conv", "3conv")
 _MASK_CACHE_SIZE = 16
 
 
@@ -243,39 +240,8 @@ class RSTB(nn.Module):
         return x + y.flatten(2).transpose(1, 2)
 
 
-def _check_options(
-    embed_dim: int, depths: list[int], num_heads: list[int], upsampler: str, resi_connection: str
-) -> None:
-    """Combinations the registry's per-key checks cannot see, as config errors."""
-    if len(depths) != len(num_heads):
-        raise ConfigError(
-            f"depths has {len(depths)} stages but num_heads has {len(num_heads)}",
-            field="model.num_heads",
-            fix="give one num_heads entry per depths entry",
-        )
-    bad = [nh for nh in num_heads if embed_dim % nh]
-    if bad:
-        raise ConfigError(
-            f"embed_dim {embed_dim} is not divisible by num_heads {bad}",
-            field="model.embed_dim",
-            fix="choose embed_dim as a multiple of every num_heads entry",
-        )
-    if upsampler not in UPSAMPLERS:
-        raise ConfigError(
-            f"unknown upsampler {upsampler!r}",
-            field="model.upsampler",
-            fix=f"use one of: {', '.join(UPSAMPLERS)}",
-        )
-    if resi_connection not in RESI_CONNECTIONS:
-        raise ConfigError(
-            f"unknown resi_connection {resi_connection!r}",
-            field="model.resi_connection",
-            fix=f"use one of: {', '.join(RESI_CONNECTIONS)}",
-        )
-
-
 class SwinIR(nn.Module):
-    """SwinIR for super-resolution; defaults are the classical (x2/3/4/8) model.
+    """SwinIR for super-resolution (options: ``conf/model/swinir*.yaml``).
 
     Args:
         in_channels: channels of the low-resolution input.
@@ -300,20 +266,20 @@ class SwinIR(nn.Module):
         in_channels: int,
         out_channels: int,
         scale: int,
-        embed_dim: int = 180,
-        depths: Sequence[int] = (6, 6, 6, 6, 6, 6),
-        num_heads: Sequence[int] = (6, 6, 6, 6, 6, 6),
-        window_size: int = 8,
-        mlp_ratio: float = 2.0,
-        qkv_bias: bool = True,
-        drop_path_rate: float = 0.1,
-        upsampler: str = "pixelshuffle",
-        resi_connection: str = "1conv",
-        num_feat: int = 64,
+        *,
+        embed_dim: int,
+        depths: Sequence[int],
+        num_heads: Sequence[int],
+        window_size: int,
+        mlp_ratio: float,
+        qkv_bias: bool,
+        drop_path_rate: float,
+        upsampler: str,
+        resi_connection: str,
+        num_feat: int,
     ) -> None:
         super().__init__()
         depths, num_heads = list(depths), list(num_heads)
-        _check_options(embed_dim, depths, num_heads, upsampler, resi_connection)
         self.scale: int = int(scale)
         self.window_size = int(window_size)
         self.upsampler = upsampler

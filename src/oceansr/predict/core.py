@@ -25,14 +25,7 @@ from oceansr.core.errors import DataNotFoundError
 from oceansr.data.fields import resolution_warnings
 from oceansr.data.lr_input import LRFields, open_lr_fields
 from oceansr.engine import checkpoint as ckpt_lib
-from oceansr.inference.tiling import (
-    DEFAULT_BATCH_SIZE,
-    DEFAULT_OVERLAP,
-    DEFAULT_TILE,
-    ProgressFn,
-    check_tiling,
-    tile_windows,
-)
+from oceansr.inference.tiling import PREDICT, ProgressFn, check_tiling, tile_windows
 from oceansr.predict.masks import load_hr_mask
 from oceansr.predict.output import (
     build_output_dataset,
@@ -260,20 +253,23 @@ def predict(
     variables: Sequence[str] | None = None,
     hr_mask: str | os.PathLike[str] | None = None,
     hr_mask_variable: str | None = None,
-    tile: int | None = DEFAULT_TILE,
-    overlap: int = DEFAULT_OVERLAP,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    tile: int | None = PREDICT["tile"],
+    overlap: int = PREDICT["overlap"],
+    batch_size: int = PREDICT["batch_size"],
     sel: Mapping[str, Any] | None = None,
     isel: Mapping[str, Any] | None = None,
-    decode_times: bool = True,
+    decode_times: bool = PREDICT["decode_times"],
     lat_name: str | None = None,
     lon_name: str | None = None,
-    device: str = "auto",
-    overwrite: bool = False,
+    device: str = PREDICT["device"],
+    overwrite: bool = PREDICT["overwrite"],
     progress: ProgressFn | None = None,
     on_start: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
     """Super-resolve the LR fields of ``input`` with ``checkpoint``; write ``output``.
+
+    The keyword defaults are ``conf/predict.yaml``'s values (read once at import), so
+    this function, ``python -m oceansr.predict`` and the control plane agree.
 
     Args:
         checkpoint: a checkpoint written by oceansr training (its normalisation is used).

@@ -5,7 +5,9 @@ One call = one run = one run directory ``<runs_root>/<run_id>/`` holding the res
 fits then tests the best checkpoint; ``mode=test`` evaluates ``ckpt_path``.
 
 Everything that can be wrong with the input (config, data, model) is checked before
-the Trainer starts, and raised as a classified :mod:`oceansr.core.errors` exception.
+the Trainer starts, and raised as a classified :mod:`oceansr.core.errors` exception:
+the config by :func:`oceansr.config.checks.check_config` (the control plane's checks,
+run again here for in-process and hand-started runs), the data by the data module.
 :func:`execute` wraps a run in a :class:`~oceansr.engine.callbacks.session.RunSession` and a
 :class:`~oceansr.engine.callbacks.recorder.RunRecorder`, so every outcome (completed, failed,
 killed) reaches ``status.json`` and ``events.jsonl``.
@@ -35,9 +37,9 @@ from lightning.pytorch.callbacks import (
 from lightning.pytorch.trainer.states import TrainerFn
 from omegaconf import DictConfig, OmegaConf
 
-from oceansr.config.compose import compose_config, normalise_config
+from oceansr.config.checks import check_config
+from oceansr.config.compose import compose_config
 from oceansr.config.schema import CONF_DIR, to_dict
-from oceansr.core.errors import ConfigError
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.data.fields import grid_step_deg
 from oceansr.data.lazy.stats import STATS_FILE
@@ -48,7 +50,7 @@ from oceansr.engine.callbacks.recorder import RunRecorder
 from oceansr.engine.callbacks.requeue import RequeueWatch, record_restart
 from oceansr.engine.callbacks.session import RunSession
 from oceansr.engine.callbacks.timelimit import schedule_warnings
-from oceansr.engine.checkpoint import load_module, match_scale, match_variables
+from oceansr.engine.checkpoint import load_module
 from oceansr.engine.checkpoint_io import AtomicCheckpointIO
 from oceansr.engine.cluster import cluster_info, global_rank
 from oceansr.engine.lightning_noise import quiet_lightning
@@ -63,7 +65,7 @@ from oceansr.runs import (
     new_run_id,
     validate_run_id,
 )
-from oceansr.runs.checkpoint_file import check_checkpoint_path, read_hparams
+from oceansr.runs.checkpoint_file import read_hparams
 
 # Lightning 2.6 on torch 2.13 warns once per run about a torch-internal deprecation.
 warnings.filterwarnings(
@@ -71,8 +73,6 @@ warnings.filterwarnings(
 )
 
 quiet_lightning()  # no advertising tip or srun hint in train.log
-
-MODES: tuple[str, ...] = ("train", "test")
 
 
 @dataclass
@@ -108,26 +108,15 @@ def is_rank_zero() -> bool:
     return global_rank() == 0
 
 
-def check_mode(cfg: DictConfig) -> None:
-    if cfg.mode not in MODES:
-        raise ConfigError(f"unknown mode {cfg.mode!r}", field="mode", fix="mode=train or mode=test")
-    if cfg.mode == "test" and not cfg.ckpt_path:
-        raise ConfigError(
-            "mode=test needs a checkpoint to evaluate",
-            field="ckpt_path",
-            fix="ckpt_path=runs/<run_id>/checkpoints/best.ckpt",
-        )
-    if cfg.ckpt_path:
-        check_checkpoint_path(cfg.ckpt_path, field="ckpt_path")
-
-
 def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
-    """A fresh module, or the checkpoint's (with its own statistics) in mode=test."""
+    """A fresh module, or the checkpoint's (with its own statistics) in mode=test.
+
+    That the checkpoint's model, variables and scale are the request's was checked
+    before (:func:`oceansr.config.checks.check_checkpoint_matches`).
+    """
     data = datamodule.data
     if cfg.mode == "test":
         module = load_module(cfg.ckpt_path, device="cpu", field="ckpt_path")
-        match_variables(module, data.variables, field="data.variables", any_order=False)
-        match_scale(module, data.scale, field="data.scale")
         module.eval_tile = eval_tile(cfg)
         return module
     return SRModule(
@@ -167,9 +156,9 @@ def checkpoint_stats(cfg: DictConfig) -> dict[str, list[float]] | None:
 def eval_tile(cfg: DictConfig) -> int:
     """``data.eval_tile``, else the side that ``data.eval_memory_mb`` allows per window."""
     data = cfg.data
-    if data.get("eval_tile") is not None:
+    if data.eval_tile is not None:
         return int(data.eval_tile)
-    budget = int(data.get("eval_memory_mb") or 1024) * 2**20
+    budget = int(data.eval_memory_mb) * 2**20
     return eval_tile_for_budget(budget, int(data.scale), windows=int(data.eval_batch_size))
 
 
@@ -233,7 +222,7 @@ def build_trainer(cfg: DictConfig, paths: RunPaths, callbacks: Sequence[Callback
         # metrics.csv first, always; logger=tensorboard|mlflow adds one (oceansr.engine.loggers)
         logger=[
             RunCSVLogger(save_dir=str(paths.dir), name="", version=""),
-            *extra_loggers(to_dict(cfg.get("logger")), paths.dir, paths.run_id),
+            *extra_loggers(to_dict(cfg.logger), paths.dir, paths.run_id),
         ],
         callbacks=list(callbacks),
         enable_model_summary=is_rank_zero(),
@@ -266,8 +255,7 @@ def run_training(
     cfg: DictConfig, paths: RunPaths, extra_callbacks: Sequence[Callback] = ()
 ) -> TrainResult:
     """Validate everything, then fit and test (or only test, in mode=test)."""
-    check_mode(cfg)
-    normalise_config(cfg)
+    check_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
     datamodule = OceanDataModule(
         cfg.data, stats_cache=paths.dir / STATS_FILE, stats=checkpoint_stats(cfg)

@@ -10,40 +10,34 @@ Lightning's SLURMEnvironment reads ranks and the node list from the task environ
 
 from __future__ import annotations
 
-import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from oceansr.config.schema import SBATCH_UNSAFE, launcher_rules
 from oceansr.core.errors import ConfigError
-
-_SIGNAL_RE = re.compile(r"^(?:B:)?(?:SIG)?[A-Z0-9]+@\d+$")
-_TIME_RE = re.compile(r"^(?:\d+-)?\d+(?::\d{1,2}){0,2}$")
-_UNSAFE = re.compile(r"[\s'\"\\]")
-#: The warning before the time limit (Lightning checkpoints and requeues on USR1).
-DEFAULT_SIGNAL = "USR1@90"
-_TEXT_FIELDS = ("partition", "account", "qos", "mem", "gres")
 
 
 @dataclass(frozen=True)
 class LauncherSettings:
-    """``launcher.*`` of the composed config, for a Slurm job."""
+    """``launcher.*`` of the composed config, checked, for a Slurm job (values:
+    ``conf/launcher/slurm.yaml``; rules: :class:`oceansr.config.schema.SlurmLauncherConf`)."""
 
-    nodes: int = 1
-    ntasks_per_node: int = 1
-    partition: str | None = None
-    account: str | None = None
-    qos: str | None = None
-    time: str | None = None
-    cpus_per_task: int | None = None
-    mem: str | None = None
-    gres: str | None = None
-    signal: str | None = DEFAULT_SIGNAL
-    requeue: bool = True
-    extra_sbatch: tuple[str, ...] = field(default_factory=tuple)
-    setup: tuple[str, ...] = field(default_factory=tuple)
+    nodes: int
+    ntasks_per_node: int
+    partition: str | None
+    account: str | None
+    qos: str | None
+    time: str | None
+    cpus_per_task: int | None
+    mem: str | None
+    gres: str | None
+    signal: str | None
+    requeue: bool
+    extra_sbatch: tuple[str, ...]
+    setup: tuple[str, ...]
 
     @property
     def ntasks(self) -> int:
@@ -56,102 +50,41 @@ class LauncherSettings:
         return doc
 
 
-def _positive(name: str, value: Any, fix: str, *, optional: bool = False) -> int | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(
-            f"launcher.{name} must be a whole number >= 1, got {value!r}",
-            field=f"launcher.{name}",
-            fix=fix,
-        )
-    return value
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
-def _text(name: str, value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value)
-    if not text or "\n" in text or _UNSAFE.search(text):
-        raise ConfigError(
-            f"launcher.{name}={value!r} cannot go on an #SBATCH line",
-            field=f"launcher.{name}",
-            fix=f"launcher.{name}=<a single word without spaces or quotes>, or null",
-        )
-    return text
-
-
-def _lines(name: str, value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, str) or not isinstance(value, Sequence):
-        raise ConfigError(
-            f"launcher.{name} must be a list of strings, got {value!r}",
-            field=f"launcher.{name}",
-            fix=f"launcher.{name}='[\"...\"]' (a list, one entry per line)",
-        )
-    lines = tuple(str(item) for item in value)
-    if any("\n" in line for line in lines):
-        raise ConfigError(
-            f"launcher.{name} entries must be single lines",
-            field=f"launcher.{name}",
-            fix="one list entry per line",
-        )
-    return lines
-
-
-def _checked_time(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value)
-    if not _TIME_RE.match(text):
-        raise ConfigError(
-            f"launcher.time={value!r} is not a Slurm time limit",
-            field="launcher.time",
-            fix="launcher.time=MM, HH:MM:SS or D-HH:MM:SS, e.g. launcher.time=04:00:00",
-        )
-    return text
-
-
-def _checked_signal(value: Any) -> str | None:
-    if value is None or value is False:
-        return None
-    text = str(value)
-    if not _SIGNAL_RE.match(text):
-        raise ConfigError(
-            f"launcher.signal={value!r} is not an sbatch --signal value",
-            field="launcher.signal",
-            fix="launcher.signal=USR1@90 (signal, @, seconds before the time limit) or null",
-        )
-    return text
+def _lines(value: Any) -> tuple[str, ...]:
+    return tuple(str(line) for line in value or ())
 
 
 def settings_from(launcher: Mapping[str, Any]) -> LauncherSettings:
-    """Checked settings from the resolved ``launcher`` group; bad values raise a
-    :class:`ConfigError` naming the ``launcher.*`` field and the fix."""
-    nodes = _positive("nodes", launcher.get("nodes", 1), "launcher.nodes=2 (= trainer.num_nodes)")
-    per_node = _positive(
-        "ntasks_per_node",
-        launcher.get("ntasks_per_node", 1),
-        "trainer.devices=<processes per node> (launcher.ntasks_per_node follows it)",
-    )
-    assert nodes is not None and per_node is not None
-    texts = {name: _text(name, launcher.get(name)) for name in _TEXT_FIELDS}
+    """Checked settings from the resolved ``launcher`` group.
+
+    Each value is checked by the schema's rule (:func:`oceansr.config.schema.launcher_rules`,
+    the same the request checks use), so a bad one raises a :class:`ConfigError` naming
+    the ``launcher.*`` field and the fix. A setting the mapping lacks is the YAML file's
+    (:func:`oceansr.config.compose.launcher_defaults`).
+    """
+    names = [f.name for f in fields(LauncherSettings)]
+    values = dict(launcher)
+    if any(name not in values for name in names):
+        from oceansr.config.compose import launcher_defaults  # Hydra: only when needed
+
+        values = {**launcher_defaults("slurm"), **values}
+    for path, rule in launcher_rules("slurm").items():
+        rule.require(path, values[path.split(".", 1)[1]])
+    signal = values["signal"]
     return LauncherSettings(
-        nodes=nodes,
-        ntasks_per_node=per_node,
-        time=_checked_time(launcher.get("time")),
-        cpus_per_task=_positive(
-            "cpus_per_task",
-            launcher.get("cpus_per_task"),
-            "launcher.cpus_per_task=8",
-            optional=True,
-        ),
-        signal=_checked_signal(launcher.get("signal", DEFAULT_SIGNAL)),
-        requeue=bool(launcher.get("requeue", True)),
-        extra_sbatch=_lines("extra_sbatch", launcher.get("extra_sbatch")),
-        setup=_lines("setup", launcher.get("setup")),
-        **texts,
+        nodes=values["nodes"],
+        ntasks_per_node=values["ntasks_per_node"],
+        time=_text(values["time"]),
+        cpus_per_task=values["cpus_per_task"],
+        signal=None if signal is False else _text(signal),
+        requeue=values["requeue"],
+        extra_sbatch=_lines(values["extra_sbatch"]),
+        setup=_lines(values["setup"]),
+        **{name: _text(values[name]) for name in ("partition", "account", "qos", "mem", "gres")},
     )
 
 
@@ -184,7 +117,7 @@ def render_script(
 ) -> str:
     """The batch script of one run: directives, set-up lines, then ``srun <command>``."""
     for name, path in (("runs_root", log_path), ("cwd", cwd)):
-        if _UNSAFE.search(str(path)):
+        if SBATCH_UNSAFE.search(str(path)):
             raise ConfigError(
                 f"{path} contains spaces or quotes, which #SBATCH lines cannot hold",
                 field=name,

@@ -31,26 +31,27 @@ from lightning.pytorch.callbacks import Callback
 
 def raise_startup_fault(debug: Mapping[str, Any]) -> None:
     """``debug.fail_at=startup``: fail like a crash during start-up, before any data loads."""
-    if debug.get("fail_at") == "startup":
+    if debug["fail_at"] == "startup":
         raise RuntimeError("debug fault injected at start-up (debug.fail_at=startup)")
 
 
 def startup_pause(debug: Mapping[str, Any]) -> None:
     """``debug.startup_sleep``: a start-up that lasts long enough to be interrupted."""
-    seconds = float(debug.get("startup_sleep") or 0.0)
+    seconds = float(debug["startup_sleep"])
     if seconds > 0:
         time.sleep(seconds)
 
 
 class FaultInjection(Callback):
-    """Step-level faults from the ``debug`` config (see the module docstring)."""
+    """Step-level faults from the ``debug`` config (values: ``conf/debug/none.yaml``;
+    see the module docstring). ``fail_at=step`` without a ``fail_step`` fails at once."""
 
     def __init__(self, debug: Mapping[str, Any]) -> None:
-        self.sleep_per_step = float(debug.get("sleep_per_step") or 0.0)
+        self.sleep_per_step = float(debug["sleep_per_step"])
         self.fail_step: int | None = (
-            int(debug.get("fail_step") or 0) if debug.get("fail_at") == "step" else None
+            int(debug["fail_step"] or 0) if debug["fail_at"] == "step" else None
         )
-        nan_step = debug.get("nan_step")
+        nan_step = debug["nan_step"]
         self.nan_step: int | None = int(nan_step) if nan_step is not None else None
 
     @property
