@@ -30,7 +30,7 @@ Every drill goes through the public API (``oceansr.control``) on real files:
 
 Drills left out are named in ``not_run`` with the reason. ``--smoke`` runs each drill
 without a real trainer once (1 s of torn reads, 5 healthy runs), and skips the real
-trainer drills: they take minutes, and tests/test_control.py covers their behaviour.
+trainer drills: they take minutes, and tests/control/test_control.py covers their behaviour.
 """
 
 from __future__ import annotations
@@ -335,7 +335,7 @@ def _controller_then_sigkill(root: Path, overrides: list[str], on_exit: str) -> 
 
 def drill_controller_sigkill(root: Path, on_exit: str, repeats: int) -> dict[str, Any]:
     """``terminate``: killed, last.ckpt loads, no process of the group left within 10 s
-    (as in tests/test_control.py); ``keep``: the run completes."""
+    (as in tests/control/test_control.py); ``keep``: the run completes."""
     long = [*SMOKE, "trainer.limit_train_batches=200", "debug.sleep_per_step=0.2"]
     short = [*SMOKE, "trainer.limit_train_batches=10", "debug.sleep_per_step=0.3"]
     ok, outcomes, killed_s, gone_s = 0, [], [], []

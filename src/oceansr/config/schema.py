@@ -9,7 +9,7 @@ allowed choices or range, which :func:`oceansr.config.checks.check_config` check
 run starts (in the control plane and again in the trainer) and which adapters (the MCP
 tool schemas, help texts) read through :func:`choices` and :func:`ranges`. No field
 carries a value: every one is ``MISSING`` and set by the YAML files
-(tests/test_config_values.py keeps it so). The options of the chosen scheduler and
+(tests/config/test_config_values.py keeps it so). The options of the chosen scheduler and
 launcher are checked against :data:`SCHEDULER_SCHEMAS` / :data:`LAUNCHER_SCHEMAS`; the
 model's against its architecture (:mod:`oceansr.config.architectures`). See
 docs/architecture.md, Configuration.

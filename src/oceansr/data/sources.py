@@ -4,7 +4,7 @@
 ``data`` config into HR (and, for ``npy``, LR) fields per split. :mod:`oceansr.data.prepare`
 dispatches through it, and an unknown name is a ConfigError naming ``data.source`` with
 the registered names. The schema does not list the names again: a user picks a source
-through a ``conf/data/<name>.yaml`` file, and tests/test_data_sources.py checks that
+through a ``conf/data/<name>.yaml`` file, and tests/data/test_data_sources.py checks that
 each of those names a registered source and that every source has one.
 
 Loaders import their source module when called, so the control plane, which imports

@@ -5,7 +5,7 @@ not a plain Hydra token (spaces, quotes, ``=``, commas, brackets, non-ASCII text
 as ``/data/数据/海温.nc``, ``${``) must be quoted, or Hydra rejects the override or,
 worse, reads it as a list, a sweep or an interpolation. The rules below were checked
 against ``hydra.core.override_parser.overrides_parser.OverridesParser`` and OmegaConf's
-resolver (tests/test_runs.py round-trips awkward values through both).
+resolver (tests/runs/test_runs.py round-trips awkward values through both).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 and each config group option, and of ``predict.yaml``, as composed before the Python
 defaults were removed: moving a value out of Python must not change any of them. After
 a deliberate change of a shipped value, regenerate it with
-``python tests/test_config_values.py`` and review the diff.
+``python tests/config/test_config_values.py`` and review the diff.
 """
 
 from __future__ import annotations

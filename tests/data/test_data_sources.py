@@ -553,7 +553,7 @@ def test_bundled_sample_matches_ferret_source():
 def test_make_sample_script_round_trip(tmp_path, capsys):
     import importlib.util
 
-    script = Path(__file__).resolve().parents[1] / "scripts" / "make_sample.py"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "make_sample.py"
     spec = importlib.util.spec_from_file_location("make_sample", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
