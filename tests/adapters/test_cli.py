@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import subprocess_env
-from oceansr.runs import update_status
+from oceansr.runs import KilledBy, KillKind, record_killed, update_status
 from runfactory import make_run
 
 
@@ -52,6 +52,13 @@ def test_status_says_the_eta_comes_after_the_first_step(tmp_path: Path) -> None:
     update_status(paths, {"progress": {"eta_s": 3725.0, "eta_pending": None}})
     measured = _cli_status(tmp_path, paths.dir.name)
     assert "eta 1:02:05" in measured and "first step" not in measured, measured
+
+
+def test_status_of_a_killed_run_says_who_stopped_it(tmp_path: Path) -> None:
+    paths = make_run(tmp_path)
+    record_killed(paths, KilledBy(KillKind.SCHEDULER, "SIGTERM from Slurm for job 42"))
+    out = _cli_status(tmp_path, paths.dir.name)
+    assert "killed by" in out and "scheduler: SIGTERM from Slurm for job 42" in out, out
 
 
 def _cli_status(root: Path, process_id: str) -> str:

@@ -383,3 +383,27 @@ def test_the_trainer_records_a_time_limit(tmp_path: Path, monkeypatch: pytest.Mo
     session.killed()
     assert _killed_by(paths)["kind"] == "time_limit"
     assert control.status(paths.run_id, runs_root=tmp_path)["kill_reason"]["by"] == "time_limit"
+
+
+@pytest.mark.usefixtures("no_slurm")
+@pytest.mark.parametrize(
+    ("stop", "kind", "detail"),
+    [
+        (KeyboardInterrupt(), "signal", "interrupted (KeyboardInterrupt)"),
+        (StopRequested("SIGTERM received"), "signal", "SIGTERM received"),
+    ],
+)
+def test_a_stopped_predict_run_records_a_signal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: BaseException, kind: str, detail: str
+) -> None:
+    from oceansr.predict import recorded
+
+    def interrupted(**_: Any) -> dict[str, Any]:
+        raise stop
+
+    monkeypatch.setattr(recorded, "predict", interrupted)  # stopped before any work
+    with pytest.raises(recorded.PredictKilled) as killed:
+        recorded.run_predict_recorded(None, tmp_path, input="in.nc", checkpoint="m.ckpt")
+    paths = RunPaths.for_id(killed.value.run_id, tmp_path)
+    assert _killed_by(paths) == {"kind": kind, "detail": detail}
+    assert killed.value.reason == detail
