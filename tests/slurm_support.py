@@ -14,13 +14,12 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from waiting import PATIENCE_S
+from waiting import PATIENCE_S, wait_until
 
 COMMANDS = ("sinfo", "squeue", "sbatch", "srun", "scancel", "scontrol")
 READY_STATES = frozenset({"idle", "mix"})
@@ -122,14 +121,12 @@ def squeue_line(job_id: str, fmt: str = "%T %r") -> str:
 
 def wait_for(job_id: str, states: frozenset[str], timeout: float = PATIENCE_S) -> dict[str, str]:
     """Polls until the job's state is one of ``states``; fails the test on timeout."""
-    deadline = time.monotonic() + timeout
-    fields = job_fields(job_id)
-    while time.monotonic() < deadline:
-        if fields is not None and fields["JobState"] in states:
-            return fields
-        time.sleep(0.2)
+
+    def in_state() -> dict[str, str] | None:
         fields = job_fields(job_id)
-    pytest.fail(f"job {job_id} not in {sorted(states)} after {timeout:g} s: {fields}")
+        return fields if fields is not None and fields["JobState"] in states else None
+
+    return wait_until(in_state, f"job {job_id} in {sorted(states)}", timeout, interval=0.2)
 
 
 @pytest.fixture(name="slurm_jobs")
@@ -142,11 +139,11 @@ def slurm_jobs_fixture() -> Iterator[list[str]]:
     subprocess.run(["scancel", *jobs], capture_output=True, timeout=60, check=False)
     # squeue lists a job until its processes are gone (state CG), so this also waits for
     # the nodes to be free again.
-    deadline = time.monotonic() + PATIENCE_S
-    while set(jobs) & set(slurm(["squeue", "-h", "-o", "%i"]).split()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"jobs {jobs} still in squeue {PATIENCE_S:g} s after scancel")
-        time.sleep(0.2)
+    wait_until(
+        lambda: not set(jobs) & set(slurm(["squeue", "-h", "-o", "%i"]).split()),
+        f"jobs {jobs} gone from squeue after scancel",
+        interval=0.2,
+    )
 
 
 def release_held_job(job_id: str) -> None:
@@ -168,8 +165,10 @@ def release_until_started(
     """Release a requeued run's job until it leaves ``queued`` (its next attempt began)."""
     from oceansr import control
 
-    deadline = time.monotonic() + timeout
-    while control.status(process_id, runs_root=root)["status"] == "queued":
-        assert time.monotonic() < deadline, "requeued job did not start again"
+    def started() -> bool:
+        if control.status(process_id, runs_root=root)["status"] != "queued":
+            return True
         release_held_job(job_id)
-        time.sleep(1.0)
+        return False
+
+    wait_until(started, f"requeued job {job_id} started again", timeout, interval=1.0)

@@ -33,12 +33,13 @@ from pathlib import Path
 import pytest
 
 from oceansr import control
-from oceansr.runs import RunPaths, read_events
+from oceansr.runs import RunPaths, is_terminal, read_events
 from slurm_support import (  # fixtures imported so pytest finds them here
     release_held_job,
     requires_slurm,  # noqa: F401
     slurm_jobs_fixture,  # noqa: F401
 )
+from waiting import wait_until
 
 EPOCHS, STEPS_PER_EPOCH = 9, 10  # x 1.1-1.4 s per step
 TIME_LIMITED = [
@@ -55,14 +56,21 @@ MAX_ATTEMPTS = 5
 
 def _run_to_the_end(process_id: str, job_id: str, root: Path) -> dict:
     """Waits for the terminal status, releasing each requeued attempt at once."""
-    deadline = time.monotonic() + MAX_ATTEMPTS * 180
-    while True:
+
+    def finished() -> dict | None:
         doc = control.wait(process_id, until="terminal", timeout=5, runs_root=root)
-        if doc["status"] in ("completed", "failed", "killed"):
+        if is_terminal(doc["status"]):
             return doc
-        assert time.monotonic() < deadline, f"not finished after {MAX_ATTEMPTS} attempts: {doc}"
         if doc["status"] == "queued":
             release_held_job(job_id)
+        return None
+
+    return wait_until(
+        finished,
+        f"the run to finish within {MAX_ATTEMPTS} attempts",
+        MAX_ATTEMPTS * 180,
+        interval=0,
+    )
 
 
 @pytest.mark.usefixtures("requires_slurm")

@@ -16,7 +16,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -30,16 +29,10 @@ from slurm_support import (  # fixtures imported so pytest finds them here
     slurm,
     slurm_jobs_fixture,  # noqa: F401
 )
+from waiting import wait_until
 
 #: Set-up lasts >= 6 s: the signal is sent right after ``process_started``.
 SLOW_START = ["experiment=smoke", "debug.startup_sleep=6"]
-
-
-def _wait_for_event(paths: RunPaths, name: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not read_events(paths, names=name):
-        assert time.monotonic() < deadline, f"no {name} event after {timeout:g} s"
-        time.sleep(0.1)
 
 
 def test_install_catches_only_default_handlers_and_hands_over() -> None:
@@ -72,7 +65,7 @@ def test_usr1_during_local_startup_is_logged_and_ignored(tmp_path: Path) -> None
     reply = control.start(SLOW_START, runs_root=tmp_path, wait_for_start=False)
     assert reply["process_id"], reply
     paths = RunPaths.for_id(reply["process_id"], tmp_path)
-    _wait_for_event(paths, "process_started", timeout=120)
+    wait_until(lambda: read_events(paths, names="process_started"), "a process_started event")
     pid = control.status(reply["process_id"], runs_root=tmp_path)["pid"]
     os.kill(pid, signal.SIGUSR1)
     assert not read_events(paths, names="training_start"), "signal must land in set-up"
@@ -93,7 +86,7 @@ def test_usr1_during_slurm_startup_requeues_and_continues(
     assert isinstance(job_id, str), reply
     slurm_jobs.append(job_id)
     paths = RunPaths.for_id(reply["process_id"], tmp_path)
-    _wait_for_event(paths, "process_started", timeout=180)
+    wait_until(lambda: read_events(paths, names="process_started"), "a process_started event")
     slurm(["scancel", "--signal=USR1", job_id])
     assert not read_events(paths, names="training_start"), "signal must land in set-up"
     queued = control.wait(reply["process_id"], timeout=90, runs_root=tmp_path)
