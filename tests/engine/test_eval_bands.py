@@ -21,26 +21,13 @@ from oceansr.inference.tiling import (
     tiled_rows,
     window_weights,
 )
+from sr_modules import two_variable_module
 
 TILE, OVERLAP, SCALE = 16, 16, 4
 
 
 def _module() -> SRModule:
-    torch.manual_seed(0)
-    return SRModule(
-        model={"name": "srcnn"},
-        variables=["a", "b"],
-        units=["degC", "psu"],
-        scale=SCALE,
-        mean=[10.0, 35.0],
-        std=[3.0, 1.0],
-        data_range=[20.0, 5.0],
-        optim={"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]},
-        loss={"name": "l1", "charbonnier_eps": 1e-3},
-        residual_learning=True,
-        max_epochs=1,
-        eval_tile=TILE,
-    ).eval()
+    return two_variable_module(scale=SCALE, eval_tile=TILE).eval()
 
 
 def _batch() -> dict[str, torch.Tensor]:

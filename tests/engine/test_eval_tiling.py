@@ -15,24 +15,11 @@ from oceansr.engine.lightning_noise import quiet_lightning
 from oceansr.engine.metrics import MaskedFieldMetrics
 from oceansr.engine.module import SRModule
 from oceansr.inference.tiling import EVAL_TILE, eval_tile_for_budget, tile_windows
+from sr_modules import two_variable_module
 
 
 def _module(eval_tile: int) -> SRModule:
-    torch.manual_seed(0)
-    return SRModule(
-        model={"name": "srcnn"},
-        variables=["a", "b"],
-        units=["degC", "psu"],
-        scale=4,
-        mean=[10.0, 35.0],
-        std=[3.0, 1.0],
-        data_range=[20.0, 5.0],
-        optim={"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]},
-        loss={"name": "l1", "charbonnier_eps": 1e-3},
-        residual_learning=True,
-        max_epochs=1,
-        eval_tile=eval_tile,
-    )
+    return two_variable_module(scale=4, eval_tile=eval_tile)
 
 
 def _batch() -> dict[str, torch.Tensor]:
