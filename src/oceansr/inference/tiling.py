@@ -189,6 +189,7 @@ def tiled_rows(
     tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
     n_fields, channels, h, w = x.shape
     ys, xs = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
+    wys = [window_weights(win, h, scale, overlap) for win in ys]
     wxs = [window_weights(win, w, scale, overlap) for win in xs]
     inv_y = _inverse_weight_sum(ys, h, scale, overlap)
     inv_x = torch.from_numpy(_inverse_weight_sum(xs, w, scale, overlap)).to(x.device)
@@ -205,8 +206,7 @@ def tiled_rows(
             stacked = torch.stack([x[n, :, slice(*ys[iy]), slice(*xs[ix])] for iy, n, ix in batch])
             pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale)
             for j, (iy, n, ix) in enumerate(batch):
-                wy = window_weights(ys[iy], h, scale, overlap)
-                weight = torch.from_numpy(np.outer(wy, wxs[ix]).astype(np.float32))
+                weight = torch.from_numpy(np.outer(wys[iy], wxs[ix]).astype(np.float32))
                 rows = slice(ys[iy][0] * scale - acc0, ys[iy][1] * scale - acc0)
                 cols = slice(xs[ix][0] * scale, xs[ix][1] * scale)
                 acc[n, :, rows, cols] += pred[j] * weight.to(x.device)
