@@ -16,8 +16,8 @@ from typing import Any
 from oceansr.config.checks import check_output_overrides
 from oceansr.runs import (
     STATUSES,
-    RunNotFoundError,
     RunPaths,
+    check_run_dir,
     default_runs_root,
     override_key,
     validate_run_id,
@@ -39,11 +39,12 @@ def runs_root_path(runs_root: PathLike | None) -> Path:
 
 
 def run_paths(process_id: Any, runs_root: PathLike | None) -> RunPaths:
-    """Paths of an existing run; the id is validated before any file-system access."""
+    """Paths of an existing run; the id is validated before any file-system access, and
+    a run directory that is a link out of the runs root or holds links or special files
+    in place of its files is refused as damaged (``runs.check_run_dir``)."""
     validate_run_id(process_id)
     paths = RunPaths.for_id(process_id, runs_root_path(runs_root))
-    if not paths.exists():
-        raise RunNotFoundError(process_id, paths.dir)
+    check_run_dir(paths)  # RunNotFoundError when there is nothing at all
     return paths
 
 

@@ -19,6 +19,7 @@ from oceansr.runs import (
     RunLockTimeoutError,
     RunNotFoundError,
     RunPaths,
+    check_run_dir,
     duration_s,
     is_terminal,
     list_run_dirs,
@@ -196,8 +197,10 @@ def wait(
 
 def _row(paths: RunPaths) -> JsonDict:
     """One compact list row; a run that cannot be read is one ``unreadable`` row saying
-    why, so one damaged folder never hides the others (docs/architecture.md, run directory)."""
+    why, so one damaged folder (a link out of the root, a link loop, a FIFO or a link in
+    place of a run file) never hides the others (docs/architecture.md, run directory)."""
     try:
+        check_run_dir(paths)
         return _row_of(paths, live(paths), read_run_doc(paths))
     except RunNotFoundError:
         raise

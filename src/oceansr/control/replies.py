@@ -21,6 +21,7 @@ from oceansr.runs import (
     RunLockTimeoutError,
     RunNotFoundError,
     RunPaths,
+    default_runs_root,
     is_valid_run_id,
     to_jsonable,
 )
@@ -121,7 +122,11 @@ def exception_reply(
             suggestions=["retry in a moment; check for a hung process holding <run>/.lock"],
         )
     summary = classify_exception(exc)
-    return to_jsonable({"status": "error", "process_id": process_id, "error_summary": summary})
+    reply = to_jsonable({"status": "error", "process_id": process_id, "error_summary": summary})
+    # The adapters call this directly too (report, data inspection): the traceback goes
+    # to a file there as well, never into the reply.
+    where = _run_dir_of(reply, process_id, runs_root)
+    return scrub_tracebacks(reply, where, runs_root=_root_of(runs_root))
 
 
 def list_hint(root: Any) -> str:
@@ -142,6 +147,11 @@ def _run_dir_of(reply: Any, process_id: Any, root: Any) -> Path | None:
     return RunPaths.for_id(str(pid), None if root is None else Path(str(root))).dir
 
 
+def _root_of(root: Any) -> Path:
+    """The runs root a call used: its ``runs_root`` argument, else the default one."""
+    return default_runs_root() if root is None else Path(str(root)).expanduser().absolute()
+
+
 def _id_of(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> Any:
     return kwargs.get("process_id", args[0] if args else None)
 
@@ -157,7 +167,9 @@ def replies(func: F) -> F:
             reply = to_jsonable(func(*args, **kwargs))
         except Exception as exc:
             reply = exception_reply(exc, process_id=process_id, runs_root=root, call=func.__name__)
-        return scrub_tracebacks(reply, _run_dir_of(reply, process_id, root))
+        # Errors of no run keep their traceback under this call's runs root (.errors/).
+        where = _run_dir_of(reply, process_id, root)
+        return scrub_tracebacks(reply, where, runs_root=_root_of(root))
 
     return wrapper  # type: ignore[return-value]
 

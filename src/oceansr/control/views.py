@@ -18,6 +18,7 @@ from oceansr.runs import (
     duration_s,
     override_key,
     read_events,
+    read_regular,
     read_status,
     with_override,
 )
@@ -175,10 +176,11 @@ def legacy_kill_cause(paths: RunPaths) -> KilledBy:
 
 def checkpoint_fields(paths: RunPaths) -> JsonDict:
     """Absolute checkpoint paths for every checkpoint file that exists (whatever the
-    status doc recorded: a failed run still has the ``last.ckpt`` it wrote)."""
+    status doc recorded: a failed run still has the ``last.ckpt`` it wrote); a link in
+    place of one is never named (it is not the run's file)."""
     out: JsonDict = {}
     for key, path in (("best_checkpoint", paths.best_ckpt), ("last_checkpoint", paths.last_ckpt)):
-        if path.is_file():
+        if path.is_file() and not path.is_symlink():
             out[key] = str(path.resolve())
     return out
 
@@ -192,9 +194,10 @@ def model_of(paths: RunPaths, run: RunRecord) -> str | None:
         if override_key(item) in ("model", "model.name"):
             return str(item.split("=", 1)[1])
     try:
-        match = _CONFIG_MODEL.search(paths.config_yaml.read_text(encoding="utf-8"))
-    except OSError:
+        text = read_regular(paths.config_yaml).decode("utf-8", errors="replace")
+    except (OSError, CorruptRunFileError):  # missing, or a link / FIFO: not followed
         return None
+    match = _CONFIG_MODEL.search(text)
     return match.group(1) if match else None
 
 

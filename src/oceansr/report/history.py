@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import math
 import os
 import re
@@ -33,12 +34,14 @@ from oceansr.runs import (
     CorruptRunFileError,
     RunPaths,
     apply_liveness,
+    check_run_dir,
     duration_s,
     is_terminal,
     is_valid_run_id,
     parse_iso,
     read_events,
     read_json,
+    read_regular,
     read_status,
 )
 
@@ -71,7 +74,7 @@ def resolve_run(run: str | os.PathLike[str], runs_root: str | os.PathLike[str] |
     )
     if isinstance(run, str) and is_valid_run_id(run):
         paths = RunPaths.for_id(run, runs_root)
-        if paths.exists():
+        if paths.exists() or paths.dir.is_symlink():  # a link is checked, never skipped
             return _check_run_dir(paths, fix)
         if not Path(run).is_dir():  # a directory of that name in the working directory
             raise DataNotFoundError(
@@ -97,6 +100,9 @@ def resolve_run(run: str | os.PathLike[str], runs_root: str | os.PathLike[str] |
 
 
 def _check_run_dir(paths: RunPaths, fix: str) -> RunPaths:
+    # A link out of the runs root (or a link in place of a run file) is refused before
+    # anything is read or written through it (docs/architecture.md, run directory).
+    check_run_dir(paths)
     if not paths.status_json.is_file():
         raise DataNotFoundError(
             f"{paths.dir} is not a run directory (no status.json)", field="run", fix=fix
@@ -345,7 +351,11 @@ def load_history(
     ``run`` is a run id (looked up under ``runs_root``, default ``$OCEANSR_RUNS`` or
     ``./runs``), a run directory, or :class:`~oceansr.runs.RunPaths`.
     """
-    paths = run if isinstance(run, RunPaths) else resolve_run(run, runs_root)
+    if isinstance(run, RunPaths):
+        paths = run
+        check_run_dir(paths)
+    else:
+        paths = resolve_run(run, runs_root)
     try:
         status_doc = read_status(paths)
     except (FileNotFoundError, CorruptRunFileError) as exc:
@@ -376,9 +386,8 @@ def _read_config(path: Path) -> JsonDict | None:
     import yaml  # PyYAML comes with omegaconf; lazy so importing this module stays cheap
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            doc = yaml.safe_load(handle)
-    except (FileNotFoundError, yaml.YAMLError, UnicodeDecodeError):
+        doc = yaml.safe_load(read_regular(path).decode("utf-8"))
+    except (FileNotFoundError, CorruptRunFileError, yaml.YAMLError, UnicodeDecodeError):
         return None
     return doc if isinstance(doc, dict) else None
 
@@ -386,7 +395,8 @@ def _read_config(path: Path) -> JsonDict | None:
 def _read_metrics_csv(path: Path) -> list[JsonDict]:
     """Rows of Lightning's metrics.csv with numbers parsed and empty cells dropped."""
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        text = read_regular(path).decode("utf-8")  # never through a link (runs.fileio)
+        with io.StringIO(text, newline="") as handle:
             rows = []
             for raw in csv.DictReader(handle):
                 row = {}
@@ -399,7 +409,7 @@ def _read_metrics_csv(path: Path) -> list[JsonDict]:
                 if row:
                     rows.append(row)
             return rows
-    except (FileNotFoundError, csv.Error, UnicodeDecodeError):
+    except (FileNotFoundError, CorruptRunFileError, csv.Error, UnicodeDecodeError):
         return []
 
 

@@ -24,6 +24,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from oceansr.runs import CorruptRunFileError, read_regular
+
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d2733;
        margin: 0; background: #f5f7fa; line-height: 1.5; }
@@ -52,11 +54,19 @@ _RAW_HTML = re.compile(r"^\s*(<!--.*-->|</?(details|summary|div|p|br|hr|span)\b.
 _MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
 
 
-def _data_uri(path: Path) -> str | None:
-    mime = _MIME_TYPES.get(path.suffix.lower().lstrip("."))
-    if mime is None or not path.is_file():
+def _data_uri(src: str, base_dir: Path) -> str | None:
+    """The image ``src`` (relative to the run directory ``base_dir``) as a data URI, or
+    None: only a plain image file inside the run directory is embedded, never one
+    through a link or from elsewhere (a note's ``![](../../secret.png)``)."""
+    relative = Path(src)
+    mime = _MIME_TYPES.get(relative.suffix.lower().lstrip("."))
+    if mime is None or relative.is_absolute() or ".." in relative.parts:
         return None
-    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+    try:
+        data = read_regular(base_dir / relative, base=base_dir)
+    except (OSError, CorruptRunFileError):
+        return None
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
 
 
 def _is_external(url: str) -> bool:
@@ -66,7 +76,7 @@ def _is_external(url: str) -> bool:
 def _img_tag(alt: str, src: str, base_dir: Path) -> str:
     if _is_external(src):
         return f"<em>[image not embedded: {html.escape(alt)}]</em>"
-    uri = _data_uri((base_dir / src).resolve())
+    uri = _data_uri(src, base_dir)
     if uri is None:
         return f"<em>[missing image: {html.escape(alt)}]</em>"
     return f'<img src="{uri}" alt="{html.escape(alt)}">'

@@ -29,6 +29,7 @@ from oceansr.report.history import (
 from oceansr.report.plots import (
     summary_lines,
 )
+from oceansr.runs import read_regular
 
 JsonDict = dict[str, Any]
 
@@ -149,7 +150,7 @@ def _section_config(history: RunHistory) -> list[str]:
     if overrides:
         lines += [tr("Overrides: {overrides}", overrides=" ".join(_code(o) for o in overrides)), ""]
     lines += _table(["group", "setting", "value"], _config_rows(cfg))
-    full = history.paths.config_yaml.read_text(encoding="utf-8").rstrip("\n")
+    full = read_regular(history.paths.config_yaml).decode("utf-8", errors="replace").rstrip("\n")
     lines += [
         "<details>",
         f"<summary>{tr('Full resolved configuration (config.yaml)')}</summary>",

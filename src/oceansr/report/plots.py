@@ -59,6 +59,8 @@ from oceansr.report.plots_history import (
 from oceansr.report.regions import band_label, plot_errors_by_region, region_errors
 from oceansr.report.spectra import plot_power_spectra, plot_rmse_by_depth
 from oceansr.report.sr_fields import TestFields, load_test_fields
+from oceansr.runs import writable_run_folder
+from oceansr.runs.paths import PLOTS_DIR
 
 
 def make_plots(
@@ -132,8 +134,8 @@ def _write_plots(
     lang: str,
 ) -> JsonDict:
     """The body of :func:`write_plots`, inside its font settings."""
-    out_dir = history.paths.plots_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
+    # A real folder of the real run directory: never written through a link.
+    out_dir = writable_run_folder(history.paths, PLOTS_DIR)
     result: JsonDict = {
         "run_id": history.run_id,
         "run_dir": str(history.run_dir),

@@ -38,12 +38,11 @@ from oceansr.report.plots import (
     region_errors,
     write_plots,
 )
+from oceansr.runs import CorruptRunFileError, read_regular, writable_run_file
+from oceansr.runs.paths import REPORT_HTML, REPORT_MD
 from oceansr.runs.store import atomic_write_bytes
 
 JsonDict = dict[str, Any]
-
-
-REPORT_HTML = "report.html"
 
 
 def make_report(
@@ -88,8 +87,9 @@ def _make_report(
     notes = read_notes(history.paths.report_md)
     analysis = analyse(history, regions, fields_error)
     markdown = render_markdown(history, plots, analysis, regions, notes)
-    md_path = history.paths.report_md
-    html_path = history.run_dir / REPORT_HTML
+    # Plain files of the real run directory, never written through a link.
+    md_path = writable_run_file(history.paths, REPORT_MD)
+    html_path = writable_run_file(history.paths, REPORT_HTML)
     atomic_write_bytes(md_path, markdown.encode("utf-8"))
     title = f"oceansr {tr('Run report: {run_id}', run_id=history.run_id)}"
     page = markdown_to_html(markdown, base_dir=history.run_dir, title=title, lang=lang_of())
@@ -109,9 +109,9 @@ def _make_report(
 
 def read_notes(path: Path) -> str:
     """The user's notes: everything after :data:`NOTES_MARKER` in an existing report."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError):
+    try:  # a link in place of report.md is not followed (runs.fileio)
+        text = read_regular(path).decode("utf-8")
+    except (FileNotFoundError, CorruptRunFileError, UnicodeDecodeError):
         return ""
     if NOTES_MARKER in text:
         return text.split(NOTES_MARKER, 1)[1].strip("\n")

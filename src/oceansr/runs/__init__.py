@@ -16,7 +16,14 @@ from .exceptions import (
     RunLockTimeoutError,
     RunNotFoundError,
 )
-from .fileio import open_regular, read_regular
+from .fileio import (
+    check_run_dir,
+    open_regular,
+    read_regular,
+    real_run_dir,
+    writable_run_file,
+    writable_run_folder,
+)
 from .ids import RUN_ID_RE, is_valid_run_id, new_run_id, run_id_sort_key, validate_run_id
 from .liveness import (
     DEFAULT_HEARTBEAT_TIMEOUT_S,
@@ -131,6 +138,7 @@ __all__ = [
     "apply_liveness",
     "atomic_write_bytes",
     "atomic_write_json",
+    "check_run_dir",
     "create_run",
     "deep_merge",
     "default_runs_root",
@@ -163,6 +171,7 @@ __all__ = [
     "read_status",
     "read_tail",
     "read_tail_text",
+    "real_run_dir",
     "record_exit",
     "record_killed",
     "run_id_sort_key",
@@ -176,4 +185,6 @@ __all__ = [
     "utc_now",
     "validate_run_id",
     "with_override",
+    "writable_run_file",
+    "writable_run_folder",
 ]

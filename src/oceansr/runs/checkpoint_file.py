@@ -52,17 +52,22 @@ def run_checkpoint(
 ) -> Path:
     """The best (else last) checkpoint of training run ``run``; the id is validated first.
 
-    A run without either yet is a RunStateError (it may still be training).
+    A run without either yet is a RunStateError (it may still be training). A run
+    directory that leads out of the runs root, or a link in place of a checkpoint, is a
+    :class:`~oceansr.runs.CorruptRunFileError` (``check_run_dir``): predict never loads a
+    file from outside the run.
     """
-    from oceansr.runs import RunPaths, read_status
+    from oceansr.runs import RunNotFoundError, RunPaths, check_run_dir, read_status
 
     paths = RunPaths.for_id(run, runs_root)
-    if not paths.dir.is_dir():
+    try:
+        check_run_dir(paths)
+    except RunNotFoundError:
         raise DataNotFoundError(
             f"training run {run} not found under {paths.root}",
             field=field,
             fix=f"{field}=<training run id> (see `oceansr list`), or give checkpoint=",
-        )
+        ) from None
     for candidate in (paths.best_ckpt, paths.last_ckpt):
         if candidate.is_file():
             return candidate

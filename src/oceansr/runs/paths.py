@@ -25,6 +25,9 @@ BEST_CKPT = f"{CHECKPOINTS_DIR}/best.ckpt"
 METRICS_CSV = "metrics.csv"
 PLOTS_DIR = "plots"
 REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+ERROR_TXT = "error.txt"
+DATA_STATS_JSON = "data_stats.json"
 PREDICTIONS_DIR = "predictions"
 LOCK_FILE = ".lock"
 
@@ -116,6 +119,14 @@ class RunPaths:
     @property
     def report_md(self) -> Path:
         return self._file(REPORT_MD)
+
+    @property
+    def report_html(self) -> Path:
+        return self._file(REPORT_HTML)
+
+    @property
+    def error_txt(self) -> Path:
+        return self._file(ERROR_TXT)
 
     @property
     def predictions_dir(self) -> Path:

@@ -595,7 +595,8 @@ def _append_event_unlocked(
     if needs_newline:  # a crashed writer's half line: repaired, so every line parses
         drop_torn_tail(path)
     data = (_dumps(record) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    # O_NOFOLLOW: an events.jsonl replaced by a link is refused, never appended through.
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
     try:
         _write_all(fd, data)
         os.fsync(fd)
@@ -677,14 +678,25 @@ def tail_events(
 def list_run_dirs(root: str | os.PathLike[str] | None = None) -> list[RunPaths]:
     """Runs under ``root`` (default :func:`default_runs_root`), newest first.
 
-    Only directories named like run ids count; anything else (a user's notes, a
-    half-created ``.creating-*`` directory) is ignored. A missing root has no runs.
+    Only directories named like run ids count, and links named like run ids, which are
+    not followed here: whether one leads to a real run inside the root is for the
+    reader to check (:func:`oceansr.runs.fileio.check_run_dir`), so a link loop or a
+    link out of the root becomes that run's unreadable row, not a failure of the whole
+    listing. Anything else (a user's notes, a half-created ``.creating-*`` directory)
+    is ignored. A missing root has no runs.
     """
     base = default_runs_root() if root is None else Path(root)
     try:
         entries = list(os.scandir(base))
     except FileNotFoundError:
         return []
-    ids = [e.name for e in entries if is_valid_run_id(e.name) and e.is_dir()]
+    ids = [e.name for e in entries if is_valid_run_id(e.name) and _dir_or_link(e)]
     ids.sort(key=run_id_sort_key, reverse=True)
     return [RunPaths(base, run_id) for run_id in ids]
+
+
+def _dir_or_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False) or entry.is_symlink()
+    except OSError:  # vanished while listing
+        return False
