@@ -27,6 +27,7 @@ from oceansr.runs import (
     transition,
     update_run,
 )
+from oceansr.runs.errorfile import ERROR_DIR
 
 
 def make_run(
@@ -74,6 +75,14 @@ def make_run(
         payload = {k: v for k, v in event.items() if k != "event"}
         append_event(paths, event["event"], **payload)
     return paths
+
+
+def created_in(root: Path) -> list[str]:
+    """What a request left in the runs root ``root``, besides the private folder that
+    keeps tracebacks of refused requests (``.errors/``): a refused request leaves ``[]``."""
+    if not root.exists():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.name != ERROR_DIR)
 
 
 def dead_pid() -> tuple[int, float]:

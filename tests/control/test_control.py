@@ -38,7 +38,7 @@ from oceansr.runs import (
     transition,
     update_status,
 )
-from runfactory import dead_pid, make_run
+from runfactory import created_in, dead_pid, make_run
 from waiting import PATIENCE_S, RUN_PATIENCE_S, returns_within, wait_until
 
 #: A run that trains for a while (200 slow steps, ~40 s) so kill/wait tests have time.
@@ -270,7 +270,7 @@ def test_bad_overrides_fail_fast_without_creating_anything(
     if failure:
         assert reply["error_summary"]["failureType"] == failure
     assert reply["error_summary"]["message"] and reply["error_summary"]["suggestions"]
-    assert not root.exists() or not any(root.iterdir())
+    assert created_in(root) == []
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= children
 
 
@@ -306,7 +306,7 @@ def test_start_rejects_bad_arguments(tmp_path: Path, kwargs: dict) -> None:
     reply = control.start(SMOKE, runs_root=tmp_path, **kwargs)
     assert reply["status"] == "error" and reply["process_id"] is None
     assert reply["error_summary"]["failureType"] == "config_error"
-    assert list(tmp_path.iterdir()) == []
+    assert created_in(tmp_path) == []
 
 
 @pytest.mark.slow
@@ -486,7 +486,7 @@ def test_sweep_with_an_invalid_combination_starts_nothing(tmp_path: Path) -> Non
     reply = control.sweep(["experiment=smoke", "model=srcnn,nope"], runs_root=tmp_path)
     assert reply["status"] == "error" and reply["process_ids"] == []
     assert [item["overrides"] for item in reply["invalid"]] == [["experiment=smoke", "model=nope"]]
-    assert list(tmp_path.iterdir()) == []
+    assert created_in(tmp_path) == []
 
 
 @pytest.mark.slow
@@ -556,7 +556,7 @@ def test_unknown_id_names_the_id(tmp_path: Path) -> None:
     ):
         assert reply["status"] == "error" and reply["process_id"] == run_id
         assert run_id in reply["error_summary"]["message"]
-    assert list(tmp_path.iterdir()) == []
+    assert created_in(tmp_path) == []
 
 
 # --------------------------------------------------------------------------- liveness (no trainer)

@@ -22,7 +22,7 @@ import pytest
 from conftest import SMOKE, subprocess_env
 from oceansr import control
 from oceansr.runs import RunPaths
-from runfactory import make_run
+from runfactory import created_in, make_run
 from waiting import returns_within
 
 # --------------------------------------------------------------- concurrent starts
@@ -314,7 +314,7 @@ def _refused_before_spawning(root: Path, overrides: list[str]) -> dict:
     children = {p.pid for p in psutil.Process().children(recursive=True)}
     reply = control.start([*SMOKE, *overrides], runs_root=root)
     assert reply["status"] == "error" and reply["process_id"] is None, reply
-    assert not root.exists() or not any(root.iterdir())  # nothing created
+    assert created_in(root) == []  # nothing created
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= children
     return reply["error_summary"]
 

@@ -1,6 +1,7 @@
 """Run files are read and written without following links or blocking on special files,
 and tracebacks of refused requests land in a private, bounded folder (runs/fileio.py,
-runs/errorfile.py; docs/architecture.md, run directory and failure taxonomy)."""
+runs/errorfile.py; see docs/architecture.md, run directory, and docs/architecture.md,
+failure taxonomy)."""
 
 from __future__ import annotations
 
@@ -95,6 +96,14 @@ def test_a_plain_nested_file_reads_with_a_base(tmp_path) -> None:
 def test_a_healthy_run_directory_passes_and_resolves_to_itself(tmp_path) -> None:
     paths = make_run(tmp_path / "runs", status="completed")
     assert check_run_dir(paths) == paths.dir.resolve()
+
+
+def test_a_runs_root_reached_through_a_link_is_a_normal_layout(tmp_path) -> None:
+    real = make_run(tmp_path / "disk" / "runs", status="completed")
+    (tmp_path / "runs").symlink_to(real.root, target_is_directory=True)
+    seen = RunPaths(tmp_path / "runs", real.run_id)
+    assert check_run_dir(seen) == real.dir.resolve()
+    assert read_status(seen)["status"] == "completed"
 
 
 def test_a_run_directory_linked_out_of_the_root_is_refused(tmp_path) -> None:

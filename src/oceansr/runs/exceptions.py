@@ -41,7 +41,10 @@ class RunExistsError(FileExistsError):
 
 
 class CorruptRunFileError(ValueError):
-    """A run file is missing from an existing run directory or is not a JSON object."""
+    """A run directory is damaged: a run file is missing or is not a JSON object, a link
+    or a special file stands in place of a run file, or the run directory itself leads
+    out of its runs root (``runs/fileio.py``). Replies call it a damaged run directory
+    (``data_invalid``), ``list`` an ``unreadable`` row."""
 
 
 class RunLockTimeoutError(TimeoutError):

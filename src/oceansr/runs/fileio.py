@@ -1,5 +1,6 @@
-"""Reading and writing run files without following links or blocking (docs/architecture.md,
-run directory).
+"""Run files, read and written without following links or blocking on special files.
+
+See docs/architecture.md, run directory.
 
 A run directory is shared with users, other tools and agents: ``status.json`` may have
 been replaced by a directory, a FIFO or a device, ``train.log`` by a symbolic link to

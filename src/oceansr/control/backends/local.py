@@ -98,7 +98,10 @@ def spawn(
     process stays registered so :func:`exit_code` can answer later. Raises ``OSError``
     if the program cannot be started.
     """
-    with open(log_path, "ab", buffering=0) as log:
+    # O_NOFOLLOW: a train.log replaced by a link (before a resume) is refused, never
+    # appended through (docs/architecture.md, run directory).
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+    with os.fdopen(os.open(log_path, flags, 0o666), "ab", buffering=0) as log:
         popen = subprocess.Popen(
             list(command),
             stdin=subprocess.DEVNULL,

@@ -327,7 +327,9 @@ class RunSession:
         summary = classify_exception(exc, log_tail=read_tail_text(self.paths.train_log) or None)
         if self.enabled:  # the whole traceback, for whoever debugs it; replies give its path
             full = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            summary["traceback_path"] = write_error_file(self.paths.dir, full)
+            summary["traceback_path"] = write_error_file(
+                self.paths.dir, full, runs_root=self.paths.root
+            )
             transition(
                 self.paths,
                 "failed",
