@@ -96,10 +96,10 @@ def test_a_run_folder_that_cannot_be_read_is_one_row(tmp_path, monkeypatch) -> N
 
     real = fileio.open_regular
 
-    def denied(path: os.PathLike[str]) -> int:
+    def denied(path: os.PathLike[str], **kwargs: object) -> int:
         if bad.run_id in str(path):
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
+        return real(path, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(fileio, "open_regular", denied)
     rows = {r["process_id"]: r for r in control.list_runs(runs_root=tmp_path)["runs"]}

@@ -117,6 +117,8 @@ def _open_nofollow(path: Path, name: str, flags: int, dir_fd: int | None) -> int
         ):
             raise
         mode = os.lstat(name, dir_fd=dir_fd).st_mode
+        if not stat.S_ISLNK(mode) and (stat.S_ISDIR(mode) if folder else stat.S_ISREG(mode)):
+            raise  # the loop is further up the path: the plain OSError says so
     raise _not_folder(path, mode) if folder else _not_regular(path, mode)
 
 
@@ -173,8 +175,7 @@ def read_regular(
     path: str | os.PathLike[str], *, base: str | os.PathLike[str] | None = None
 ) -> bytes:
     """The whole content of the regular file ``path`` (see :func:`open_regular`)."""
-    fd = open_regular(Path(path)) if base is None else open_regular(Path(path), base=base)
-    with os.fdopen(fd, "rb") as handle:
+    with os.fdopen(open_regular(Path(path), base=base), "rb") as handle:
         return handle.read()
 
 
