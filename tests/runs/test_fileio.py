@@ -93,16 +93,16 @@ def test_a_plain_nested_file_reads_with_a_base(tmp_path) -> None:
 # --------------------------------------------------------------------------- run directories
 
 
-def test_a_healthy_run_directory_passes_and_resolves_to_itself(tmp_path) -> None:
+def test_a_healthy_run_directory_passes_as_itself(tmp_path) -> None:
     paths = make_run(tmp_path / "runs", status="completed")
-    assert check_run_dir(paths) == paths.dir.resolve()
+    assert check_run_dir(paths) == paths.dir
 
 
 def test_a_runs_root_reached_through_a_link_is_a_normal_layout(tmp_path) -> None:
     real = make_run(tmp_path / "disk" / "runs", status="completed")
     (tmp_path / "runs").symlink_to(real.root, target_is_directory=True)
     seen = RunPaths(tmp_path / "runs", real.run_id)
-    assert check_run_dir(seen) == real.dir.resolve()
+    assert check_run_dir(seen) == seen.dir
     assert read_status(seen)["status"] == "completed"
 
 
@@ -128,6 +128,14 @@ def test_a_link_loop_and_a_dangling_link_are_damaged_not_missing(tmp_path) -> No
         check_run_dir(dangling)
     with pytest.raises(RunNotFoundError):
         check_run_dir(RunPaths(root, new_run_id("train")))
+
+
+def test_a_link_to_the_same_run_inside_the_root_is_followed(tmp_path) -> None:
+    archived = make_run(tmp_path / "runs" / "archive", status="completed")
+    link = RunPaths(tmp_path / "runs", archived.run_id)
+    link.dir.symlink_to(archived.dir, target_is_directory=True)
+    assert check_run_dir(link) == archived.dir.resolve()
+    assert read_status(link)["status"] == "completed"
 
 
 def test_a_link_to_another_run_inside_the_root_is_refused(tmp_path) -> None:

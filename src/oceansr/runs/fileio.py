@@ -29,7 +29,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
 
 from .exceptions import CorruptRunFileError, RunNotFoundError
@@ -217,12 +216,20 @@ def _real(path: Path) -> Path:
 
 
 def real_run_dir(paths: RunPaths) -> Path:
-    """The directory ``paths.dir`` resolves to, checked to be a directory inside the
-    (resolved) runs root and named like the run: a link to another place, a link loop
-    or a dangling link is a :class:`CorruptRunFileError`, nothing there at all a
-    :class:`RunNotFoundError`."""
-    if not os.path.lexists(paths.dir):
-        raise RunNotFoundError(paths.run_id, paths.dir)
+    """The run's directory, checked to be a directory inside its runs root: ``paths.dir``
+    itself when it is a real directory (``<root>/<run id>`` is inside the root by
+    construction, so that costs one ``lstat``), else where its link leads, which must be
+    a directory of the run's name inside the (resolved) runs root. A link out of the
+    root, a link loop or a dangling link is a :class:`CorruptRunFileError`, nothing
+    there at all a :class:`RunNotFoundError`."""
+    try:
+        mode = os.lstat(paths.dir).st_mode
+    except FileNotFoundError:
+        raise RunNotFoundError(paths.run_id, paths.dir) from None
+    if stat.S_ISDIR(mode):
+        return paths.dir
+    if not stat.S_ISLNK(mode):
+        raise CorruptRunFileError(f"run directory {paths.dir} is not a directory ({_kind(mode)})")
     try:
         real = _real(paths.dir)
     except OSError as exc:  # ELOOP (a loop), ENOENT (a dangling link)
@@ -251,26 +258,40 @@ def real_run_dir(paths: RunPaths) -> Path:
 def check_run_dir(paths: RunPaths) -> Path:
     """Refuse a run directory that is not safe to read or write: see :func:`real_run_dir`,
     and every protocol file present must be a regular file and every protocol folder a
-    real directory (links and special files refused, named). Costs a few ``lstat`` calls.
-    Returns the real run directory."""
+    real directory (links and special files refused, named). One directory listing per
+    folder (the entry types come with it), so ``list`` stays cheap. Returns the run
+    directory to use (see :func:`real_run_dir`)."""
     real = real_run_dir(paths)
-    for name in RUN_FOLDERS:
-        _check_entry(real, paths.dir, name, stat.S_ISDIR)
-    for name in RUN_FILES:
-        _check_entry(real, paths.dir, name, stat.S_ISREG)
+    _check_entries(real, paths.dir, "")
     return real
 
 
-def _check_entry(real: Path, shown: Path, name: str, wanted: Callable[[int], bool]) -> None:
+#: What :func:`check_run_dir` expects in each folder of a run: ``{folder: {name: is dir}}``.
+_EXPECTED: dict[str, dict[str, bool]] = {}
+for _name in (*RUN_FILES, *RUN_FOLDERS):
+    _folder, _, _leaf = _name.rpartition("/")
+    _EXPECTED.setdefault(_folder, {})[_leaf] = _name in RUN_FOLDERS
+
+
+def _check_entries(real: Path, shown: Path, folder: str) -> None:
+    expected = _EXPECTED.get(folder, {})
     try:
-        mode = os.lstat(real / name).st_mode
+        entries = list(os.scandir(real / folder if folder else real))
     except (FileNotFoundError, NotADirectoryError):
         return
-    if wanted(mode):
-        return
-    if wanted is stat.S_ISDIR:
-        raise _not_folder(shown / name, mode)
-    raise _not_regular(shown / name, mode)
+    for entry in entries:
+        is_folder = expected.get(entry.name)
+        if is_folder is None:
+            continue  # not a protocol file: the user's, left alone
+        name = f"{folder}/{entry.name}" if folder else entry.name
+        if is_folder and entry.is_dir(follow_symlinks=False):
+            if name in _EXPECTED:
+                _check_entries(real, shown, name)
+        elif not is_folder and entry.is_file(follow_symlinks=False):
+            continue
+        else:
+            mode = entry.stat(follow_symlinks=False).st_mode
+            raise (_not_folder if is_folder else _not_regular)(shown / name, mode)
 
 
 def _not_folder(path: Path, mode: int) -> CorruptRunFileError:
