@@ -18,6 +18,8 @@ import pytest
 
 from conftest import subprocess_env
 from oceansr import control
+from oceansr.control.replies import exception_reply
+from oceansr.core.errors import ConfigError
 from oceansr.runs import RunPaths, new_run_id
 from oceansr.runs.errorfile import ERROR_DIR
 from runfactory import make_run
@@ -210,3 +212,19 @@ def test_a_refused_request_keeps_its_traceback_private_in_the_runs_root(tmp_path
     assert "Traceback (most recent call last)" in where.read_text()
     assert _shared_tmp_errors() == shared_before
     assert control.list_runs(runs_root=root)["runs"] == []  # .errors is not a run
+
+
+def test_an_adapters_error_reply_carries_no_traceback_either(tmp_path) -> None:
+    """The CLI and the MCP server build the replies of the report and data inspection
+    with ``exception_reply`` directly; the traceback goes to the same private folder."""
+    root = tmp_path / "runs"
+    root.mkdir()
+    try:
+        raise ConfigError("bad value", field="data.path", fix="data.path=<a file>")
+    except ConfigError as exc:
+        reply = exception_reply(exc, runs_root=root)
+    summary = reply["error_summary"]
+    assert summary["traceback_tail"] is None and summary["field"] == "data.path"
+    where = Path(summary["traceback_path"])
+    assert where.parent == root / ERROR_DIR and stat.S_IMODE(where.stat().st_mode) == 0o600
+    assert "ConfigError: bad value" in where.read_text()
