@@ -104,7 +104,17 @@ def _config_facts(cfg: Any) -> JsonDict:
 
 
 def trainer_command(kind: str, paths: RunPaths, overrides: Sequence[str]) -> list[str]:
-    # Both entry points (train, predict) parse Hydra overrides: values are quoted.
+    """``python -m <entry point> run_id=... runs_root=... <overrides>``.
+
+    Both entry points parse Hydra overrides (values quoted by their writers). A training
+    command carries the overrides through the same normalisation that validation
+    composed (:func:`oceansr.config.compose.train_overrides`), for start, sweep and
+    resume alike: a list-valued ``data.split.train`` that passed the checks also runs.
+    """
+    if kind == "train":
+        from oceansr.config.compose import train_overrides  # Hydra: only when training
+
+        overrides = train_overrides(overrides)
     root = hydra_quote(str(paths.root))
     return [
         sys.executable,
