@@ -28,6 +28,7 @@ import importlib.util
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from oceansr.config.architectures import check_model
@@ -36,6 +37,7 @@ from oceansr.config.schema import (
     TrainConfig,
     launcher_rules,
     normalise_config,
+    predict_defaults,
     rules,
     scheduler_rules,
     to_dict,
@@ -51,6 +53,7 @@ __all__ = [
     "check_output_overrides",
     "check_request",
     "check_scalars",
+    "check_tiling",
 ]
 
 #: Keys the launcher and the trainer set for every run, with why a request cannot set
@@ -290,3 +293,24 @@ def check_logger(name: str) -> None:
                 field="logger",
                 fix=f"{install}, or use logger=csv (metrics.csv is always written)",
             )
+
+
+def check_tiling(tile: Any, overlap: Any, batch_size: Any) -> tuple[int | None, int, int]:
+    """Validated predict ``(tile, overlap, batch_size)``; a ConfigError names the bad
+    option. Torch-free, so the control plane refuses ``tile=0`` before a predict run
+    exists and the tiled inference path (:mod:`oceansr.inference.tiling`) applies the
+    same rule."""
+    defaults = predict_defaults()
+
+    def integer(value: Any, name: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ConfigError(
+                f"{name} must be an integer >= {minimum}, got {value!r}",
+                field=name,
+                fix=f"e.g. {name}={defaults[name]}"
+                + (" (or null: whole field)" if name == "tile" else ""),
+            )
+        return int(value)
+
+    tile = None if tile is None else integer(tile, "tile", 1)
+    return tile, integer(overlap, "overlap", 0), integer(batch_size, "batch_size", 1)

@@ -164,6 +164,7 @@ def resume(
         if not checked.get("ok"):
             summary = checked["error_summary"]
             return {"status": "error", "process_id": process_id, "error_summary": summary}
+    backend.check_available()  # e.g. no sbatch: missing_dependency, the run unchanged
     attempt_info, offset = _reopen(paths, process_id, ckpt)
     if changes:  # later resumes and the report see the run's overrides as they now are
         update_run(paths, overrides=recorded)

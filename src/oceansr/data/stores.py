@@ -15,8 +15,7 @@ import os
 import stat
 import threading
 import warnings
-from collections.abc import Iterator
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,26 @@ from oceansr.core.errors import BusyError, ConfigError, DataInvalidError, DataNo
 DATA_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf", ".zarr", ".h5")
 _ZARR_MARKERS = (".zgroup", ".zarray", ".zmetadata", "zarr.json")
 _GLOB_CHARS = set("*?[")
+#: The files predict writes, by suffix (:func:`output_format`).
+NETCDF_SUFFIXES: tuple[str, ...] = (".nc", ".nc4", ".netcdf", ".cdf")
+ZARR_SUFFIXES: tuple[str, ...] = (".zarr",)
+
+
+def output_format(output: str | os.PathLike[str]) -> str:
+    """``"netcdf"`` for .nc/.nc4/.netcdf/.cdf, ``"zarr"`` for .zarr, else ConfigError.
+
+    Here, below the control plane, so ``control.start_predict`` refuses an output it
+    cannot write before a predict run exists, by the rule predict itself applies."""
+    suffix = Path(output).suffix.lower()
+    if suffix in NETCDF_SUFFIXES:
+        return "netcdf"
+    if suffix in ZARR_SUFFIXES:
+        return "zarr"
+    raise ConfigError(
+        f"output {output} has an unknown extension {suffix!r}",
+        field="output",
+        fix="name the output *.nc (NetCDF) or *.zarr (Zarr store)",
+    )
 
 
 #: What :func:`check_openable` calls each kind of file that is neither a regular file
