@@ -518,8 +518,8 @@ def start_predict(
     """
     from oceansr.config.basedir import base_dir as find_base
     from oceansr.config.basedir import resolve
-    from oceansr.runs.checkpoint_file import read_hparams
     from oceansr.data.stores import output_format
+    from oceansr.runs.checkpoint_file import read_hparams
     from oceansr.runs.overrides import predict_overrides
 
     timeout = check_start_args(on_exit, local.BACKEND, "predict", startup_timeout)
