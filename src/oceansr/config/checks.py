@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from oceansr.config.architectures import check_model
 from oceansr.config.schema import (
@@ -120,6 +121,23 @@ def _fields(schema: type) -> set[str]:
     return {f.name for f in dataclasses.fields(schema)}
 
 
+def check_resolvable(cfg: DictConfig) -> None:
+    """Every interpolation resolves to a value of its field's type. An ill-typed
+    ``trainer.max_epochs=${oc.env:NAME}`` would otherwise surface as OmegaConf's own
+    error from whichever check reads the field first, classified ``unknown``."""
+    try:
+        OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:
+        key = str(getattr(exc, "full_key", "") or "") or None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"{key or 'an override'} does not resolve to a usable value: {reason}",
+            field=key,
+            fix=f"give {key or 'the override'} a literal value of its type "
+            "(interpolations must resolve to one)",
+        ) from exc
+
+
 def check_known_keys(cfg: DictConfig) -> None:
     """No key the schema does not know, at the top or in a fixed-shape section.
 
@@ -127,11 +145,11 @@ def check_known_keys(cfg: DictConfig) -> None:
     ``+trainer.foo=1`` used to reach ``lightning.Trainer(foo=1)`` and fail the spawned
     run as ``unknown``. A launcher-owned key (:data:`LAUNCHER_KEYS`) says who sets it.
     """
-    found = [k for k in cfg if str(k) not in _fields(TrainConfig)]
+    found = [str(k) for k in cfg if str(k) not in _fields(TrainConfig)]
     for section, schema in SECTIONS.items():
         node = OmegaConf.select(cfg, section, default=None)
         if isinstance(node, DictConfig):
-            found += [f"{section}.{k}" for k in node if str(k) not in _fields(schema)]
+            found += [f"{section}.{k!s}" for k in node.keys() if str(k) not in _fields(schema)]
     if not found:
         return
     key = str(found[0])
@@ -266,6 +284,7 @@ def check_config(cfg: DictConfig) -> None:
     Normalises ``optim.scheduler`` first (:func:`oceansr.config.schema.normalise_config`),
     so the recorded config and the checks see the same scheduler options.
     """
+    check_resolvable(cfg)
     check_missing(cfg)
     check_known_keys(cfg)
     normalise_config(cfg)

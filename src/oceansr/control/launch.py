@@ -386,7 +386,7 @@ def start_checked(
         on_exit=on_exit,
         extra=extra,
     )
-    return launch(
+    reply = launch(
         paths,
         command,
         backend=launcher,
@@ -396,6 +396,9 @@ def start_checked(
         timeout=startup_timeout,
         events_offset=0,
     )
+    # What the checks found odd but not wrong (no coordinates, a constant field).
+    warnings = list((checked.get("data") or {}).get("warnings") or [])
+    return {**reply, "warnings": warnings} if warnings else reply
 
 
 def check_start_args(on_exit: Any, backend: Any, kind: Any, startup_timeout: Any) -> float:

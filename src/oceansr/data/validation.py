@@ -17,6 +17,7 @@ from omegaconf import DictConfig
 
 from oceansr.config.checks import check_config, check_output_overrides, check_scalars
 from oceansr.config.compose import compose_config, train_overrides
+from oceansr.config.interpolations import redact_resolved
 from oceansr.config.schema import rules
 from oceansr.core.errors import ConfigError
 from oceansr.data.lazy.source import validate_metadata
@@ -99,5 +100,7 @@ def validate_overrides(overrides: Sequence[str]) -> dict[str, Any]:
         cfg = compose_config(normalised)
         summary = validate_config(cfg)
     except Exception as exc:  # every user error becomes a classified summary
-        return {"ok": False, "error_summary": classify_exception(exc)}
+        # ...quoting ${...} overrides as written, never their resolved values
+        summary = redact_resolved(classify_exception(exc), overrides)
+        return {"ok": False, "error_summary": summary}
     return {"ok": True, "config": cfg, "data": summary, "overrides": normalised}

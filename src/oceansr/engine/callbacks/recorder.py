@@ -116,7 +116,8 @@ class RunRecorder(Checkpoint):
         done = max(step - self._step0, 0)
         rate = done / elapsed if elapsed > 0 else 0.0
         remaining = None if total_steps is None else max(total_steps - step, 0)
-        total_epochs = int(trainer.max_epochs) if (trainer.max_epochs or 0) > 0 else None
+        max_epochs = trainer.max_epochs  # -1: no epoch limit (max_steps or max_time)
+        total_epochs = int(max_epochs) if max_epochs is not None and max_epochs > 0 else None
         # 1-based epoch in progress (docs/architecture.md, run directory): "epoch 1/4"
         # during the first epoch, capped at the total once the last one has ended.
         epoch = int(trainer.current_epoch) + 1
@@ -184,6 +185,13 @@ class RunRecorder(Checkpoint):
         # The datamodule's prepared data knows the dataset sizes (any datamodule may lack it).
         data = getattr(getattr(trainer, "datamodule", None), "data", None)
         summary = getattr(data, "summary", None)
+        described = summary() if callable(summary) else None
+        # The run's own warnings (schedule vs max_time) and the data's (no coordinates,
+        # constant fields: data.fields.data_warnings), in the event and in train.log.
+        warnings = [
+            *(self.run_info.get("warnings") or ()),
+            *((described or {}).get("warnings") or ()),
+        ]
         append_event(
             self.paths,
             "training_start",
@@ -196,10 +204,10 @@ class RunRecorder(Checkpoint):
             accelerator=type(trainer.accelerator).__name__,
             precision=str(trainer.precision),
             world_size=int(trainer.world_size),
-            data=summary() if callable(summary) else None,
-            **self.run_info,
+            data=described,
+            **{**self.run_info, "warnings": warnings},
         )
-        for warning in self.run_info.get("warnings") or ():
+        for warning in warnings:
             _log_line(f"[warning] {warning}")
 
     def on_before_backward(
