@@ -149,7 +149,7 @@ def check_known_keys(cfg: DictConfig) -> None:
     for section, schema in SECTIONS.items():
         node = OmegaConf.select(cfg, section, default=None)
         if isinstance(node, DictConfig):
-            found += [f"{section}.{k!s}" for k in node.keys() if str(k) not in _fields(schema)]
+            found += [f"{section}.{k!s}" for k in node if str(k) not in _fields(schema)]
     if not found:
         return
     key = str(found[0])
