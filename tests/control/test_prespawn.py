@@ -203,9 +203,22 @@ def test_a_reply_quotes_an_interpolation_as_written_never_its_value(
 
 def test_the_cli_quotes_an_interpolation_as_written(tmp_path: Path) -> None:
     env = subprocess_env(**{SECRET_ENV: MARKER})
+    request = [
+        "data=xarray",
+        f"data.path=/data/${{oc.env:{SECRET_ENV}}}/t.nc",
+        "data.variables=[t]",
+    ]
     proc = subprocess.run(
-        [sys.executable, "-m", "oceansr", "start", "--json", "--runs-root", str(tmp_path)]
-        + ["data=xarray", f"data.path=/data/${{oc.env:{SECRET_ENV}}}/t.nc", "data.variables=[t]"],
+        [
+            sys.executable,
+            "-m",
+            "oceansr",
+            "start",
+            "--json",
+            "--runs-root",
+            str(tmp_path),
+            *request,
+        ],
         capture_output=True,
         text=True,
         env=env,
