@@ -69,6 +69,8 @@ _REAPER_WAIT_S = 5.0
 
 #: Module run by each run kind (``python -m <module> run_id=... runs_root=... ...``).
 ENTRY_POINTS: dict[str, str] = {"train": "oceansr.train", "predict": "oceansr.predict"}
+#: The overrides :func:`trainer_command` puts on every command itself.
+COMMAND_KEYS: tuple[str, ...] = ("run_id", "runs_root")
 #: The event that means "the work has begun" for each run kind (what start waits for).
 START_EVENTS: dict[str, str] = {"train": "training_start", "predict": "predict_start"}
 
