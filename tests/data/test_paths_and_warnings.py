@@ -50,20 +50,20 @@ def test_special_files_are_refused_by_kind_and_ordinary_ones_pass(
 
 
 def test_describe_and_lr_input_refuse_a_fifo_without_blocking(fifo: Path) -> None:
-    def describe() -> BaseException:
+    def describe() -> DataNotFoundError:
         with pytest.raises(DataNotFoundError) as caught:
             describe_dataset(fifo)
         return caught.value
 
     error = returns_within(describe, "describe_dataset of a FIFO")
-    assert error.field == "path" and "FIFO" in error.message  # type: ignore[attr-defined]
+    assert error.field == "path" and "FIFO" in error.message
 
-    def read() -> BaseException:
+    def read() -> DataNotFoundError:
         with pytest.raises(DataNotFoundError) as caught:
             open_lr_fields(fifo, ["temp"], path_field="input")
         return caught.value
 
-    assert returns_within(read, "open_lr_fields of a FIFO").field == "input"  # type: ignore[attr-defined]
+    assert returns_within(read, "open_lr_fields of a FIFO").field == "input"
 
 
 def _odd_file(path: Path) -> Path:

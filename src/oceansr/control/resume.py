@@ -155,9 +155,7 @@ def resume(
     changes = _resume_overrides(overrides)
     # A run trained in-process or by hand records the run_id/runs_root it was given;
     # the command sets both itself (trainer_command), so they are not the request's.
-    recorded = [
-        o for o in run_doc.get("overrides") or [] if override_key(o) not in COMMAND_KEYS
-    ]
+    recorded = [o for o in run_doc.get("overrides") or [] if override_key(o) not in COMMAND_KEYS]
     for change in changes:
         recorded = with_override(recorded, change)
     overrides = with_override(recorded, f"ckpt_path={hydra_quote(ckpt)}")
