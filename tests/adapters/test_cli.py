@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -79,3 +80,37 @@ def _cli_status(root: Path, process_id: str) -> str:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return proc.stdout
+
+
+def _cli_predict(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "oceansr", "--runs-root", str(tmp_path / "runs"), "predict", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(),
+        cwd=tmp_path,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("tile", ["0", "-4"])
+def test_predict_tile_zero_or_negative_is_refused_before_a_run_exists(
+    tmp_path: Path, tile: str
+) -> None:
+    proc = _cli_predict(tmp_path, "lr.nc", "--checkpoint", "m.ckpt", "--tile", tile, "--json")
+    assert proc.returncode != 0
+    summary = json.loads(proc.stdout)["error_summary"]
+    assert summary["failureType"] == "config_error" and summary["field"] == "tile", summary
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_predict_tile_null_means_whole_fields_and_nonsense_is_an_argparse_error(
+    tmp_path: Path,
+) -> None:
+    # null passes the argument parser: the next thing refused is the missing checkpoint
+    whole = _cli_predict(tmp_path, "lr.nc", "--checkpoint", "m.ckpt", "--tile", "null", "--json")
+    assert json.loads(whole.stdout)["error_summary"]["field"] == "checkpoint", whole.stdout
+    bad = _cli_predict(tmp_path, "lr.nc", "--checkpoint", "m.ckpt", "--tile", "big")
+    assert bad.returncode == 2
+    assert "or null for whole fields" in bad.stderr and "'big'" in bad.stderr

@@ -24,6 +24,7 @@ from typing import Any
 
 from oceansr import control
 from oceansr.config.schema import predict_defaults
+from oceansr.control.launch import WHOLE_FIELD
 from oceansr.control.replies import exception_reply, ok_reply
 from oceansr.core.metric_names import METRIC_NAMES
 from oceansr.runs import is_terminal
@@ -187,7 +188,10 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--hr-mask", metavar="PATH", help="file whose NaNs mark HR land")
     predict_yaml = predict_defaults()
     p.add_argument(
-        "--tile", type=int, metavar="N", help=f"LR tile size (default {predict_yaml['tile']})"
+        "--tile",
+        type=_tile,
+        metavar="N|null",
+        help=f"LR tile size, or null for whole fields (default {predict_yaml['tile']})",
     )
     p.add_argument(
         "--overlap", type=int, metavar="N", help=f"LR overlap (default {predict_yaml['overlap']})"
@@ -616,6 +620,19 @@ def _cmd_wait(args: argparse.Namespace) -> int:
             if remaining <= 0:
                 break
     return _finish(reply, False, _show_status)
+
+
+def _tile(text: str) -> int | str:
+    """``--tile``: a number (its range is checked by ``control.start_predict``) or
+    ``null``/``none``, whole fields."""
+    if text.strip().lower() in WHOLE_FIELD:
+        return "none"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a tile size in LR cells (e.g. 64) or null for whole fields, got {text!r}"
+        ) from None
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:

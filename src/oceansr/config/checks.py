@@ -11,25 +11,34 @@ trainer calls it again at start for in-process and hand-started runs, so neither
 - the model's options are its architecture's, and it realises ``data.scale``
   (:mod:`oceansr.config.architectures`);
 - the chosen logger's package is installed;
-- overrides that would write outside the run directory (``hydra.*``) are refused;
-- ``mode=test`` names a checkpoint; ``trainer.max_epochs=0`` (trains nothing) is refused
-  in ``mode=train``;
+- overrides of launcher-owned keys (``hydra.*``, ``run_id``, ``runs_root``,
+  ``trainer.default_root_dir``...: :data:`LAUNCHER_KEYS`) are refused, and so is a key
+  added with ``+`` that the schema does not know (``+trainer.foo=1``);
+- ``mode=test`` names a checkpoint; in ``mode=train`` ``trainer.max_epochs=0`` (trains
+  nothing) is refused, and ``-1`` (no epoch limit) needs ``trainer.max_steps`` or
+  ``trainer.max_time``;
 - ``ckpt_path`` must name a whole oceansr checkpoint of the same model (every
   architecture option), variables and scale.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from oceansr.config.architectures import check_model
 from oceansr.config.schema import (
+    SECTIONS,
+    TrainConfig,
     launcher_rules,
     normalise_config,
+    predict_defaults,
     rules,
     scheduler_rules,
     to_dict,
@@ -39,34 +48,61 @@ from oceansr.runs.checkpoint_file import CHECKPOINT_EXAMPLE, read_hparams, unrea
 from oceansr.runs.overrides import override as hydra_override
 
 __all__ = [
+    "LAUNCHER_KEYS",
     "OUTPUT_KEYS",
     "check_config",
     "check_output_overrides",
     "check_request",
     "check_scalars",
+    "check_tiling",
 ]
 
-#: Override prefixes that move output (config, logs, sweeps) out of the run directory.
-OUTPUT_KEYS: tuple[str, ...] = ("hydra",)
+#: Keys the launcher and the trainer set for every run, with why a request cannot set
+#: them: ``hydra.*`` would move the output (config, logs, sweeps) out of the run
+#: directory; ``run_id``/``runs_root`` are added to every command by the control plane;
+#: ``build_trainer`` (``train/entry.py``) passes the ``trainer.*`` ones to Lightning
+#: itself, so a second value would fail the spawned run ("multiple values for keyword").
+LAUNCHER_KEYS: dict[str, str] = {
+    "hydra": "every run writes under runs_root/<run_id> (choose runs_root= instead)",
+    "run_id": "the control plane names every run",
+    "runs_root": "pass runs_root= as the API argument (CLI: --runs-root)",
+    "trainer.default_root_dir": "every run writes under runs_root/<run_id> "
+    "(choose runs_root= instead)",
+    "trainer.logger": "metrics.csv is always written; choose logger=tensorboard|mlflow to add one",
+    "trainer.callbacks": "checkpointing and recording are the run's own",
+    "trainer.plugins": "checkpoints are written atomically by the run's own plugin",
+    "trainer.enable_model_summary": "the trainer prints the summary on rank 0 only",
+}
+#: Kept for callers of the first name: the keys whose overrides are refused.
+OUTPUT_KEYS: tuple[str, ...] = tuple(LAUNCHER_KEYS)
 
 
 def _key(override: str) -> str:
     return override.lstrip("+~").split("=", 1)[0].strip()
 
 
+def launcher_key(key: str) -> str | None:
+    """The launcher-owned key that ``key`` is or lies under (``hydra.run.dir`` →
+    ``hydra``), else None."""
+    for owned in LAUNCHER_KEYS:
+        if key == owned or key.startswith(f"{owned}."):
+            return owned
+    return None
+
+
 def check_output_overrides(overrides: Sequence[str]) -> None:
-    """Refuse ``hydra.*`` overrides: ``hydra.run.dir``/``hydra.output_subdir`` would
-    write the run's files elsewhere (any path on the machine), and no other Hydra
-    setting is something a run needs."""
+    """Refuse overrides of launcher-owned keys (:data:`LAUNCHER_KEYS`), with or without
+    ``+``/``++``/``~``: each is set for every run by the control plane or the trainer,
+    and a request's own value would either write the run's files elsewhere (any path on
+    the machine) or make the spawned run fail after it was created."""
     for override in overrides:
         key = _key(str(override))
-        if key.split(".", 1)[0] in OUTPUT_KEYS:
+        owned = launcher_key(key)
+        if owned is not None:
             raise ConfigError(
-                f"override {override!r} is refused: hydra.* settings would move the run's "
-                "output out of its run directory",
+                f"override {override!r} is refused: {owned} is set by the launcher for every run",
                 field=key,
-                fix=f"remove {key}; every run writes under runs_root/<run_id> "
-                "(choose runs_root= instead)",
+                fix=f"remove {key}; {LAUNCHER_KEYS[owned]}",
             )
 
 
@@ -79,6 +115,56 @@ def check_missing(cfg: DictConfig) -> None:
             field=missing[0],
             fix=f"add {missing[0]}=... to the overrides",
         )
+
+
+def _fields(schema: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(schema)}
+
+
+def check_resolvable(cfg: DictConfig) -> None:
+    """Every interpolation resolves to a value of its field's type. An ill-typed
+    ``trainer.max_epochs=${oc.env:NAME}`` would otherwise surface as OmegaConf's own
+    error from whichever check reads the field first, classified ``unknown``."""
+    try:
+        OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as exc:
+        key = str(getattr(exc, "full_key", "") or "") or None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"{key or 'an override'} does not resolve to a usable value: {reason}",
+            field=key,
+            fix=f"give {key or 'the override'} a literal value of its type "
+            "(interpolations must resolve to one)",
+        ) from exc
+
+
+def check_known_keys(cfg: DictConfig) -> None:
+    """No key the schema does not know, at the top or in a fixed-shape section.
+
+    Composition refuses an unknown key, but ``+key=value`` adds one anyway:
+    ``+trainer.foo=1`` used to reach ``lightning.Trainer(foo=1)`` and fail the spawned
+    run as ``unknown``. A launcher-owned key (:data:`LAUNCHER_KEYS`) says who sets it.
+    """
+    found = [str(k) for k in cfg if str(k) not in _fields(TrainConfig)]
+    for section, schema in SECTIONS.items():
+        node = OmegaConf.select(cfg, section, default=None)
+        if isinstance(node, DictConfig):
+            found += [f"{section}.{k!s}" for k in node if str(k) not in _fields(schema)]
+    if not found:
+        return
+    key = str(found[0])
+    owned = launcher_key(key)
+    if owned is not None:
+        raise ConfigError(
+            f"{key} is set by the launcher for every run; a request cannot set it",
+            field=key,
+            fix=f"remove +{key}; {LAUNCHER_KEYS[owned]}",
+        )
+    raise ConfigError(
+        f"{key} is not an option of the training config (added with '+')",
+        field=key,
+        fix=f"remove +{key}; see the options with python -m oceansr.train --cfg job",
+    )
 
 
 def check_scalars(cfg: DictConfig) -> None:
@@ -114,13 +200,28 @@ def check_mode(cfg: DictConfig) -> None:
 
 
 def check_epochs(cfg: DictConfig) -> None:
-    """``trainer.max_epochs=0`` would report ``completed`` having trained nothing."""
-    if cfg.mode == "train" and cfg.trainer.max_epochs == 0:
+    """The run has an end: ``trainer.max_epochs=0`` would report ``completed`` having
+    trained nothing, and ``-1`` means what it means to Lightning, no epoch limit, so it
+    needs another one (``trainer.max_steps`` > 0 or ``trainer.max_time``); alone it would
+    train until killed (docs/architecture.md, configuration)."""
+    if cfg.mode != "train":
+        return
+    trainer = cfg.trainer
+    if trainer.max_epochs == 0:
         raise ConfigError(
             "trainer.max_epochs=0 trains nothing (the run would complete untrained)",
             field="trainer.max_epochs",
             fix="trainer.max_epochs=20 (or -1 for no epoch limit with trainer.max_time); "
             "mode=test ckpt_path=... to only evaluate",
+        )
+    bounded = (trainer.max_steps or -1) > 0 or trainer.max_time is not None
+    if trainer.max_epochs == -1 and not bounded:
+        raise ConfigError(
+            "trainer.max_epochs=-1 means no epoch limit, and neither trainer.max_steps nor "
+            "trainer.max_time ends the run",
+            field="trainer.max_epochs",
+            fix="trainer.max_epochs=20, or keep -1 with trainer.max_steps=1000 or "
+            "trainer.max_time=00:12:00:00",
         )
 
 
@@ -183,7 +284,9 @@ def check_config(cfg: DictConfig) -> None:
     Normalises ``optim.scheduler`` first (:func:`oceansr.config.schema.normalise_config`),
     so the recorded config and the checks see the same scheduler options.
     """
+    check_resolvable(cfg)
     check_missing(cfg)
+    check_known_keys(cfg)
     normalise_config(cfg)
     check_scalars(cfg)
     check_model_config(cfg)
@@ -209,3 +312,24 @@ def check_logger(name: str) -> None:
                 field="logger",
                 fix=f"{install}, or use logger=csv (metrics.csv is always written)",
             )
+
+
+def check_tiling(tile: Any, overlap: Any, batch_size: Any) -> tuple[int | None, int, int]:
+    """Validated predict ``(tile, overlap, batch_size)``; a ConfigError names the bad
+    option. Torch-free, so the control plane refuses ``tile=0`` before a predict run
+    exists and the tiled inference path (:mod:`oceansr.inference.tiling`) applies the
+    same rule."""
+    defaults = predict_defaults()
+
+    def integer(value: Any, name: str, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+            raise ConfigError(
+                f"{name} must be an integer >= {minimum}, got {value!r}",
+                field=name,
+                fix=f"e.g. {name}={defaults[name]}"
+                + (" (or null: whole field)" if name == "tile" else ""),
+            )
+        return int(value)
+
+    tile = None if tile is None else integer(tile, "tile", 1)
+    return tile, integer(overlap, "overlap", 0), integer(batch_size, "batch_size", 1)

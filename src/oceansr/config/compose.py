@@ -46,6 +46,7 @@ __all__ = [
     "config_groups",
     "launcher_defaults",
     "normalise_config",
+    "train_overrides",
 ]
 
 CONFIG_NAME = "train"
@@ -71,7 +72,7 @@ def _field_of(message: str, overrides: Sequence[str]) -> str | None:
 
 def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
     """The composed (unresolved) training config for these Hydra overrides."""
-    overrides = _plain_split_lists([str(o) for o in overrides])
+    overrides = train_overrides(overrides)
     try:
         with (
             _COMPOSE_LOCK,
@@ -88,15 +89,28 @@ def compose_config(overrides: Sequence[str] = ()) -> DictConfig:
         ) from exc
 
 
-def _plain_split_lists(overrides: list[str]) -> list[str]:
-    """``data.split.train=[0,1,2]`` as a plain override: the shipped split is a
-    ``{start, stop}`` mapping, and OmegaConf cannot merge a list into a mapping, so the
-    key is cleared first (``key=null``) and then set; no ``~``/``+`` tricks needed."""
+def train_overrides(overrides: Sequence[str]) -> list[str]:
+    """The overrides as Hydra must receive them: the one normalisation of a training
+    request, applied by :func:`compose_config` and to the command the control plane
+    spawns (``control.launch.trainer_command``), so what was validated is what runs.
+
+    ``data.split.train=[0,1,2]`` as a plain override: the shipped split is a
+    ``{start, stop}`` mapping, and OmegaConf cannot merge a list into a mapping
+    ("Cannot merge DictConfig with ListConfig"), so the key is cleared first
+    (``key=null``) and then set; no ``~``/``+`` tricks needed. Idempotent: normalised
+    overrides come back unchanged.
+    """
     result: list[str] = []
-    for override in overrides:
+    for override in (str(o) for o in overrides):
         key, sep, value = override.partition("=")
-        if sep and key.startswith("data.split.") and value.lstrip().startswith("["):
-            result.append(f"{key}=null")
+        clear = f"{key}=null"
+        if (
+            sep
+            and key.startswith("data.split.")
+            and value.lstrip().startswith("[")
+            and (not result or result[-1] != clear)
+        ):
+            result.append(clear)
         result.append(override)
     return result
 

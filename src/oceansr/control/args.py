@@ -19,7 +19,6 @@ from oceansr.runs import (
     RunPaths,
     check_run_dir,
     default_runs_root,
-    override_key,
     validate_run_id,
 )
 from oceansr.runs import heartbeat_timeout_s as _protocol_heartbeat_timeout_s
@@ -27,8 +26,6 @@ from oceansr.runs import heartbeat_timeout_s as _protocol_heartbeat_timeout_s
 from .replies import RequestError
 
 PathLike = str | os.PathLike[str]
-#: Overrides the control plane sets itself; a user value would split the run in two.
-RESERVED_KEYS: tuple[str, ...] = ("run_id", "runs_root")
 
 
 def runs_root_path(runs_root: PathLike | None) -> Path:
@@ -98,13 +95,9 @@ def normalise_overrides(overrides: Any) -> list[str]:
             suggestions=["overrides=['model=srcnn', 'trainer.max_epochs=20']"],
         )
     result = [str(item) for item in overrides]
-    check_output_overrides(result)  # hydra.*: output outside the run directory
+    # hydra.*, run_id, runs_root, trainer.default_root_dir...: set by the launcher
+    check_output_overrides(result)
     for item in result:
-        if override_key(item) in RESERVED_KEYS:
-            raise RequestError(
-                f"override {item!r} is set by the control plane",
-                suggestions=["pass runs_root=... as the API argument (CLI: --runs-root)"],
-            )
         if item.startswith("-"):
             raise RequestError(
                 f"{item!r} is a command-line flag, not a Hydra override",

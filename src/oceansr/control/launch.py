@@ -69,6 +69,8 @@ _REAPER_WAIT_S = 5.0
 
 #: Module run by each run kind (``python -m <module> run_id=... runs_root=... ...``).
 ENTRY_POINTS: dict[str, str] = {"train": "oceansr.train", "predict": "oceansr.predict"}
+#: The overrides :func:`trainer_command` puts on every command itself.
+COMMAND_KEYS: tuple[str, ...] = ("run_id", "runs_root")
 #: The event that means "the work has begun" for each run kind (what start waits for).
 START_EVENTS: dict[str, str] = {"train": "training_start", "predict": "predict_start"}
 
@@ -104,7 +106,17 @@ def _config_facts(cfg: Any) -> JsonDict:
 
 
 def trainer_command(kind: str, paths: RunPaths, overrides: Sequence[str]) -> list[str]:
-    # Both entry points (train, predict) parse Hydra overrides: values are quoted.
+    """``python -m <entry point> run_id=... runs_root=... <overrides>``.
+
+    Both entry points parse Hydra overrides (values quoted by their writers). A training
+    command carries the overrides through the same normalisation that validation
+    composed (:func:`oceansr.config.compose.train_overrides`), for start, sweep and
+    resume alike: a list-valued ``data.split.train`` that passed the checks also runs.
+    """
+    if kind == "train":
+        from oceansr.config.compose import train_overrides  # Hydra: only when training
+
+        overrides = train_overrides(overrides)
     root = hydra_quote(str(paths.root))
     return [
         sys.executable,
@@ -365,6 +377,7 @@ def start_checked(
             "overrides": overrides,
         }
     launcher = get_backend(backend)
+    launcher.check_available()  # e.g. no sbatch: missing_dependency, nothing created
     extra = {"cwd": os.getcwd(), **_config_facts(checked.get("config"))}
     extra.update(launcher_facts(checked.get("config"), launcher.name))
     paths, command = _create(
@@ -375,7 +388,7 @@ def start_checked(
         on_exit=on_exit,
         extra=extra,
     )
-    return launch(
+    reply = launch(
         paths,
         command,
         backend=launcher,
@@ -385,6 +398,9 @@ def start_checked(
         timeout=startup_timeout,
         events_offset=0,
     )
+    # What the checks found odd but not wrong (no coordinates, a constant field).
+    warnings = list((checked.get("data") or {}).get("warnings") or [])
+    return {**reply, "warnings": warnings} if warnings else reply
 
 
 def check_start_args(on_exit: Any, backend: Any, kind: Any, startup_timeout: Any) -> float:
@@ -479,7 +495,7 @@ def start_predict(
     output: str | os.PathLike[str] | None = None,
     variables: Sequence[str] | None = None,
     hr_mask: str | os.PathLike[str] | None = None,
-    tile: int | None = None,
+    tile: int | str | None = None,
     overlap: int | None = None,
     runs_root: PathLike | None = None,
     wait_for_start: bool = True,
@@ -496,35 +512,39 @@ def start_predict(
     names, and this waits for its ``predict_start``. ``output`` defaults to
     ``<run>/predictions/<input>_sr.nc``. Steer it with status/logs/wait/kill.
 
+    ``tile``/``overlap`` left None take ``conf/predict.yaml``'s; ``tile="none"`` (or
+    ``"null"``) predicts each field whole. The input must be a NetCDF file or a Zarr
+    store that opens with the checkpoint's variables, the output a ``.nc``/``.zarr``
+    path and ``tile`` a positive integer: all checked before a predict run exists.
+
     Relative ``input``/``checkpoint``/``output``/``hr_mask`` resolve against
     :func:`oceansr.config.basedir.base_dir` (``base_dir``, ``$OCEANSR_BASE_DIR`` or the cwd). An
     existing ``output`` is refused before anything starts unless ``overwrite``.
     """
     from oceansr.config.basedir import base_dir as find_base
     from oceansr.config.basedir import resolve
+    from oceansr.data.stores import output_format
     from oceansr.runs.checkpoint_file import read_hparams
     from oceansr.runs.overrides import predict_overrides
 
     timeout = check_start_args(on_exit, local.BACKEND, "predict", startup_timeout)
+    tiling = _tiling_overrides(tile, overlap)
     base = find_base(base_dir)
     input, checkpoint = resolve(input, base) or "", resolve(checkpoint, base)
     output, hr_mask = resolve(output, base), resolve(hr_mask, base)
+    if output is not None:
+        output_format(output)  # .nc/.zarr: what predict can write, before a run exists
     _refuse_existing_output(output, overwrite)
     ckpt = _predict_checkpoint(run, checkpoint, runs_root)
-    source = Path(input).expanduser()
-    if not source.exists():
-        raise DataNotFoundError(
-            f"input {input} does not exist",
-            field="input",
-            fix="pass an existing LR NetCDF file or Zarr store",
-        )
+    source = _predict_input(Path(input).expanduser())
+    mask = None if hr_mask is None else _predict_mask(Path(hr_mask).expanduser())
     # An oceansr checkpoint, not any file: refused before spawning (torch-free read).
     hparams = read_hparams(ckpt, field="checkpoint" if checkpoint else "run")
     warnings = _input_warnings(source, variables, hparams)
     options: dict[str, Any] = {"checkpoint": ckpt, "input": source.resolve(), "output": output}
-    options |= {"variables": list(variables) if variables else None, "hr_mask": hr_mask}
+    options |= {"variables": list(variables) if variables else None, "hr_mask": mask}
     options |= {"overwrite": True if overwrite else None}
-    args = predict_overrides({**options, "tile": tile, "overlap": overlap})
+    args = [*predict_overrides(options), *tiling]
     reply = start_checked(
         args,
         {"ok": True, "config": None},
@@ -538,25 +558,85 @@ def start_predict(
     return {**reply, "warnings": warnings} if warnings else reply
 
 
+#: ``tile`` values that mean "no tiling: each field whole" (``tile=null`` for predict).
+WHOLE_FIELD: tuple[str, ...] = ("none", "null")
+
+
+def _tiling_overrides(tile: Any, overlap: Any) -> list[str]:
+    """The predict overrides of ``tile``/``overlap`` (none for "the default"), checked by
+    the rule the tiled inference applies (:func:`oceansr.config.checks.check_tiling`),
+    so ``tile=0`` is refused before a predict run exists instead of failing in it."""
+    from oceansr.config.checks import check_tiling
+    from oceansr.config.schema import predict_defaults
+
+    whole = isinstance(tile, str) and tile.strip().lower() in WHOLE_FIELD
+    defaults = predict_defaults()
+    checked_tile, checked_overlap, _ = check_tiling(
+        None if whole else (defaults["tile"] if tile is None else tile),
+        defaults["overlap"] if overlap is None else overlap,
+        defaults["batch_size"],
+    )
+    result = ["tile=null"] if whole else [] if tile is None else [f"tile={checked_tile}"]
+    return result + ([] if overlap is None else [f"overlap={checked_overlap}"])
+
+
+def _predict_input(source: Path) -> Path:
+    """``input`` exists and is a NetCDF file or a Zarr store, judged by ``stat`` (a FIFO
+    is never opened); whether it opens as one is :func:`_input_warnings`'s read."""
+    from oceansr.data.stores import check_openable, is_zarr_store
+
+    check_openable(source, "input")
+    if not source.exists():
+        raise DataNotFoundError(
+            f"input {source} does not exist",
+            field="input",
+            fix="pass an existing LR NetCDF file or Zarr store",
+        )
+    if source.is_dir() and not is_zarr_store(source):
+        raise ConfigError(
+            f"input {source} is a directory but not a Zarr store (no .zgroup, .zarray, "
+            ".zmetadata or zarr.json in it)",
+            field="input",
+            fix="pass one LR NetCDF file or a Zarr store (a .zarr directory); predict "
+            "reads one input per run",
+        )
+    return source
+
+
+def _predict_mask(mask: Path) -> Path:
+    """``hr_mask`` exists and is a file or store (``stat`` only, never a FIFO)."""
+    from oceansr.data.stores import check_openable
+
+    check_openable(mask, "hr_mask")
+    if not mask.exists():
+        raise DataNotFoundError(
+            f"hr_mask {mask} does not exist",
+            field="hr_mask",
+            fix="pass an existing NetCDF file whose NaNs (or 0/1 mask variable) mark HR land",
+        )
+    return mask.resolve()
+
+
 def _input_warnings(
     source: Path, variables: Sequence[str] | None, hparams: Mapping[str, Any]
 ) -> list[str]:
-    """What is odd about a predict input, from its metadata alone (an HR file given as
-    LR input); the spawned predict checks the input fully and reports its own errors."""
+    """Open the predict input from its metadata, as predict will: a corrupt or
+    non-NetCDF file, a store without the checkpoint's variables or with no grid is a
+    classified error here, before a run exists; then what is odd about it (an HR file
+    given as LR input) as warnings."""
     from oceansr.data.fields import resolution_warnings
     from oceansr.data.lr_input import open_lr_fields
+    from oceansr.data.stores import reading
 
     names = list(variables or hparams.get("variables") or [])
-    try:
-        fields = open_lr_fields(source, names, decode_times=False, lazy=True)
-    except Exception:
-        return []
-    try:
-        return resolution_warnings(
-            fields.lat, int(hparams["scale"]), hparams.get("hr_grid_step_deg")
-        )
-    finally:
-        fields.close()
+    with reading(f"check input {source}"):
+        fields = open_lr_fields(source, names, decode_times=False, lazy=True, path_field="input")
+        try:
+            return resolution_warnings(
+                fields.lat, int(hparams["scale"]), hparams.get("hr_grid_step_deg")
+            )
+        finally:
+            fields.close()
 
 
 def _refuse_existing_output(output: str | None, overwrite: bool) -> None:

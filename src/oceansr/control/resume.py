@@ -25,6 +25,7 @@ from oceansr.runs.checkpoint_file import resume_blocker
 from .args import PathLike, choice, normalise_overrides, run_paths, seconds
 from .backends import Backend, get_backend
 from .launch import (
+    COMMAND_KEYS,
     DEFAULT_STARTUP_TIMEOUT_S,
     ENTRY_POINTS,
     launch,
@@ -152,7 +153,9 @@ def resume(
     backend = _resume_checks(process_id, paths, doc, run_doc)
     ckpt = str(paths.last_ckpt)
     changes = _resume_overrides(overrides)
-    recorded = list(run_doc.get("overrides") or [])
+    # A run trained in-process or by hand records the run_id/runs_root it was given;
+    # the command sets both itself (trainer_command), so they are not the request's.
+    recorded = [o for o in run_doc.get("overrides") or [] if override_key(o) not in COMMAND_KEYS]
     for change in changes:
         recorded = with_override(recorded, change)
     overrides = with_override(recorded, f"ckpt_path={hydra_quote(ckpt)}")
@@ -164,6 +167,7 @@ def resume(
         if not checked.get("ok"):
             summary = checked["error_summary"]
             return {"status": "error", "process_id": process_id, "error_summary": summary}
+    backend.check_available()  # e.g. no sbatch: missing_dependency, the run unchanged
     attempt_info, offset = _reopen(paths, process_id, ckpt)
     if changes:  # later resumes and the report see the run's overrides as they now are
         update_run(paths, overrides=recorded)

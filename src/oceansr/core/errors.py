@@ -59,3 +59,17 @@ class RunStateError(OceanSRError, ValueError):
     """The run exists but is in the wrong state for the request (e.g. plots of a running run)."""
 
     failure_type = "config_error"
+
+
+class BusyError(OceanSRError):
+    """The request could not be served now (another one holds a shared resource for
+    too long); the same request succeeds when retried."""
+
+    failure_type = "startup_timeout"
+
+
+class MissingDependencyError(OceanSRError):
+    """A program or package the request needs is not installed (``sbatch`` for the
+    Slurm backend, a logger's package)."""
+
+    failure_type = "missing_dependency"

@@ -30,6 +30,7 @@ from oceansr.data.grid import (
     spatial_layout,
 )
 from oceansr.data.labels import dim_units, sample_label
+from oceansr.data.stores import check_openable, reading
 from oceansr.runs import override
 
 #: Scale factors :func:`describe_dataset` checks against each grid.
@@ -315,6 +316,17 @@ def describe_dataset(path: str | Path | xr.Dataset, *, decode_times: bool = True
     A time axis that cannot be decoded (e.g. "hours since 0000-01-01") is not an error
     here: the file is reopened with ``decode_times=False`` and a warning says so.
     """
+    if isinstance(path, str | Path):
+        try:
+            check_openable(Path(path).expanduser())  # a FIFO would block open()
+        except OceanSRError as exc:
+            raise relabel(exc) from exc
+    with reading(f"describe {path}"):
+        return _open_and_describe(path, decode_times)
+
+
+def _open_and_describe(path: str | Path | xr.Dataset, decode_times: bool) -> dict[str, Any]:
+    """:func:`describe_dataset` once the path is known to be safe to open."""
     warnings: list[str] = []
     used_decode = decode_times
     try:

@@ -8,6 +8,7 @@ label per sample).  A :class:`FieldData` groups the train, valid and test splits
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,3 +108,42 @@ def resolution_warnings(lat: np.ndarray | None, scale: int, hr_step: float | Non
         f"output is x{scale} finer than the model was trained for. Give the coarse field "
         "(e.g. a block mean of the HR file) as input"
     ]
+
+
+def data_warnings(
+    variables: Sequence[str],
+    *,
+    has_coordinates: bool,
+    constant: Sequence[int],
+    where: str = "the training split",
+) -> list[str]:
+    """What is odd about training data that still train: shown in ``start``'s reply
+    (``warnings``), in ``training_start.warnings`` and as ``[warning]`` lines in
+    train.log, so neither passes unseen.
+
+    - no latitude/longitude coordinates: the grid is indexed by cell, so the report's
+      maps, predict's output grid and any resolution check have no geography;
+    - a constant variable (``constant``: channel indices whose standard deviation over
+      ``where`` is 0): normalised with std 1.0 instead of dividing by zero, it carries
+      nothing to learn, and its PSNR range is a placeholder.
+    """
+    found: list[str] = []
+    if not has_coordinates:
+        found.append(
+            "the data have no latitude/longitude coordinates: the grid is indexed by cell "
+            "(maps show cell indices, predictions carry no geographic grid); if the file "
+            "has them under other names, set data.lat_name and data.lon_name"
+        )
+    for channel in constant:
+        name = variables[channel] if channel < len(variables) else f"channel {channel}"
+        found.append(
+            f"variable {name!r} is constant over {where} (standard deviation 0): it is "
+            "normalised with std 1.0 and there is nothing to learn from it; check "
+            "data.variables, data.sel and data.split"
+        )
+    return found
+
+
+def constant_channels(std: Sequence[float] | np.ndarray) -> list[int]:
+    """Channels whose standard deviation is 0 (or not a number)."""
+    return [c for c, value in enumerate(np.asarray(std, dtype=np.float64)) if not value > 0]

@@ -35,7 +35,7 @@ from oceansr.core.errors import (
     OceanSRError,
     ShapeMismatchError,
 )
-from oceansr.data.stores import expand_paths, is_zarr_store, open_many
+from oceansr.data.stores import check_openable, expand_paths, is_zarr_store, open_many
 from oceansr.runs.protocol import SPLITS
 
 _LAT_UNITS = {"degrees_north", "degree_north", "degree_n", "degrees_n", "degreen", "degreesn"}
@@ -98,6 +98,7 @@ def open_source(
         ds, description = open_many(many, decode_times, chunks)
         return ds, description, True
     path = Path(str(source)).expanduser()
+    check_openable(path)  # a FIFO or device would block open() (stores.check_openable)
     if not path.exists():
         parent = path.parent
         hint = ""

@@ -24,7 +24,7 @@ import numpy as np
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from oceansr.core.errors import ConfigError, DataInvalidError, ShapeMismatchError
-from oceansr.data.fields import FieldData, FieldSplit
+from oceansr.data.fields import FieldData, FieldSplit, constant_channels, data_warnings
 from oceansr.data.sources import source_loader
 from oceansr.data.transforms import (
     block_mean,
@@ -67,6 +67,8 @@ class PreparedData:
     lon: np.ndarray | None
     source: str
     notes: list[str] = field(default_factory=list)
+    #: What is odd but trains (no coordinates, constant fields): fields.data_warnings.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def channels(self) -> int:
@@ -88,6 +90,7 @@ class PreparedData:
             "std": self.std,
             "data_range": self.data_range,
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
 
@@ -206,7 +209,12 @@ def prepare_data(cfg: Mapping[str, Any]) -> PreparedData:
         )
     mean, std, vmin, vmax = ocean_stats(splits["train"].hr)
     data_range = np.maximum(vmax - vmin, 1e-6)
-    std = np.where(std > 0, std, 1.0)
+    warnings = data_warnings(
+        list(fields.train.variables),
+        has_coordinates=fields.train.lat is not None or fields.train.lon is not None,
+        constant=constant_channels(std),
+    )
+    std = np.where(std > 0, std, 1.0)  # a constant field: no division by zero (warned)
     return PreparedData(
         splits=splits,
         variables=list(fields.train.variables),
@@ -219,4 +227,5 @@ def prepare_data(cfg: Mapping[str, Any]) -> PreparedData:
         lon=crop_coord(fields.train.lon, splits["train"].hr.shape[-2:], axis="lon"),
         source=fields.source,
         notes=notes,
+        warnings=warnings,
     )

@@ -9,19 +9,111 @@ own chunking (``chunks={}``), or follow ``data.chunks`` (dim -> size).
 
 from __future__ import annotations
 
+import contextlib
 import glob
+import os
+import stat
+import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
 
-from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
+from oceansr.core.errors import BusyError, ConfigError, DataInvalidError, DataNotFoundError
 
 DATA_SUFFIXES = (".nc", ".nc4", ".cdf", ".netcdf", ".zarr", ".h5")
 _ZARR_MARKERS = (".zgroup", ".zarray", ".zmetadata", "zarr.json")
 _GLOB_CHARS = set("*?[")
+#: The files predict writes, by suffix (:func:`output_format`).
+NETCDF_SUFFIXES: tuple[str, ...] = (".nc", ".nc4", ".netcdf", ".cdf")
+ZARR_SUFFIXES: tuple[str, ...] = (".zarr",)
+
+
+def output_format(output: str | os.PathLike[str]) -> str:
+    """``"netcdf"`` for .nc/.nc4/.netcdf/.cdf, ``"zarr"`` for .zarr, else ConfigError.
+
+    Here, below the control plane, so ``control.start_predict`` refuses an output it
+    cannot write before a predict run exists, by the rule predict itself applies."""
+    suffix = Path(output).suffix.lower()
+    if suffix in NETCDF_SUFFIXES:
+        return "netcdf"
+    if suffix in ZARR_SUFFIXES:
+        return "zarr"
+    raise ConfigError(
+        f"output {output} has an unknown extension {suffix!r}",
+        field="output",
+        fix="name the output *.nc (NetCDF) or *.zarr (Zarr store)",
+    )
+
+
+#: What :func:`check_openable` calls each kind of file that is neither a regular file
+#: nor a directory (``stat.S_IS*`` test, name).
+_SPECIAL_KINDS: tuple[tuple[Any, str], ...] = (
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def check_openable(path: str | os.PathLike[str], field: str = "data.path") -> None:
+    """Refuse a path that is neither a regular file nor a directory, before anything
+    opens it.
+
+    ``open()`` of a FIFO blocks until a writer appears (forever, for a path an agent
+    made up) and a device may never answer, so a data path, a predict input or mask is
+    stat-ed first (``os.stat`` never blocks on them); a missing path is left to the
+    caller's own "does not exist" error (docs/architecture.md, control plane).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DataNotFoundError(
+            f"{field} {path} cannot be examined: {exc.strerror or exc}",
+            field=field,
+            fix=f"point {field} at a readable NetCDF file or Zarr store",
+        ) from exc
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    kind = next((name for test, name in _SPECIAL_KINDS if test(mode)), "not a regular file")
+    raise DataNotFoundError(
+        f"{field} {path} is {kind}, not a NetCDF file or Zarr store; it is not opened",
+        field=field,
+        fix=f"point {field} at a regular NetCDF file (.nc) or a Zarr store (.zarr directory)",
+    )
+
+
+#: The HDF5/netCDF C libraries are not thread-safe: eight threads opening data at once
+#: (concurrent ``control.start`` calls, MCP tools in worker threads) crash the process,
+#: so the control plane's reads of data files take turns (:func:`reading`).
+_READ_LOCK = threading.Lock()
+#: How long a request waits for another one's data read before it is answered "busy".
+READ_WAIT_S = 120.0
+
+
+@contextlib.contextmanager
+def reading(what: str, wait_s: float | None = None) -> Iterator[None]:
+    """Hold the process-wide data-read lock, or raise :class:`BusyError` after ``wait_s``.
+
+    Only the reads of files already known to be regular files or directories
+    (:func:`check_openable`) run under it, so no request can hold it across an open
+    that never returns; the deadline turns a long queue into a classified "busy,
+    retry" answer instead of an endless wait.
+    """
+    wait = READ_WAIT_S if wait_s is None else wait_s
+    if not _READ_LOCK.acquire(timeout=wait):
+        raise BusyError(
+            f"{what}: another request has been reading data for more than {wait:g} s",
+            fix="retry in a moment (one data check runs at a time per process)",
+        )
+    try:
+        yield
+    finally:
+        _READ_LOCK.release()
 
 
 def is_zarr_store(path: Path) -> bool:
@@ -42,12 +134,12 @@ def expand_paths(source: Any) -> list[Path] | None:
         if not path.is_dir() or is_zarr_store(path):
             return None
         found = sorted(p for p in path.iterdir() if p.suffix in DATA_SUFFIXES)
-        return _non_empty(found, f"directory {path} holds no NetCDF/Zarr file")
+        return _openable(_non_empty(found, f"directory {path} holds no NetCDF/Zarr file"))
     if isinstance(source, str | Path):
         found = sorted(Path(p) for p in glob.glob(str(Path(str(source)).expanduser())))
-        return _non_empty(found, f"glob {source!r} matches no file")
+        return _openable(_non_empty(found, f"glob {source!r} matches no file"))
     if isinstance(source, Sequence):
-        paths = [Path(str(p)).expanduser() for p in source]
+        paths = _openable([Path(str(p)).expanduser() for p in source])
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             raise DataNotFoundError(
@@ -57,6 +149,37 @@ def expand_paths(source: Any) -> list[Path] | None:
             )
         return _non_empty(paths, "data.path is an empty list")
     return None
+
+
+def check_source_paths(source: Any, field: str = "data.path") -> None:
+    """:func:`check_openable` for every path a ``data.path``-like value names (a file or
+    store, each match of a glob, each item of a list, each data file of a directory),
+    by ``stat`` alone, so a caller can refuse a FIFO before taking :func:`reading`.
+    Missing or unmatched paths are left to the opener's own errors."""
+    if source is None:
+        return
+    if isinstance(source, Sequence) and not isinstance(source, str | bytes):
+        for item in source:
+            check_openable(Path(str(item)).expanduser(), field)
+        return
+    text = str(source)
+    if _GLOB_CHARS & set(text):
+        for match in sorted(glob.glob(str(Path(text).expanduser()))):
+            check_openable(match, field)
+        return
+    path = Path(text).expanduser()
+    check_openable(path, field)
+    if path.is_dir() and not is_zarr_store(path):
+        for child in sorted(path.iterdir()):
+            if child.suffix in DATA_SUFFIXES:
+                check_openable(child, field)
+
+
+def _openable(paths: list[Path]) -> list[Path]:
+    """``paths``, once each is known to be a regular file or directory (no FIFO)."""
+    for path in paths:
+        check_openable(path)
+    return paths
 
 
 def _non_empty(paths: list[Path], message: str) -> list[Path]:

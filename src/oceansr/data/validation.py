@@ -10,18 +10,19 @@ this module adds what needs the data (variables, split, patch sizes).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 from omegaconf import DictConfig
 
 from oceansr.config.checks import check_config, check_output_overrides, check_scalars
-from oceansr.config.compose import compose_config
+from oceansr.config.compose import compose_config, train_overrides
+from oceansr.config.interpolations import redact_resolved
 from oceansr.config.schema import rules
 from oceansr.core.errors import ConfigError
 from oceansr.data.lazy.source import validate_metadata
 from oceansr.data.prepare import _as_plain, _validate_scale, prepare_data
+from oceansr.data.stores import check_source_paths, reading
 from oceansr.runs.failures import classify_exception
 
 __all__ = ["check_patch_settings", "check_scalars", "validate_config", "validate_overrides"]
@@ -48,12 +49,34 @@ def check_patch_settings(data_cfg: Any, scale: int, hr_shape: tuple[int, int]) -
         table[f"data.{key}"].require(f"data.{key}", data_cfg[key])
 
 
+def check_data_paths(data_cfg: Any) -> None:
+    """``data.path`` and ``data.lr_path`` name regular files or directories (by ``stat``,
+    never opened): a FIFO or a device would block the open that follows, and it does so
+    while the data-read lock is held (:func:`oceansr.data.stores.reading`)."""
+    for key in ("path", "lr_path"):
+        value = data_cfg.get(key) if isinstance(data_cfg, dict) else None
+        if isinstance(value, str | list) and value:
+            check_source_paths(value, f"data.{key}")
+
+
 def validate_config(cfg: DictConfig) -> dict[str, Any]:
-    """Raise a classified error for a bad config; return the data summary otherwise."""
+    """Raise a classified error for a bad config; return the data summary otherwise.
+
+    The data are read under the process-wide data-read lock (the netCDF libraries are
+    not thread-safe), taken only after every check that needs no read, so a request
+    never holds it across an open that can block, and waits for it only so long
+    (a :class:`~oceansr.core.errors.BusyError`, "retry", after that).
+    """
     check_config(cfg)  # no data, no torch: schema rules, model, logger, mode, ckpt_path
-    # xarray sources are checked from metadata and a bounded sample, never loaded
-    # (docs/architecture.md, data); the small bundled/synthetic/npy sources are prepared.
     plain = _as_plain(cfg.data)
+    check_data_paths(plain)
+    with reading("check the data"):
+        return _validate_data(cfg, plain)
+
+
+def _validate_data(cfg: DictConfig, plain: dict[str, Any]) -> dict[str, Any]:
+    """The data checks: xarray sources from metadata and a bounded sample, never loaded
+    (docs/architecture.md, data); the small bundled/synthetic/npy sources prepared."""
     summary = validate_metadata(plain, _validate_scale(plain))
     if summary is not None:
         check_patch_settings(cfg.data, summary["scale"], tuple(summary["hr_shape"]))
@@ -63,21 +86,21 @@ def validate_config(cfg: DictConfig) -> dict[str, Any]:
     return data.summary()
 
 
-#: The HDF5/netCDF C libraries are not thread-safe: eight threads opening the data at once
-#: (concurrent ``control.start`` calls, MCP tools in worker threads) crash the process.
-#: Validation reads the data, so one request is checked at a time (docs/architecture.md,
-#: control plane).
-_VALIDATE_LOCK = threading.Lock()
-
-
 def validate_overrides(overrides: Sequence[str]) -> dict[str, Any]:
-    """``{"ok": True, "config": DictConfig, "data": summary}`` or ``{"ok": False,
-    "error_summary": ...}`` — never raises for bad user input."""
+    """``{"ok": True, "config": DictConfig, "data": summary, "overrides": normalised}``
+    or ``{"ok": False, "error_summary": ...}`` — never raises for bad user input.
+
+    ``overrides`` are normalised once (:func:`oceansr.config.compose.train_overrides`),
+    and the normalised list is what was checked; the spawned command is built from the
+    same function (``control.launch.trainer_command``).
+    """
     try:
-        check_output_overrides(overrides)
-        with _VALIDATE_LOCK:
-            cfg = compose_config(overrides)
-            summary = validate_config(cfg)
+        normalised = train_overrides(overrides)
+        check_output_overrides(normalised)
+        cfg = compose_config(normalised)
+        summary = validate_config(cfg)
     except Exception as exc:  # every user error becomes a classified summary
-        return {"ok": False, "error_summary": classify_exception(exc)}
-    return {"ok": True, "config": cfg, "data": summary}
+        # ...quoting ${...} overrides as written, never their resolved values
+        summary = redact_resolved(classify_exception(exc), overrides)
+        return {"ok": False, "error_summary": summary}
+    return {"ok": True, "config": cfg, "data": summary, "overrides": normalised}

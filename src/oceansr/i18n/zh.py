@@ -132,7 +132,7 @@ FAILURES: dict[str, str] = {
     "data_invalid": "数据无法直接使用。",
     "config_error": "配置无效。",
     "shape_mismatch": "数组或张量形状不匹配。",
-    "missing_dependency": "本次运行所需的 Python 包或模块未安装。",
+    "missing_dependency": "本次运行所需的程序或 Python 包未安装。",
     "disk_full": "磁盘已满：无法写入检查点或日志。",
     "distributed_error": "分布式（多进程）训练失败。",
     "startup_timeout": "运行未能按时到达 training_start。",

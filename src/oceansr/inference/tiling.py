@@ -23,8 +23,9 @@ from typing import Any, cast
 import numpy as np
 import torch
 
+from oceansr.config.checks import check_tiling
 from oceansr.config.schema import predict_defaults
-from oceansr.core.errors import ConfigError, ShapeMismatchError
+from oceansr.core.errors import ShapeMismatchError
 from oceansr.data.transforms import fill_land_nearest
 
 #: Prediction's tiling options as ``conf/predict.yaml`` sets them: the keyword defaults
@@ -111,23 +112,6 @@ def window_weights(
             weights *= _ramp(d[::-1], margin, width)
     # A tiny floor keeps every covered cell's weight sum positive whatever the geometry.
     return np.maximum(weights, floor)
-
-
-def check_tiling(tile: Any, overlap: Any, batch_size: Any) -> tuple[int | None, int, int]:
-    """Validated ``(tile, overlap, batch_size)``; a ConfigError names the bad option."""
-
-    def integer(value: Any, name: str, minimum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-            raise ConfigError(
-                f"{name} must be an integer >= {minimum}, got {value!r}",
-                field=name,
-                fix=f"e.g. {name}={PREDICT[name]}"
-                + (" (or null: whole field)" if name == "tile" else ""),
-            )
-        return int(value)
-
-    tile = None if tile is None else integer(tile, "tile", 1)
-    return tile, integer(overlap, "overlap", 0), integer(batch_size, "batch_size", 1)
 
 
 def _checked_output(pred: torch.Tensor, stacked: torch.Tensor, scale: int) -> torch.Tensor:

@@ -19,30 +19,15 @@ import xarray as xr
 
 from oceansr.core.errors import ConfigError
 from oceansr.data.lr_input import LRFields
+from oceansr.data.stores import output_format
 from oceansr.predict.grid import hr_coords
 
-NETCDF_SUFFIXES: tuple[str, ...] = (".nc", ".nc4", ".netcdf", ".cdf")
-ZARR_SUFFIXES: tuple[str, ...] = (".zarr",)
 #: Spatial chunk side of the output files (cells); one sample per chunk.
 CHUNK_SIDE = 1024
 _PACKING_ATTRS: tuple[str, ...] = (
     *("_FillValue", "missing_value", "scale_factor", "add_offset", "valid_range"),
     *("valid_min", "valid_max", "actual_range", "coordinates"),
 )
-
-
-def output_format(output: str | os.PathLike[str]) -> str:
-    """``"netcdf"`` for .nc/.nc4/.netcdf/.cdf, ``"zarr"`` for .zarr, else ConfigError."""
-    suffix = Path(output).suffix.lower()
-    if suffix in NETCDF_SUFFIXES:
-        return "netcdf"
-    if suffix in ZARR_SUFFIXES:
-        return "zarr"
-    raise ConfigError(
-        f"output {output} has an unknown extension {suffix!r}",
-        field="output",
-        fix="name the output *.nc (NetCDF) or *.zarr (Zarr store)",
-    )
 
 
 def check_output(output: Any, overwrite: bool, input: Any) -> tuple[Path, str]:

@@ -30,7 +30,7 @@ MESSAGES: dict[str, str] = {
     "data_invalid": "The data cannot be used as they are.",
     "config_error": "The configuration is invalid.",
     "shape_mismatch": "Array or tensor shapes do not match.",
-    "missing_dependency": "A Python package or module needed for this run is not installed.",
+    "missing_dependency": "A program or Python package needed for this run is not installed.",
     "disk_full": "The disk is full: checkpoints or logs could not be written.",
     "distributed_error": "Distributed (multi-process) training failed.",
     "startup_timeout": "The run did not reach training_start in time.",

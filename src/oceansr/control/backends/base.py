@@ -56,6 +56,12 @@ class Backend(ABC):
 
     # ------------------------------------------------------------------ submit
 
+    def check_available(self) -> None:
+        """Raise :class:`~oceansr.core.errors.MissingDependencyError` when a program this
+        backend needs is not installed here. Called before a run directory is created,
+        so a missing scheduler leaves nothing behind; the default needs nothing."""
+        return
+
     @abstractmethod
     def environment(self, *, on_exit: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
         """The environment of a new run (``base``: default ``os.environ``); with

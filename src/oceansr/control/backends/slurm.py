@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from oceansr.core.errors import ConfigError
+from oceansr.core.errors import ConfigError, MissingDependencyError
 from oceansr.runs import (
     KilledBy,
     KillKind,
@@ -53,6 +53,8 @@ from .slurm_state import JobInfo, JobStateCache, cancelled_reason, job_failure
 
 BACKEND = "slurm"
 SCRIPT_NAME = "submit.sbatch"
+#: The Slurm client commands a run cannot be started or followed without.
+REQUIRED_TOOLS: tuple[str, ...] = ("sbatch", "squeue")
 _POLL_S = 0.25
 #: After a hard ``scancel``, how long Slurm may take to reap the job (its KillWait
 #: is 30 s by default) before the job counts as a survivor.
@@ -112,6 +114,18 @@ class SlurmBackend(Backend):
         self._submitted: dict[str, RunPaths] = {}
 
     # ------------------------------------------------------------------ submit
+
+    def check_available(self) -> None:
+        """``sbatch`` submits and ``squeue`` tells a job's state: without either on PATH
+        a run could be neither started nor followed, so nothing is created."""
+        missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
+        if missing:
+            raise MissingDependencyError(
+                f"the slurm backend needs {' and '.join(missing)}, not found on PATH",
+                field="backend",
+                fix="run on a Slurm login node (or add the Slurm client commands to PATH), "
+                "or start with backend=local",
+            )
 
     def environment(self, *, on_exit: str, base: Mapping[str, str] | None = None) -> dict[str, str]:
         check_on_exit(on_exit)

@@ -89,9 +89,13 @@ def _split_plans(
     """Positions, labels and sample shape of each split; splits must be disjoint."""
     split_dim, _by, positions = split_positions(ds, split, sample_dims, spatial)
     plans: dict[str, SplitPlan] = {}
+    # Only the coordinates are touched here (labels), never the data variables; a sample
+    # dim with no coordinate (a file with none at all) is labelled by its positions, as
+    # grid.dim_values does, else it would vanish with the data variables.
+    index = {d: np.arange(ds.sizes[d]) for d in sample_dims if d not in ds.coords}
+    only_coords = ds.drop_vars(list(ds.data_vars)).assign_coords(index)
     for name in SPLITS:
-        # Only the coordinates are touched here (labels), never the data variables.
-        coords = ds.drop_vars(list(ds.data_vars)).isel({split_dim: positions[name]})
+        coords = only_coords.isel({split_dim: positions[name]})
         shape = tuple(int(coords.sizes[d]) for d in sample_dims)
         plans[name] = SplitPlan(positions[name], sample_labels(coords, sample_dims), shape)
     return split_dim, plans

@@ -18,6 +18,7 @@ import numpy as np
 
 from oceansr.config.schema import DATA_CACHE_MODES as CACHE_MODES
 from oceansr.core.errors import ConfigError
+from oceansr.data.fields import data_warnings
 from oceansr.data.lazy.given_lr import plan_given_lr
 from oceansr.data.lazy.plan import DataPlan, build_hr_plan
 from oceansr.data.lazy.stats import cached_stats, sample_check
@@ -129,8 +130,19 @@ class LazyData:
             "std": stats["std"] if stats else None,
             "data_range": stats["data_range"] if stats else None,
             "notes": self.notes,
+            "warnings": self.warnings((stats or {}).get("constant") or []),
             "lazy": True,
         }
+
+    def warnings(self, constant: list[int], where: str = "the training split") -> list[str]:
+        """:func:`oceansr.data.fields.data_warnings` for this plan (``constant``: the
+        channels with no variation over ``where``)."""
+        return data_warnings(
+            self.variables,
+            has_coordinates=self.lat is not None or self.lon is not None,
+            constant=constant,
+            where=where,
+        )
 
 
 def _first(values: list[float] | None) -> float | None:
@@ -150,7 +162,9 @@ def validate_metadata(cfg: Mapping[str, Any], scale: int) -> dict[str, Any] | No
         return None
     plan = build_plan(cfg, scale)
     sampled = sample_check(plan)
-    summary = LazyData(plan).summary(with_stats=False)
+    data = LazyData(plan)
+    summary = data.summary(with_stats=False)
     summary["lazy"] = mode == "lazy" or (mode == "auto" and plan.nbytes() > MEMORY_BYTES)
-    summary["ocean_fraction_sampled"] = sampled
+    summary["ocean_fraction_sampled"] = sampled.ocean_fraction
+    summary["warnings"] = data.warnings(sampled.constant, "the training fields checked")
     return summary

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from oceansr.core.errors import DataInvalidError
+from oceansr.data.fields import constant_channels
 from oceansr.data.grid import short_list
 from oceansr.data.lazy.plan import DataPlan, SplitReader
 from oceansr.runs.protocol import SPLITS
@@ -41,8 +42,17 @@ def sample_indices(n: int, k: int) -> list[int]:
     return sorted({round(i * (n - 1) / max(k - 1, 1)) for i in range(k)})
 
 
-def sample_check(plan: DataPlan) -> float:
-    """Read a bounded sample of each split; raise on bad fields; return its ocean fraction.
+@dataclass(frozen=True)
+class Sampled:
+    """What :func:`sample_check` saw: the ocean fraction of the fields it read, and the
+    channels constant over the training fields among them (same min and max)."""
+
+    ocean_fraction: float
+    constant: list[int]
+
+
+def sample_check(plan: DataPlan) -> Sampled:
+    """Read a bounded sample of each split; raise on bad fields; say what it saw.
 
     Small data are read whole (every field is checked, as the in-memory path does);
     large data are checked on a few spread fields per split.
@@ -50,6 +60,8 @@ def sample_check(plan: DataPlan) -> float:
     field_cells = math.prod(plan.hr_shape) * len(plan.variables)
     per_split = max(1, SAMPLE_CELLS // (len(SPLITS) * field_cells))
     ocean, total = 0, 0
+    low = np.full(len(plan.variables), np.inf)
+    high = np.full(len(plan.variables), -np.inf)
     for name in SPLITS:
         reader = SplitReader(plan, name)
         labels = plan.splits[name].labels
@@ -58,7 +70,11 @@ def sample_check(plan: DataPlan) -> float:
             check_field(hr, plan.variables, labels[index], name)
             ocean += int(np.isfinite(hr).sum())
             total += hr.size
-    return ocean / max(total, 1)
+            if name == "train":
+                low = np.minimum(low, np.nanmin(hr.reshape(len(low), -1), axis=1))
+                high = np.maximum(high, np.nanmax(hr.reshape(len(high), -1), axis=1))
+    constant = [int(c) for c in np.flatnonzero(high <= low)]
+    return Sampled(ocean / max(total, 1), constant)
 
 
 def check_field(hr: np.ndarray, variables: list[str], label: str, split: str) -> None:
@@ -118,7 +134,7 @@ class Moments:
         self.vmax[c] = max(self.vmax[c], float(v.max()))
 
 
-def streaming_stats(reader: SplitReader) -> dict[str, list[float]]:
+def streaming_stats(reader: SplitReader) -> dict[str, Any]:
     """Mean, std and PSNR data range of the split's ocean cells, in one chunked pass."""
     plan = reader.plan
     moments = Moments.empty(len(plan.variables))
@@ -136,6 +152,7 @@ def streaming_stats(reader: SplitReader) -> dict[str, list[float]]:
         )
     std = np.sqrt(moments.m2 / moments.count)
     return {
+        "constant": constant_channels(std),  # std 0 replaced by 1.0 below (warned)
         "mean": [float(v) for v in moments.mean],
         "std": [float(v) if v > 0 else 1.0 for v in std],
         "data_range": [float(v) for v in np.maximum(moments.vmax - moments.vmin, 1e-6)],
@@ -152,7 +169,7 @@ def stats_key(plan: DataPlan) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cached_stats(plan: DataPlan, cache: Path | None) -> dict[str, list[float]]:
+def cached_stats(plan: DataPlan, cache: Path | None) -> dict[str, Any]:
     """Statistics from ``cache`` when it matches this data, else computed (and written)."""
     key = stats_key(plan)
     if cache is not None and cache.is_file():

@@ -107,13 +107,17 @@ class RunRecorder(Checkpoint):
         return self.session.enabled and trainer.is_global_zero
 
     def _progress(self, trainer: L.Trainer) -> dict[str, Any]:
-        total_steps = int(trainer.estimated_stepping_batches)
+        # No step limit (max_epochs=-1 with max_time): Lightning estimates infinity, and
+        # int(inf) raised OverflowError; the total and the ETA are unknown, not an error.
+        estimated = float(trainer.estimated_stepping_batches)
+        total_steps = int(estimated) if math.isfinite(estimated) else None
         step = int(trainer.global_step)
         elapsed = time.monotonic() - self._t0
         done = max(step - self._step0, 0)
         rate = done / elapsed if elapsed > 0 else 0.0
-        remaining = max(total_steps - step, 0)
-        total_epochs = int(trainer.max_epochs) if trainer.max_epochs else None
+        remaining = None if total_steps is None else max(total_steps - step, 0)
+        max_epochs = trainer.max_epochs  # -1: no epoch limit (max_steps or max_time)
+        total_epochs = int(max_epochs) if max_epochs is not None and max_epochs > 0 else None
         # 1-based epoch in progress (docs/architecture.md, run directory): "epoch 1/4"
         # during the first epoch, capped at the total once the last one has ended.
         epoch = int(trainer.current_epoch) + 1
@@ -123,16 +127,16 @@ class RunRecorder(Checkpoint):
             "epoch": epoch,
             "total_epochs": total_epochs,
             "step": step,
-            "total_steps": total_steps if math.isfinite(total_steps) else None,
+            "total_steps": total_steps,
             "percent": round(100.0 * step / total_steps, 2) if total_steps else None,
             "elapsed_s": round(elapsed, 2),
-            "eta_s": round(remaining / rate, 1) if rate > 0 else None,
+            "eta_s": round(remaining / rate, 1) if rate > 0 and remaining is not None else None,
             "samples_per_s": round(self._samples / elapsed, 2) if elapsed > 0 else None,
         }
         # No step measured yet: the ETA is measured, never guessed, so it says why it is
         # null (docs/architecture.md, run directory); always written (null once measured)
         # because status writes merge progress key by key.
-        pending = rate <= 0 and remaining > 0
+        pending = rate <= 0 and remaining is not None and remaining > 0
         progress["eta_pending"] = ETA_PENDING_FIRST_STEP if pending else None
         return progress
 
@@ -181,6 +185,13 @@ class RunRecorder(Checkpoint):
         # The datamodule's prepared data knows the dataset sizes (any datamodule may lack it).
         data = getattr(getattr(trainer, "datamodule", None), "data", None)
         summary = getattr(data, "summary", None)
+        described = summary() if callable(summary) else None
+        # The run's own warnings (schedule vs max_time) and the data's (no coordinates,
+        # constant fields: data.fields.data_warnings), in the event and in train.log.
+        warnings = [
+            *(self.run_info.get("warnings") or ()),
+            *((described or {}).get("warnings") or ()),
+        ]
         append_event(
             self.paths,
             "training_start",
@@ -193,10 +204,10 @@ class RunRecorder(Checkpoint):
             accelerator=type(trainer.accelerator).__name__,
             precision=str(trainer.precision),
             world_size=int(trainer.world_size),
-            data=summary() if callable(summary) else None,
-            **self.run_info,
+            data=described,
+            **{**self.run_info, "warnings": warnings},
         )
-        for warning in self.run_info.get("warnings") or ():
+        for warning in warnings:
             _log_line(f"[warning] {warning}")
 
     def on_before_backward(
