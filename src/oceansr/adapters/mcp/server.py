@@ -187,7 +187,9 @@ def as_started(reply: dict[str, Any], runs_root: str | None, lang: str) -> dict[
         "status": "started",
         "phase": phase,
         "progress": doc.get("progress") or reply.get("progress"),
-        "message": text("start.slow", lang, phase=phase, seconds=f"{float(waited):.0f}"),
+        "message": text(
+            "start.slow", lang, phase=state_word(phase, lang), seconds=f"{float(waited):.0f}"
+        ),
     }
 
 
