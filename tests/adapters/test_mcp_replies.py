@@ -168,6 +168,10 @@ def test_a_slow_start_is_started_with_its_phase_and_progress(root: Path) -> None
     assert reply["status"] == "started" and reply["phase"] == "training"
     assert reply["progress"]["epoch"] == PROGRESS["epoch"]
     assert "training_start" in reply["message"] and "已启动" in reply["message"]
+    queued = {"status": "queued", "process_id": "train-20260101-000000-abcdef"}
+    queued = as_started({**queued, "reason": "Priority", "message": "no start"}, None, "zh")
+    assert queued["status"] == "queued" and "队列中等待" in queued["message"]
+    assert not english_words(queued["message"], ["Priority"])
 
 
 def test_retries_drop_fault_injection_ask_the_user_and_skip_current_settings(
@@ -213,6 +217,7 @@ ALLOWED = {
     "CPU",
     "OOM",
     "CUDA",
+    "Slurm",
     "ID",
     "killer",
     "oceansr",
@@ -247,7 +252,8 @@ ALLOWED = {
 #: Reply keys whose strings are prose for the user (the rest are values, paths, ids,
 #: overrides, recorded log text and the untranslated technical ``detail``).
 PROSE_KEYS = {"message", "advice", "why", "note", "eta_note"}
-IDENTIFIER = re.compile(r"[\w.\-]*[_.=/\-\d][\w.\-=/']*|\{[^}]*\}")
+#: Identifiers: quoted names ('grace'), dotted/underscored/assigned names, {placeholders}.
+IDENTIFIER = re.compile(r"'[^']*'|[\w.\-]*[_.=/\-\d][\w.\-=/']*|\{[^}]*\}")
 
 
 def _prose(obj: Any, key: str = "") -> list[str]:

@@ -93,6 +93,10 @@ def state_word(value: Any, lang: str | None) -> str:
     return zh.STATES.get(said, said) if resolve_lang(lang) == "zh" else said
 
 
+def _has_chinese(said: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in said)
+
+
 def localize_summary(summary: Mapping[str, Any], lang: str | None) -> dict[str, Any]:
     """An ``error_summary`` in ``lang`` (keys unchanged): in Chinese ``message`` is the
     translated headline, ``detail`` the English specifics it had (an exception's text,
@@ -105,12 +109,14 @@ def localize_summary(summary: Mapping[str, Any], lang: str | None) -> dict[str, 
         return out
     failure_type = str(out.get("failureType") or "unknown")
     default = MESSAGES.get(failure_type, MESSAGES["unknown"])
+    out["advice"] = [suggestion(str(s), lang) for s in out.get("advice") or []]
     english = str(out.get("message") or default)
+    if _has_chinese(english):  # written in Chinese already (the MCP argument gate)
+        return out
     out["message"] = failure_message(failure_type, english, default, lang)
     detail = failure_detail(english, default)
     if detail and not out.get("detail"):
         out["detail"] = detail
-    out["advice"] = [suggestion(str(s), lang) for s in out.get("advice") or []]
     return out
 
 

@@ -176,11 +176,14 @@ def as_started(reply: dict[str, Any], runs_root: str | None, lang: str) -> dict[
     """A start or resume reply in the agent protocol's states: the Python API's
     ``starting`` (the start-up timeout passed, the process is alive and still preparing)
     is ``started`` over MCP, with the run's phase and progress and a message saying so;
-    ``run_status`` keeps the run's own state. The protocol knows no ``starting``."""
+    ``run_status`` keeps the run's own state. The protocol knows no ``starting``. A
+    ``queued`` reply (a Slurm job still waiting) gets its message in ``lang``."""
+    if reply.get("status") == "queued":  # the API's message is English prose
+        return {**reply, "message": text("start.queued", lang, reason=reply.get("reason"))}
     if reply.get("status") != "starting":
         return reply
     doc = control.status(str(reply.get("process_id")), runs_root=runs_root)
-    phase = doc.get("phase") or reply.get("phase")
+    phase = doc.get("phase") or reply.get("phase") or "starting"
     waited = doc.get("duration_s") or 0
     return {
         **reply,
@@ -504,7 +507,7 @@ def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str, bas
                 base_dir=base,
             )
         )
-        if reply.get("status") != "started":
+        if reply.get("status") not in ("started", "starting"):  # starting: wait on
             return reply
         predict_id = reply["process_id"]
         return await run_with_progress(
