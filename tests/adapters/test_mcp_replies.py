@@ -358,3 +358,23 @@ def test_an_over_budget_reply_sheds_detail_and_keeps_the_end_of_its_log() -> Non
     assert LONG_LOG.endswith(tail) and tail.startswith("[progress]")
     assert fitted["log_path"] == "/x/train.log", "shed only as far as needed"
     assert fitted["error_summary"]["suggestions"] == summary["suggestions"]
+
+
+def test_wait_ends_when_its_cancel_event_is_set(root: Path) -> None:
+    import threading
+
+    from waiting import returns_within
+
+    paths = make_run(root, status="pending", pid=os.getpid())  # never changes by itself
+    cancel = threading.Event()
+    timer = threading.Timer(0.2, cancel.set)
+    timer.start()
+    reply = returns_within(
+        lambda: control.wait(paths.run_id, timeout=3600, runs_root=root, cancel=cancel),
+        "a cancelled wait",
+    )
+    timer.join()
+    assert reply["cancelled"] is True and reply["timed_out"] is False
+    assert reply["changed"] is False and reply["status"] == "pending"
+    plain = control.wait(paths.run_id, timeout=0.05, runs_root=root)
+    assert "cancelled" not in plain and plain["timed_out"] is True
