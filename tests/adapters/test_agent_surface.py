@@ -65,7 +65,8 @@ def test_chinese_summary_translates_advice_but_keeps_overrides() -> None:
     summary = error_summary("nan_loss")
     zh = localize_summary(summary, "zh")
     assert zh["message"] == "训练损失变为 NaN 或无穷大。"
-    assert "optim.lr=1e-4 (降低学习率)" in zh["suggestions"]
+    assert zh["suggestions"] == summary["suggestions"] and "optim.lr=1e-4" in zh["suggestions"]
+    assert "降低学习率" in zh["advice"][0]
     assert set(zh) == set(summary), "keys never change"
     assert localize_summary(summary, "en") == summary
 
@@ -93,6 +94,10 @@ def test_next_entries_are_mcp_tool_calls() -> None:
     assert failed == [
         {"tool": "ocean_sr_train_start", "arguments": retry["args"], "why": "smaller"}
     ]
+    confirm = {**retry, "confirm": True, "override": "data.batch_size=4"}
+    [asked] = mcp_next({**_reply("failed"), "next": [confirm]}, "zh")
+    assert asked["confirm"] is True and asked["arguments"] == retry["args"]
+    assert asked["why"] == text("next.retry", "zh", override="data.batch_size=4")
 
 
 def test_compact_reply_has_test_metrics_once_and_rounded() -> None:
@@ -168,7 +173,7 @@ def test_no_polling_floor_and_progress_total_is_the_startup_timeout(
     async def quick() -> dict[str, Any]:
         with anyio.fail_after(PATIENCE_S):
             return await run_with_progress(
-                None, lambda: {"status": "ok"}, startup_progress(300, "en")
+                None, lambda _cancel: {"status": "ok"}, startup_progress(300, "en")
             )
 
     assert anyio.run(quick) == {"status": "ok"}
@@ -179,7 +184,7 @@ def test_no_polling_floor_and_progress_total_is_the_startup_timeout(
     async def slow() -> dict[str, Any]:
         return await run_with_progress(
             Ctx(),  # type: ignore[arg-type]
-            lambda: {"status": "ok" if progressed.wait(PATIENCE_S) else "no progress"},
+            lambda _cancel: {"status": "ok" if progressed.wait(PATIENCE_S) else "no progress"},
             startup_progress(300, "zh"),
         )
 

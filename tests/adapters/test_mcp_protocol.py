@@ -27,6 +27,7 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
 from conftest import subprocess_env
+from oceansr.adapters.mcp.shape import ROW_BUDGET, RUNNING_BUDGET, TERMINAL_BUDGET
 from oceansr.data.sample import sample_path
 from oceansr.runs import RunPaths, create_run, new_run_id, update_run, update_status
 from waiting import PATIENCE_S, RUN_PATIENCE_S
@@ -35,7 +36,6 @@ pytestmark = pytest.mark.slow
 
 SMOKE = ["experiment=smoke", "data.source=xarray"]
 SLOW = ["experiment=smoke", "trainer.limit_train_batches=400", "debug.sleep_per_step=0.2"]
-RUNNING_BUDGET, TERMINAL_BUDGET, ROW_BUDGET = 1536, 2560, 300
 WAKEUP_TRIALS = 3
 
 
@@ -277,7 +277,8 @@ def test_every_next_entry_is_a_valid_tool_call(played: dict[str, Any]) -> None:
     seen = set()
     for _tool, _args, reply in played["calls"]:
         for entry in reply.get("next") or []:
-            assert set(entry) == {"tool", "arguments", "why"}, entry
+            assert set(entry) - {"confirm"} == {"tool", "arguments", "why"}, entry
+            assert entry.get("confirm", True) is True, entry
             assert entry["tool"] in tools, entry
             jsonschema.validate(entry["arguments"], tools[entry["tool"]].input_schema)
             seen.add((entry["tool"], entry["arguments"].get("action")))
@@ -287,7 +288,8 @@ def test_every_next_entry_is_a_valid_tool_call(played: dict[str, Any]) -> None:
 
 def test_failure_killed_resume_and_shutdown(played: dict[str, Any]) -> None:
     crash = played["crash"]
-    assert crash["status"] == "error" and crash["error_summary"]["suggestions"]
+    summary = crash["error_summary"]
+    assert crash["status"] == "error" and (summary["suggestions"] or summary["advice"])
     assert played["ocean_sr_train_visualize"]["status"] == "ok"
     assert played["ocean_sr_train_report"]["status"] == "ok"
     killed = played["killed"]

@@ -241,7 +241,8 @@ def test_startup_crash_returns_error_with_summary_and_log_tail(tmp_path_factory)
     assert reply["status"] == "error", reply
     assert is_valid_run_id(reply["process_id"])
     summary = reply["error_summary"]
-    assert summary["failureType"] and summary["message"] and summary["suggestions"]
+    assert summary["failureType"] and summary["message"]
+    assert summary["suggestions"] or summary["advice"]
     assert "debug.fail_at=startup" in summary["message"] or "fault" in summary["message"]
     assert "fault injected" in reply["log_tail"]
     assert reply["exit_code"] == 1
@@ -269,7 +270,8 @@ def test_bad_overrides_fail_fast_without_creating_anything(
     assert reply["status"] == "error" and reply["process_id"] is None
     if failure:
         assert reply["error_summary"]["failureType"] == failure
-    assert reply["error_summary"]["message"] and reply["error_summary"]["suggestions"]
+    summary = reply["error_summary"]
+    assert summary["message"] and (summary["suggestions"] or summary["advice"])
     assert created_in(root) == []
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= children
 
@@ -743,11 +745,14 @@ def test_list_filters_and_limits(tmp_path: Path) -> None:
     assert [r["process_id"] for r in everything["runs"]] == sorted(ids, reverse=True)
     assert control.list_runs("failed,killed", runs_root=tmp_path)["count"] == 2
     assert control.list_runs(["completed"], runs_root=tmp_path)["count"] == 1
-    assert control.list_runs(runs_root=tmp_path, limit=1)["count"] == 1
+    capped = control.list_runs(runs_root=tmp_path, limit=1)
+    assert capped["count"] == 1 and capped["total"] == 3
+    assert control.list_runs("failed,killed", runs_root=tmp_path, limit=1)["total"] == 2
     assert control.list_runs("done", runs_root=tmp_path)["status"] == "error"
     assert control.list_runs(runs_root=tmp_path / "nothing-here") == {
         "runs": [],
         "count": 0,
+        "total": 0,
         "runs_root": str(tmp_path / "nothing-here"),
     }
 

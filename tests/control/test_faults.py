@@ -430,7 +430,8 @@ def test_a_checkpoint_of_another_architecture_is_a_config_mismatch_before_spawni
     summary = _refused_before_spawning(tmp_path / "runs", [*SMOKE, *extra, f"ckpt_path={ckpt}"])
     assert summary["failureType"] == "config_error", summary
     assert summary["field"] == field
-    assert any(s.startswith(fix) for s in summary["suggestions"]), summary["suggestions"]
+    said = [*summary["suggestions"], *summary["advice"]]
+    assert any(s.startswith(fix) for s in said), said
 
 
 def test_the_same_architecture_checkpoint_passes_the_request_checks(smoke_run) -> None:

@@ -200,9 +200,9 @@ def test_suggestions_fit_the_call_that_failed(tmp_path: Path) -> None:
     for field, reply in bad.items():
         summary = reply["error_summary"]
         assert summary["failureType"] == "config_error" and summary["field"] == field, reply
-        advice = " ".join(summary["suggestions"])
+        advice = " ".join([*summary["suggestions"], *summary["advice"]])
         assert "override" not in advice and field in advice, (field, advice)
-    assert "logs()" in " ".join(bad["offset"]["error_summary"]["suggestions"])
+    assert "logs()" in " ".join(bad["offset"]["error_summary"]["advice"])
 
 
 def test_cli_predict_takes_base_dir_and_overwrite(tmp_path: Path, capsys) -> None:

@@ -293,7 +293,7 @@ def _show_error(reply: dict[str, Any]) -> None:
     who = f" {reply['process_id']}" if reply.get("process_id") else ""
     console.print(f"[bold red]error{who}[/]: {escape(str(summary.get('failureType')))}")
     console.print(escape(str(summary.get("message") or "")))
-    for suggestion in summary.get("suggestions") or []:
+    for suggestion in [*(summary.get("suggestions") or []), *(summary.get("advice") or [])]:
         console.print(f"  [cyan]→[/] {escape(str(suggestion))}")
     for item in reply.get("invalid") or []:
         message = (item.get("error_summary") or {}).get("message")
@@ -418,7 +418,7 @@ def _show_status(reply: dict[str, Any]) -> None:
     if summary:
         table.add_row("failure", f"[red]{escape(str(summary.get('failureType')))}[/]")
         table.add_row("message", escape(str(summary.get("message"))))
-        for suggestion in summary.get("suggestions") or []:
+        for suggestion in [*(summary.get("suggestions") or []), *(summary.get("advice") or [])]:
             table.add_row("", f"[cyan]→[/] {escape(str(suggestion))}")
     table.add_row("run dir", escape(str(reply.get("run_dir"))))
     console = _console()

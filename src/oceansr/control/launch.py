@@ -57,7 +57,7 @@ from .backends import Backend, get_backend, local
 from .observe import live
 from .queries import DEFAULT_POLL_S
 from .replies import RequestError, replies
-from .views import next_calls
+from .views import fresh_suggestions, next_calls
 
 JsonDict = dict[str, Any]
 
@@ -153,7 +153,7 @@ def _start_error(
         **base,
         "run_status": doc.get("status"),
         "exit_code": exit_code if exit_code is not None else doc.get("exit_code"),
-        "error_summary": summary,
+        "error_summary": fresh_suggestions(paths, summary),
         "log_tail": read_tail_text(paths.train_log),
         "next": next_calls(paths, doc),
     }

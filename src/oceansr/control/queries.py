@@ -8,6 +8,7 @@ a run whose process is gone before answering.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any, BinaryIO
@@ -138,16 +139,24 @@ def logs(
 
 
 def _poll_until(
-    paths: RunPaths, doc: JsonDict, *, deadline: float, poll: float, until: str, stale: Any
+    paths: RunPaths,
+    doc: JsonDict,
+    *,
+    deadline: float,
+    poll: float,
+    until: str,
+    stale: Any,
+    cancel: threading.Event,
 ) -> tuple[JsonDict, bool, bool]:
-    """Poll (liveness included) until the status changes, the run ends or the deadline:
-    ``(doc, changed, timed_out)``."""
+    """Poll (liveness included) until the status changes, the run ends, the deadline
+    or ``cancel`` is set: ``(doc, changed, timed_out)``."""
     initial = doc.get("status")
     while not is_terminal(doc):
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return doc, False, True
-        time.sleep(min(poll, remaining))
+        if cancel.wait(min(poll, remaining)):
+            return doc, False, False
         doc = live(paths, stale_after=stale)
         if is_terminal(doc) or (until == "change" and doc.get("status") != initial):
             return doc, doc.get("status") != initial, False
@@ -163,15 +172,20 @@ def wait(
     runs_root: PathLike | None = None,
     until: str = "change",
     heartbeat_timeout: float | None = None,
+    cancel: threading.Event | None = None,
 ) -> JsonDict:
     """Long-poll: return as soon as ``status`` differs from its value at the call
     (``until="terminal"``: once it is completed/failed/killed), at once if the run is
     already terminal, else after ``timeout`` seconds.
 
-    The reply is :func:`status`'s plus ``changed``, ``timed_out``, ``waited_s`` and
-    ``previous_status``. Liveness is checked on every poll, so a trainer that dies
-    without a word turns into a terminal ``process_lost`` within one poll interval.
+    The reply is :func:`status`'s plus ``changed``, ``timed_out``, ``waited_s``,
+    ``previous_status`` and ``cancelled``. Liveness is checked on every poll, so a
+    trainer that dies without a word turns into a terminal ``process_lost`` within one
+    poll interval. ``cancel`` ends the wait at once when set: a caller whose client went
+    away (the MCP server on EOF or ``notifications/cancelled``) does not sit out the
+    timeout, which would keep it, and under on_exit=terminate its runs, alive.
     """
+    cancel = cancel or threading.Event()
     paths = run_paths(process_id, runs_root)
     timeout = seconds("timeout", timeout)
     poll = min(max(seconds("poll", poll), 0.01), 0.5)
@@ -180,7 +194,13 @@ def wait(
     doc = live(paths, stale_after=heartbeat_timeout)
     initial = doc.get("status")
     doc, changed, timed_out = _poll_until(
-        paths, doc, deadline=began + timeout, poll=poll, until=until, stale=heartbeat_timeout
+        paths,
+        doc,
+        deadline=began + timeout,
+        poll=poll,
+        until=until,
+        stale=heartbeat_timeout,
+        cancel=cancel,
     )
     reply = status_reply(paths, doc)
     reply.update(
@@ -189,6 +209,8 @@ def wait(
         waited_s=round(time.monotonic() - began, 3),
         previous_status=initial,
     )
+    if cancel.is_set():
+        reply["cancelled"] = True
     return reply
 
 
@@ -248,7 +270,8 @@ def list_runs(
     """Every run under the root, newest first, one compact row each (liveness applied).
 
     ``status`` filters (a name, a comma-separated string or a list); ``limit`` caps the
-    rows. Reply ``{"runs": [...], "count", "runs_root"}``.
+    rows (None: all). Reply ``{"runs": [...], "count", "total", "runs_root"}``: ``count``
+    rows of ``total`` matching runs, so a capped list says how many it left out.
     """
     wanted = status_filter(status)
     limit = None if limit is None else count("limit", limit, minimum=1)
@@ -260,14 +283,18 @@ def list_runs(
             fix="runs_root=<the directory holding the runs, e.g. ./runs>",
         )
     rows: list[JsonDict] = []
+    total = 0
     for paths in list_run_dirs(root):
+        if wanted is None and limit is not None and total >= limit:
+            total += 1  # past the limit, unfiltered: counted, not read
+            continue
         try:
             row = _row(paths)
         except RunNotFoundError:  # deleted while listing
             continue
         if wanted is not None and row["status"] not in wanted:
             continue
-        rows.append(row)
-        if limit is not None and len(rows) >= limit:
-            break
-    return {"runs": rows, "count": len(rows), "runs_root": str(root)}
+        total += 1
+        if limit is None or len(rows) < limit:
+            rows.append(row)
+    return {"runs": rows, "count": len(rows), "total": total, "runs_root": str(root)}

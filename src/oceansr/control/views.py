@@ -23,6 +23,7 @@ from oceansr.runs import (
     with_override,
 )
 from oceansr.runs.checkpoint_file import resume_blocker
+from oceansr.runs.failures import OVERRIDE_RE
 
 from .observe import read_run_doc
 
@@ -31,8 +32,8 @@ JsonDict = dict[str, Any]
 DEFAULT_TAIL_LINES = 50
 #: Statuses :func:`oceansr.control.resume` accepts.
 RESUMABLE: tuple[RunStatus, ...] = (RunStatus.KILLED, RunStatus.FAILED)
-#: A failure suggestion that starts with a Hydra override (``data.batch_size=4 ...``).
-_OVERRIDE_SUGGESTION = re.compile(r"^[+~]{0,2}[A-Za-z_][\w.]*=\S+$")
+#: Override keys that inject faults (``debug.nan_step=3``): never carried into a retry.
+DEBUG_PREFIX = "debug."
 
 
 def call(action: str, why: str, **args: Any) -> JsonDict:
@@ -67,7 +68,9 @@ def _next_calls(paths: RunPaths, record: StatusRecord) -> list[JsonDict]:
     calls = [call("logs", "the end of train.log", process_id=run_id, tail=DEFAULT_TAIL_LINES)]
     # Offered only from a checkpoint that loads (docs/architecture.md, checkpoints).
     if state in RESUMABLE and resume_blocker(paths.last_ckpt) is None:
-        calls.append(call("resume", "continue from checkpoints/last.ckpt", process_id=run_id))
+        resume = call("resume", "continue from checkpoints/last.ckpt", process_id=run_id)
+        # Resuming a failed run retries it: the user decides (rule 3).
+        calls.append({**resume, "confirm": True} if state is RunStatus.FAILED else resume)
     if state is RunStatus.FAILED:
         calls.extend(_retry_calls(paths, record))
     return calls
@@ -75,15 +78,76 @@ def _next_calls(paths: RunPaths, record: StatusRecord) -> list[JsonDict]:
 
 def _retry_calls(paths: RunPaths, record: StatusRecord) -> list[JsonDict]:
     """One ``start`` per failure suggestion that is a Hydra override, applied to the
-    run's own overrides (so an agent can retry with the fix in one call)."""
+    run's own overrides without its fault injection (``debug.*``): a retry the agent
+    offers, marked ``confirm`` because only the user may choose it (rule 3)."""
+    overrides = [
+        item
+        for item in run_record(read_run_doc(paths)).overrides
+        if not override_key(item).startswith(DEBUG_PREFIX)
+    ]
+    summary = fresh_suggestions(paths, record.error_summary or {})
+    return [
+        {
+            **call(
+                "start",
+                f"ask the user first, then retry with {item}",
+                overrides=with_override(overrides, item),
+            ),
+            "confirm": True,
+            "override": item,
+        }
+        for item in summary.get("suggestions") or []
+        if OVERRIDE_RE.match(str(item))
+    ]
+
+
+def fresh_suggestions(paths: RunPaths, summary: Mapping[str, Any]) -> JsonDict:
+    """``summary`` without the suggestions the run already has (its overrides, else its
+    config.yaml): advice to set ``trainer.precision=32-true`` on a run that ran in
+    32-true is noise an agent would pass on."""
+    suggestions = summary.get("suggestions")
+    if not suggestions:
+        return dict(summary)
+    current = _current_settings(paths)
+    kept = [item for item in suggestions if not _already_set(str(item), current)]
+    return {**summary, "suggestions": kept}
+
+
+def _current_settings(paths: RunPaths) -> tuple[list[str], Mapping[str, Any]]:
+    """The run's overrides and resolved config (empty when unreadable)."""
+    import yaml
+
     overrides = run_record(read_run_doc(paths)).overrides
-    summary = record.error_summary or {}
-    calls = []
-    for suggestion in summary.get("suggestions") or []:
-        first = str(suggestion).split(" ", 1)[0]
-        if _OVERRIDE_SUGGESTION.match(first):
-            calls.append(call("start", str(suggestion), overrides=with_override(overrides, first)))
-    return calls
+    try:
+        config = yaml.safe_load(paths.config_yaml.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        config = None
+    return overrides, config if isinstance(config, Mapping) else {}
+
+
+def _already_set(item: str, current: tuple[list[str], Mapping[str, Any]]) -> bool:
+    """Whether override ``item`` (``key=value``) equals what the run already used."""
+    if "=" not in item:
+        return False
+    key, wanted = override_key(item), item.split("=", 1)[1]
+    overrides, config = current
+    for given in reversed(overrides):
+        if override_key(given) == key:
+            return _same(given.split("=", 1)[1], wanted)
+    value: Any = config
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    if isinstance(value, Mapping):  # a config group (``model=srcnn``): its name
+        value = value.get("name")
+    return value is not None and _same(value, wanted)
+
+
+def _same(value: Any, wanted: str) -> bool:
+    """``value`` equals the override text ``wanted`` (``1e-4`` equals ``0.0001``)."""
+    try:
+        return float(value) == float(wanted)
+    except (TypeError, ValueError):
+        return str(value).strip("'\"").lower() == wanted.strip("'\"").lower()
 
 
 def run_record(run_doc: Mapping[str, Any]) -> RunRecord:
@@ -126,6 +190,8 @@ def status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     """The status doc plus where the run lives, its duration, results and next calls."""
     record = status_record(paths, doc)
     reply = dict(doc)
+    if record.error_summary:
+        reply["error_summary"] = fresh_suggestions(paths, record.error_summary)
     reply["process_id"] = paths.run_id
     reply["run_dir"] = str(paths.dir)
     reply["log_path"] = str(paths.train_log)

@@ -56,27 +56,52 @@ def text(key: str, lang: str | None = None, **fields: Any) -> str:
 
 
 def failure_message(failure_type: str, message: str, default: str, lang: str | None) -> str:
-    """``message`` for ``lang``: the taxonomy's headline is translated; a specific
-    message keeps its (often technical) text behind the translated headline."""
+    """The headline of ``failure_type`` in ``lang``: the English ``message`` itself, or
+    in Chinese the taxonomy's translated headline alone (the English specifics go to the
+    summary's ``detail``, see :func:`localize_summary`)."""
     if resolve_lang(lang) == "en":
         return message
-    headline = zh.FAILURES.get(failure_type, zh.FAILURES["unknown"])
-    return headline if message == default else f"{headline} {message}"
+    return zh.FAILURES.get(failure_type, zh.FAILURES["unknown"])
+
+
+def failure_detail(message: str, default: str) -> str | None:
+    """What a specific English ``message`` says beyond its taxonomy headline
+    ``default`` (an exception's own text, a path): kept verbatim, untranslated."""
+    if message == default:
+        return None
+    rest = message[len(default) :] if message.startswith(default) else message
+    return rest.strip() or None
 
 
 def suggestion(item: str, lang: str | None) -> str:
-    """A suggestion in ``lang``: the override stays verbatim (it is meant to be copied),
-    known English explanations are translated."""
+    """Advice or a suggestion in ``lang``: a known sentence is translated whole, else its
+    known phrases; overrides and identifiers stay verbatim (they are meant to be copied)."""
     if resolve_lang(lang) == "en":
         return item
+    if item in zh.ADVICE:
+        return zh.ADVICE[item]
     out = item
     for english, chinese in zh.PHRASES.items():
         out = out.replace(english, chinese)
     return out
 
 
+def state_word(value: Any, lang: str | None) -> str:
+    """A run status or phase as a word of ``lang`` for display (progress notifications);
+    replies keep the enum values themselves."""
+    said = str(value)
+    return zh.STATES.get(said, said) if resolve_lang(lang) == "zh" else said
+
+
+def _has_chinese(said: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in said)
+
+
 def localize_summary(summary: Mapping[str, Any], lang: str | None) -> dict[str, Any]:
-    """An ``error_summary`` with message and suggestions in ``lang`` (keys unchanged)."""
+    """An ``error_summary`` in ``lang`` (keys unchanged): in Chinese ``message`` is the
+    translated headline, ``detail`` the English specifics it had (an exception's text,
+    a path: technical, quoted as is) and ``advice`` is translated; ``suggestions`` are
+    overrides and never change."""
     from oceansr.runs.failures import MESSAGES
 
     out = dict(summary)
@@ -84,10 +109,14 @@ def localize_summary(summary: Mapping[str, Any], lang: str | None) -> dict[str, 
         return out
     failure_type = str(out.get("failureType") or "unknown")
     default = MESSAGES.get(failure_type, MESSAGES["unknown"])
-    out["message"] = failure_message(
-        failure_type, str(out.get("message") or default), default, lang
-    )
-    out["suggestions"] = [suggestion(str(s), lang) for s in out.get("suggestions") or []]
+    out["advice"] = [suggestion(str(s), lang) for s in out.get("advice") or []]
+    english = str(out.get("message") or default)
+    if _has_chinese(english):  # written in Chinese already (the MCP argument gate)
+        return out
+    out["message"] = failure_message(failure_type, english, default, lang)
+    detail = failure_detail(english, default)
+    if detail and not out.get("detail"):
+        out["detail"] = detail
     return out
 
 

@@ -11,18 +11,24 @@ TEXTS: dict[str, str] = {
         "oceansr trains ocean super-resolution models (coarse -> fine gridded ocean fields) "
         "in the background.\n"
         "Protocol: ocean_sr_train_start waits up to 5 minutes for training_start and returns "
-        "{status: 'started', process_id, ...} or {status: 'error', error_summary: "
-        "{failureType, message, suggestions}}. ocean_sr_train_status actions: status; logs "
-        "(tail N lines, or offset -> next_offset); kill; list; resume; wait (long poll, "
-        "timeout in seconds, default 120). Run states: running (progress: current epoch / "
-        "total epochs / ETA), completed (exit 0), failed (with error_summary), killed "
-        "(kill_reason.by says who: user, controller_exit, signal, scheduler or time_limit; "
-        "kill_reason.note says it in words).\n"
+        "{status: 'started', process_id, ...} (also when the run is still preparing: then "
+        "with phase and progress), {status: 'queued', reason} (a Slurm job still waiting) or "
+        "{status: 'error', error_summary: {failureType, message, suggestions, advice}}; "
+        "suggestions are overrides to copy as they are, advice is prose. Error replies, and "
+        "only they, set isError. ocean_sr_train_status actions: status; logs "
+        "(tail N lines, or offset -> next_offset); kill; list (20 newest by default; total "
+        "counts all); resume; wait (long poll, timeout in seconds, default 120). Run states: "
+        "pending (created, not running yet), queued (waiting in the Slurm queue), running "
+        "(progress: current epoch / total epochs / ETA), completed (exit 0), failed (with "
+        "error_summary), killed (kill_reason.by says who: user, controller_exit, signal, "
+        "scheduler or time_limit; kill_reason.note says it in words); a list row that cannot "
+        "be read is unreadable. Other tools answer status 'ok' or 'error'.\n"
         "Working rules:\n"
         "1. Wait once, right after start: ocean_sr_train_status(action='wait', timeout=120).\n"
         "2. When the user asks about progress, wait once more (one wait call), then answer.\n"
-        "3. On failure, show failureType and suggestions, and ask the user before retrying; "
-        "never retry on your own.\n"
+        "3. On failure, show failureType, suggestions and advice, and ask the user before "
+        "retrying; never retry on your own (`next` entries with confirm: true are such "
+        "retries: offer them, call them only when the user says so).\n"
         "4. Keep the conversation available while a run trains: do not loop on wait; hand "
         "back to the user after the wait.\n"
         "5. On a new user message, call ocean_sr_train_status(action='list') first if runs "
@@ -55,9 +61,10 @@ TEXTS: dict[str, str] = {
         "user asks about progress, never in a loop. 'kill': stop gracefully (last.ckpt, "
         "resumable). 'resume': continue a killed/failed run from last.ckpt; `overrides` "
         "extend it (e.g. ['trainer.max_epochs=40']). 'list': runs, "
-        "newest first (`status_filter`, `limit`); call it first on a new user message if "
-        "runs were started. A failed run carries error_summary: show failureType and "
-        "suggestions and ask before retrying. Local runs stop when this server shuts down; "
+        "newest first (`status_filter`, `limit`: 20 by default, `total` counts all); call "
+        "it first on a new user message if runs were started. A failed run carries "
+        "error_summary: show failureType, suggestions and advice and ask before retrying. "
+        "Local runs stop when this server shuts down; "
         "Slurm jobs keep running. Annotations are per tool (destructive, because of kill); "
         "per action: status, logs, wait and list are read-only, kill is destructive, resume "
         "starts a process (machine-readable in _meta['oceansr/actions'])."
@@ -95,6 +102,16 @@ TEXTS: dict[str, str] = {
     "next.visualize": "offer the plots (curves, maps, comparison with bicubic)",
     "next.report": "offer the report (report.md and report.html)",
     "next.status": "the run's current state",
+    "next.retry": "ask the user first (rule 3), then retry with {override}",
+    "next.resume.confirm": "ask the user first (rule 3), then continue from checkpoints/last.ckpt",
+    "start.slow": (
+        "started, still in phase {phase} after {seconds} s; wait once (rule 1) for training_start"
+    ),
+    "start.queued": "started, the job is still waiting in the Slurm queue (reason {reason})",
+    "arg.resume_only": "overrides apply to action='resume' only, not action={action}",
+    "arg.drop_overrides": "call ocean_sr_train_status(action={action}) without overrides",
+    "arg.needs_id": "action={action} needs a process_id",
+    "arg.list_ids": "call ocean_sr_train_status(action='list') to see the run ids",
     "arg.unknown": "unknown argument(s) {names} for {tool}; known: {known}",
     "arg.invalid": "argument {name}: {problem}",
     "arg.remove": "call {tool} without {name}",

@@ -10,17 +10,24 @@ TEXTS: dict[str, str] = {
     "mcp.instructions": (
         "oceansr 在后台训练海洋超分辨率模型（粗分辨率 -> 高分辨率网格海洋场）。\n"
         "协议：ocean_sr_train_start 最多等待 5 分钟直到 training_start，返回 "
-        "{status: 'started', process_id, ...} 或 {status: 'error', error_summary: "
-        "{failureType, message, suggestions}}。ocean_sr_train_status 的 action：status；logs"
-        "（tail 取最后 N 行，或 offset -> next_offset）；kill；list；resume；wait（长轮询，"
-        "timeout 以秒计，默认 120）。运行状态：running（进度：当前轮次 / 总轮次 / 预计剩余时间）、"
+        "{status: 'started', process_id, ...}（运行仍在准备时也是如此，此时附 phase 和 progress）、"
+        "{status: 'queued', reason}（Slurm 作业仍在排队）或 {status: 'error', error_summary: "
+        "{failureType, message, suggestions, advice}}；suggestions 是可原样复制的覆盖参数，"
+        "advice 是文字建议。只有错误回复会设置 isError。"
+        "ocean_sr_train_status 的 action：status；logs"
+        "（tail 取最后 N 行，或 offset -> next_offset）；kill；list（默认最新 20 条；total "
+        "为全部数量）；resume；wait（长轮询，timeout 以秒计，默认 120）。"
+        "运行状态：pending（已创建，尚未运行）、queued（在 Slurm 队列中等待）、"
+        "running（进度：当前轮次 / 总轮次 / 预计剩余时间）、"
         "completed（退出码 0）、failed（附 error_summary）、killed（kill_reason.by "
         "说明由谁终止：user、controller_exit、signal、scheduler 或 time_limit；"
-        "kill_reason.note 用文字说明）。\n"
+        "kill_reason.note 用文字说明）；无法读取的运行在列表中为 unreadable。"
+        "其他工具返回 status 'ok' 或 'error'。\n"
         "工作规则：\n"
         "1. 启动后立即等待一次：ocean_sr_train_status(action='wait', timeout=120)。\n"
         "2. 用户询问进度时，再等待一次（一次 wait 调用），然后回答。\n"
-        "3. 失败时，展示 failureType 和 suggestions，并在重试前征得用户同意；绝不自行重试。\n"
+        "3. 失败时，展示 failureType、suggestions 和 advice，并在重试前征得用户同意；绝不自行重试"
+        "（`next` 中带 confirm: true 的条目就是这类重试：提供给用户，只有用户同意后才调用）。\n"
         "4. 训练进行时保持对话可用：不要循环调用 wait；等待之后把对话交还给用户。\n"
         "5. 如果已启动过运行，在每条新的用户消息时先调用 "
         "ocean_sr_train_status(action='list')。\n"
@@ -50,8 +57,8 @@ TEXTS: dict[str, str] = {
         "从 last.ckpt 继续已终止或失败的运行；`overrides` 可延长运行"
         "（如 ['trainer.max_epochs=40']）。"
         "'list'：运行列表，最新在前（`status_filter`、"
-        "`limit`）；如已启动过运行，每条新用户消息先调用它。失败的运行带有 error_summary："
-        "展示 failureType 和 suggestions，重试前先询问用户。"
+        "`limit`：默认 20 条，total 为全部数量）；如已启动过运行，每条新用户消息先调用它。"
+        "失败的运行带有 error_summary：展示 failureType、suggestions 和 advice，重试前先询问用户。"
         "服务器关闭时本地运行会被终止；Slurm 作业会继续运行。"
         "工具注解按工具给出（因含 kill 而标为破坏性）；按操作区分：status、logs、wait、list "
         "为只读，kill 为破坏性，resume 会启动进程（机器可读版本见 _meta['oceansr/actions']）。"
@@ -86,6 +93,16 @@ TEXTS: dict[str, str] = {
     "next.visualize": "提供图表（曲线、分布图、与双三次插值的对比）",
     "next.report": "提供报告（report.md 和 report.html）",
     "next.status": "运行的当前状态",
+    "next.retry": "先征得用户同意（规则 3），再以 {override} 重试",
+    "next.resume.confirm": "先征得用户同意（规则 3），再从 checkpoints/last.ckpt 继续",
+    "start.slow": (
+        "已启动，{seconds} 秒后仍处于 {phase} 阶段；等待一次（规则 1）直到 training_start"
+    ),
+    "start.queued": "已提交，作业仍在 Slurm 队列中等待（原因 {reason}）",
+    "arg.resume_only": "overrides 只适用于 action='resume'，不适用于 action={action}",
+    "arg.drop_overrides": "去掉 overrides 后调用 ocean_sr_train_status(action={action})",
+    "arg.needs_id": "action={action} 需要 process_id",
+    "arg.list_ids": "调用 ocean_sr_train_status(action='list') 查看运行 ID",
     "arg.unknown": "{tool} 的未知参数 {names}；可用参数：{known}",
     "arg.invalid": "参数 {name}：{problem}",
     "arg.remove": "去掉参数 {name} 后重新调用 {tool}",
@@ -136,6 +153,7 @@ FAILURES: dict[str, str] = {
     "disk_full": "磁盘已满：无法写入检查点或日志。",
     "distributed_error": "分布式（多进程）训练失败。",
     "startup_timeout": "运行未能按时到达 training_start。",
+    "time_limit": "作业在完成前达到了调度器的时间上限。",
     "process_lost": "训练进程消失，且未记录原因。",
     "unknown": "运行因意外错误而失败。",
 }
@@ -149,4 +167,84 @@ PHRASES: dict[str, str] = {
     "no CUDA device is visible here": "此处看不到 CUDA 设备",
     "check data.path": "检查 data.path",
     "check data.variables against the variables in the file": "核对 data.variables 与文件中的变量",
+}
+
+#: Whole advice sentences of :data:`oceansr.runs.failures.ADVICE` (and other fixed
+#: advice), English -> Chinese; a test checks that every taxonomy sentence is here.
+ADVICE: dict[str, str] = {
+    "smaller batches or patches, lower precision or a smaller model need less GPU memory": (
+        "更小的批量或图块、更低的精度或更小的模型可减少显存占用"
+    ),
+    "smaller batches, fewer loader workers or a smaller model need less memory": (
+        "更小的批量、更少的数据加载进程或更小的模型可减少内存占用"
+    ),
+    "a lower learning rate, gradient clipping, full precision or a robust loss keep the "
+    "loss finite": "降低学习率、梯度裁剪、全精度或稳健的损失函数可使损失保持有限值",
+    "check data.path (absolute paths avoid working-directory surprises)": (
+        "检查 data.path（使用绝对路径可避免工作目录问题）"
+    ),
+    "check data.variables against the variables in the file": (
+        "核对 data.variables 与文件中的变量"
+    ),
+    "check data.variables, data.split and data.sel": "检查 data.variables、data.split 和 data.sel",
+    "data.crop_to_scale=true crops a grid that is not a multiple of data.scale": (
+        "网格尺寸不是 data.scale 的整数倍时，data.crop_to_scale=true 会裁剪网格"
+    ),
+    "check the override names and values (python -m oceansr.train --help)": (
+        "检查覆盖参数的名称和取值（python -m oceansr.train --help）"
+    ),
+    "data.scale must equal the HR/LR size ratio of your files": (
+        "data.scale 必须等于文件中高分辨率与低分辨率的尺寸之比"
+    ),
+    "data.patch_size must be a multiple of data.scale": (
+        "data.patch_size 必须是 data.scale 的整数倍"
+    ),
+    "reinstall oceansr: pip install -c constraints-cpu.txt -e '.[dev]'": (
+        "重新安装 oceansr：pip install -c constraints-cpu.txt -e '.[dev]'"
+    ),
+    "free disk space or point runs_root at a bigger disk": (
+        "释放磁盘空间，或把 runs_root 指向更大的磁盘"
+    ),
+    "one process (trainer=cpu or trainer.devices=1) avoids distributed set-up": (
+        "单进程（trainer=cpu 或 trainer.devices=1）可避免分布式初始化"
+    ),
+    "look at the log (logs action) for where start-up hangs": (
+        "查看日志（logs 操作），找出启动卡在何处"
+    ),
+    "start again with a larger startup_timeout": "用更大的 startup_timeout 重新启动",
+    "resume the run: it continues from checkpoints/last.ckpt in a new job": (
+        "继续该运行（resume）：它会在新作业中从 checkpoints/last.ckpt 继续"
+    ),
+    "ask for more time (launcher.time) or an earlier warning (launcher.signal)": (
+        "申请更长时间（launcher.time）或更早的预警信号（launcher.signal）"
+    ),
+    "look at the end of train.log for the cause (logs action)": (
+        "查看 train.log 末尾找出原因（logs 操作）"
+    ),
+    "resume the run from its last checkpoint": "从最后一个检查点继续该运行（resume）",
+    "read the end of train.log (logs action) and the traceback in error.txt": (
+        "阅读 train.log 的末尾（logs 操作）和 error.txt 中的回溯信息"
+    ),
+    "report the error if it persists": "如果错误持续出现，请报告该错误",
+    "trainer=cpu: no CUDA device is visible here": "trainer=cpu：此处看不到 CUDA 设备",
+    "check devices with ocean_sr_check_gpu": "用 ocean_sr_check_gpu 检查设备",
+    "start it again": "重新启动",
+}
+
+#: Run statuses and phases as words (progress notifications; replies keep the values).
+STATES: dict[str, str] = {
+    "pending": "等待中",
+    "queued": "排队中",
+    "running": "运行中",
+    "completed": "已完成",
+    "failed": "失败",
+    "killed": "已终止",
+    "starting": "启动中",
+    "sanity_check": "健全性检查",
+    "training": "训练中",
+    "validating": "验证中",
+    "testing": "测试中",
+    "predicting": "预测中",
+    "finishing": "收尾中",
+    "done": "完成",
 }

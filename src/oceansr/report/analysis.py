@@ -355,7 +355,8 @@ def _suggestions(
     lr = finite((cfg.get("optim") or {}).get("lr"))
     if history.error_summary:
         failure = history.error_summary.get("failureType", "unknown")
-        for advice in history.error_summary.get("suggestions") or []:
+        summary = history.error_summary
+        for advice in [*(summary.get("suggestions") or []), *(summary.get("advice") or [])]:
             said = suggestion(str(advice), writing_lang())
             line = tr("Failure `{failure}`: {suggestion}.", failure=failure, suggestion=said)
             out.append(line.replace("..", ".").replace("。。", "。"))

@@ -39,24 +39,45 @@ MESSAGES: dict[str, str] = {
     "unknown": "The run failed with an unexpected error.",
 }
 
+#: What an agent may pass on as is: Hydra overrides (``optim.lr=1e-4``) or tool
+#: arguments (``backend='slurm'``). Prose goes to :data:`ADVICE`, never here, so a
+#: suggestion can become a retry call without parsing words out of it.
 SUGGESTIONS: dict[str, list[str]] = {
     "cuda_oom": [
         "data.batch_size=4",
         "data.patch_size=32",
         "trainer.precision=bf16-mixed",
-        "model=edsr_baseline (fewer parameters than edsr/swinir)",
+        "model=edsr_baseline",
     ],
-    "cpu_oom": [
-        "data.batch_size=4",
-        "data.eval_batch_size=1",
-        "data.num_workers=0",
-        "model=srcnn or model=edsr_baseline (smaller models)",
-    ],
+    "cpu_oom": ["data.batch_size=4", "data.eval_batch_size=1", "data.num_workers=0", "model=srcnn"],
     "nan_loss": [
-        "optim.lr=1e-4 (lower learning rate)",
+        "optim.lr=1e-4",
         "trainer.gradient_clip_val=1.0",
         "trainer.precision=32-true",
         "loss.name=charbonnier",
+    ],
+    "data_not_found": [],
+    "data_invalid": ["data.crop_to_scale=true"],
+    "config_error": [],
+    "shape_mismatch": [],
+    "missing_dependency": [],
+    "disk_full": ["checkpoint.save_last=false"],
+    "distributed_error": ["trainer=cpu", "trainer.devices=1"],
+    "startup_timeout": [],
+    "time_limit": ["launcher.time=04:00:00", "launcher.signal=USR1@300"],
+    "process_lost": [],
+    "unknown": [],
+}
+
+#: Plain-language advice by failureType, kept apart from :data:`SUGGESTIONS`.
+ADVICE: dict[str, list[str]] = {
+    "cuda_oom": [
+        "smaller batches or patches, lower precision or a smaller model need less GPU memory"
+    ],
+    "cpu_oom": ["smaller batches, fewer loader workers or a smaller model need less memory"],
+    "nan_loss": [
+        "a lower learning rate, gradient clipping, full precision or a robust loss keep the "
+        "loss finite"
     ],
     "data_not_found": [
         "check data.path (absolute paths avoid working-directory surprises)",
@@ -64,34 +85,58 @@ SUGGESTIONS: dict[str, list[str]] = {
     ],
     "data_invalid": [
         "check data.variables, data.split and data.sel",
-        "data.crop_to_scale=true when the grid is not a multiple of data.scale",
+        "data.crop_to_scale=true crops a grid that is not a multiple of data.scale",
     ],
     "config_error": ["check the override names and values (python -m oceansr.train --help)"],
     "shape_mismatch": [
         "data.scale must equal the HR/LR size ratio of your files",
         "data.patch_size must be a multiple of data.scale",
     ],
-    "missing_dependency": ["pip install -c constraints-cpu.txt -e '.[dev]' (reinstall oceansr)"],
-    "disk_full": [
-        "free disk space or point runs_root=/bigger/disk/runs",
-        "checkpoint.save_last=false",
+    "missing_dependency": ["reinstall oceansr: pip install -c constraints-cpu.txt -e '.[dev]'"],
+    "disk_full": ["free disk space or point runs_root at a bigger disk"],
+    "distributed_error": [
+        "one process (trainer=cpu or trainer.devices=1) avoids distributed set-up"
     ],
-    "distributed_error": ["trainer=cpu (single process)", "trainer.devices=1"],
     "startup_timeout": [
         "look at the log (logs action) for where start-up hangs",
         "start again with a larger startup_timeout",
     ],
     "time_limit": [
         "resume the run: it continues from checkpoints/last.ckpt in a new job",
-        "launcher.time=04:00:00 (ask for more time)",
-        "launcher.signal=USR1@300 (earlier warning: checkpoint and requeue before the limit)",
+        "ask for more time (launcher.time) or an earlier warning (launcher.signal)",
     ],
     "process_lost": [
-        "look at the end of train.log for the cause",
+        "look at the end of train.log for the cause (logs action)",
         "resume the run from its last checkpoint",
     ],
-    "unknown": ["read traceback_tail and log_tail", "report the error if it persists"],
+    "unknown": [
+        "read the end of train.log (logs action) and the traceback in error.txt",
+        "report the error if it persists",
+    ],
 }
+
+#: A suggestion that is one Hydra override or tool argument, copied as is.
+OVERRIDE_RE = re.compile(r"^[+~]{0,2}[A-Za-z_][\w.]*=\S+$")
+
+
+def split_suggestions(items: list[str]) -> tuple[list[str], list[str]]:
+    """``(overrides, advice)`` of mixed suggestions, as classified errors carry them
+    (``ConfigError(fix=...)`` is an override or a sentence): an override with a
+    parenthesised reason (``optim.lr=1e-4 (lower learning rate)``) gives both."""
+    overrides: list[str] = []
+    advice: list[str] = []
+    for item in items:
+        said = str(item).strip()
+        head, _, rest = said.partition(" ")
+        if OVERRIDE_RE.match(said):
+            overrides.append(said)
+        elif OVERRIDE_RE.match(head) and rest.startswith("(") and rest.endswith(")"):
+            overrides.append(head)
+            advice.append(f"{head}: {rest[1:-1]}")
+        elif said:
+            advice.append(said)
+    return list(dict.fromkeys(overrides)), list(dict.fromkeys(advice))
+
 
 _BY_CLASS_NAME: dict[str, str] = {
     "OutOfMemoryError": "cuda_oom",
@@ -150,18 +195,28 @@ def error_summary(
     message: str | None = None,
     *,
     suggestions: list[str] | None = None,
+    advice: list[str] | None = None,
     exception_type: str | None = None,
     traceback_tail: str | None = None,
     log_tail: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """An ``error_summary`` with the taxonomy's message and advice as defaults."""
+    """An ``error_summary`` with the taxonomy's message and advice as defaults.
+
+    ``suggestions`` are split (:func:`split_suggestions`): overrides stay there, prose
+    joins ``advice``; with neither given, the type's own defaults apply.
+    """
     if failure_type not in MESSAGES:
         failure_type = "unknown"
+    overrides, prose = split_suggestions(list(suggestions or []))
+    prose = list(dict.fromkeys([*prose, *(advice or [])]))
+    if not overrides and not prose:
+        overrides, prose = SUGGESTIONS[failure_type], ADVICE[failure_type]
     return {
         "failureType": failure_type,
         "message": message or MESSAGES[failure_type],
-        "suggestions": list(suggestions or SUGGESTIONS[failure_type]),
+        "suggestions": list(overrides),
+        "advice": list(prose),
         "exception_type": exception_type,
         "traceback_tail": traceback_tail,
         "log_tail": log_tail,
@@ -204,11 +259,8 @@ def classify_exception(exc: BaseException, *, log_tail: str | None = None) -> di
             failure, source = found, item
             break
     # The error's own fix is specific (names the field); the generic advice is a fallback.
-    suggestions = (
-        list(getattr(source, "suggestions", None) or [])
-        or _message_advice(str(source))
-        or SUGGESTIONS[failure]
-    )
+    own = list(getattr(source, "suggestions", None) or []) or _message_advice(str(source))
+    suggestions, advice = (own, None) if own else (SUGGESTIONS[failure], ADVICE[failure])
     fields: dict[str, Any] = {}
     if getattr(source, "field", None):
         fields["field"] = getattr(source, "field")  # noqa: B009 - any exception type
@@ -219,6 +271,7 @@ def classify_exception(exc: BaseException, *, log_tail: str | None = None) -> di
         failure,
         f"{MESSAGES[failure]} {type(source).__name__}: {source}",
         suggestions=list(dict.fromkeys(suggestions)),
+        advice=advice,
         exception_type=f"{type(source).__module__}.{type(source).__qualname__}",
         traceback_tail=tb[-TAIL_CHARS:],
         log_tail=log_tail,

@@ -134,6 +134,7 @@ ERROR_SUMMARY_KEYS: tuple[str, ...] = (
     "failureType",
     "message",
     "suggestions",
+    "advice",
     "exception_type",
     "traceback_tail",
     "log_tail",

@@ -3,8 +3,8 @@ classified ``config_error`` naming the argument, not raw pydantic text.
 
 :class:`OceanSRServer` checks a call against the parameters the tool declares before
 the SDK validates it, and turns the SDK's validation failure into the control plane's
-error reply (docs/architecture.md, failure taxonomy). The reply keeps ``isError`` set,
-so clients that only look at the flag still see a failed call.
+error reply (docs/architecture.md, failure taxonomy). Like every error reply it sets
+``isError`` (:func:`oceansr.adapters.mcp.shape.to_result`).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ class OceanSRServer(MCPServer):
     ) -> CallToolResult:
         fix = [text(fix_key, self.lang, tool=tool, name=name) for name in names]
         reply = error_reply("config_error", message, suggestions=fix, arguments=names)
-        return to_result(compact_reply(reply, self.lang), is_error=True)
+        return to_result(compact_reply(reply, self.lang))
 
     async def list_tools(self) -> list[MCPTool]:
         """The tools, with parameter descriptions in the server's language."""

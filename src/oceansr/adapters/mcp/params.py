@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field
 
 from oceansr.adapters.mcp.params_zh import RELATIVE_EN
+from oceansr.adapters.mcp.shape import LIST_LIMIT
 from oceansr.config.schema import choices
 from oceansr.control.backends import backend_names
 from oceansr.runs import RUN_ID_RE, STATUSES
@@ -138,7 +139,14 @@ Timeout = Annotated[
 Grace = Annotated[
     float, Field(description="kill: seconds before a hard kill (default 30)", ge=0, le=600)
 ]
-Limit = Annotated[int | None, Field(description="list: at most this many rows, newest first", ge=1)]
+Limit = Annotated[
+    int,
+    Field(
+        description=f"list: at most this many rows, newest first (default {LIST_LIMIT}; "
+        "total counts all)",
+        ge=1,
+    ),
+]
 NumMaps = Annotated[int, Field(description="number of sample maps to draw", ge=0, le=12)]
 Lang = Annotated[
     str | None,

@@ -56,7 +56,9 @@ DESCRIPTIONS: dict[str, str] = {
     ),
     "wait: seconds to long-poll (default 120)": "wait：长轮询的秒数（默认 120）",
     "kill: seconds before a hard kill (default 30)": "kill：强制终止前的宽限秒数（默认 30）",
-    "list: at most this many rows, newest first": "list：最多返回的行数，最新在前",
+    "list: at most this many rows, newest first (default 20; total counts all)": (
+        "list：最多返回的行数，最新在前（默认 20；total 为全部运行数）"
+    ),
     "number of sample maps to draw": "要绘制的样例场分布图数量",
     "reply language: en or zh (default: the server's)": "回复语言：en 或 zh（默认与服务器一致）",
     "path of a NetCDF file or Zarr store": "NetCDF 文件或 Zarr 存储的路径",

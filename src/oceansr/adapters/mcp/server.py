@@ -6,7 +6,8 @@ language (``lang``: en or zh; JSON keys and enum values never change). Nothing r
 into the protocol: bad input becomes ``{"status": "error", "error_summary": {...}}``,
 argument errors included (:mod:`oceansr.adapters.mcp.gate`). Long calls (start, wait,
 predict) run in a worker thread while the tool sends progress notifications; they
-return as soon as the work is done (no polling floor).
+return as soon as the work is done (no polling floor), and end at once when the client
+cancels the call or goes away (:func:`run_with_progress`).
 
 The agent protocol (working rules 1-7) is stated in the server instructions and tool
 descriptions, from the message catalogue :mod:`oceansr.i18n`.
@@ -20,7 +21,9 @@ does not reach them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -28,6 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult, ToolAnnotations
 
@@ -36,7 +41,7 @@ from oceansr.config.basedir import base_dir as find_base
 from oceansr.config.basedir import resolve
 from oceansr.control.options import options_to_overrides
 from oceansr.control.replies import error_reply, exception_reply, ok_reply
-from oceansr.i18n import resolve_lang, text
+from oceansr.i18n import resolve_lang, state_word, text
 from oceansr.runs import validate_run_id
 
 from .gate import OceanSRServer
@@ -78,7 +83,7 @@ from .params import (
     Timeout,
     Variables,
 )
-from .shape import compact_reply, to_result
+from .shape import LIST_LIMIT, compact_reply, to_result
 
 MCP_LOG_CAP = 16_384  # bytes of log per reply: enough to diagnose, small for a context
 PROGRESS_EVERY_S = 1.0
@@ -93,32 +98,51 @@ def compact_status(reply: dict[str, Any], lang: str = "en") -> dict[str, Any]:
     return compact_reply(reply, lang)
 
 
-async def run_with_progress(
-    ctx: Context | None, work: Callable[[], dict[str, Any]], describe: Describer
-) -> dict[str, Any]:
-    """Run blocking ``work`` in a thread; return the moment it is done, and send a
-    progress notification every :data:`PROGRESS_EVERY_S` while it runs."""
+Work = Callable[[threading.Event], dict[str, Any]]
+
+
+async def run_with_progress(ctx: Context | None, work: Work, describe: Describer) -> dict[str, Any]:
+    """Run blocking ``work(cancel)`` in a thread; return the moment it is done, and send a
+    progress notification every :data:`PROGRESS_EVERY_S` while it runs.
+
+    A cancelled call (``notifications/cancelled``, or the client's EOF, on which the SDK
+    cancels every in-flight handler) sets ``cancel`` (``control.wait`` returns within one
+    poll) and returns at once: the thread is a daemon, not one of anyio's workers, whose
+    join would hold a cancelled call, and with it the server's exit, until the work ends
+    by itself (an hour for ``wait(timeout=3600)``, while its runs under on_exit=terminate
+    kept training).
+    """
+    cancel = threading.Event()
+    finished = anyio.Event()
+    token = anyio.lowlevel.current_token()
     result: dict[str, Any] = {}
-    done = anyio.Event()
+    failure: list[Exception] = []
 
-    async def runner() -> None:
+    def body() -> None:
         try:
-            result.update(await anyio.to_thread.run_sync(work))
+            result.update(work(cancel))
+        except Exception as exc:  # re-raised in the caller, which classifies it
+            failure.append(exc)
         finally:
-            done.set()
+            with contextlib.suppress(Exception):  # the loop may be gone (server exiting)
+                anyio.from_thread.run_sync(finished.set, token=token)
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(runner)
-        while not done.is_set():
+    threading.Thread(target=body, name="oceansr-mcp-call", daemon=True).start()
+    try:
+        while not finished.is_set():
             with anyio.move_on_after(PROGRESS_EVERY_S):
-                await done.wait()
-            if done.is_set() or ctx is None:
+                await finished.wait()
+            if finished.is_set() or ctx is None:
                 continue
             progress, total, message = await anyio.to_thread.run_sync(describe)
             try:
                 await ctx.report_progress(progress, total, message)
             except Exception:  # a client without progress support must not break the call
                 ctx = None
+    finally:
+        cancel.set()  # done, or the call was cancelled: either way the work may stop
+    if failure:
+        raise failure[0]
     return result
 
 
@@ -128,7 +152,12 @@ def progress_of(process_id: str, runs_root: str | None, lang: str = "en") -> Des
     def describe() -> tuple[float, float, str]:
         doc = control.status(process_id, runs_root=runs_root)
         progress = doc.get("progress") or {}
-        message = text("progress.run", lang, status=doc.get("status"), phase=doc.get("phase"))
+        message = text(
+            "progress.run",
+            lang,
+            status=state_word(doc.get("status"), lang),
+            phase=state_word(doc.get("phase"), lang),
+        )
         if progress.get("step") is not None:
             message += text(
                 "progress.epoch",
@@ -141,6 +170,30 @@ def progress_of(process_id: str, runs_root: str | None, lang: str = "en") -> Des
         return float(progress.get("percent") or 0.0), 100.0, message
 
     return describe
+
+
+def as_started(reply: dict[str, Any], runs_root: str | None, lang: str) -> dict[str, Any]:
+    """A start or resume reply in the agent protocol's states: the Python API's
+    ``starting`` (the start-up timeout passed, the process is alive and still preparing)
+    is ``started`` over MCP, with the run's phase and progress and a message saying so;
+    ``run_status`` keeps the run's own state. The protocol knows no ``starting``. A
+    ``queued`` reply (a Slurm job still waiting) gets its message in ``lang``."""
+    if reply.get("status") == "queued":  # the API's message is English prose
+        return {**reply, "message": text("start.queued", lang, reason=reply.get("reason"))}
+    if reply.get("status") != "starting":
+        return reply
+    doc = control.status(str(reply.get("process_id")), runs_root=runs_root)
+    phase = doc.get("phase") or reply.get("phase") or "starting"
+    waited = doc.get("duration_s") or 0
+    return {
+        **reply,
+        "status": "started",
+        "phase": phase,
+        "progress": doc.get("progress") or reply.get("progress"),
+        "message": text(
+            "start.slow", lang, phase=state_word(phase, lang), seconds=f"{float(waited):.0f}"
+        ),
+    }
 
 
 def startup_progress(limit: float, lang: str) -> Describer:
@@ -251,7 +304,7 @@ def _add_train_start(
         )
         reply = await run_with_progress(
             ctx,
-            lambda: control.start(
+            lambda _cancel: control.start(
                 hydra,
                 runs_root=runs_root,
                 startup_timeout=startup_timeout,
@@ -261,7 +314,7 @@ def _add_train_start(
             ),
             startup_progress(startup_timeout, server.lang),
         )
-        return {**reply, "overrides": hydra}
+        return {**as_started(reply, runs_root, server.lang), "overrides": hydra}
 
 
 def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str) -> None:
@@ -288,23 +341,24 @@ def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str
         timeout: Timeout = 120.0,
         grace: Grace = 30.0,
         status_filter: StatusFilter = None,
-        limit: Limit = None,
+        limit: Limit = LIST_LIMIT,
         overrides: ResumeOverrides = None,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
+        lang = server.lang
         if overrides and action != "resume":
             return error_reply(
                 "config_error",
-                f"overrides apply to action='resume' only, not action={action!r}",
-                suggestions=[f"call ocean_sr_train_status(action={action!r}) without overrides"],
+                text("arg.resume_only", lang, action=repr(action)),
+                suggestions=[text("arg.drop_overrides", lang, action=repr(action))],
             )
         if action == "list":
             return control.list_runs(status=status_filter, runs_root=runs_root, limit=limit)
         if not process_id:
             return error_reply(
                 "config_error",
-                f"action={action!r} needs a process_id",
-                suggestions=["call ocean_sr_train_status with action='list' to see the run ids"],
+                text("arg.needs_id", lang, action=repr(action)),
+                suggestions=[text("arg.list_ids", lang)],
             )
         where = Where(runs_root, on_exit, server.lang, tuple(overrides or ()))
         return await _run_action(ctx, where, process_id, action, tail, offset, timeout, grace)
@@ -340,8 +394,8 @@ async def _run_action(
     if action == "wait":
         return await run_with_progress(
             ctx,
-            lambda: control.wait(
-                process_id, timeout=timeout, poll=WAIT_POLL_S, runs_root=runs_root
+            lambda cancel: control.wait(
+                process_id, timeout=timeout, poll=WAIT_POLL_S, runs_root=runs_root, cancel=cancel
             ),
             progress_of(process_id, runs_root, lang),
         )
@@ -355,9 +409,9 @@ async def _run_action(
             )
         )
     if action == "resume":
-        return await run_with_progress(
+        reply = await run_with_progress(
             ctx,
-            lambda: control.resume(
+            lambda _cancel: control.resume(
                 process_id,
                 runs_root=runs_root,
                 on_exit=where.on_exit,
@@ -365,6 +419,7 @@ async def _run_action(
             ),
             startup_progress(300.0, lang),
         )
+        return as_started(reply, runs_root, lang)
     return control.status(process_id, runs_root=runs_root)
 
 
@@ -452,13 +507,18 @@ def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str, bas
                 base_dir=base,
             )
         )
-        if reply.get("status") != "started":
+        if reply.get("status") not in ("started", "starting"):  # starting: wait on
             return reply
         predict_id = reply["process_id"]
         return await run_with_progress(
             ctx,
-            lambda: control.wait(
-                predict_id, timeout=timeout, poll=WAIT_POLL_S, until="terminal", runs_root=runs_root
+            lambda cancel: control.wait(
+                predict_id,
+                timeout=timeout,
+                poll=WAIT_POLL_S,
+                until="terminal",
+                runs_root=runs_root,
+                cancel=cancel,
             ),
             progress_of(predict_id, runs_root, server.lang),
         )
@@ -473,4 +533,7 @@ def serve(
 ) -> None:
     """Run the server on stdio until the client closes it."""
     server = build_server(runs_root=runs_root, keep_runs=keep_runs, lang=lang, base_dir=base_dir)
-    server.run("stdio")
+    try:
+        server.run("stdio")
+    except* (BrokenPipeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+        pass  # the client went away while a reply was being written: no one to answer

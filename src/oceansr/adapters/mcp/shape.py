@@ -29,6 +29,13 @@ REPORT_TOOL = "ocean_sr_train_report"
 #: Control actions that are ``ocean_sr_train_status`` actions over MCP.
 STATUS_TOOL_ACTIONS = ("status", "logs", "wait", "kill", "list", "resume")
 TAIL_CHARS = 400  # traceback/log tail kept in an error_summary (the logs action has more)
+#: Reply budgets: bytes of compact JSON (UTF-8) one reply may take of an agent's context.
+#: :func:`fit_budget` sheds detail (always one call away: status.json, logs) to hold them.
+RUNNING_BUDGET = 1536  # a live run: start, status, wait (a timed-out wait included)
+TERMINAL_BUDGET = 2560  # completed, failed, killed, and every error reply
+ROW_BUDGET = 300  # one row of list
+LIST_LIMIT = 20  # rows of list over MCP unless the agent asks for more
+LIST_BUDGET = ROW_BUDGET * LIST_LIMIT + 256  # the default list: its rows plus count/total
 #: Status-doc keys an agent never needs (``run_id`` repeats ``process_id``; ``killed_by``
 #: is what ``kill_reason`` says, which also has a ``note`` in the reply language).
 DROPPED_KEYS = ("schema_version", "run_id", "updated_at", "heartbeat_at", "hostname", "killed_by")
@@ -48,16 +55,29 @@ def mcp_call(action: str, args: Mapping[str, Any], why: str) -> JsonDict | None:
     return None
 
 
+def _why(entry: Mapping[str, Any], lang: str) -> str:
+    """Why to make a ``next`` call, in ``lang``: a retry (``confirm``) says to ask the
+    user first (rule 3) and which override it applies."""
+    action = str(entry.get("action"))
+    if action == "start" and entry.get("override"):
+        return text("next.retry", lang, override=entry["override"])
+    if action == "resume" and entry.get("confirm"):
+        return text("next.resume.confirm", lang)
+    if action == "start":
+        return str(entry.get("why") or "")
+    return text(f"next.{action}", lang)
+
+
 def mcp_next(reply: Mapping[str, Any], lang: str) -> list[JsonDict]:
     """The reply's ``next`` as MCP tool calls, plus rule 7 (offer the plots and the
-    report) for a completed training run."""
+    report) for a completed training run. An entry the user must approve first keeps
+    ``confirm: true`` (rule 3)."""
     out: list[JsonDict] = []
     for entry in reply.get("next") or []:
         action = str(entry.get("action"))
-        why = str(entry.get("why") or "") if action == "start" else text(f"next.{action}", lang)
-        converted = mcp_call(action, entry.get("args") or {}, why)
+        converted = mcp_call(action, entry.get("args") or {}, _why(entry, lang))
         if converted is not None:
-            out.append(converted)
+            out.append({**converted, "confirm": True} if entry.get("confirm") else converted)
     run_id = reply.get("process_id")
     if reply.get("status") == "completed" and reply.get("kind", "train") == "train" and run_id:
         for action in ("visualize", "report"):
@@ -145,6 +165,85 @@ def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
         out["next"] = mcp_next(reply, lang)
     if isinstance(out.get("runs"), list):
         out["runs"] = [list_row(row) for row in out["runs"]]
+    return fit_budget(out, budget_of(out))
+
+
+def budget_of(reply: Mapping[str, Any]) -> int:
+    """The budget of a compact reply, by what it is."""
+    if isinstance(reply.get("runs"), list):
+        return ROW_BUDGET * max(len(reply["runs"]), LIST_LIMIT) + 256
+    status = reply.get("status")
+    if status in ("error", "ok") or is_terminal(status):
+        return TERMINAL_BUDGET
+    return RUNNING_BUDGET
+
+
+#: Keys shed, in this order, while a reply is over its budget: first what another key
+#: or call repeats (log_path is run_dir/train.log), then detail that status.json,
+#: events.jsonl or the logs action keep. ``next``, the state and the error's type,
+#: message and suggestions are never shed.
+SHEDDABLE = (
+    "log_path",
+    "host",
+    "pgid",
+    "memory",
+    "created_at",
+    "started_at",
+    "waited_s",
+    "training_start",
+    "units",
+)
+
+
+def _size(reply: Mapping[str, Any]) -> int:
+    return len(json.dumps(reply, ensure_ascii=False, separators=(",", ":"), default=str).encode())
+
+
+def _cut_tail(text: str, over: int) -> str:
+    """``text`` less at least ``over`` bytes from its start, cut at a line break."""
+    keep = text.encode()[over:].decode("utf-8", "ignore")
+    return keep.split("\n", 1)[1] if "\n" in keep else keep
+
+
+def _shed_tails(out: JsonDict, budget: int) -> None:
+    """Shorten the log tails (the end is what explains a failure) to fit ``budget``."""
+    summary = out.get("error_summary")
+    holders = [out, summary] if isinstance(summary, dict) else [out]
+    for holder in holders:
+        for key in ("log_tail", "traceback_tail"):
+            over = _size(out) - budget
+            if over > 0 and isinstance(holder.get(key), str):
+                holder[key] = _cut_tail(holder[key], over) or None
+                if holder[key] is None:
+                    del holder[key]
+
+
+def fit_budget(reply: JsonDict, budget: int) -> JsonDict:
+    """``reply`` within ``budget`` bytes, as far as shedding detail allows: tails are
+    shortened, then :data:`SHEDDABLE` keys, empty metrics, the older of two metric sets,
+    and advice past the first two go."""
+    out = dict(reply)
+    if isinstance(out.get("error_summary"), dict):
+        out["error_summary"] = dict(out["error_summary"])
+    if isinstance(out.get("metrics"), dict):
+        out["metrics"] = {k: v for k, v in out["metrics"].items() if v}
+        if not out["metrics"]:
+            del out["metrics"]
+    if _size(out) <= budget:
+        return out
+    _shed_tails(out, budget)
+    for key in SHEDDABLE:
+        if _size(out) <= budget:
+            return out
+        out.pop(key, None)
+    metrics = out.get("metrics")
+    if isinstance(metrics, dict) and "best" in metrics and _size(out) > budget:
+        # A live run shows its latest values, a finished one its best.
+        drop = "best" if not is_terminal(out.get("status")) else "latest"
+        out["metrics"] = {k: v for k, v in metrics.items() if k != drop}
+    summary = out.get("error_summary")
+    if isinstance(summary, dict) and _size(out) > budget and summary.get("advice"):
+        summary["advice"] = summary["advice"][:2]
     return out
 
 
@@ -179,13 +278,16 @@ def list_row(row: Mapping[str, Any]) -> JsonDict:
     }
 
 
-def to_result(reply: Mapping[str, Any], *, is_error: bool = False) -> CallToolResult:
-    """Compact JSON text plus the same dict as structured content."""
+def to_result(reply: Mapping[str, Any]) -> CallToolResult:
+    """Compact JSON text plus the same dict as structured content; ``isError`` is set
+    on every error reply (a domain error as much as a bad argument) and on no other, so
+    a client that reads only the flag sees every failed call and no run state as one
+    (a ``failed`` run is a successful status call)."""
     body = json.dumps(reply, ensure_ascii=False, separators=(",", ":"), default=str)
     return CallToolResult(
         content=[TextContent(type="text", text=body)],
         structured_content=dict(reply),
-        is_error=is_error,
+        is_error=reply.get("status") == "error",
     )
 
 
