@@ -24,6 +24,7 @@ from oceansr.runs.checkpoint_file import resume_blocker
 
 from .args import PathLike, choice, normalise_overrides, run_paths, seconds
 from .backends import Backend, get_backend
+from .confine import Confinement
 from .launch import (
     DEFAULT_STARTUP_TIMEOUT_S,
     ENTRY_POINTS,
@@ -131,6 +132,7 @@ def resume(
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT_S,
     on_exit: str | None = None,
     overrides: Sequence[str] | str = (),
+    confine: Confinement | None = None,
 ) -> JsonDict:
     """Continue a ``killed``/``failed`` run from its ``checkpoints/last.ckpt``.
 
@@ -142,6 +144,8 @@ def resume(
     and the trainer is spawned with the run's recorded overrides plus
     ``ckpt_path=<last.ckpt>``, so Lightning restores the optimiser, epoch and global
     step. ``on_exit`` defaults to the run's recorded policy. Same replies as :func:`start`.
+    ``confine`` (an agent over MCP): the new overrides are held to
+    :meth:`Confinement.overrides`; the recorded ones are the run's and stay as they are.
     """
     paths = run_paths(process_id, runs_root)
     timeout = seconds("startup_timeout", startup_timeout)
@@ -153,6 +157,8 @@ def resume(
     ckpt = str(paths.last_ckpt)
     changes = _resume_overrides(overrides)
     recorded = list(run_doc.get("overrides") or [])
+    if confine is not None and changes:
+        confine.overrides(changes, recorded=recorded)
     for change in changes:
         recorded = with_override(recorded, change)
     overrides = with_override(recorded, f"ckpt_path={hydra_quote(ckpt)}")
