@@ -132,8 +132,10 @@ async def play(root: Path, data_path: Path, lang: str) -> dict[str, Any]:
     params = StdioServerParameters(
         command=sys.executable,
         # The data folder is outside the runs root: the server is told it may read there.
-        args=["-m", "oceansr", "mcp", "--runs-root", str(root), "--lang", lang]
-        + ["--allow-dir", str(data_path.parent)],
+        args=[
+            *("-m", "oceansr", "mcp", "--runs-root", str(root), "--lang", lang),
+            *("--allow-dir", str(data_path.parent)),
+        ],
         env=subprocess_env(),
     )
     out: dict[str, Any] = {}
