@@ -84,13 +84,14 @@ async def agent_flow(runs_root: Path, lr_file: Path) -> dict[str, Any]:
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         out["progress"].append((progress, total, message))
 
-    async with Client(server_params(runs_root)) as client:
+    # The LR input lives outside the runs root: the server is told it may read there.
+    async with Client(server_params(runs_root, "--allow-dir", str(lr_file.parent))) as client:
         call = client.call_tool
         out["tools"] = {t.name: t for t in (await client.list_tools()).tools}
         out["bad_start"] = reply_of(await call("ocean_sr_train_start", {"model": "unet"}))
         out["wrong_type"] = await call("ocean_sr_train_start", {"scale": "four", "epochs": []})
         out["missing_arg"] = await call("ocean_sr_check_data", {})
-        out["bad_path"] = reply_of(await call("ocean_sr_check_data", {"path": "/no/such.nc"}))
+        out["bad_path"] = reply_of(await call("ocean_sr_check_data", {"path": "no/such.nc"}))
         out["start"] = reply_of(
             await call(
                 "ocean_sr_train_start",

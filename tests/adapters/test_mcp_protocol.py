@@ -131,7 +131,11 @@ async def play(root: Path, data_path: Path, lang: str) -> dict[str, Any]:
     """Rules 1-7 in ``lang``; returns the recorded replies and measurements."""
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "oceansr", "mcp", "--runs-root", str(root), "--lang", lang],
+        # The data folder is outside the runs root: the server is told it may read there.
+        args=[
+            *("-m", "oceansr", "mcp", "--runs-root", str(root), "--lang", lang),
+            *("--allow-dir", str(data_path.parent)),
+        ],
         env=subprocess_env(),
     )
     out: dict[str, Any] = {}

@@ -222,6 +222,14 @@ def _add_tool_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--keep-runs", action="store_true", help="let runs go on after the server exits")
     p.add_argument("--base-dir", metavar="DIR", help=_BASE_HELP)
     p.add_argument(
+        "--allow-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="another directory the agent's paths may use (repeatable); the runs root, the "
+        "base directory and the client's declared roots are always allowed",
+    )
+    p.add_argument(
         "--lang",
         choices=("en", "zh"),
         help="language of replies and descriptions (or $OCEANSR_LANG)",
@@ -689,7 +697,11 @@ def _cmd_mcp(args: argparse.Namespace) -> int:
     from oceansr.adapters.mcp.server import serve
 
     serve(
-        runs_root=args.runs_root, keep_runs=args.keep_runs, lang=args.lang, base_dir=args.base_dir
+        runs_root=args.runs_root,
+        keep_runs=args.keep_runs,
+        lang=args.lang,
+        base_dir=args.base_dir,
+        allow_dirs=args.allow_dir,
     )
     return 0
 

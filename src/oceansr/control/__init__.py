@@ -15,7 +15,8 @@ Module map (see docs/architecture.md, control plane): ``replies`` (the one reply
 shape), ``args`` (argument checks), ``launch``/``sweep``/``resume`` (starting work),
 ``queries`` (status, logs, wait, list), ``stop`` (kill), ``observe`` (liveness with
 the run's backend), ``views`` (status replies, next calls), ``backends`` (the launch
-backend interface and the ``local`` backend), ``options`` (typed options → overrides).
+backend interface and the ``local`` backend), ``options`` (typed options → overrides),
+``confine`` (the trust boundary: where an agent's paths may lead).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 from oceansr.runs import DEFAULT_HEARTBEAT_TIMEOUT_S, HEARTBEAT_TIMEOUT_ENV
 
 from .args import heartbeat_timeout_s
+from .confine import Confinement
 from .launch import DEFAULT_STARTUP_TIMEOUT_S, start, start_predict
 from .queries import DEFAULT_MAX_BYTES, DEFAULT_WAIT_TIMEOUT_S, list_runs, logs, status, wait
 from .resume import resume
@@ -38,6 +40,7 @@ __all__ = [
     "DEFAULT_TAIL_LINES",
     "DEFAULT_WAIT_TIMEOUT_S",
     "HEARTBEAT_TIMEOUT_ENV",
+    "Confinement",
     "expand_sweep",
     "heartbeat_timeout_s",
     "kill",

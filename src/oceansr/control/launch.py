@@ -54,6 +54,7 @@ from .args import (
 )
 from .backend_choice import launcher_facts, select_backend
 from .backends import Backend, get_backend, local
+from .confine import Confinement
 from .observe import live
 from .queries import DEFAULT_POLL_S
 from .replies import RequestError, replies
@@ -423,6 +424,7 @@ def start(
     on_exit: str = "keep",
     backend: str = "local",
     kind: str = "train",
+    confine: Confinement | None = None,
 ) -> JsonDict:
     """Launch a training run in the background and wait for its ``training_start``.
 
@@ -439,8 +441,14 @@ def start(
     ``wait_for_start=False``) while it is alive; ``queued`` (with Slurm's ``reason``)
     if a ``backend="slurm"`` job still waits in the queue then. ``on_exit="terminate"``:
     the run stops gracefully when this process exits, even by SIGKILL.
+
+    ``confine``: for an untrusted caller (an agent over MCP), the directories its paths
+    must stay in; interpolations and shell-bearing launcher settings are refused too
+    (:mod:`oceansr.control.confine`). None (the default) leaves a local user free.
     """
     overrides = normalise_overrides(overrides)
+    if confine is not None:
+        confine.overrides(overrides)
     timeout = check_start_args(on_exit, backend, kind, startup_timeout)
     overrides, backend = select_backend(overrides, backend, on_exit)
     if kind != "train":
@@ -503,6 +511,7 @@ def start_predict(
     on_exit: str = "keep",
     overwrite: bool = False,
     base_dir: str | os.PathLike[str] | None = None,
+    confine: Confinement | None = None,
 ) -> JsonDict:
     """Super-resolve an LR-only NetCDF/Zarr file in the background (a ``predict-...`` run).
 
@@ -520,6 +529,8 @@ def start_predict(
     Relative ``input``/``checkpoint``/``output``/``hr_mask`` resolve against
     :func:`oceansr.config.basedir.base_dir` (``base_dir``, ``$OCEANSR_BASE_DIR`` or the cwd). An
     existing ``output`` is refused before anything starts unless ``overwrite``.
+    ``confine`` (an agent over MCP): every path must lie inside its directories, the
+    output inside its writable ones (:mod:`oceansr.control.confine`).
     """
     from oceansr.config.basedir import base_dir as find_base
     from oceansr.config.basedir import resolve
@@ -532,6 +543,8 @@ def start_predict(
     base = find_base(base_dir)
     input, checkpoint = resolve(input, base) or "", resolve(checkpoint, base)
     output, hr_mask = resolve(output, base), resolve(hr_mask, base)
+    if confine is not None:
+        _confine_predict(confine, input, checkpoint, output, hr_mask, variables)
     if output is not None:
         output_format(output)  # .nc/.zarr: what predict can write, before a run exists
     _refuse_existing_output(output, overwrite)
@@ -615,6 +628,25 @@ def _predict_mask(mask: Path) -> Path:
             fix="pass an existing NetCDF file whose NaNs (or 0/1 mask variable) mark HR land",
         )
     return mask.resolve()
+
+
+def _confine_predict(
+    confine: Confinement,
+    input: str,
+    checkpoint: str | None,
+    output: str | None,
+    hr_mask: str | None,
+    variables: Sequence[str] | None,
+) -> None:
+    """A predict request from an untrusted caller: reads and the write stay inside."""
+    from .confine import refuse_interpolations
+
+    refuse_interpolations([("variables", variables or [])])
+    for field, value in (("input", input), ("checkpoint", checkpoint), ("hr_mask", hr_mask)):
+        if value is not None:
+            confine.path(field, value)
+    if output is not None:
+        confine.path("output", output, write=True)
 
 
 def _input_warnings(

@@ -24,6 +24,7 @@ from oceansr.runs.checkpoint_file import resume_blocker
 
 from .args import PathLike, choice, normalise_overrides, run_paths, seconds
 from .backends import Backend, get_backend
+from .confine import Confinement
 from .launch import (
     COMMAND_KEYS,
     DEFAULT_STARTUP_TIMEOUT_S,
@@ -132,6 +133,7 @@ def resume(
     startup_timeout: float = DEFAULT_STARTUP_TIMEOUT_S,
     on_exit: str | None = None,
     overrides: Sequence[str] | str = (),
+    confine: Confinement | None = None,
 ) -> JsonDict:
     """Continue a ``killed``/``failed`` run from its ``checkpoints/last.ckpt``.
 
@@ -143,6 +145,8 @@ def resume(
     and the trainer is spawned with the run's recorded overrides plus
     ``ckpt_path=<last.ckpt>``, so Lightning restores the optimiser, epoch and global
     step. ``on_exit`` defaults to the run's recorded policy. Same replies as :func:`start`.
+    ``confine`` (an agent over MCP): the new overrides are held to
+    :meth:`Confinement.overrides`; the recorded ones are the run's and stay as they are.
     """
     paths = run_paths(process_id, runs_root)
     timeout = seconds("startup_timeout", startup_timeout)
@@ -156,6 +160,8 @@ def resume(
     # A run trained in-process or by hand records the run_id/runs_root it was given;
     # the command sets both itself (trainer_command), so they are not the request's.
     recorded = [o for o in run_doc.get("overrides") or [] if override_key(o) not in COMMAND_KEYS]
+    if confine is not None and changes:
+        confine.overrides(changes, recorded=recorded)
     for change in changes:
         recorded = with_override(recorded, change)
     overrides = with_override(recorded, f"ckpt_path={hydra_quote(ckpt)}")

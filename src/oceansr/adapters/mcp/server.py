@@ -25,9 +25,8 @@ import contextlib
 import functools
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -39,11 +38,13 @@ from mcp.types import CallToolResult, ToolAnnotations
 from oceansr import control
 from oceansr.config.basedir import base_dir as find_base
 from oceansr.config.basedir import resolve
+from oceansr.control import Confinement
 from oceansr.control.options import options_to_overrides
 from oceansr.control.replies import error_reply, exception_reply, ok_reply
 from oceansr.i18n import resolve_lang, state_word, text
 from oceansr.runs import validate_run_id
 
+from .boundary import Boundary
 from .gate import OceanSRServer
 from .params import (
     ACTION_HINTS,
@@ -237,22 +238,26 @@ def build_server(
     keep_runs: bool = False,
     lang: str | None = None,
     base_dir: str | None = None,
+    allow_dirs: Sequence[str] = (),
 ) -> OceanSRServer:
     """The oceansr MCP server; runs it starts stop with it unless ``keep_runs``.
 
     Relative paths the tools are given resolve against ``base_dir`` (else
     ``$OCEANSR_BASE_DIR``, else the server's working directory; :mod:`oceansr.config.basedir`),
-    fixed when the server is built so every call means the same place.
+    fixed when the server is built so every call means the same place. Every path an
+    agent names must stay inside the runs root, the base directory, ``allow_dirs`` and
+    the client's declared roots (:mod:`oceansr.adapters.mcp.boundary`).
     """
     chosen = resolve_lang(lang)
     base = find_base(base_dir)
     on_exit = "keep" if keep_runs else "terminate"
+    boundary = Boundary(runs_root, base, tuple(find_base(d) for d in allow_dirs))
     server = OceanSRServer("oceansr", instructions=text("mcp.instructions", chosen), lang=chosen)
-    _add_train_start(server, runs_root, on_exit, base)
-    _add_train_status(server, runs_root, on_exit)
-    _add_info_tools(server, base)
+    _add_train_start(server, runs_root, on_exit, boundary)
+    _add_train_status(server, runs_root, on_exit, boundary)
+    _add_info_tools(server, boundary)
     _add_report_tools(server, runs_root)
-    _add_predict(server, runs_root, on_exit, base)
+    _add_predict(server, runs_root, on_exit, boundary)
     return server
 
 
@@ -268,7 +273,7 @@ def _tool(server: OceanSRServer, name: str, key: str, **options: Any) -> Callabl
 
 
 def _add_train_start(
-    server: OceanSRServer, runs_root: str | None, on_exit: str, base: Path
+    server: OceanSRServer, runs_root: str | None, on_exit: str, boundary: Boundary
 ) -> None:
     """ocean_sr_train_start: validate, launch, await training_start."""
 
@@ -289,11 +294,12 @@ def _add_train_start(
         backend: BackendName = "local",
         ctx: Context | None = None,
     ) -> dict[str, Any]:
+        confine = boundary.confinement()
         hydra = options_to_overrides(
             overrides,
             model=model,
             data=data,
-            data_path=resolve(data_path, base),
+            data_path=resolve(data_path, boundary.base),
             variables=variables,
             scale=scale,
             epochs=epochs,
@@ -311,13 +317,16 @@ def _add_train_start(
                 # on_exit=terminate cannot reach a job on a compute node: keep for slurm.
                 on_exit="keep" if backend == "slurm" else on_exit,
                 backend=backend,
+                confine=confine,
             ),
             startup_progress(startup_timeout, server.lang),
         )
         return {**as_started(reply, runs_root, server.lang), "overrides": hydra}
 
 
-def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str) -> None:
+def _add_train_status(
+    server: OceanSRServer, runs_root: str | None, on_exit: str, boundary: Boundary
+) -> None:
     """ocean_sr_train_status: status, logs, wait, kill, list and resume in one tool."""
 
     @_tool(
@@ -360,7 +369,8 @@ def _add_train_status(server: OceanSRServer, runs_root: str | None, on_exit: str
                 text("arg.needs_id", lang, action=repr(action)),
                 suggestions=[text("arg.list_ids", lang)],
             )
-        where = Where(runs_root, on_exit, server.lang, tuple(overrides or ()))
+        confine = boundary.confinement() if action == "resume" else None
+        where = Where(runs_root, on_exit, server.lang, tuple(overrides or ()), confine)
         return await _run_action(ctx, where, process_id, action, tail, offset, timeout, grace)
 
 
@@ -373,6 +383,8 @@ class Where:
     lang: str
     #: resume: overrides that extend the run, e.g. ('trainer.max_epochs=40',)
     overrides: tuple[str, ...] = ()
+    #: resume: where the new overrides' paths may lead
+    confine: Confinement | None = None
 
 
 async def _run_action(
@@ -416,6 +428,7 @@ async def _run_action(
                 runs_root=runs_root,
                 on_exit=where.on_exit,
                 overrides=list(where.overrides),
+                confine=where.confine,
             ),
             startup_progress(300.0, lang),
         )
@@ -423,7 +436,7 @@ async def _run_action(
     return control.status(process_id, runs_root=runs_root)
 
 
-def _add_info_tools(server: OceanSRServer, base: Path) -> None:
+def _add_info_tools(server: OceanSRServer, boundary: Boundary) -> None:
     """Tools that need no run: the model list, data inspection, accelerators."""
 
     @_tool(server, "ocean_sr_list_models", "tool.list_models", annotations=READ_ONLY)
@@ -438,8 +451,9 @@ def _add_info_tools(server: OceanSRServer, base: Path) -> None:
     ) -> dict[str, Any]:
         from oceansr.data.describe import describe_dataset
 
+        inside = boundary.confinement().path("path", path)
         described = await anyio.to_thread.run_sync(
-            lambda: describe_dataset(resolve(path, base) or path, decode_times=decode_times)
+            lambda: describe_dataset(str(inside), decode_times=decode_times)
         )
         return ok_reply(**described)
 
@@ -478,7 +492,9 @@ def _add_report_tools(server: OceanSRServer, runs_root: str | None) -> None:
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 
 
-def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str, base: Path) -> None:
+def _add_predict(
+    server: OceanSRServer, runs_root: str | None, on_exit: str, boundary: Boundary
+) -> None:
     """ocean_sr_predict: a predict run, awaited to its end."""
 
     @_tool(server, "ocean_sr_predict", "tool.predict")
@@ -493,6 +509,7 @@ def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str, bas
         overwrite: Overwrite = False,
         ctx: Context | None = None,
     ) -> dict[str, Any]:
+        confine = boundary.confinement()
         reply = await anyio.to_thread.run_sync(
             lambda: control.start_predict(
                 input,
@@ -504,7 +521,8 @@ def _add_predict(server: OceanSRServer, runs_root: str | None, on_exit: str, bas
                 runs_root=runs_root,
                 on_exit=on_exit,
                 overwrite=overwrite,
-                base_dir=base,
+                base_dir=boundary.base,
+                confine=confine,
             )
         )
         if reply.get("status") not in ("started", "starting"):  # starting: wait on
@@ -530,9 +548,16 @@ def serve(
     keep_runs: bool = False,
     lang: str | None = None,
     base_dir: str | None = None,
+    allow_dirs: Sequence[str] = (),
 ) -> None:
     """Run the server on stdio until the client closes it."""
-    server = build_server(runs_root=runs_root, keep_runs=keep_runs, lang=lang, base_dir=base_dir)
+    server = build_server(
+        runs_root=runs_root,
+        keep_runs=keep_runs,
+        lang=lang,
+        base_dir=base_dir,
+        allow_dirs=allow_dirs,
+    )
     try:
         server.run("stdio")
     except* (BrokenPipeError, anyio.BrokenResourceError, anyio.ClosedResourceError):
