@@ -14,6 +14,7 @@ from oceansr import control
 from oceansr.control import Confinement
 from oceansr.core.errors import ConfigError
 from oceansr.data.sample import sample_path
+from runfactory import created_in
 
 MARKER = "s3cr3t-marker-7f1c"
 
@@ -150,7 +151,7 @@ def test_a_refused_start_creates_and_spawns_nothing(confine: Confinement, place:
     assert reply["error_summary"]["failureType"] == "config_error"
     assert "data.path" in reply["error_summary"]["message"]
     assert "not yours" not in str(reply)
-    assert list(runs.iterdir()) == []
+    assert created_in(runs) == []
 
 
 def test_a_refused_predict_creates_nothing(place: dict) -> None:
@@ -166,7 +167,7 @@ def test_a_refused_predict_creates_nothing(place: dict) -> None:
     assert reply["status"] == "error"
     assert "output" in reply["error_summary"]["message"]
     assert not (place["outside"] / "written.nc").exists()
-    assert list(runs.iterdir()) == []
+    assert created_in(runs) == []
     for field, value in (("input", "../outside/secret.nc"), ("hr_mask", "/etc/passwd")):
         kwargs = {"hr_mask": value} if field == "hr_mask" else {}
         source = value if field == "input" else str(sample_path())
@@ -179,7 +180,7 @@ def test_a_refused_predict_creates_nothing(place: dict) -> None:
             **kwargs,
         )
         assert reply["status"] == "error" and field in reply["error_summary"]["message"]
-    assert list(runs.iterdir()) == []
+    assert created_in(runs) == []
 
 
 def test_local_callers_keep_their_freedom(place: dict) -> None:

@@ -61,9 +61,13 @@ def _problems(exc: ValidationError) -> list[tuple[str, str]]:
 class OceanSRServer(MCPServer):
     """An :class:`MCPServer` whose argument errors are ``config_error`` replies."""
 
-    def __init__(self, *args: Any, lang: str = "en", **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, lang: str = "en", runs_root: str | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lang = lang
+        #: where tracebacks of refused calls go (``<runs root>/.errors``)
+        self.runs_root = runs_root
         self.known_arguments: dict[str, set[str]] = {}
 
     def register(self, name: str, fn: Callable[..., Any]) -> None:

@@ -210,10 +210,11 @@ def startup_progress(limit: float, lang: str) -> Describer:
 
 
 def safe_tool(
-    lang: str,
+    lang: str, runs_root: str | None = None
 ) -> Callable[[Callable[..., Awaitable[dict[str, Any]]]], Callable[..., Awaitable[CallToolResult]]]:
     """A tool body's dict becomes a compact, localized result; no exception reaches the
-    agent as a protocol error or a traceback (it becomes a classified error reply)."""
+    agent as a protocol error or a traceback (it becomes a classified error reply; the
+    traceback goes to the private error folder of the server's ``runs_root``)."""
 
     def decorate(
         fn: Callable[..., Awaitable[dict[str, Any]]],
@@ -223,7 +224,9 @@ def safe_tool(
             try:
                 reply = await fn(*args, **kwargs)
             except Exception as exc:
-                reply = exception_reply(exc, process_id=kwargs.get("process_id"))
+                reply = exception_reply(
+                    exc, process_id=kwargs.get("process_id"), runs_root=runs_root
+                )
             return to_result(compact_reply(reply, kwargs.get("lang") or lang))
 
         wrapper.__annotations__ = {**fn.__annotations__, "return": CallToolResult}
@@ -245,14 +248,16 @@ def build_server(
     Relative paths the tools are given resolve against ``base_dir`` (else
     ``$OCEANSR_BASE_DIR``, else the server's working directory; :mod:`oceansr.config.basedir`),
     fixed when the server is built so every call means the same place. Every path an
-    agent names must stay inside the runs root, the base directory, ``allow_dirs`` and
-    the client's declared roots (:mod:`oceansr.adapters.mcp.boundary`).
+    agent names must stay inside the runs root, the base directory and ``allow_dirs``
+    (:mod:`oceansr.adapters.mcp.boundary`).
     """
     chosen = resolve_lang(lang)
     base = find_base(base_dir)
     on_exit = "keep" if keep_runs else "terminate"
     boundary = Boundary(runs_root, base, tuple(find_base(d) for d in allow_dirs))
-    server = OceanSRServer("oceansr", instructions=text("mcp.instructions", chosen), lang=chosen)
+    server = OceanSRServer(
+        "oceansr", instructions=text("mcp.instructions", chosen), lang=chosen, runs_root=runs_root
+    )
     _add_train_start(server, runs_root, on_exit, boundary)
     _add_train_status(server, runs_root, on_exit, boundary)
     _add_info_tools(server, boundary)
@@ -265,7 +270,7 @@ def _tool(server: OceanSRServer, name: str, key: str, **options: Any) -> Callabl
     """Register a tool with its catalogue description; remembers its arguments."""
 
     def register(fn: Callable[..., Awaitable[dict[str, Any]]]) -> Any:
-        wrapped = safe_tool(server.lang)(fn)
+        wrapped = safe_tool(server.lang, server.runs_root)(fn)
         server.register(name, fn)
         return server.tool(name=name, description=text(key, server.lang), **options)(wrapped)
 
