@@ -171,7 +171,7 @@ def test_a_bad_output_or_tiling_is_refused_before_a_predict_run_exists(
     }
     summary = _refused_predict(tmp_path / "runs", lr, ckpt, **kwargs)
     assert summary["failureType"] == "config_error" and summary["field"] == field, summary
-    assert summary["suggestions"]
+    assert summary["suggestions"] or summary["advice"]
 
 
 def test_tile_none_means_whole_fields_and_reaches_predict_as_null() -> None:

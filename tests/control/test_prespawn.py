@@ -174,7 +174,7 @@ def test_slurm_without_sbatch_on_path_is_missing_dependency_with_nothing_created
     summary = _refused(tmp_path / "runs", SMOKE, backend="slurm")
     assert summary["failureType"] == "missing_dependency", summary
     assert summary["field"] == "backend" and "sbatch" in summary["message"]
-    assert any("backend=local" in s for s in summary["suggestions"])
+    assert any("backend=local" in s for s in summary["advice"])
 
 
 # --------------------------------------------------------------------------- secrets

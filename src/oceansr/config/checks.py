@@ -220,8 +220,8 @@ def check_epochs(cfg: DictConfig) -> None:
             "trainer.max_epochs=-1 means no epoch limit, and neither trainer.max_steps nor "
             "trainer.max_time ends the run",
             field="trainer.max_epochs",
-            fix="trainer.max_epochs=20, or keep -1 with trainer.max_steps=1000 or "
-            "trainer.max_time=00:12:00:00",
+            fix="trainer.max_steps=1000 (keeps trainer.max_epochs=-1 and ends after 1000 "
+            "steps; or set trainer.max_epochs=20, or trainer.max_time=00:12:00:00)",
         )
 
 
