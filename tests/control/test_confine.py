@@ -208,3 +208,10 @@ def test_symlinked_root_compares_by_real_path(tmp_path: Path) -> None:
     assert confine.path("input", real / "d" / "f.nc")
     assert confine.path("input", "d/f.nc") == alias / "d" / "f.nc"
     assert os.path.realpath(confine.roots[0]) == str(real)
+
+
+def test_overrides_that_do_not_compose_fail_closed(confine: Confinement) -> None:
+    """The path check never steps aside because the config was odd: an override that
+    does not compose is refused with the classified error validation would give."""
+    error = refused(confine.overrides, ["data.no_such_key=1"])
+    assert error.field and "no_such_key" in str(error)

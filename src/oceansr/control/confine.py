@@ -146,9 +146,7 @@ class Confinement:
             if any(key == f or key.startswith(f"{f}.") for f in SHELL_FIELDS):
                 raise _shell_field(key)
         composed = _composed(list(recorded) + list(overrides))
-        if composed is None:  # the validation that follows reports the bad override
-            return
-        before = _composed(list(recorded)) if recorded else None
+        before = _recorded_fields(recorded)
         for field in SHELL_FIELDS:
             if composed.get(field):
                 raise _shell_field(field)
@@ -233,23 +231,43 @@ def _shell_field(field: str) -> ConfigError:
     )
 
 
-def _composed(overrides: list[str]) -> dict[str, Any] | None:
-    """The path and shell fields of the composed config (None if it does not compose)."""
+def _composed(overrides: list[str]) -> dict[str, Any]:
+    """The path and shell fields of the composed config.
+
+    Fails closed: overrides that do not compose raise their own classified
+    ``ConfigError`` (the one validation would give), and a field that does not resolve
+    is refused, so no path escapes the check because the config was odd.
+    """
     from omegaconf import OmegaConf
 
     from oceansr.config.compose import compose_config
 
-    try:
-        cfg = compose_config(overrides)
-    except Exception:  # the validation after this reports it, classified
-        return None
+    cfg = compose_config(overrides)
     out: dict[str, Any] = {}
     for field in (*PATH_FIELDS, *SHELL_FIELDS):
-        value = OmegaConf.select(cfg, field, default=None)
-        if OmegaConf.is_config(value):
-            value = OmegaConf.to_container(value, resolve=True)
+        try:
+            value = OmegaConf.select(cfg, field, default=None)
+            if OmegaConf.is_config(value):
+                value = OmegaConf.to_container(value, resolve=True)
+        except Exception as exc:
+            raise ConfigError(
+                f"{field} does not resolve ({type(exc).__name__})",
+                field=field,
+                fix=f"give {field} as a plain value",
+            ) from exc
         out[field] = value
     return out
+
+
+def _recorded_fields(recorded: Sequence[str]) -> dict[str, Any] | None:
+    """The fields of a run's recorded overrides (a resume), or None when there are none
+    or they no longer compose: then every path field is checked."""
+    if not recorded:
+        return None
+    try:
+        return _composed(list(recorded))
+    except ConfigError:
+        return None
 
 
 def _fixed_prefix(pattern: str) -> str:
