@@ -46,10 +46,10 @@ from oceansr.config.schema import (
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
 from oceansr.runs.checkpoint_file import CHECKPOINT_EXAMPLE, read_hparams, unreadable_reason
 from oceansr.runs.overrides import override as hydra_override
+from oceansr.runs.overrides import override_key
 
 __all__ = [
     "LAUNCHER_KEYS",
-    "OUTPUT_KEYS",
     "check_config",
     "check_output_overrides",
     "check_request",
@@ -73,12 +73,6 @@ LAUNCHER_KEYS: dict[str, str] = {
     "trainer.plugins": "checkpoints are written atomically by the run's own plugin",
     "trainer.enable_model_summary": "the trainer prints the summary on rank 0 only",
 }
-#: Kept for callers of the first name: the keys whose overrides are refused.
-OUTPUT_KEYS: tuple[str, ...] = tuple(LAUNCHER_KEYS)
-
-
-def _key(override: str) -> str:
-    return override.lstrip("+~").split("=", 1)[0].strip()
 
 
 def launcher_key(key: str) -> str | None:
@@ -96,14 +90,18 @@ def check_output_overrides(overrides: Sequence[str]) -> None:
     and a request's own value would either write the run's files elsewhere (any path on
     the machine) or make the spawned run fail after it was created."""
     for override in overrides:
-        key = _key(str(override))
-        owned = launcher_key(key)
-        if owned is not None:
-            raise ConfigError(
-                f"override {override!r} is refused: {owned} is set by the launcher for every run",
-                field=key,
-                fix=f"remove {key}; {LAUNCHER_KEYS[owned]}",
-            )
+        _refuse_launcher_key(override_key(str(override)).strip())
+
+
+def _refuse_launcher_key(key: str) -> None:
+    """A :class:`ConfigError` naming who sets ``key`` when it is launcher-owned."""
+    owned = launcher_key(key)
+    if owned is not None:
+        raise ConfigError(
+            f"{key} is set by the launcher for every run; a request cannot set it",
+            field=key,
+            fix=f"remove {key}; {LAUNCHER_KEYS[owned]}",
+        )
 
 
 def check_missing(cfg: DictConfig) -> None:
@@ -153,13 +151,7 @@ def check_known_keys(cfg: DictConfig) -> None:
     if not found:
         return
     key = str(found[0])
-    owned = launcher_key(key)
-    if owned is not None:
-        raise ConfigError(
-            f"{key} is set by the launcher for every run; a request cannot set it",
-            field=key,
-            fix=f"remove +{key}; {LAUNCHER_KEYS[owned]}",
-        )
+    _refuse_launcher_key(key)
     raise ConfigError(
         f"{key} is not an option of the training config (added with '+')",
         field=key,

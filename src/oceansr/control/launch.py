@@ -596,15 +596,9 @@ def _tiling_overrides(tile: Any, overlap: Any) -> list[str]:
 def _predict_input(source: Path) -> Path:
     """``input`` exists and is a NetCDF file or a Zarr store, judged by ``stat`` (a FIFO
     is never opened); whether it opens as one is :func:`_input_warnings`'s read."""
-    from oceansr.data.stores import check_openable, is_zarr_store
+    from oceansr.data.stores import is_zarr_store
 
-    check_openable(source, "input")
-    if not source.exists():
-        raise DataNotFoundError(
-            f"input {source} does not exist",
-            field="input",
-            fix="pass an existing LR NetCDF file or Zarr store",
-        )
+    _existing(source, "input", "pass an existing LR NetCDF file or Zarr store")
     if source.is_dir() and not is_zarr_store(source):
         raise ConfigError(
             f"input {source} is a directory but not a Zarr store (no .zgroup, .zarray, "
@@ -618,16 +612,22 @@ def _predict_input(source: Path) -> Path:
 
 def _predict_mask(mask: Path) -> Path:
     """``hr_mask`` exists and is a file or store (``stat`` only, never a FIFO)."""
+    _existing(
+        mask,
+        "hr_mask",
+        "pass an existing NetCDF file whose NaNs (or 0/1 mask variable) mark HR land",
+    )
+    return mask.resolve()
+
+
+def _existing(path: Path, field: str, fix: str) -> None:
+    """``path`` exists and is a file or a folder, judged by ``stat`` (a FIFO or device
+    is refused, never opened)."""
     from oceansr.data.stores import check_openable
 
-    check_openable(mask, "hr_mask")
-    if not mask.exists():
-        raise DataNotFoundError(
-            f"hr_mask {mask} does not exist",
-            field="hr_mask",
-            fix="pass an existing NetCDF file whose NaNs (or 0/1 mask variable) mark HR land",
-        )
-    return mask.resolve()
+    check_openable(path, field)
+    if not path.exists():
+        raise DataNotFoundError(f"{field} {path} does not exist", field=field, fix=fix)
 
 
 def _confine_predict(
