@@ -266,8 +266,11 @@ def run_training(
     """Validate everything, then fit and test (or only test, in mode=test)."""
     check_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    datamodule = OceanDataModule(
-        cfg.data, stats_cache=paths.dir / STATS_FILE, stats=checkpoint_stats(cfg)
+    datamodule = OceanDataModule(  # statistics: global rank 0 computes, the others read
+        cfg.data,
+        stats_cache=paths.dir / STATS_FILE,
+        stats=checkpoint_stats(cfg),
+        rank=global_rank(),
     )
     module = build_module(cfg, datamodule)
     if is_rank_zero():
