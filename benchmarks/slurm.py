@@ -20,8 +20,8 @@ Measured through the public API (``oceansr.control``):
   ``fault_runs`` has what each one observed.
 
 Without a cluster of two usable nodes (the rule of tests/slurm_support.py) it prints
-only ``{"skipped": reason}``. ``--smoke``: one start per backend, a list of 5 runs, one drill (``scontrol requeue``
-mid-training).
+only ``{"skipped": reason}``. ``--smoke``: one start per backend, a list of 5 runs,
+one drill (``scontrol requeue`` mid-training).
 """
 
 from __future__ import annotations
