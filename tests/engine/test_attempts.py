@@ -163,6 +163,7 @@ def test_restart_after_an_unrecorded_end_is_a_new_attempt(
     monkeypatch.setenv("SLURM_JOB_ID", "42")
     assert record_restart(paths) is True
     assert read_status(paths)["status"] == "queued"
+    assert read_status(paths)["attempt"] == 2
     assert [e["by"] for e in _requeued(paths)] == ["next_attempt"]
     assert len(json.loads(paths.run_json.read_text())["attempts"]) == 2
 

@@ -191,6 +191,7 @@ def record_restart(paths: RunPaths) -> bool:
     The queue reason of the wait that just ended is cleared.
     """
     restart = restart_count()
+    changes: dict[str, Any] = {}
     if restart >= 1:
         doc = read_status(paths)
         if doc.get("status") == "completed":
@@ -202,15 +203,18 @@ def record_restart(paths: RunPaths) -> bool:
             reopen=True,
             restart=restart,
         )
-        add_attempt(
+        record = add_attempt(
             paths,
             backend="slurm",
             job_id=os.environ.get("SLURM_JOB_ID"),
             restart=restart,
             requeued=True,
         )
+        changes["attempt"] = record["attempt"]  # status shows the count
     if read_status(paths).get("queue_reason") is not None:
-        update_status(paths, {"queue_reason": None})
+        changes["queue_reason"] = None
+    if changes:
+        update_status(paths, changes)
     return True
 
 
