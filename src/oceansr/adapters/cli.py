@@ -670,12 +670,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     try:
         validate_run_id(args.process_id)
+        # The run's backend brings its status up to date; the report judges nothing.
         if args.what == "plots":
             made = make_plots(
-                args.process_id, runs_root=args.runs_root, num_maps=args.num_maps, lang=args.lang
+                args.process_id,
+                runs_root=args.runs_root,
+                num_maps=args.num_maps,
+                lang=args.lang,
+                refresh=control.live,
             )
         else:
-            made = make_report(args.process_id, runs_root=args.runs_root, lang=args.lang)
+            made = make_report(
+                args.process_id, runs_root=args.runs_root, lang=args.lang, refresh=control.live
+            )
     except Exception as exc:
         reply = exception_reply(exc, process_id=args.process_id, runs_root=args.runs_root)
         return _finish(reply, args.json, None)

@@ -1,0 +1,166 @@
+"""Readers never misjudge scheduler runs (issue 16): a Slurm run is judged by its backend
+(the job state) and by nothing else, whichever surface reads it.
+
+The runs are real run directories left as the Slurm backend and the trainer leave them;
+``squeue`` is the canned :class:`FakeSqueue` of the backend tests, so nothing here
+touches a cluster (and nothing calls ``scancel`` or ``sbatch``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from test_slurm_backend import FakeSqueue, slurm_run
+
+from oceansr import control
+from oceansr.adapters import cli
+from oceansr.adapters.mcp.server import build_server
+from oceansr.control.backends import (
+    SlurmBackend,
+    find_backend,
+)
+from oceansr.control.backends.slurm_state import JobStateCache
+from oceansr.core.errors import RunStateError
+from oceansr.report import load_history, make_plots, make_report
+from oceansr.runs import (
+    RunPaths,
+    heartbeat,
+    read_events,
+    read_status,
+    transition,
+    update_run,
+)
+from runfactory import dead_pid
+
+JOB = "5150"
+
+
+@pytest.fixture
+def squeue(monkeypatch: pytest.MonkeyPatch) -> FakeSqueue:
+    """The registered slurm backend reads job state from a :class:`FakeSqueue`."""
+    fake = FakeSqueue()
+    backend = find_backend("slurm")
+    assert isinstance(backend, SlurmBackend)
+    monkeypatch.setattr(backend, "jobs", JobStateCache(ttl_s=60.0, runner=fake))
+    return fake
+
+
+def _long_ago(seconds: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
+
+
+def running_on_a_compute_node(root: Path) -> RunPaths:
+    """A Slurm run whose trainer runs on a compute node: run.json keeps the login node
+    as host (this machine) and the trainer's pid, which is no process here."""
+    paths = slurm_run(root, JOB)
+    pid, created = dead_pid()
+    update_run(paths, pid=pid, process_create_time=created)
+    transition(
+        paths,
+        "running",
+        event="process_started",
+        changes={"pid": pid, "host": "compute-node-7", "job_id": JOB},
+        pid=pid,
+        host="compute-node-7",
+    )
+    heartbeat(paths)  # fresh: the trainer is beating
+    return paths
+
+
+def queued_for_ten_minutes(root: Path) -> RunPaths:
+    """A Slurm run whose job has waited in the queue for ten minutes: no pid at all."""
+    paths = slurm_run(root, JOB)
+    transition(
+        paths,
+        "queued",
+        event="job_submitted",
+        changes={"job_id": JOB, "queue_reason": "Priority"},
+        job_id=JOB,
+    )
+    doc = json.loads(paths.status_json.read_text())
+    doc.update(created_at=_long_ago(600), updated_at=_long_ago(600))
+    paths.status_json.write_text(json.dumps(doc))
+    return paths
+
+
+SCHEDULER_RUNS = {"running": running_on_a_compute_node, "queued": queued_for_ten_minutes}
+
+
+def _files(paths: RunPaths) -> tuple[bytes, bytes, bytes]:
+    return (
+        paths.status_json.read_bytes(),
+        paths.events_jsonl.read_bytes(),
+        paths.run_json.read_bytes(),
+    )
+
+
+# --------------------------------------------------------------------------- report
+
+
+@pytest.mark.parametrize("state", sorted(SCHEDULER_RUNS))
+def test_the_report_writes_no_verdict_of_its_own(tmp_path: Path, state: str) -> None:
+    """Without a refresh, plots and report read status.json as recorded: the compute
+    node's pid is not looked up here, a queued job is not 'no process recorded'."""
+    paths = SCHEDULER_RUNS[state](tmp_path)
+    before = _files(paths)
+    with pytest.raises(RunStateError, match=f"is {state}"):
+        make_report(paths.run_id, runs_root=tmp_path)
+    with pytest.raises(RunStateError, match=f"is {state}"):
+        make_plots(paths.run_id, runs_root=tmp_path, num_maps=0)
+    assert load_history(paths.dir).state == state
+    assert _files(paths) == before, "the report wrote to the run's files"
+
+
+@pytest.mark.parametrize(("state", "job_state"), [("running", "RUNNING"), ("queued", "PENDING")])
+def test_the_report_refreshed_through_the_backend_keeps_live_jobs(
+    squeue: FakeSqueue, tmp_path: Path, state: str, job_state: str
+) -> None:
+    paths = SCHEDULER_RUNS[state](tmp_path)
+    squeue.set(JOB, job_state, "Priority")
+    with pytest.raises(RunStateError, match=f"is {state}"):
+        make_report(paths.run_id, runs_root=tmp_path, refresh=control.live)
+    with pytest.raises(RunStateError, match=f"is {state}"):
+        make_plots(paths.run_id, runs_root=tmp_path, num_maps=0, refresh=control.live)
+    doc = read_status(paths)
+    assert doc["status"] == state and doc.get("error_summary") is None
+    assert not read_events(paths, names=("process_lost", "killed"))
+    assert squeue.calls >= 1, "the refresh asked the scheduler"
+
+
+def _ended_job(fake: FakeSqueue, tmp_path: Path) -> RunPaths:
+    """A run whose job Slurm reports ended (exit code 1) while status.json says running."""
+    paths = running_on_a_compute_node(tmp_path)
+    fake.set(JOB, "FAILED", "NonZeroExitCode", code=256)
+    return paths
+
+
+def test_oceansr_report_asks_the_runs_backend(
+    squeue: FakeSqueue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI passes control's refresh: the job's end is recorded, then plotted."""
+    paths = _ended_job(squeue, tmp_path)
+    argv = ["--runs-root", str(tmp_path), "report", "plots", paths.run_id, "--num-maps", "0"]
+    assert cli.main([*argv, "--json"]) == 0
+    reply = json.loads(capsys.readouterr().out)
+    assert reply["status"] == "ok" and reply["run_status"] == "failed", reply
+    (lost,) = read_events(paths, names="process_lost")
+    assert lost["slurm_state"] == "FAILED" and lost["exit_code"] == 1
+
+
+def test_the_mcp_plots_tool_asks_the_runs_backend(squeue: FakeSqueue, tmp_path: Path) -> None:
+    paths = _ended_job(squeue, tmp_path)
+    server = build_server(runs_root=str(tmp_path))
+
+    async def visualize() -> dict[str, Any]:
+        args = {"process_id": paths.run_id, "num_maps": 0}
+        result = await server.call_tool("ocean_sr_train_visualize", args)
+        return json.loads(result.content[0].text)
+
+    reply = anyio.run(visualize)
+    assert reply["status"] == "ok" and reply["run_status"] == "failed", reply
+    assert read_status(paths)["error_summary"]["slurm_state"] == "FAILED"
