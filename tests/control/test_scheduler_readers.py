@@ -21,6 +21,7 @@ from oceansr import control
 from oceansr.adapters import cli
 from oceansr.adapters.mcp.server import build_server
 from oceansr.control.backends import (
+    LocalBackend,
     SlurmBackend,
     find_backend,
 )
@@ -28,6 +29,7 @@ from oceansr.control.backends.slurm_state import JobStateCache
 from oceansr.core.errors import RunStateError
 from oceansr.report import load_history, make_plots, make_report
 from oceansr.runs import (
+    ProcessIdentity,
     RunPaths,
     heartbeat,
     read_events,
@@ -164,3 +166,69 @@ def test_the_mcp_plots_tool_asks_the_runs_backend(squeue: FakeSqueue, tmp_path: 
     reply = anyio.run(visualize)
     assert reply["status"] == "ok" and reply["run_status"] == "failed", reply
     assert read_status(paths)["error_summary"]["slurm_state"] == "FAILED"
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def test_resume_refuses_while_the_job_runs_and_changes_nothing(
+    squeue: FakeSqueue, tmp_path: Path
+) -> None:
+    """A job id and no pid (the run was recorded lost while its job ran on): resume
+    would submit a second job on top of the live one."""
+    paths = slurm_run(tmp_path, JOB)
+    transition(paths, "failed", event="process_lost", changes={"error_summary": None})
+    squeue.set(JOB, "RUNNING")
+    before = _files(paths)
+    reply = control.resume(paths.run_id, runs_root=tmp_path)
+    assert reply["status"] == "error", reply
+    summary = reply["error_summary"]
+    assert summary["failureType"] == "config_error" and summary["field"] == "process_id"
+    assert f"job {JOB}" in summary["message"] and "still queued or running" in summary["message"]
+    assert any(f"kill('{paths.run_id}')" in said for said in summary["advice"]), summary
+    assert [(c["action"], c["args"]) for c in reply["next"]] == [
+        ("kill", {"process_id": paths.run_id}),
+        ("status", {"process_id": paths.run_id}),
+    ]
+    assert _files(paths) == before
+
+
+def test_resume_refuses_while_the_process_of_a_failed_local_run_lives(
+    tmp_path: Path, sleeper: ProcessIdentity
+) -> None:
+    """The kill it suggests stops the leftover process and keeps the recorded status."""
+    paths = _failed_local_run(tmp_path, sleeper)
+    reply = control.resume(paths.run_id, runs_root=tmp_path)
+    assert reply["status"] == "error" and f"pid {sleeper.pid}" in reply["error_summary"]["message"]
+    assert reply["next"][0]["action"] == "kill"
+    stopped = control.kill(paths.run_id, grace=30, runs_root=tmp_path)
+    assert stopped["status"] == "failed" and stopped["kill"]["signal"] == "SIGTERM", stopped
+    assert not LocalBackend().is_running(sleeper)
+    again = control.kill(paths.run_id, runs_root=tmp_path)
+    assert again["status"] == "error" and "nothing to kill" in again["error_summary"]["message"]
+    assert read_status(paths)["status"] == "failed"
+
+
+@pytest.fixture
+def sleeper() -> Any:
+    """A live process in its own session, standing for a trainer recorded lost."""
+    import subprocess
+    import sys
+
+    from oceansr.runs import process_identity
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True
+    )
+    ident = process_identity(proc.pid)
+    yield ProcessIdentity(pid=proc.pid, pgid=proc.pid, create_time=ident["create_time"])
+    proc.kill()
+    proc.wait()
+
+
+def _failed_local_run(root: Path, identity: ProcessIdentity) -> RunPaths:
+    from runfactory import make_run
+
+    paths = make_run(root, pid=identity.pid, create_time=identity.create_time, pgid=identity.pgid)
+    transition(paths, "failed", event="process_lost", changes={"error_summary": None})
+    return paths
