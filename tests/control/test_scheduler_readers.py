@@ -9,6 +9,7 @@ touches a cluster (and nothing calls ``scancel`` or ``sbatch``).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,16 @@ from oceansr.adapters.mcp.server import build_server
 from oceansr.control.backends import (
     LocalBackend,
     SlurmBackend,
+    StopOutcome,
     find_backend,
+    register_backend,
+    unregister_backend,
 )
 from oceansr.control.backends.slurm_state import JobStateCache
 from oceansr.core.errors import RunStateError
 from oceansr.report import load_history, make_plots, make_report
 from oceansr.runs import (
+    LostVerdict,
     ProcessIdentity,
     RunPaths,
     heartbeat,
@@ -232,3 +237,64 @@ def _failed_local_run(root: Path, identity: ProcessIdentity) -> RunPaths:
     paths = make_run(root, pid=identity.pid, create_time=identity.create_time, pgid=identity.pgid)
     transition(paths, "failed", event="process_lost", changes={"error_summary": None})
     return paths
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+class HeldBackend(LocalBackend):
+    """A scheduler whose jobs stay queued: submit records ``queued``, nothing runs, and
+    a cancelled job reports exit status 0, as ``squeue`` shows a cancelled pending job."""
+
+    name = "held"  # type: ignore[misc]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cancelled: set[str] = set()
+
+    def submit(self, run_id: str, command: Sequence[str], **kwargs: Any) -> ProcessIdentity:
+        paths = RunPaths.from_dir(kwargs["log_path"].parent)
+        job_id = str(abs(hash(run_id)) % 100000)
+        transition(
+            paths,
+            "queued",
+            event="job_submitted",
+            changes={"job_id": job_id, "queue_reason": "Priority"},
+            job_id=job_id,
+        )
+        return ProcessIdentity(pid=None, job_id=job_id)
+
+    def exit_code(
+        self, run_id: str, identity: ProcessIdentity, *, wait_s: float = 0.0
+    ) -> int | None:
+        return 0 if identity.job_id in self.cancelled else None
+
+    def is_running(self, identity: ProcessIdentity) -> bool:
+        return identity.job_id not in self.cancelled
+
+    def lost_verdict(self, *args: Any) -> LostVerdict | None:
+        return None
+
+    def stop(self, identity: ProcessIdentity, grace: float) -> StopOutcome:
+        self.cancelled.add(str(identity.job_id))
+        return StopOutcome(signal="cancel")
+
+
+@pytest.fixture
+def held() -> Any:
+    backend = register_backend(HeldBackend())
+    yield backend.name
+    unregister_backend(backend.name)
+
+
+def test_a_sweep_of_queued_jobs_is_started_not_failed(tmp_path: Path, held: str) -> None:
+    reply = control.sweep(
+        ["experiment=smoke", "seed=1,2"],
+        runs_root=tmp_path,
+        backend=held,
+        wait_for_start=True,
+        startup_timeout=0.3,
+    )
+    assert [run["status"] for run in reply["runs"]] == ["queued", "queued"], reply
+    assert reply["status"] == "started" and "error_summary" not in reply
+    assert len(reply["process_ids"]) == 2
