@@ -38,6 +38,7 @@ from oceansr.runs import (
     RunPaths,
     heartbeat,
     read_events,
+    read_run,
     read_status,
     transition,
     update_run,
@@ -298,3 +299,33 @@ def test_a_sweep_of_queued_jobs_is_started_not_failed(tmp_path: Path, held: str)
     assert [run["status"] for run in reply["runs"]] == ["queued", "queued"], reply
     assert reply["status"] == "started" and "error_summary" not in reply
     assert len(reply["process_ids"]) == 2
+
+
+# --------------------------------------------------------------------------- kill, list, CLI
+
+
+def test_a_queued_job_killed_has_no_exit_code_and_no_duration(tmp_path: Path, held: str) -> None:
+    started = control.start(
+        ["experiment=smoke"], runs_root=tmp_path, backend=held, startup_timeout=0.3
+    )
+    assert started["status"] == "queued", started
+    reply = control.kill(started["process_id"], grace=30, runs_root=tmp_path)
+    assert reply["status"] == "killed" and reply["kill_reason"]["by"] == "user", reply
+    assert reply["exit_code"] is None and reply["duration_s"] is None
+    paths = RunPaths.for_id(started["process_id"], tmp_path)
+    (killed,) = read_events(paths, names="killed")
+    assert killed["exit_code"] is None
+
+
+def test_a_job_killed_in_the_queue_never_ran(squeue: FakeSqueue, tmp_path: Path) -> None:
+    """No exit code (a cancelled pending job reads 0:0 in squeue) and no running time."""
+    paths = queued_for_ten_minutes(tmp_path)
+    squeue.set(JOB, "CANCELLED", "None", code=0)
+    doc = control.status(paths.run_id, runs_root=tmp_path)
+    assert doc["status"] == "killed" and doc["kill_reason"]["by"] == "scheduler", doc
+    assert doc["exit_code"] is None and doc["duration_s"] is None
+    (killed,) = read_events(paths, names="killed")
+    assert killed["exit_code"] is None
+    row = control.list_runs(runs_root=tmp_path)["runs"][0]
+    assert row["status"] == "killed" and row["duration_s"] is None
+    assert read_run(paths)["job_id"] == JOB

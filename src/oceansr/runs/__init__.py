@@ -41,7 +41,14 @@ from .liveness import (
     run_identity,
 )
 from .logs import LogSlice, read_from, read_tail, read_tail_text
-from .outcome import age_s, duration_s, pending_kill, record_exit, record_killed
+from .outcome import (
+    age_s,
+    duration_s,
+    own_exit_code,
+    pending_kill,
+    record_exit,
+    record_killed,
+)
 from .overrides import hydra_quote, override, override_key, with_override
 from .paths import RUNS_ENV_VAR, RunPaths, default_runs_root
 from .protocol import (
@@ -160,6 +167,7 @@ __all__ = [
     "open_regular",
     "override",
     "override_key",
+    "own_exit_code",
     "parse_iso",
     "pending_kill",
     "process_identity",
