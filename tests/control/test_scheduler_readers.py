@@ -329,3 +329,23 @@ def test_a_job_killed_in_the_queue_never_ran(squeue: FakeSqueue, tmp_path: Path)
     row = control.list_runs(runs_root=tmp_path)["runs"][0]
     assert row["status"] == "killed" and row["duration_s"] is None
     assert read_run(paths)["job_id"] == JOB
+
+
+def test_list_rows_carry_the_queue_reason(squeue: FakeSqueue, tmp_path: Path) -> None:
+    paths = queued_for_ten_minutes(tmp_path)
+    squeue.set(JOB, "PENDING", "Resources")
+    (row,) = control.list_runs(runs_root=tmp_path)["runs"]
+    assert row["process_id"] == paths.run_id
+    assert row["status"] == "queued" and row["queue_reason"] == "Resources", row
+
+
+def test_cli_status_and_list_show_the_job(
+    squeue: FakeSqueue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = queued_for_ten_minutes(tmp_path)
+    squeue.set(JOB, "PENDING", "Resources")
+    assert cli.main(["--runs-root", str(tmp_path), "status", paths.run_id]) == 0
+    shown = capsys.readouterr().out
+    assert f"{JOB} (queued: Resources)" in shown and "pid" not in shown, shown
+    assert cli.main(["--runs-root", str(tmp_path), "list"]) == 0
+    assert "queued (Resources)" in capsys.readouterr().out
