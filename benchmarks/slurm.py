@@ -1,6 +1,6 @@
 """Slurm backend latencies on a live cluster (scripts/slurm-local.sh up). Prints JSON.
 
-    python benchmarks/slurm.py [--repeats 2] [--runs 200] [--smoke]
+    python benchmarks/slurm.py [--repeats 2] [--runs 200] [--drills 2] [--smoke]
 
 Measured through the public API (``oceansr.control``):
 
@@ -13,8 +13,15 @@ Measured through the public API (``oceansr.control``):
   written by the trainer), and of a job still waiting in the queue (cancelled at once:
   target 15 s).
 
+- ``faults``: the fault drills of tests/slurm_drills.py, ``--drills`` times each: a node
+  set down, ``scontrol requeue`` and the warning signal, at start-up and mid-training.
+  ``"node_down/training": "2/2"`` counts the drills whose run completed in the same
+  directory with one ``requeued`` event per extra attempt and no trained step lost;
+  ``fault_runs`` has what each one observed.
+
 Without a cluster of two usable nodes (the rule of tests/slurm_support.py) it prints
-only ``{"skipped": reason}``. ``--smoke``: one start per backend, a list of 5 runs.
+only ``{"skipped": reason}``. ``--smoke``: one start per backend, a list of 5 runs,
+one drill (``scontrol requeue`` mid-training).
 """
 
 from __future__ import annotations
@@ -37,11 +44,13 @@ from smoke import emit, parse_args
 
 # One rule for "a cluster answers", shared with the Slurm tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from slurm_drills import FAULTS, PHASES, drill
 from slurm_support import START_HINT, cluster_available
 
 SMOKE = ["experiment=smoke"]
 LONG = ["experiment=smoke", "trainer.max_epochs=1000"]
-SMOKE_SIZES = {"repeats": 1, "runs": 5}
+SMOKE_SIZES = {"repeats": 1, "runs": 5, "drills": 1, "faults": "scontrol_requeue/training"}
+ALL_FAULTS = ",".join(f"{fault}/{phase}" for fault in FAULTS for phase in PHASES)
 
 
 def _sbatch(*args: str) -> str:
@@ -168,10 +177,31 @@ def _kill_queued(root: Path) -> dict[str, Any]:
         _scancel(blocker)
 
 
+def bench_faults(root: Path, repeats: int, which: str) -> tuple[dict[str, str], list[Any]]:
+    """Each drill ``repeats`` times: ``{"fault/phase": "ok/total"}`` and every observation."""
+    counts: dict[str, str] = {}
+    runs: list[Any] = []
+    for name in which.split(","):
+        fault, phase = name.split("/")
+        ok = 0
+        for _ in range(repeats):
+            _wait_idle()
+            try:
+                observed = drill(fault, phase, root).as_dict()
+            except Exception as exc:  # a stuck drill counts as a failed one, with its reason
+                observed = {"fault": fault, "phase": phase, "ok": False, "error": repr(exc)}
+            ok += bool(observed["ok"])
+            runs.append(observed)
+        counts[name] = f"{ok}/{repeats}"
+    return counts, runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--drills", type=int, default=2, help="repeats of each fault drill")
+    parser.add_argument("--faults", default=ALL_FAULTS, help="fault/phase,... to drill")
     args = parse_args(parser, SMOKE_SIZES)
     ready, why = cluster_available()
     if not ready:
@@ -186,6 +216,9 @@ def main() -> None:
         result["kill_running"] = _kill_running(root / "kill")
         _wait_idle()
         result["kill_queued"] = _kill_queued(root / "kill")
+        result["faults"], result["fault_runs"] = bench_faults(
+            root / "faults", args.drills, args.faults
+        )
     emit(result, args)
 
 

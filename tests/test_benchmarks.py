@@ -137,6 +137,8 @@ PROMISES: dict[tuple[str, ...], tuple[str, ...]] = {
         "list.squeue_calls_per_list",
         "kill_running.status",
         "kill_queued.status",
+        "faults.scontrol_requeue/training",
+        "fault_runs.0.ok",
     ),
 }
 

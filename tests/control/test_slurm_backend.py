@@ -104,7 +104,7 @@ def test_one_squeue_answers_a_whole_list_round(fake_squeue: FakeSqueue, tmp_path
     [
         ("OUT_OF_MEMORY", "cpu_oom", "data.batch_size=4"),
         ("TIMEOUT", "time_limit", "resume the run"),
-        ("NODE_FAIL", "distributed_error", "trainer.devices=1"),
+        ("NODE_FAIL", "node_failure", "launcher.requeue=true"),
     ],
 )
 def test_job_gone_without_status_gets_its_slurm_failure(
@@ -119,6 +119,8 @@ def test_job_gone_without_status_gets_its_slurm_failure(
     said = [*summary["suggestions"], *summary["advice"]]
     assert any(advice in item for item in said), said
     assert "epoch 1" in summary["log_tail"]
+    if state == "NODE_FAIL":  # the node is named
+        assert "n1" in summary["message"] and summary["nodes"] == "n1"
 
 
 def test_job_cancelled_behind_our_back_is_killed_with_that_reason(

@@ -16,6 +16,7 @@ import yaml
 from torch.utils.data import DataLoader
 
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
+from oceansr.data import shared_stats
 from oceansr.data.lazy import stats as streaming
 from oceansr.data.lazy.datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
 from oceansr.data.lazy.plan import SplitReader
@@ -23,6 +24,7 @@ from oceansr.data.lazy.source import LazyData, build_plan, lazy_plan, validate_m
 from oceansr.data.prepare import prepare_data
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean
+from waiting import PATIENCE_S
 
 SPLIT = {
     "dim": "time",
@@ -181,6 +183,9 @@ def test_streaming_stats_equal_in_memory_and_are_cached(
     monkeypatch.setattr(streaming, "streaming_stats", no_pass)
     again = LazyData(build_plan(data_cfg(str(monthly)), 4), stats_cache=cache)
     assert again.std == lazy.std
+    monkeypatch.setenv(shared_stats.WAIT_ENV, str(PATIENCE_S))  # a hang fails, not stalls
+    rank1 = LazyData(build_plan(data_cfg(str(monthly)), 4), stats_cache=cache, rank=1)
+    assert (rank1.mean, rank1.std) == (lazy.mean, lazy.std)  # rank 0's file, no pass
     other = LazyData(build_plan(data_cfg(str(monthly), variables=["temp"]), 4), stats_cache=cache)
     with pytest.raises(AssertionError, match="recomputed"):
         other.mean  # noqa: B018 - a different config must not reuse the cache

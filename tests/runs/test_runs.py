@@ -216,9 +216,11 @@ def test_schema_constants_follow_design() -> None:
     assert {"completed", "failed", "killed"} == TERMINAL_STATUSES
     assert "starting" in PHASES and "done" in PHASES
     assert {"run_created", "training_start", "epoch_end", "process_lost"} <= set(EVENT_NAMES)
-    assert len(FAILURE_TYPES) == 14 and {"cuda_oom", "process_lost", "unknown"} <= set(
+    # DESIGN.md's 14 types plus node_failure (docs/architecture.md, failure taxonomy)
+    assert len(FAILURE_TYPES) == 15 and {"cuda_oom", "process_lost", "unknown"} <= set(
         FAILURE_TYPES
     )
+    assert "node_failure" in FAILURE_TYPES
     assert runs.is_terminal("killed") and runs.is_terminal({"status": "failed"})
     assert not runs.is_terminal("running") and not runs.is_terminal(None)
 

@@ -22,6 +22,7 @@ from oceansr.data.lazy.datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPat
 from oceansr.data.lazy.plan import SplitReader
 from oceansr.data.lazy.source import LazyData, lazy_plan
 from oceansr.data.prepare import PreparedData, SplitArrays, _as_plain, _validate_scale, prepare_data
+from oceansr.data.shared_stats import StatsShare
 from oceansr.data.validation import check_patch_settings
 
 MAX_PATCH_TRIES = 20
@@ -99,11 +100,13 @@ class FieldDataset(Dataset):
 class OceanDataModule(L.LightningDataModule):
     """Data for one run: in memory when small, else read from disk patch by patch.
 
-    Either way bad input fails here, before training starts. ``stats_cache`` is where
-    the lazy path keeps its streaming statistics (the run directory's data_stats.json);
-    ``stats`` (a checkpoint's mean, std and data_range) replace the data's own, so a
-    test or resume of a trained model normalises as it was trained and the lazy path
-    makes no statistics pass (docs/architecture.md, data).
+    Either way bad input fails here, before training starts. The normalisation
+    statistics are computed by global rank 0 only (``rank``, from the caller: the data
+    layer does not know the launcher) and handed to the other ranks through
+    ``stats_cache``, the run directory's data_stats.json, which also spares a resume or
+    a requeued attempt the pass; ``stats`` (a checkpoint's mean, std and data_range)
+    replace the data's own, so a test or resume of a trained model normalises as it was
+    trained and no rank computes anything (docs/architecture.md, data).
     """
 
     def __init__(
@@ -112,6 +115,7 @@ class OceanDataModule(L.LightningDataModule):
         prepared: PreparedData | None = None,
         stats_cache: Path | None = None,
         stats: Mapping[str, list[float]] | None = None,
+        rank: int = 0,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -121,17 +125,19 @@ class OceanDataModule(L.LightningDataModule):
             plain = _as_plain(cfg)
             plan = lazy_plan(plain, _validate_scale(plain))
         if plan is not None:
-            self.data = LazyData(plan, stats_cache, given=stats)
+            self.data = LazyData(plan, stats_cache, given=stats, rank=rank)
             train_shape: tuple[int, ...] = plan.hr_shape
         else:
-            self.data = prepared if prepared is not None else prepare_data(cfg)
-            if stats is not None:
-                self.data = replace(
-                    self.data,
+            if prepared is None:
+                prepared = prepare_data(cfg, StatsShare(stats_cache, rank), stats=stats)
+            elif stats is not None:
+                prepared = replace(
+                    prepared,
                     mean=list(stats["mean"]),
                     std=list(stats["std"]),
                     data_range=list(stats["data_range"]),
                 )
+            self.data = prepared
             train_shape = tuple(self.data.splits["train"].hr.shape[-2:])
         check_patch_settings(cfg, self.data.scale, (train_shape[0], train_shape[1]))
 

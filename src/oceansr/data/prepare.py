@@ -10,11 +10,15 @@ per ``crop_to_scale``) → LR by NaN-aware block mean unless
 the source gives LR → check HR/LR shapes → land of the LR input filled with the
 nearest ocean value (the network and the bicubic baseline both see a smooth field,
 not a NaN or a step at the coast) → normalisation statistics and PSNR data range
-from the ocean cells of the *training* split only.
+from the ocean cells of the *training* split only, computed by global rank 0 alone
+and handed to the other ranks through the run directory
+(:mod:`oceansr.data.shared_stats`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -25,6 +29,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from oceansr.core.errors import ConfigError, DataInvalidError, ShapeMismatchError
 from oceansr.data.fields import FieldData, FieldSplit, constant_channels, data_warnings
+from oceansr.data.shared_stats import StatsShare, shared_stats
 from oceansr.data.sources import source_loader
 from oceansr.data.transforms import (
     block_mean,
@@ -37,6 +42,25 @@ from oceansr.data.transforms import (
 from oceansr.runs.protocol import SPLITS
 
 log = logging.getLogger(__name__)
+
+#: Data keys that decide how samples are drawn, batched, cached or evaluated, or where
+#: the LR input comes from: none of them changes the HR training fields, so none is in
+#: the statistics' fingerprint (:func:`memory_stats_key`).
+NOT_IN_STATS: frozenset[str] = frozenset(
+    {
+        "patch_size",
+        "min_ocean_fraction",
+        "patches_per_field",
+        "batch_size",
+        "eval_batch_size",
+        "num_workers",
+        "cache",
+        "chunks",
+        "lr_path",
+        "eval_tile",
+        "eval_memory_mb",
+    }
+)
 
 
 @dataclass
@@ -173,8 +197,17 @@ def _check_not_empty(name: str, split: FieldSplit) -> None:
         )
 
 
-def prepare_data(cfg: Mapping[str, Any]) -> PreparedData:
-    """Load, check and resolve a data config; raise a classified error on bad input."""
+def prepare_data(
+    cfg: Mapping[str, Any],
+    share: StatsShare | None = None,
+    stats: Mapping[str, Any] | None = None,
+) -> PreparedData:
+    """Load, check and resolve a data config; raise a classified error on bad input.
+
+    The normalisation statistics are ``stats`` when given (a checkpoint's: nothing is
+    computed), else shared through ``share`` (global rank 0 computes them, the other
+    ranks read its file), else computed here.
+    """
     cfg = _as_plain(cfg)
     scale = _validate_scale(cfg)
     fields = load_field_data(cfg)
@@ -207,25 +240,49 @@ def prepare_data(cfg: Mapping[str, Any]) -> PreparedData:
             lr_mask=lr_mask,
             labels=list(split.labels),
         )
-    mean, std, vmin, vmax = ocean_stats(splits["train"].hr)
-    data_range = np.maximum(vmax - vmin, 1e-6)
+    if stats is None:
+        train_hr = splits["train"].hr
+        stats = shared_stats(
+            share or StatsShare(), memory_stats_key(cfg), lambda: split_stats(train_hr)
+        )
     warnings = data_warnings(
         list(fields.train.variables),
         has_coordinates=fields.train.lat is not None or fields.train.lon is not None,
-        constant=constant_channels(std),
+        constant=list(stats.get("constant") or []),  # unknown for a checkpoint's statistics
     )
-    std = np.where(std > 0, std, 1.0)  # a constant field: no division by zero (warned)
     return PreparedData(
         splits=splits,
         variables=list(fields.train.variables),
         units=list(fields.train.units),
         scale=scale,
-        mean=[float(v) for v in mean],
-        std=[float(v) for v in std],
-        data_range=[float(v) for v in data_range],
+        mean=[float(v) for v in stats["mean"]],
+        std=[float(v) for v in stats["std"]],
+        data_range=[float(v) for v in stats["data_range"]],
         lat=crop_coord(fields.train.lat, splits["train"].hr.shape[-2:], axis="lat"),
         lon=crop_coord(fields.train.lon, splits["train"].hr.shape[-2:], axis="lon"),
         source=fields.source,
         notes=notes,
         warnings=warnings,
     )
+
+
+def split_stats(hr: np.ndarray) -> dict[str, Any]:
+    """Mean, std and PSNR data range of a split's ocean cells, in the shape of the lazy
+    path's :func:`~oceansr.data.lazy.stats.streaming_stats` (so one file format)."""
+    mean, std, vmin, vmax = ocean_stats(hr)
+    return {
+        "constant": constant_channels(std),  # warned; their std 0 becomes 1.0
+        "mean": [float(v) for v in mean],
+        "std": [float(v) if v > 0 else 1.0 for v in std],  # no division by zero
+        "data_range": [float(v) for v in np.maximum(vmax - vmin, 1e-6)],
+        "ocean_fraction": [float(np.isfinite(hr).mean())],
+    }
+
+
+def memory_stats_key(cfg: Mapping[str, Any]) -> str:
+    """Fingerprint of what in-memory statistics depend on: the data config less the keys
+    that do not change the training fields (a new key counts, to be safe: it only costs
+    one recomputation)."""
+    payload = {k: v for k, v in _as_plain(cfg).items() if k not in NOT_IN_STATS}
+    text = json.dumps({"path_kind": "memory", **payload}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

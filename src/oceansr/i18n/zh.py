@@ -154,6 +154,7 @@ FAILURES: dict[str, str] = {
     "distributed_error": "分布式（多进程）训练失败。",
     "startup_timeout": "运行未能按时到达 training_start。",
     "time_limit": "作业在完成前达到了调度器的时间上限。",
+    "node_failure": "集群作业的某个节点发生故障（调度器一侧的问题，并非训练本身失败）。",
     "process_lost": "训练进程消失，且未记录原因。",
     "unknown": "运行因意外错误而失败。",
 }
@@ -214,6 +215,12 @@ ADVICE: dict[str, str] = {
     "start again with a larger startup_timeout": "用更大的 startup_timeout 重新启动",
     "resume the run: it continues from checkpoints/last.ckpt in a new job": (
         "继续该运行（resume）：它会在新作业中从 checkpoints/last.ckpt 继续"
+    ),
+    "resume the run: it continues from its newest checkpoint in a new job": (
+        "继续该运行（resume）：它会在新作业中从最新的检查点继续"
+    ),
+    "with launcher.requeue=true Slurm requeues the job itself after a node failure": (
+        "设置 launcher.requeue=true 后，节点故障时 Slurm 会自行将作业重新排队"
     ),
     "ask for more time (launcher.time) or an earlier warning (launcher.signal)": (
         "申请更长时间（launcher.time）或更早的预警信号（launcher.signal）"

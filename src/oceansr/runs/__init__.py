@@ -43,11 +43,13 @@ from .liveness import (
 from .logs import LogSlice, read_from, read_tail, read_tail_text
 from .outcome import (
     age_s,
+    current_attempt,
     duration_s,
     own_exit_code,
     pending_kill,
     record_exit,
     record_killed,
+    record_requeued,
 )
 from .overrides import hydra_quote, override, override_key, with_override
 from .paths import RUNS_ENV_VAR, RunPaths, default_runs_root
@@ -89,6 +91,7 @@ from .store import (
     deep_merge,
     heartbeat,
     list_run_dirs,
+    note_attempt,
     now_iso,
     parse_iso,
     read_events,
@@ -147,6 +150,7 @@ __all__ = [
     "atomic_write_json",
     "check_run_dir",
     "create_run",
+    "current_attempt",
     "deep_merge",
     "default_runs_root",
     "duration_s",
@@ -162,6 +166,7 @@ __all__ = [
     "list_run_dirs",
     "lost_verdict",
     "new_run_id",
+    "note_attempt",
     "now_iso",
     "on_this_host",
     "open_regular",
@@ -182,6 +187,7 @@ __all__ = [
     "real_run_dir",
     "record_exit",
     "record_killed",
+    "record_requeued",
     "run_id_sort_key",
     "run_identity",
     "run_lock",

@@ -26,6 +26,8 @@ from oceansr.core.errors import (
     RunStateError,
 )
 
+from .paths import RunPaths
+
 #: Hyper-parameters every oceansr checkpoint carries (``SRModule.save_hyperparameters``).
 REQUIRED_HPARAMS: tuple[str, ...] = ("model", "variables", "units", "scale", "mean", "std")
 CHECKPOINT_EXAMPLE = "runs/<run_id>/checkpoints/best.ckpt"
@@ -136,6 +138,44 @@ class _HparamsUnpickler(pickle.Unpickler):
         return None
 
 
+def _read_document(target: Path) -> Any:
+    """The checkpoint's top-level pickle, plain containers only (no tensors, no code)."""
+    with zipfile.ZipFile(target) as archive:
+        name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
+        return _HparamsUnpickler(io.BytesIO(archive.read(name))).load()
+
+
+def checkpoint_step(path: str | os.PathLike[str]) -> int | None:
+    """The global step a training checkpoint was saved at (None when it is unreadable):
+    how a requeued job tells which of its checkpoints is the newest."""
+    try:
+        document = _read_document(Path(path))
+    except Exception:  # damaged: not a candidate
+        return None
+    step = document.get("global_step") if isinstance(document, dict) else None
+    return step if isinstance(step, int) and not isinstance(step, bool) else None
+
+
+def newest_resumable(paths: RunPaths) -> Path | None:
+    """The run's checkpoint to continue from after a requeue, or None (start afresh).
+
+    Candidates are Lightning's ``hpc_ckpt_<n>.ckpt`` (written on the scheduler's warning
+    signal) and ``checkpoints/last.ckpt`` (written at every epoch end and on a stop);
+    whichever loads (:func:`resume_blocker`) and holds the highest global step wins, the
+    newer file on a tie. A node that died mid-save leaves a truncated file, which is
+    skipped rather than failing the next attempt.
+    """
+    candidates = [*sorted(paths.dir.glob("hpc_ckpt_*.ckpt")), paths.last_ckpt]
+    ranked: list[tuple[int, float, Path]] = []
+    for path in candidates:
+        if not path.is_file() or resume_blocker(path) is not None:
+            continue
+        step = checkpoint_step(path)
+        if step is not None:
+            ranked.append((step, path.stat().st_mtime, path))
+    return max(ranked)[2] if ranked else None
+
+
 def read_hparams(path: str | os.PathLike[str], *, field: str = "checkpoint") -> dict[str, Any]:
     """The hyper-parameters of an oceansr checkpoint, read in about a millisecond without
     torch (for the control plane's checks before anything is spawned). A file that is
@@ -145,9 +185,7 @@ def read_hparams(path: str | os.PathLike[str], *, field: str = "checkpoint") -> 
     if reason is not None:
         raise not_a_checkpoint(target, field, reason)
     try:
-        with zipfile.ZipFile(target) as archive:
-            name = next(n for n in archive.namelist() if n.endswith("data.pkl"))
-            document = _HparamsUnpickler(io.BytesIO(archive.read(name))).load()
+        document = _read_document(target)
     except Exception as exc:  # a damaged pickle: whatever it raised, it is not usable
         raise not_a_checkpoint(target, field, f"{type(exc).__name__}: {exc}") from None
     hparams = document.get("hyper_parameters") if isinstance(document, dict) else None

@@ -35,6 +35,7 @@ MESSAGES: dict[str, str] = {
     "distributed_error": "Distributed (multi-process) training failed.",
     "startup_timeout": "The run did not reach training_start in time.",
     "time_limit": "The job reached its scheduler time limit before it finished.",
+    "node_failure": "A node of the cluster job failed (the scheduler's side, not the training).",
     "process_lost": "The training process disappeared without recording why.",
     "unknown": "The run failed with an unexpected error.",
 }
@@ -65,6 +66,7 @@ SUGGESTIONS: dict[str, list[str]] = {
     "distributed_error": ["trainer=cpu", "trainer.devices=1"],
     "startup_timeout": [],
     "time_limit": ["launcher.time=04:00:00", "launcher.signal=USR1@300"],
+    "node_failure": ["launcher.requeue=true"],
     "process_lost": [],
     "unknown": [],
 }
@@ -104,6 +106,10 @@ ADVICE: dict[str, list[str]] = {
     "time_limit": [
         "resume the run: it continues from checkpoints/last.ckpt in a new job",
         "ask for more time (launcher.time) or an earlier warning (launcher.signal)",
+    ],
+    "node_failure": [
+        "resume the run: it continues from its newest checkpoint in a new job",
+        "with launcher.requeue=true Slurm requeues the job itself after a node failure",
     ],
     "process_lost": [
         "look at the end of train.log for the cause (logs action)",

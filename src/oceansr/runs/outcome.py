@@ -78,6 +78,65 @@ def own_exit_code(doc: Mapping[str, Any], exit_code: int | None) -> int | None:
     return exit_code
 
 
+def current_attempt(paths: RunPaths) -> int:
+    """The number of the attempt that runs now (or ran last): one per record in
+    ``run.json["attempts"]``, at least 1 (a foreground run may have no record)."""
+    try:
+        attempts = read_run(paths).get("attempts")
+    except (OSError, ValueError):
+        return 1
+    return max(1, len(attempts)) if isinstance(attempts, list) else 1
+
+
+def record_requeued(
+    paths: RunPaths,
+    *,
+    by: str,
+    reason: str,
+    reopen: bool = False,
+    changes: Mapping[str, Any] | None = None,
+    **payload: Any,
+) -> JsonDict:
+    """The scheduler will run the job again: ``queued`` with one ``requeued`` event for
+    the attempt that just ended; return the status doc.
+
+    Several parties may notice the same requeue: the trainer (Lightning's warning
+    handler, or a SIGTERM that Slurm sent because it requeues the job), a reader that
+    finds the job pending again, the next attempt as it starts (when the node died too
+    fast for anyone else). Under the run lock only the first writes the event:
+    ``requeued_after`` in status.json names the attempt whose end it recorded. ``by``
+    says who noticed (``trainer``, ``control``, ``next_attempt``). A terminal status is
+    kept unless ``reopen`` (the next attempt runs: the scheduler did run the job again,
+    so whoever made the run terminal misjudged it).
+    """
+    with run_lock(paths):
+        current = read_status(paths)
+        attempt = current_attempt(paths)
+        terminal = is_terminal(current)
+        recorded = current.get("requeued_after") == attempt
+        if (terminal and not reopen) or (recorded and not terminal):
+            return current
+        if terminal:
+            payload = {**payload, "previous_status": current.get("status")}
+        return transition(
+            paths,
+            RunStatus.QUEUED,
+            event=None if recorded else "requeued",
+            allow_terminal_exit=terminal,
+            changes={
+                "queue_reason": reason,
+                "pid": None,
+                "heartbeat_at": None,
+                "requeued_after": attempt,
+                **(changes or {}),
+            },
+            attempt=attempt,
+            by=by,
+            reason=reason,
+            **payload,
+        )
+
+
 def record_exit(paths: RunPaths, exit_code: int | None, *, detail: str | None = None) -> JsonDict:
     """Make sure a run whose process ended has a terminal status; return the status doc.
 

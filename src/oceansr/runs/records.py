@@ -110,6 +110,7 @@ FAILURE_TYPES: tuple[str, ...] = (
     "distributed_error",
     "startup_timeout",
     "time_limit",
+    "node_failure",
     "process_lost",
     "unknown",
 )

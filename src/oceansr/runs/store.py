@@ -394,6 +394,24 @@ def add_attempt(paths: RunPaths, **info: Any) -> JsonDict:
         return to_jsonable(record)
 
 
+def note_attempt(paths: RunPaths, **info: Any) -> JsonDict | None:
+    """Merge ``info`` into the newest attempt record (None when there is none).
+
+    The controller opens an attempt record when it submits a job, on the login node; the
+    trainer adds where the attempt really runs (host, node, pid) once it starts, so a
+    reader anywhere knows which machine a pid belongs to.
+    """
+    with run_lock(paths):
+        doc = read_run(paths)
+        attempts = list(doc.get("attempts") or [])
+        if not attempts or not isinstance(attempts[-1], dict):
+            return None
+        attempts[-1] = {**attempts[-1], **info}
+        doc["attempts"] = attempts
+        atomic_write_json(paths.run_json, to_jsonable(doc))
+        return to_jsonable(attempts[-1])
+
+
 # --------------------------------------------------------------------------- status.json
 
 

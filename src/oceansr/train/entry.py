@@ -47,7 +47,13 @@ from oceansr.engine import early_signals
 from oceansr.engine.callbacks.csv_logger import RunCSVLogger
 from oceansr.engine.callbacks.faults import FaultInjection, raise_startup_fault, startup_pause
 from oceansr.engine.callbacks.recorder import RunRecorder
-from oceansr.engine.callbacks.requeue import RequeueWatch, record_restart
+from oceansr.engine.callbacks.requeue import (
+    RequeueWatch,
+    continue_from,
+    record_restart,
+    record_scheduler_stop,
+    restart_completed,
+)
 from oceansr.engine.callbacks.session import RunSession
 from oceansr.engine.callbacks.timelimit import schedule_warnings
 from oceansr.engine.checkpoint import load_module
@@ -62,7 +68,10 @@ from oceansr.runs import (
     EXIT_KILLED,
     RUN_ID_ENV,
     RunPaths,
+    StatusRecord,
     new_run_id,
+    note_attempt,
+    read_status,
     validate_run_id,
 )
 from oceansr.runs.checkpoint_file import read_hparams
@@ -257,8 +266,11 @@ def run_training(
     """Validate everything, then fit and test (or only test, in mode=test)."""
     check_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    datamodule = OceanDataModule(
-        cfg.data, stats_cache=paths.dir / STATS_FILE, stats=checkpoint_stats(cfg)
+    datamodule = OceanDataModule(  # statistics: global rank 0 computes, the others read
+        cfg.data,
+        stats_cache=paths.dir / STATS_FILE,
+        stats=checkpoint_stats(cfg),
+        rank=global_rank(),
     )
     module = build_module(cfg, datamodule)
     if is_rank_zero():
@@ -322,14 +334,21 @@ def execute(
     :class:`RunKilled` after recording ``killed`` (SIGTERM, controller gone, Ctrl-C).
     """
     paths = RunPaths.for_id(resolve_run_id(cfg), root=Path(cfg.runs_root))
+    if restart_completed(paths):
+        return completed_result(paths)
+    if is_rank_zero() and paths.status_json.exists():
+        record_restart(paths)  # a Slurm job (re)starts: a requeued one is a new attempt
+    resume_point = continue_from(paths, str(cfg.mode))
+    if resume_point is not None:  # the step continues from the newest checkpoint
+        cfg.ckpt_path = str(resume_point)
+        if is_rank_zero():
+            note_attempt(paths, resumed_from=str(resume_point))
     session = RunSession(
         paths,
         list(overrides),
         enabled=is_rank_zero(),
         resuming_from=str(cfg.ckpt_path) if cfg.ckpt_path and cfg.mode == "train" else None,
     )
-    if is_rank_zero() and paths.status_json.exists():
-        record_restart(paths)  # a Slurm job (re)starts: a requeued one is a new attempt
     session.open(handle_signals=handle_signals)
     requeue = RequeueWatch()
     recorder = RunRecorder(
@@ -356,9 +375,12 @@ def execute(
             **recorder.summary(),
         )
     except SystemExit as exc:  # SIGTERMException, StopRequested, Lightning's Ctrl-C exit
-        if requeue.requested and session.enabled:  # Slurm requeues the job: not a kill
-            requeue.record(paths)
-            raise RunKilled("requeued by Slurm", paths) from exc
+        # Inside a Slurm job the scheduler may run it again: then not a kill.
+        ending = (
+            record_scheduler_stop(paths, requeue, session.stop_cause) if session.enabled else None
+        )
+        if ending is not None:
+            raise RunKilled(ending.reason, paths) from exc
         session.killed(_existing(paths.last_ckpt))
         raise RunKilled(session.stop_reason or "interrupted", paths) from exc
     except BaseException as exc:
@@ -367,6 +389,22 @@ def execute(
     finally:
         session.close()
     return result
+
+
+def completed_result(paths: RunPaths) -> TrainResult:
+    """What a run that already completed reports when Slurm restarts its job (a node lost
+    after the last write): its recorded test metrics, nothing trained again."""
+    print(f"oceansr: run {paths.run_id} already completed; nothing to do", flush=True)
+    test = StatusRecord.from_json(read_status(paths)).metrics_of("test")
+    return TrainResult(
+        run_id=paths.run_id,
+        run_dir=paths.dir,
+        test_metrics={k: float(v) for k, v in test.items() if isinstance(v, int | float)},
+        best_checkpoint=_existing(paths.best_ckpt),
+        last_checkpoint=_existing(paths.last_ckpt),
+        units=[],
+        variables=[],
+    )
 
 
 def disk_full(exc: BaseException) -> bool:

@@ -40,6 +40,7 @@ from oceansr.runs import (
     read_status,
     read_tail_text,
     record_killed,
+    record_requeued,
     run_identity,
     run_lock,
     transition,
@@ -246,6 +247,21 @@ class SlurmBackend(Backend):
         return LostVerdict(job.exit_code, f"Slurm job {job.job_id} ended {job.state}")
 
     def _note_queued(self, paths: RunPaths, doc: Mapping[str, Any], job: JobInfo) -> None:
+        if doc.get("status") == "running" and job.restarts >= 1:
+            # Slurm requeued a running job (node failure, scontrol requeue, preemption)
+            # and its trainer could not say so (yet): the run waits, it did not end
+            written = record_requeued(
+                paths,
+                by="control",
+                reason=f"requeued by Slurm (job {job.job_id}: {job.state}, reason "
+                f"{job.reason or 'none'}, restart {job.restarts})",
+                slurm_job_id=job.job_id,
+                slurm_state=job.state,
+                restart=job.restarts,
+            )
+            if isinstance(doc, dict):
+                doc.update(written)
+            return
         if doc.get("status") not in ("pending", "queued") or (
             doc.get("status") == "queued" and doc.get("queue_reason") == job.reason
         ):

@@ -21,29 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from oceansr.runs.failures import error_summary
+from oceansr.runs.scheduler import (
+    ACTIVE_STATES,
+    FAILURE_BY_STATE,
+    NODE_FAILURE_STATES,
+    QUEUED_STATES,
+    node_failure_summary,
+)
 
-#: Job states in which the job may still run (or run again).
-ACTIVE_STATES: frozenset[str] = frozenset(
-    {
-        "PENDING",
-        "CONFIGURING",
-        "RUNNING",
-        "COMPLETING",
-        "SUSPENDED",
-        "REQUEUED",
-        "REQUEUE_FED",
-        "REQUEUE_HOLD",
-        "RESIZING",
-        "SIGNALING",
-        "STAGE_OUT",
-        "STOPPED",
-        "RESV_DEL_HOLD",
-    }
-)
-#: Active states in which no task of the job runs yet (the run is ``queued``).
-QUEUED_STATES: frozenset[str] = frozenset(
-    {"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_FED", "REQUEUE_HOLD", "RESV_DEL_HOLD"}
-)
 _FORMAT = "JobID:|,State:|,Reason:|,NodeList:|,exit_code:|,RestartCnt:|"
 _SQUEUE_TIMEOUT_S = 15.0
 
@@ -163,20 +148,14 @@ def gone(job_id: str) -> JobInfo:
 
 # --------------------------------------------------------------------------- outcomes
 
-#: Terminal job state -> failure type (when the run did not record its own end).
-_FAILURE_BY_STATE: dict[str, str] = {
-    "OUT_OF_MEMORY": "cpu_oom",
-    "TIMEOUT": "time_limit",
-    "DEADLINE": "time_limit",
-    "NODE_FAIL": "distributed_error",
-    "BOOT_FAIL": "distributed_error",
-    "PREEMPTED": "process_lost",
-}
-
 
 def job_failure(job: JobInfo, log_tail: str | None) -> dict[str, Any]:
     """The error summary of a job that ended without the trainer recording why."""
-    failure = _FAILURE_BY_STATE.get(job.state, "process_lost")
+    if job.state in NODE_FAILURE_STATES:
+        summary = node_failure_summary(job.job_id, job.state, job.nodes, job.reason, log_tail)
+        summary["exit_code"] = job.exit_code
+        return summary
+    failure = FAILURE_BY_STATE.get(job.state, "process_lost")
     where = f" on {job.nodes}" if job.nodes else ""
     message = f"Slurm job {job.job_id} ended {job.state}{where} (reason {job.reason or 'none'})."
     if job.state == "GONE":

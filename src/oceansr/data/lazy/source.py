@@ -22,6 +22,7 @@ from oceansr.data.fields import data_warnings
 from oceansr.data.lazy.given_lr import plan_given_lr
 from oceansr.data.lazy.plan import DataPlan, build_hr_plan
 from oceansr.data.lazy.stats import cached_stats, sample_check
+from oceansr.data.shared_stats import StatsShare
 
 #: Selected HR bytes (float32) above which ``data.cache=auto`` reads lazily.
 MEMORY_BYTES = 1 << 30
@@ -70,7 +71,8 @@ class LazyData:
     """The lazy counterpart of ``PreparedData``: same attributes, statistics on demand.
 
     The statistics come from one streaming pass over the training split the first time
-    they are asked for, or from the run directory's cache (``stats_cache``), or are
+    they are asked for, made by global rank 0 only (``rank``), or from the run
+    directory's cache (``stats_cache``, also the other ranks' hand-over), or are
     ``given`` (a checkpoint's, in mode=test and on resume: the model was trained with
     them, so no pass over the data is needed; docs/architecture.md, data).
     """
@@ -80,9 +82,10 @@ class LazyData:
         plan: DataPlan,
         stats_cache: Path | None = None,
         given: Mapping[str, Any] | None = None,
+        rank: int = 0,
     ) -> None:
         self.plan = plan
-        self.stats_cache = stats_cache
+        self.share = StatsShare(stats_cache, rank)
         self._stats: dict[str, Any] | None = dict(given) if given is not None else None
         self.variables = list(plan.variables)
         self.units = list(plan.units)
@@ -99,7 +102,7 @@ class LazyData:
     @property
     def stats(self) -> dict[str, Any]:
         if self._stats is None:
-            self._stats = cached_stats(self.plan, self.stats_cache)
+            self._stats = cached_stats(self.plan, self.share)
         return self._stats
 
     @property

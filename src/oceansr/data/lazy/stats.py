@@ -7,7 +7,9 @@
   count, sum, min, max and the centred sum of squares merged block by block (Chan et
   al.), which equals the in-memory two-pass result to rounding.
 - :func:`cached_stats` keeps the result in the run directory so a resume or a test of
-  the same run does not read the data again (docs/architecture.md, data).
+  the same run does not read the data again, and so that only global rank 0 makes the
+  pass: the other ranks read its file (:mod:`oceansr.data.shared_stats`;
+  docs/architecture.md, data).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,12 +26,12 @@ from oceansr.core.errors import DataInvalidError
 from oceansr.data.fields import constant_channels
 from oceansr.data.grid import short_list
 from oceansr.data.lazy.plan import DataPlan, SplitReader
+from oceansr.data.shared_stats import STATS_FILE as STATS_FILE  # its old home, re-exported
+from oceansr.data.shared_stats import StatsShare, shared_stats
 from oceansr.runs.protocol import SPLITS
 
 #: Cells (all channels) the controller's sample check may read, over all splits.
 SAMPLE_CELLS = 2**23
-#: File name of the cached statistics in a run directory.
-STATS_FILE = "data_stats.json"
 #: Cells per block of the streaming pass (bounds its float64 temporaries).
 BLOCK_CELLS = 2**24
 
@@ -169,20 +170,7 @@ def stats_key(plan: DataPlan) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cached_stats(plan: DataPlan, cache: Path | None) -> dict[str, Any]:
-    """Statistics from ``cache`` when it matches this data, else computed (and written)."""
-    key = stats_key(plan)
-    if cache is not None and cache.is_file():
-        try:
-            stored = json.loads(cache.read_text())
-        except (OSError, ValueError):
-            stored = {}
-        if stored.get("key") == key:
-            return {k: v for k, v in stored.items() if k != "key"}
-    stats = streaming_stats(SplitReader(plan, "train"))
-    if cache is not None:
-        from oceansr.runs import atomic_write_bytes
-
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(cache, json.dumps({"key": key, **stats}, indent=1).encode())
-    return stats
+def cached_stats(plan: DataPlan, share: StatsShare) -> dict[str, Any]:
+    """Statistics from the run's file when it matches this data, else computed (and
+    written) by global rank 0; the other ranks wait for rank 0's file."""
+    return shared_stats(share, stats_key(plan), lambda: streaming_stats(SplitReader(plan, "train")))

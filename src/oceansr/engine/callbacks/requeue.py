@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
 import lightning as L
@@ -29,7 +30,24 @@ from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import Callback
 
 from oceansr.engine import early_signals
-from oceansr.runs import RunPaths, add_attempt, read_status, transition, update_status
+from oceansr.engine.cluster import slurm_job_settled
+from oceansr.runs import (
+    EXIT_KILLED,
+    KilledBy,
+    KillKind,
+    RunPaths,
+    add_attempt,
+    read_status,
+    record_killed,
+    record_requeued,
+    transition,
+    update_status,
+)
+from oceansr.runs.checkpoint_file import newest_resumable
+from oceansr.runs.scheduler import JobEnding, ending_after_signal
+
+#: Stops that oceansr itself asked for: recorded as such, whatever the job's state.
+ASKED_BY_OCEANSR: frozenset[KillKind] = frozenset({KillKind.USER, KillKind.CONTROLLER_EXIT})
 
 
 def restart_count() -> int:
@@ -86,36 +104,132 @@ class RequeueWatch(Callback):
         return handler
 
     def record(self, paths: RunPaths) -> None:
-        """The run is back in the queue: ``queued`` plus a ``requeued`` event."""
-        checkpoints = sorted(paths.dir.glob("hpc_ckpt_*.ckpt"), key=lambda p: p.stat().st_mtime)
-        transition(
+        """The run is back in the queue: ``queued`` plus one ``requeued`` event."""
+        newest = newest_resumable(paths)
+        record_requeued(
             paths,
-            "queued",
-            event="requeued",
-            changes={"queue_reason": "requeued", "pid": None, "heartbeat_at": None},
+            by="trainer",
+            reason=f"requeued by Lightning on {self.signal_name or 'the warning signal'}",
             signal=self.signal_name,
             step=self.step,
-            checkpoint=str(checkpoints[-1]) if checkpoints else None,
+            checkpoint=str(newest) if newest else None,
             slurm_job_id=os.environ.get("SLURM_JOB_ID"),
             restart=restart_count(),
         )
 
 
-def record_restart(paths: RunPaths) -> None:
-    """The job's trainer starts: a requeued job is a new attempt of the same run (status
-    shows the count), and the queue reason of the wait that just ended is cleared."""
-    changes: dict[str, Any] = {}
+def record_scheduler_stop(
+    paths: RunPaths, requeue: RequeueWatch, stop_cause: KilledBy | None
+) -> JobEnding | None:
+    """Record what the scheduler does with a job whose trainer a signal just stopped, when
+    that is known; None leaves the caller's own ``killed`` record (not a Slurm job, a kill
+    that oceansr asked for, a state that does not say).
+
+    Lightning's requeue is known here; any other SIGTERM inside a Slurm job is explained
+    by the job's state (:func:`oceansr.engine.cluster.slurm_job_now`): pending again means
+    Slurm requeued it (node failure, ``scontrol requeue``, preemption), so the run stays
+    ``queued`` and the next attempt continues it; otherwise the run ends as Slurm ended
+    the job (cancelled, time limit, node failure), named truthfully.
+    """
+    if requeue.requested:
+        requeue.record(paths)
+        return JobEnding("requeued", "requeued by Slurm")
+    job_id = os.environ.get("SLURM_JOB_ID")
+    if not job_id or (stop_cause is not None and stop_cause.kind in ASKED_BY_OCEANSR):
+        return None
+    job = slurm_job_settled(restart_count())
+    if job is None:
+        return None
+    restarted = job.restarts > restart_count()
+    ending = ending_after_signal(job_id, job.state, job.nodes, job.reason, restarted=restarted)
+    if ending is None:
+        return None
+    newest = newest_resumable(paths)
+    checkpoint = str(newest) if newest else None
+    step = (read_status(paths).get("progress") or {}).get("step")
+    if ending.outcome == "requeued":
+        record_requeued(
+            paths,
+            by="trainer",
+            reason=ending.reason,
+            signal="SIGTERM",
+            step=step,
+            checkpoint=checkpoint,
+            slurm_job_id=job_id,
+            slurm_state=job.state,
+            restart=restart_count(),
+        )
+    elif ending.killed_by is not None:
+        record_killed(
+            paths,
+            ending.killed_by,
+            changes={"exit_code": EXIT_KILLED, "last_checkpoint": checkpoint},
+            last_checkpoint=checkpoint,
+            slurm_state=job.state,
+        )
+    elif ending.error_summary is not None:
+        transition(
+            paths,
+            "failed",
+            event="process_lost",
+            changes={"error_summary": ending.error_summary, "exit_code": EXIT_KILLED},
+            error_summary=ending.error_summary,
+            exit_code=EXIT_KILLED,
+            slurm_state=job.state,
+        )
+    return ending
+
+
+def record_restart(paths: RunPaths) -> bool:
+    """The job's trainer starts: a restarted Slurm job is a new attempt of the same run.
+
+    Returns False when there is nothing to run: Slurm restarted a job whose run already
+    completed (a node lost after the last write). A restart after an attempt that ended
+    unrecorded (the node died with its processes) records that attempt's ``requeued``
+    event now; one whose run a reader had already judged ``killed``/``failed`` is
+    reopened, since the scheduler running the job again proves the judgement wrong.
+    The queue reason of the wait that just ended is cleared.
+    """
     restart = restart_count()
     if restart >= 1:
-        attempt = add_attempt(
+        doc = read_status(paths)
+        if doc.get("status") == "completed":
+            return False
+        record_requeued(
+            paths,
+            by="next_attempt",
+            reason=f"Slurm restarted job {os.environ.get('SLURM_JOB_ID')} (restart {restart})",
+            reopen=True,
+            restart=restart,
+        )
+        add_attempt(
             paths,
             backend="slurm",
             job_id=os.environ.get("SLURM_JOB_ID"),
             restart=restart,
             requeued=True,
         )
-        changes["attempt"] = attempt["attempt"]
     if read_status(paths).get("queue_reason") is not None:
-        changes["queue_reason"] = None
-    if changes:
-        update_status(paths, changes)
+        update_status(paths, {"queue_reason": None})
+    return True
+
+
+def restart_completed(paths: RunPaths) -> bool:
+    """Whether Slurm restarted the job of a run that already completed (every rank asks,
+    so none starts a training the others skip)."""
+    if restart_count() < 1 or not paths.status_json.exists():
+        return False
+    return read_status(paths).get("status") == "completed"
+
+
+def continue_from(paths: RunPaths, mode: str) -> Path | None:
+    """The checkpoint a restarted training job continues from (None: the first attempt,
+    an evaluation, or no loadable checkpoint yet, so it starts afresh).
+
+    Lightning resumes by itself only from ``hpc_ckpt_*``, written on its own warning
+    signal; a node failure or ``scontrol requeue`` leaves ``last.ckpt`` instead (an epoch
+    end, or the stop), which may be newer: :func:`newest_resumable` picks by global step.
+    """
+    if mode != "train" or restart_count() < 1:
+        return None
+    return newest_resumable(paths)

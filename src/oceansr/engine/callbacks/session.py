@@ -41,6 +41,7 @@ from oceansr.runs import (
     hostname,
     is_alive,
     is_terminal,
+    note_attempt,
     pending_kill,
     process_identity,
     read_status,
@@ -167,13 +168,18 @@ class RunSession:
                 extra=self.create_extra,
             )
         me = process_identity()
+        # Where this attempt really runs: a Slurm job's compute node, not the login node
+        # that created the run, so readers know which machine the pid belongs to.
+        where = {"host": hostname(), "node": os.environ.get("SLURMD_NODENAME")}
         update_run(
             self.paths,
             pid=me["pid"],
             pgid=os.getpgid(0),
             process_create_time=me["create_time"],
             parent_pid=os.getppid(),
+            **where,
         )
+        note_attempt(self.paths, pid=me["pid"], process_create_time=me["create_time"], **where)
         transition(
             self.paths,
             "running",
