@@ -794,10 +794,24 @@ def test_unknown_backend_name_lists_the_registered_ones(tmp_path: Path, script_b
     )
 
 
-def test_a_run_of_an_unknown_backend_is_judged_from_its_files(tmp_path: Path) -> None:
+def test_a_run_trained_by_hand_is_judged_by_the_local_rules(tmp_path: Path) -> None:
+    """``python -m oceansr.train`` records its own pid on its own host (backend
+    ``foreground``): the local backend's rules fit it, so its death is still seen."""
+    pid, created = dead_pid()
+    paths = make_run(tmp_path, backend="foreground", pid=pid, create_time=created)
+    doc = control.status(paths.run_id, runs_root=tmp_path)
+    assert doc["status"] == "failed", doc
+    assert f"process {pid} is gone" in doc["error_summary"]["detail"]
+
+
+def test_a_run_of_an_unknown_backend_is_read_as_recorded_never_judged(tmp_path: Path) -> None:
+    """Only a run's own backend knows what its pid (or its lack of one) means: a pid may
+    live on a compute node, a queued job has none. A false ``failed`` would be final."""
     pid, created = dead_pid()
     gone = make_run(tmp_path, backend="elsewhere", pid=pid, create_time=created)
-    assert control.status(gone.run_id, runs_root=tmp_path)["status"] == "failed"
+    before = gone.status_json.read_bytes()
+    assert control.status(gone.run_id, runs_root=tmp_path)["status"] == "running"
+    assert gone.status_json.read_bytes() == before
     alive = make_run(tmp_path, backend="elsewhere", pid=os.getpid())
     reply = control.kill(alive.run_id, grace=1, runs_root=tmp_path)
     assert reply["status"] == "error" and "elsewhere" in reply["error_summary"]["message"]

@@ -380,6 +380,7 @@ def test_queued_start_returns_queued_and_kill_cancels_at_once(
     )
     assert killed["status"] == "killed" and killed["kill"]["signal"] == "scancel"
     assert killed["kill"]["escalated"] is False
+    assert killed["exit_code"] is None and killed["duration_s"] is None  # it never ran
     assert killed["last_checkpoint"] is None
     assert not RunPaths.for_id(reply["process_id"], tmp_path).last_ckpt.exists()
 

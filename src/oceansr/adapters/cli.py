@@ -415,7 +415,12 @@ def _show_status(reply: dict[str, Any]) -> None:
         f"{_fmt(progress.get('percent'))} %  eta {_eta(progress)}",
     )
     table.add_row("duration", f"{_fmt(reply.get('duration_s'))} s")
-    table.add_row("pid", f"{reply.get('pid')} on {reply.get('host')}")
+    if reply.get("job_id"):  # a scheduler's run is addressed by its job
+        waiting = reply.get("queue_reason") if reply.get("status") == "queued" else None
+        job = f"{reply['job_id']} (queued: {waiting})" if waiting else str(reply["job_id"])
+        table.add_row("job", escape(job))
+    if reply.get("pid") is not None or not reply.get("job_id"):
+        table.add_row("pid", f"{reply.get('pid')} on {reply.get('host')}")
     killer = reply.get("kill_reason") or {}
     if killer:
         detail = f": {killer['detail']}" if killer.get("detail") else ""
@@ -437,6 +442,7 @@ def _show_status(reply: dict[str, Any]) -> None:
 
 
 def _show_list(reply: dict[str, Any]) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
@@ -444,9 +450,10 @@ def _show_list(reply: dict[str, Any]) -> None:
                    "bicubic", "failure"):  # fmt: skip
         table.add_column(column)
     for row in reply.get("runs") or []:
+        reason = row.get("queue_reason")
         table.add_row(
             str(row.get("process_id")),
-            _styled(row.get("status")),
+            _styled(row.get("status")) + (escape(f" ({reason})") if reason else ""),
             _fmt(row.get("phase")),
             f"{_fmt(row.get('epoch'))}/{_fmt(row.get('total_epochs'))}",
             _fmt(row.get("percent")),
@@ -670,12 +677,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     try:
         validate_run_id(args.process_id)
+        # The run's backend brings its status up to date; the report judges nothing.
         if args.what == "plots":
             made = make_plots(
-                args.process_id, runs_root=args.runs_root, num_maps=args.num_maps, lang=args.lang
+                args.process_id,
+                runs_root=args.runs_root,
+                num_maps=args.num_maps,
+                lang=args.lang,
+                refresh=control.live,
             )
         else:
-            made = make_report(args.process_id, runs_root=args.runs_root, lang=args.lang)
+            made = make_report(
+                args.process_id, runs_root=args.runs_root, lang=args.lang, refresh=control.live
+            )
     except Exception as exc:
         reply = exception_reply(exc, process_id=args.process_id, runs_root=args.runs_root)
         return _finish(reply, args.json, None)

@@ -17,6 +17,10 @@ shape), ``args`` (argument checks), ``launch``/``sweep``/``resume`` (starting wo
 the run's backend), ``views`` (status replies, next calls), ``backends`` (the launch
 backend interface and the ``local`` backend), ``options`` (typed options → overrides),
 ``confine`` (the trust boundary: where an agent's paths may lead).
+
+``live(paths)`` is no reply but a hook: it brings a run's status.json up to date
+through the run's backend, and the adapters hand it to the report
+(``make_report(run, refresh=control.live)``), which may not import this package.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from oceansr.runs import DEFAULT_HEARTBEAT_TIMEOUT_S, HEARTBEAT_TIMEOUT_ENV
 from .args import heartbeat_timeout_s
 from .confine import Confinement
 from .launch import DEFAULT_STARTUP_TIMEOUT_S, start, start_predict
+from .observe import live
 from .queries import DEFAULT_MAX_BYTES, DEFAULT_WAIT_TIMEOUT_S, list_runs, logs, status, wait
 from .resume import resume
 from .stop import DEFAULT_KILL_GRACE_S, kill
@@ -45,6 +50,7 @@ __all__ = [
     "heartbeat_timeout_s",
     "kill",
     "list_runs",
+    "live",
     "logs",
     "resume",
     "start",

@@ -242,6 +242,8 @@ def _row_of(paths: RunPaths, doc: JsonDict, run_doc: JsonDict) -> JsonDict:
         "kind": record.kind,
         "status": record.status.value,
         "phase": record.phase,
+        # why a scheduler keeps the job waiting (Priority, Resources, ...) while queued
+        "queue_reason": record.extra.get("queue_reason") if record.status == "queued" else None,
         "created_at": record.created_at,
         "ended_at": record.ended_at,
         "duration_s": duration_s(doc, run_doc),

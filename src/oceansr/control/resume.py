@@ -34,8 +34,8 @@ from .launch import (
     validate_config,
 )
 from .observe import live
-from .replies import RequestError, replies
-from .views import RESUMABLE
+from .replies import RequestError, exception_reply, replies
+from .views import RESUMABLE, call
 
 JsonDict = dict[str, Any]
 
@@ -48,6 +48,10 @@ def _resume_checks(process_id: str, paths: RunPaths, doc: JsonDict, run_doc: Jso
             suggestions=[f"status('{process_id}')"]
             + (["start(overrides) for a new run"] if doc.get("status") == "completed" else []),
         )
+    # Before the checkpoint: a live job may be writing it, and "stop it first" is the
+    # answer whatever the checkpoint holds.
+    backend = get_backend(run_doc.get("backend") or "local")
+    _refuse_while_alive(process_id, backend, run_doc)
     if not paths.last_ckpt.is_file():
         raise RequestError(
             f"run {process_id} has no checkpoints/last.ckpt to resume from (it stopped "
@@ -60,18 +64,46 @@ def _resume_checks(process_id: str, paths: RunPaths, doc: JsonDict, run_doc: Jso
             f"run {process_id} cannot be resumed: checkpoints/last.ckpt does not load ({damaged})",
             suggestions=["start the same overrides again as a new run"],
         )
-    backend = get_backend(run_doc.get("backend") or "local")
-    identity = run_identity(run_doc)
-    if (
-        identity.pid is not None
-        and backend.unreachable_reason(run_doc) is None
-        and backend.is_running(identity)
-    ):
-        raise RequestError(
-            f"the process of run {process_id} (pid {identity.pid}) is still alive",
-            suggestions=[f"kill('{process_id}') first"],
-        )
     return backend
+
+
+def _refuse_while_alive(process_id: str, backend: Backend, run_doc: Mapping[str, Any]) -> None:
+    """Refuse while the run's backend says its job or process still runs: a second
+    attempt on top of a live one would write the same run directory twice.
+
+    A job is asked by its job id (a scheduler answers from any login node, and a
+    job records no pid while it is queued); a process by its pid, where the backend can
+    reach it (a pid on another host means nothing here). A job whose state is unknown
+    counts as running (the backend's rule: never double-start)."""
+    identity = run_identity(run_doc)
+    if identity.job_id is not None:
+        what = f"job {identity.job_id}"
+    elif identity.pid is not None and backend.unreachable_reason(run_doc) is None:
+        what = f"the process (pid {identity.pid})"
+    else:
+        return
+    if not backend.is_running(identity):
+        return
+    raise StillRunningError(
+        f"run {process_id} cannot be resumed: its {what} is still queued or running "
+        "(or its state cannot be read); a resume now would start a second attempt on top "
+        "of it",
+        field="process_id",
+        suggestions=[f"kill('{process_id}') stops it; then resume('{process_id}')"],
+    )
+
+
+class StillRunningError(RequestError):
+    """A resume refused because the run's job or process still runs: the reply also
+    offers the calls that resolve it (``kill``, ``status``) as ``next``."""
+
+    def reply(self, process_id: str) -> JsonDict:
+        reply = exception_reply(self, process_id=process_id, call="resume")
+        reply["next"] = [
+            call("kill", "stop the job or process that still runs", process_id=process_id),
+            call("status", "what the run's backend says now", process_id=process_id),
+        ]
+        return reply
 
 
 def _resume_overrides(overrides: Sequence[str] | str) -> list[str]:
@@ -154,7 +186,10 @@ def resume(
     run_doc = read_run(paths)
     policy = choice("on_exit", on_exit or run_doc.get("on_exit") or "keep", ON_EXIT_POLICIES)
     kind = choice("kind", run_doc.get("kind"), ENTRY_POINTS)
-    backend = _resume_checks(process_id, paths, doc, run_doc)
+    try:
+        backend = _resume_checks(process_id, paths, doc, run_doc)
+    except StillRunningError as exc:
+        return exc.reply(process_id)
     ckpt = str(paths.last_ckpt)
     changes = _resume_overrides(overrides)
     # A run trained in-process or by hand records the run_id/runs_root it was given;

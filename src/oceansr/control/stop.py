@@ -12,6 +12,7 @@ from oceansr.runs import (
     RunPaths,
     append_event,
     is_terminal,
+    read_status,
     record_exit,
     run_identity,
 )
@@ -20,7 +21,7 @@ from .args import PathLike, run_paths, seconds
 from .observe import backend_of, live, read_run_doc
 from .queries import DEFAULT_POLL_S
 from .replies import RequestError, error_reply, replies
-from .views import status_reply
+from .views import RESUMABLE, status_reply
 
 JsonDict = dict[str, Any]
 
@@ -55,7 +56,9 @@ def kill(
     batch and writes ``last.ckpt``), SIGKILL to its whole process group after ``grace``
     seconds, until no process of the group is left. Final status ``killed`` (recorded
     here if the trainer died before it could), ``killed_by`` kind ``user`` with ``reason``
-    as its detail. Refused for a terminal run.
+    as its detail. Refused for a terminal run, unless a ``failed``/``killed`` run's
+    backend says its job or process still runs (recorded lost while it lived on): then
+    that is stopped and the recorded status stays.
 
     The reply is :func:`status`'s plus ``kill``: ``{"signal", "escalated", "waited_s",
     "survivors"}``.
@@ -64,13 +67,7 @@ def kill(
     grace = seconds("grace", grace)
     doc = live(paths)
     if is_terminal(doc):
-        return error_reply(
-            "config_error",
-            f"run {process_id} is already {doc.get('status')}; there is nothing to kill",
-            process_id=process_id,
-            suggestions=[f"status('{process_id}')"],
-            run_status=doc.get("status"),
-        )
+        return _stop_leftover(paths, doc, grace)
     run_doc = read_run_doc(paths)
     backend = backend_of(run_doc)
     if backend is None:
@@ -102,5 +99,44 @@ def kill(
     final = record_exit(paths, code, detail="stopped by kill")
     outcome["waited_s"] = round(time.monotonic() - began, 3)
     reply = status_reply(paths, final)
+    reply["kill"] = outcome
+    return reply
+
+
+def _stop_leftover(paths: RunPaths, doc: JsonDict, grace: float) -> JsonDict:
+    """A terminal run: refused, unless it is ``failed``/``killed`` and its backend says
+    its job or process still runs.
+
+    That happens when a run was recorded lost while its job lived on (a stale
+    heartbeat, an older reader's misjudgement); ``resume`` then refuses and suggests
+    this call. The leftover is stopped like a live run, and the recorded status stays:
+    terminal states are final. A pid is only trusted with its start time here, since a
+    finished run's pid may belong to another process by now. A ``completed`` run's
+    process that is still exiting is left to finish.
+    """
+    run_doc = read_run_doc(paths)
+    backend = backend_of(run_doc)
+    identity = run_identity(run_doc)
+    known = identity.job_id is not None or (
+        identity.pid is not None and identity.create_time is not None
+    )
+    if (
+        doc.get("status") not in RESUMABLE
+        or backend is None
+        or not known
+        or backend.unreachable_reason(run_doc) is not None
+        or not backend.is_running(identity)
+    ):
+        return error_reply(
+            "config_error",
+            f"run {paths.run_id} is already {doc.get('status')}; there is nothing to kill",
+            process_id=paths.run_id,
+            suggestions=[f"status('{paths.run_id}')"],
+            run_status=doc.get("status"),
+        )
+    began = time.monotonic()
+    outcome = backend.stop(identity, grace).as_dict()
+    outcome["waited_s"] = round(time.monotonic() - began, 3)
+    reply = status_reply(paths, read_status(paths))
     reply["kill"] = outcome
     return reply

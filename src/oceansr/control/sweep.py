@@ -19,6 +19,10 @@ from .replies import RequestError, replies
 
 JsonDict = dict[str, Any]
 
+#: Start replies of a run that was launched: ``queued`` is a Slurm job still waiting in
+#: its queue at the start-up timeout, which is no failure of the sweep.
+LAUNCHED: tuple[str, ...] = ("started", "starting", "queued")
+
 
 def expand_sweep(overrides: Sequence[str] | str) -> list[list[str]]:
     """Hydra basic-sweeper semantics: ``model=srcnn,edsr_baseline seed=1,2`` → the
@@ -64,7 +68,8 @@ def sweep(
     reply lists the bad ones. Otherwise all are launched (by default without waiting for
     ``training_start``) and the reply carries every ``process_id`` at once:
     ``{"status": "started"|"partial"|"error", "process_ids", "runs": [start replies],
-    "count"}``.
+    "count"}``. A run whose start reply is ``started``, ``starting`` or ``queued`` counts
+    as launched; ``partial``/``error`` mean some or all of them failed to start.
     """
     timeout = check_start_args(on_exit, backend, kind, startup_timeout)
     overrides, backend = select_backend(normalise_overrides(overrides), backend, on_exit)
@@ -103,7 +108,7 @@ def sweep(
         )
         for combo, check in zip(combos, checks, strict=True)
     ]
-    ok = [r for r in replies if r.get("status") in ("started", "starting")]
+    ok = [r for r in replies if r.get("status") in LAUNCHED]
     state = "started" if len(ok) == len(replies) else "partial" if ok else "error"
     reply: JsonDict = {
         "status": state,
@@ -112,6 +117,6 @@ def sweep(
         "count": len(replies),
     }
     if state != "started":
-        failed = next(r for r in replies if r.get("status") not in ("started", "starting"))
+        failed = next(r for r in replies if r.get("status") not in LAUNCHED)
         reply["error_summary"] = failed.get("error_summary")
     return reply

@@ -20,6 +20,7 @@ from oceansr.runs import (
     read_events,
     read_regular,
     read_status,
+    run_identity,
     with_override,
 )
 from oceansr.runs.checkpoint_file import resume_blocker
@@ -192,10 +193,14 @@ def status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     reply = dict(doc)
     if record.error_summary:
         reply["error_summary"] = fresh_suggestions(paths, record.error_summary)
+    run_doc = read_run_doc(paths)
     reply["process_id"] = paths.run_id
     reply["run_dir"] = str(paths.dir)
     reply["log_path"] = str(paths.train_log)
-    reply["duration_s"] = duration_s(doc, read_run_doc(paths))
+    reply["duration_s"] = duration_s(doc, run_doc)
+    job_id = run_identity(run_doc).job_id
+    if job_id is not None and not reply.get("job_id"):  # run.json holds the identity
+        reply["job_id"] = job_id
     if record.status is RunStatus.COMPLETED and record.kind == "predict":
         reply["prediction"] = _prediction(paths)
     elif record.status is RunStatus.COMPLETED:

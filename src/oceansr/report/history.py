@@ -23,7 +23,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,6 @@ from oceansr.core.metric_names import METRIC_NAMES
 from oceansr.runs import (
     CorruptRunFileError,
     RunPaths,
-    apply_liveness,
     check_run_dir,
     duration_s,
     is_terminal,
@@ -58,6 +57,9 @@ UNIT_METRICS: frozenset[str] = frozenset({"rmse", "mae", "bias"})
 #: Larger is better for these; for the others smaller (|bias| for bias) is better.
 
 JsonDict = dict[str, Any]
+#: Brings a run's status.json up to date through its backend (``oceansr.control.live``),
+#: injected by the adapters since the report may not import the control plane.
+Refresh = Callable[[RunPaths], object]
 
 
 # --------------------------------------------------------------------------- resolving
@@ -107,10 +109,20 @@ def _check_run_dir(paths: RunPaths, fix: str) -> RunPaths:
         raise DataNotFoundError(
             f"{paths.dir} is not a run directory (no status.json)", field="run", fix=fix
         )
-    # Liveness first: a run whose process died is recorded as failed before we read it.
-    with contextlib.suppress(OSError, ValueError):  # unreadable run files: reported later
-        apply_liveness(paths)
     return paths
+
+
+def refresh_status(paths: RunPaths, refresh: Refresh | None) -> None:
+    """Let the run's backend bring status.json up to date before it is read.
+
+    The report never judges liveness itself: it cannot import the control plane, and
+    the files alone misjudge (a Slurm job's pid lives on a compute node, a queued job
+    has none). Without ``refresh`` the status is read as recorded and never written.
+    """
+    if refresh is None:
+        return
+    with contextlib.suppress(OSError, ValueError):  # unreadable run files: reported later
+        refresh(paths)
 
 
 def require_finished(history: RunHistory, what: str = "plots") -> None:
@@ -344,18 +356,24 @@ class RunHistory:
 
 
 def load_history(
-    run: str | os.PathLike[str] | RunPaths, *, runs_root: str | os.PathLike[str] | None = None
+    run: str | os.PathLike[str] | RunPaths,
+    *,
+    runs_root: str | os.PathLike[str] | None = None,
+    refresh: Refresh | None = None,
 ) -> RunHistory:
     """Read a run's files into a :class:`RunHistory` (any state; callers decide what to refuse).
 
     ``run`` is a run id (looked up under ``runs_root``, default ``$OCEANSR_RUNS`` or
-    ``./runs``), a run directory, or :class:`~oceansr.runs.RunPaths`.
+    ``./runs``), a run directory, or :class:`~oceansr.runs.RunPaths`. ``refresh``: bring
+    the status up to date through the run's backend before reading (the adapters pass
+    ``oceansr.control.live``); without it the status is read as recorded.
     """
     if isinstance(run, RunPaths):
         paths = run
         check_run_dir(paths)
     else:
         paths = resolve_run(run, runs_root)
+    refresh_status(paths, refresh)
     try:
         status_doc = read_status(paths)
     except (FileNotFoundError, CorruptRunFileError) as exc:

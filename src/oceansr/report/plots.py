@@ -37,6 +37,7 @@ from oceansr.i18n import resolve_lang, writing_in
 from oceansr.report.figures import JsonDict, PlotSkipped, safe_name
 from oceansr.report.fonts import INSTALL_HINT, use_language_fonts
 from oceansr.report.history import (
+    Refresh,
     RunHistory,
     load_history,
     require_finished,
@@ -69,6 +70,7 @@ def make_plots(
     runs_root: str | os.PathLike[str] | None = None,
     num_maps: int = 2,
     lang: str | None = None,
+    refresh: Refresh | None = None,
 ) -> JsonDict:
     """Write the plots of a finished run into ``<run>/plots/``.
 
@@ -80,12 +82,16 @@ def make_plots(
     ``{"run_id", "run_dir", "status", "plots_dir", "files": [paths], "plots": [{"name",
     "path", "title", "panels", ...}], "skipped": [{"name", "reason"}]}``.
 
+    ``refresh``: bring the status up to date through the run's backend before reading
+    (the adapters pass ``oceansr.control.live``); without it the plots read status.json
+    as recorded and never write it.
+
     Raises :class:`~oceansr.core.errors.DataNotFoundError` for an unknown run and
-    :class:`~oceansr.core.errors.RunStateError` for a run still ``pending``/``running``.
-    A failed or killed run gets every plot its history supports.
+    :class:`~oceansr.core.errors.RunStateError` for a run still ``pending``/``queued``/
+    ``running``. A failed or killed run gets every plot its history supports.
     """
     num_maps = _check_num_maps(num_maps)
-    history = load_history(run, runs_root=runs_root)
+    history = load_history(run, runs_root=runs_root, refresh=refresh)
     require_finished(history, "plots")
     fields: TestFields | None = None
     fields_error: str | None = None

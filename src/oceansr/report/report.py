@@ -26,6 +26,7 @@ from oceansr.i18n import tr, writing_in
 from oceansr.i18n import writing_lang as lang_of
 from oceansr.report.analysis import analyse
 from oceansr.report.history import (
+    Refresh,
     load_history,
     require_finished,
 )
@@ -50,6 +51,7 @@ def make_report(
     *,
     runs_root: str | os.PathLike[str] | None = None,
     lang: str | None = None,
+    refresh: Refresh | None = None,
 ) -> JsonDict:
     """Write ``<run>/report.md``, ``<run>/report.html`` and the plots of a finished run.
 
@@ -61,18 +63,26 @@ def make_report(
     ``lang`` (en or zh, default ``$OCEANSR_LANG``) applies to the report's section
     titles, table headers, captions, analysis labels and the plots' titles and labels.
 
+    ``refresh``: bring the status up to date through the run's backend before reading
+    (the adapters pass ``oceansr.control.live``); without it the report reads
+    status.json as recorded and never writes it: it judges no run's liveness itself.
+
     Raises :class:`~oceansr.core.errors.DataNotFoundError` for an unknown run and
-    :class:`~oceansr.core.errors.RunStateError` for a run still ``pending``/``running``.
+    :class:`~oceansr.core.errors.RunStateError` for a run still ``pending``/``queued``/
+    ``running``.
     """
     with writing_in(lang):  # the report's and the plots' texts (oceansr.i18n.tr)
-        return _make_report(run, runs_root, lang)
+        return _make_report(run, runs_root, lang, refresh)
 
 
 def _make_report(
-    run: str | os.PathLike[str], runs_root: str | os.PathLike[str] | None, lang: str | None
+    run: str | os.PathLike[str],
+    runs_root: str | os.PathLike[str] | None,
+    lang: str | None,
+    refresh: Refresh | None,
 ) -> JsonDict:
     """:func:`make_report` inside the chosen language."""
-    history = load_history(run, runs_root=runs_root)
+    history = load_history(run, runs_root=runs_root, refresh=refresh)
     require_finished(history, "reports")
     fields: TestFields | None = None
     fields_error: str | None = None

@@ -6,10 +6,11 @@ lazily so ``import oceansr.runs`` stays cheap.
 
 A run whose status is not terminal is *lost* when its recorded process on this host is
 dead or its pid was reused, when no process was recorded long after creation, or when
-its heartbeat is stale. :func:`apply_liveness` records that verdict (once, under the run
-lock) from the files alone; a launch backend passes its own verdict function to add
-what only it observes, such as the exit status its reaper collected (see
-docs/architecture.md, run directory).
+its heartbeat is stale. :func:`apply_liveness` records a verdict once, under the run
+lock; the verdict itself always comes from the run's launch backend (the control
+plane's ``observe.live``), because a pid, a host or a missing process means something
+only to the backend that launched the run: a Slurm job's pid lives on a compute node
+and a queued job has none (see docs/architecture.md, run directory).
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .exceptions import CorruptRunFileError
 from .outcome import age_s, record_exit
 from .paths import RunPaths
 from .protocol import HEARTBEAT_TIMEOUT_ENV, hostname
 from .records import is_terminal
-from .store import parse_iso, read_run, read_status
+from .store import parse_iso, read_status
 
 #: Default slack when comparing start times: psutil derives them from boot time and
 #: clock ticks, which can shift by a fraction of a second between readings.
@@ -191,9 +191,11 @@ def lost_verdict(
 ) -> LostVerdict | None:
     """A verdict if the run's process is gone, ``None`` if it may be alive.
 
-    The rules every reader applies: a recorded process on this host that is dead or
-    whose pid was reused; no process recorded long after creation; a stale heartbeat.
-    ``exit_code`` lets a backend add what only it observes (the status its reaper
+    The protocol's rules for a run whose process this machine can see: a recorded
+    process on this host that is dead or whose pid was reused; no process recorded long
+    after creation; a stale heartbeat. A backend applies them to the runs they fit
+    (``Backend.lost_verdict``; a scheduler backend judges jobs by their job state
+    instead); ``exit_code`` lets it add what only it observes (the status its reaper
     collected), so the verdict carries the real exit status when one is known.
     """
     ident = run_identity(run_doc)
@@ -225,32 +227,22 @@ def apply_liveness(
     paths: RunPaths,
     doc: dict[str, Any] | None = None,
     *,
+    verdict: Verdict,
     stale_after: float | None = None,
-    verdict: Verdict | None = None,
 ) -> dict[str, Any]:
     """The status doc after liveness: a non-terminal run whose process is gone is
     recorded as ``failed``/``process_lost`` (``killed`` if a kill was requested).
 
-    ``verdict(paths, doc, stale_after)`` is how a launch backend judges its runs; the
-    default applies :func:`lost_verdict` from run.json alone, which is what readers
-    without a controller (the report builder) use.
+    ``verdict(paths, doc, stale_after)`` is the run's backend judging its run; it is
+    required, so no reader can judge from the files alone. Files alone misjudge: run.json
+    keeps the submitting host, so a compute node's pid would be looked up on the login
+    node, and a queued job has no pid at all. A reader without a backend (the report
+    builder) does not call this: it reads status.json as recorded.
     """
     doc = read_status(paths) if doc is None else doc
     if is_terminal(doc):
         return doc
-    limit = heartbeat_timeout_s(stale_after)
-    found = verdict(paths, doc, limit) if verdict else _file_verdict(paths, doc, limit)
+    found = verdict(paths, doc, heartbeat_timeout_s(stale_after))
     if found is None:
         return doc
     return record_exit(paths, found.exit_code, detail=found.reason)
-
-
-def _file_verdict(
-    paths: RunPaths, doc: Mapping[str, Any], stale_after: float
-) -> LostVerdict | None:
-    """The verdict from run.json alone (no backend observations)."""
-    try:
-        run_doc = read_run(paths)
-    except CorruptRunFileError:
-        run_doc = {}
-    return lost_verdict(paths, doc, run_doc, stale_after)

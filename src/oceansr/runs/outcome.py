@@ -62,6 +62,22 @@ def record_killed(
     )
 
 
+def own_exit_code(doc: Mapping[str, Any], exit_code: int | None) -> int | None:
+    """``exit_code`` if it can be the run's own, else None.
+
+    A run still ``queued`` when its end is recorded never ran a trainer in this attempt
+    (its job was cancelled or failed in the scheduler's queue), and a terminal run that
+    recorded no process (``pid`` null in status.json: a job that never started, or a
+    requeued one) has no exit status: what the scheduler reports for such a job (0 for a
+    cancelled pending job) is not a process's, and would read as a clean exit.
+    """
+    if doc.get("status") == RunStatus.QUEUED.value:
+        return None
+    if is_terminal(doc) and doc.get("pid") is None:
+        return None
+    return exit_code
+
+
 def current_attempt(paths: RunPaths) -> int:
     """The number of the attempt that runs now (or ran last): one per record in
     ``run.json["attempts"]``, at least 1 (a foreground run may have no record)."""
@@ -126,12 +142,14 @@ def record_exit(paths: RunPaths, exit_code: int | None, *, detail: str | None = 
 
     Idempotent and race-free: under the run lock, a status the trainer (or another
     reader) already made terminal is kept (only a missing exit code is filled in).
+    A run that never ran a process keeps ``exit_code`` null (:func:`own_exit_code`).
     Otherwise the run becomes ``killed`` if a kill was requested for this attempt, else
     ``failed`` with a classified ``process_lost``/``cpu_oom``/... summary and the log tail.
     """
     log_tail = read_tail_text(paths.train_log)
     with run_lock(paths):
         current = read_status(paths)
+        exit_code = own_exit_code(current, exit_code)
         if is_terminal(current):
             if exit_code is not None and current.get("exit_code") is None:
                 current = update_status(paths, {"exit_code": exit_code})
@@ -201,15 +219,17 @@ def age_s(stamp: Any, now: float | None = None) -> float | None:
 
 
 def duration_s(doc: Mapping[str, Any], run_doc: Mapping[str, Any] | None = None) -> float | None:
-    """Seconds a run spent running: start (or creation) to end, or to now while it runs,
-    less the time it sat terminal waiting for each resume; None without usable timestamps.
+    """Seconds a run spent running: start to end, or to now while it runs, less the time
+    it sat terminal waiting for each resume; None without usable timestamps, and None for
+    a run that never started (no ``started_at``: pending, queued, or ended in a
+    scheduler's queue), whose time in the queue is no running time.
 
     The one definition behind status, list, the report and the summary card
     (docs/architecture.md, run directory). The waits come from ``run_doc["attempts"]``:
     a resumed attempt records ``previous_ended_at`` (when the run had stopped) next to
     its own ``started_at``, so a killed run resumed an hour later does not count the hour.
     """
-    start = doc.get("started_at") or doc.get("created_at")
+    start = doc.get("started_at")
     if not isinstance(start, str):
         return None
     try:

@@ -481,7 +481,11 @@ def _add_report_tools(server: OceanSRServer, runs_root: str | None) -> None:
         validate_run_id(process_id)  # ids only: no paths from an agent
         made = await anyio.to_thread.run_sync(
             lambda: make_plots(
-                process_id, runs_root=runs_root, num_maps=num_maps, lang=lang or server.lang
+                process_id,
+                runs_root=runs_root,
+                num_maps=num_maps,
+                lang=lang or server.lang,
+                refresh=control.live,  # the run's backend judges it, never the report
             )
         )
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
@@ -492,7 +496,9 @@ def _add_report_tools(server: OceanSRServer, runs_root: str | None) -> None:
 
         validate_run_id(process_id)  # ids only: no paths from an agent
         made = await anyio.to_thread.run_sync(
-            lambda: make_report(process_id, runs_root=runs_root, lang=lang or server.lang)
+            lambda: make_report(
+                process_id, runs_root=runs_root, lang=lang or server.lang, refresh=control.live
+            )
         )
         return ok_reply(**{**made, "run_status": made.get("status"), "process_id": process_id})
 

@@ -253,6 +253,7 @@ LIST_ROW_KEYS = (
     "process_id",
     "status",
     "phase",
+    "queue_reason",
     "duration_s",
     "epoch",
     "total_epochs",
@@ -264,7 +265,7 @@ LIST_ROW_KEYS = (
     "failure_type",
 )
 #: Keys that only mean something while a run is live.
-LIVE_ONLY = ("phase", "percent", "eta_s")
+LIVE_ONLY = ("phase", "queue_reason", "percent", "eta_s")
 
 
 def list_row(row: Mapping[str, Any]) -> JsonDict:

@@ -34,6 +34,7 @@ from oceansr.runs import (
     RunPaths,
     heartbeat_age_s,
     is_terminal,
+    own_exit_code,
     pending_kill,
     read_run,
     read_status,
@@ -327,13 +328,15 @@ def record_job_end(paths: RunPaths, job: JobInfo) -> dict[str, Any]:
     Kept: a status the trainer recorded. Else ``killed`` when our kill asked for it or
     someone cancelled the job behind our back, else ``failed`` with the failure type of
     the Slurm state (OUT_OF_MEMORY → cpu_oom, TIMEOUT → time_limit, NODE_FAIL →
-    distributed_error, anything else → process_lost).
+    distributed_error, anything else → process_lost). A job that ended still queued
+    never ran: ``exit_code`` stays null (``runs.own_exit_code``).
     """
     log_tail = read_tail_text(paths.train_log)
     with run_lock(paths):
         current = read_status(paths)
         if is_terminal(current):
             return current
+        code = own_exit_code(current, job.exit_code)
         requested = pending_kill(paths)
         if requested is not None or job.state == "CANCELLED":
             cause = (
@@ -344,18 +347,18 @@ def record_job_end(paths: RunPaths, job: JobInfo) -> dict[str, Any]:
             return record_killed(
                 paths,
                 cause,
-                changes={"exit_code": job.exit_code},
-                exit_code=job.exit_code,
+                changes={"exit_code": code},
+                exit_code=code,
                 slurm_state=job.state,
                 recorded_by="control",
             )
-        summary = job_failure(job, log_tail)
+        summary = {**job_failure(job, log_tail), "exit_code": code}
         return transition(
             paths,
             "failed",
             event="process_lost",
-            changes={"error_summary": summary, "exit_code": job.exit_code},
+            changes={"error_summary": summary, "exit_code": code},
             error_summary=summary,
-            exit_code=job.exit_code,
+            exit_code=code,
             slurm_state=job.state,
         )
