@@ -511,7 +511,8 @@ def test_usr1_checkpoints_requeues_and_continues_the_same_run(
     assert done["status"] == "completed", done.get("error_summary")
     assert done["attempt"] == 2 and done["queue_reason"] is None
     starts = read_events(paths, names="training_start")
-    assert [s["start_step"] for s in starts] == [0, requeued["step"]]  # continuous step
+    assert [s["start_step"] for s in starts] == [0, requeued["checkpoint_step"]]  # continuous
+    assert requeued["checkpoint_step"] >= requeued["step"]
     assert starts[1]["slurm_restart_count"] == 1
     assert done["progress"]["step"] == epochs * 2
     assert len(json.loads(paths.run_json.read_text())["attempts"]) == 2

@@ -95,7 +95,9 @@ def test_time_limit_warning_checkpoints_requeues_and_completes(
     assert all(r["signal"] == "SIGUSR1" and r["checkpoint"] for r in requeues)
     assert len(starts) == len(requeues) + 1 == done["attempt"]
     # continuous global step: each attempt starts where the previous one checkpointed
-    assert [s["start_step"] for s in starts] == [0, *(r["step"] for r in requeues)]
+    # continuous step: each attempt starts where its requeue's checkpoint was saved
+    assert [s["start_step"] for s in starts] == [0, *(r["checkpoint_step"] for r in requeues)]
+    assert all(r["checkpoint_step"] >= r["step"] for r in requeues)
     assert [s["slurm_restart_count"] for s in starts] == list(range(len(starts)))
     assert done["progress"]["step"] == EPOCHS * STEPS_PER_EPOCH
     assert not read_events(paths, names="killed")

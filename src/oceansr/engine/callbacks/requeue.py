@@ -43,7 +43,7 @@ from oceansr.runs import (
     transition,
     update_status,
 )
-from oceansr.runs.checkpoint_file import newest_resumable
+from oceansr.runs.checkpoint_file import checkpoint_step, newest_resumable
 from oceansr.runs.scheduler import JobEnding, ending_after_signal
 
 #: Stops that oceansr itself asked for: recorded as such, whatever the job's state.
@@ -112,7 +112,10 @@ class RequeueWatch(Callback):
             reason=f"requeued by Lightning on {self.signal_name or 'the warning signal'}",
             signal=self.signal_name,
             step=self.step,
+            # what the next attempt continues from: Lightning's hpc_ckpt at ``step``, or
+            # the last.ckpt of the stop that followed, one batch later
             checkpoint=str(newest) if newest else None,
+            checkpoint_step=None if newest is None else checkpoint_step(newest),
             slurm_job_id=os.environ.get("SLURM_JOB_ID"),
             restart=restart_count(),
         )
@@ -155,6 +158,7 @@ def record_scheduler_stop(
             signal="SIGTERM",
             step=step,
             checkpoint=checkpoint,
+            checkpoint_step=None if newest is None else checkpoint_step(newest),
             slurm_job_id=job_id,
             slurm_state=job.state,
             restart=restart_count(),
