@@ -402,6 +402,10 @@ def test_job_scancelled_by_hand_is_recorded_truthfully(
     assert event["reason"], event
     # The trainer's SIGTERM came from Slurm (or the job was found cancelled): the scheduler.
     assert done["kill_reason"]["by"] == event["killed_by"]["kind"] == "scheduler", done
+    # ... named as Slurm's doing, with Slurm's state, never a bare "SIGTERM received"
+    detail = event["killed_by"]["detail"]
+    assert "scancel" in detail and "CANCELLED" in detail and job_id in detail, event
+    assert done["exit_code"] is not None  # it ran: its own exit status
 
 
 #: The DDP-vs-single-process comparison: one epoch of 150 optimisation steps of the smoke
