@@ -82,6 +82,14 @@ def node_failure_summary(
     return summary
 
 
+def cancelled_detail(job_id: str, state: str) -> str:
+    """Why a run is ``killed`` by the scheduler although no kill of ours asked for it."""
+    return (
+        f"Slurm job {job_id} was cancelled outside oceansr (scancel or an administrator); "
+        f"Slurm state {state}"
+    )
+
+
 def ending_after_signal(
     job_id: str, state: str, nodes: str, reason: str, *, restarted: bool = False
 ) -> JobEnding | None:
@@ -98,8 +106,8 @@ def ending_after_signal(
     if will_run_again(state) or (restarted and state in ACTIVE_STATES):
         return JobEnding("requeued", f"requeued by Slurm ({said})")
     if state == "CANCELLED":
-        detail = f"Slurm job {job_id} was cancelled outside oceansr (scancel or an administrator)"
-        return JobEnding("killed", detail, KilledBy(KillKind.SCHEDULER, f"{detail}; {said}"))
+        detail = cancelled_detail(job_id, state)
+        return JobEnding("killed", detail, KilledBy(KillKind.SCHEDULER, detail))
     if state in TIME_LIMIT_STATES:
         detail = f"Slurm job {job_id} reached its time limit ({state})"
         return JobEnding("killed", detail, KilledBy(KillKind.TIME_LIMIT, detail))

@@ -26,6 +26,7 @@ from oceansr.runs.scheduler import (
     FAILURE_BY_STATE,
     NODE_FAILURE_STATES,
     QUEUED_STATES,
+    cancelled_detail,
     node_failure_summary,
 )
 
@@ -167,4 +168,4 @@ def job_failure(job: JobInfo, log_tail: str | None) -> dict[str, Any]:
 
 def cancelled_reason(job: JobInfo) -> str:
     """Why a run became ``killed`` although nobody called our kill."""
-    return f"Slurm job {job.job_id} was cancelled outside oceansr (scancel or an administrator)"
+    return cancelled_detail(job.job_id, job.state)

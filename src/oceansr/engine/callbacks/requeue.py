@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from lightning.fabric.plugins.environments import SLURMEnvironment
 from lightning.pytorch.callbacks import Callback
 
 from oceansr.engine import early_signals
+from oceansr.engine.callbacks.session import unrequested_sigterm
 from oceansr.engine.cluster import slurm_job_settled
 from oceansr.runs import (
     EXIT_KILLED,
@@ -146,7 +148,12 @@ def record_scheduler_stop(
     restarted = job.restarts > restart_count()
     ending = ending_after_signal(job_id, job.state, job.nodes, job.reason, restarted=restarted)
     if ending is None:
-        return None
+        # The job ends but its final state is not readable yet: Slurm keeps it
+        # COMPLETING until this very task exits. Named as the scheduler's doing, with
+        # the state it has now (a cancel, a preemption or the time limit).
+        cause = unrequested_sigterm(os.environ, time.time())
+        said = KilledBy(cause.kind, f"{cause.detail}; Slurm state {job.state}")
+        ending = JobEnding("killed", said.detail or "", said)
     newest = newest_resumable(paths)
     checkpoint = str(newest) if newest else None
     step = (read_status(paths).get("progress") or {}).get("step")
