@@ -131,7 +131,7 @@ def record_scheduler_stop(
     that oceansr asked for, a state that does not say).
 
     Lightning's requeue is known here; any other SIGTERM inside a Slurm job is explained
-    by the job's state (:func:`oceansr.engine.cluster.slurm_job_now`): pending again means
+    by the job's state (:func:`oceansr.engine.cluster.slurm_job_settled`): pending again means
     Slurm requeued it (node failure, ``scontrol requeue``, preemption), so the run stays
     ``queued`` and the next attempt continues it; otherwise the run ends as Slurm ended
     the job (cancelled, time limit, node failure), named truthfully.
