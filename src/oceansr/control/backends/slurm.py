@@ -328,8 +328,9 @@ def record_job_end(paths: RunPaths, job: JobInfo) -> dict[str, Any]:
     Kept: a status the trainer recorded. Else ``killed`` when our kill asked for it or
     someone cancelled the job behind our back, else ``failed`` with the failure type of
     the Slurm state (OUT_OF_MEMORY → cpu_oom, TIMEOUT → time_limit, NODE_FAIL →
-    node_failure naming the nodes, anything else → process_lost; runs/scheduler.py). A job that ended still queued
-    never ran: ``exit_code`` stays null (``runs.own_exit_code``).
+    node_failure naming the nodes, anything else → process_lost; runs/scheduler.py).
+    A job that ended still queued never ran: ``exit_code`` stays null
+    (``runs.own_exit_code``).
     """
     log_tail = read_tail_text(paths.train_log)
     with run_lock(paths):
