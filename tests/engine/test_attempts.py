@@ -7,6 +7,7 @@ The same rules run on the real cluster in tests/control/test_slurm_faults.py.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +18,13 @@ from oceansr.control import status as control_status
 from oceansr.control.backends import find_backend
 from oceansr.control.backends.slurm import SlurmBackend
 from oceansr.control.backends.slurm_state import JobStateCache
-from oceansr.engine.callbacks.requeue import continue_from, record_restart, restart_completed
+from oceansr.engine.callbacks.requeue import (
+    RequeueWatch,
+    continue_from,
+    record_restart,
+    record_scheduler_stop,
+    restart_completed,
+)
 from oceansr.runs import (
     KilledBy,
     KillKind,
@@ -216,3 +223,68 @@ def test_reader_finding_a_running_job_pending_again_records_the_requeue(
     if expected == "queued":
         assert _requeued(paths)[0]["by"] == "control"
         assert "BeginTime" in doc["queue_reason"]
+
+
+# --------------------------------------------------------------------------- the trainer's side
+
+
+@pytest.fixture
+def fake_scontrol(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A ``scontrol`` on PATH that shows this job in the state a test sets."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shown = bin_dir / "shown"
+    script = bin_dir / "scontrol"
+    script.write_text(f'#!/bin/sh\ncat "{shown}"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setenv("SLURM_JOB_ID", "42")
+    monkeypatch.setenv("SLURM_RESTART_COUNT", "0")
+
+    def show(state: str, restarts: int = 0, nodes: str = "n2") -> None:
+        shown.write_text(
+            f"JobId=42 JobName=x JobState={state} Reason=None Requeue=1 "
+            f"Restarts={restarts} NodeList={nodes}\n"
+        )
+
+    return show
+
+
+def test_trainer_stopped_by_a_requeue_records_queued(tmp_path: Path, fake_scontrol) -> None:
+    paths = _run(tmp_path)
+    fake_scontrol("COMPLETING", restarts=1)  # scontrol requeue, as the task sees it
+    ending = record_scheduler_stop(paths, RequeueWatch(), KilledBy(KillKind.SCHEDULER, "x"))
+    assert ending is not None and ending.outcome == "requeued"
+    assert read_status(paths)["status"] == "queued"
+    (event,) = _requeued(paths)
+    assert event["by"] == "trainer" and event["slurm_state"] == "COMPLETING"
+
+
+def test_trainer_stopped_by_a_node_failure_without_requeue_fails_naming_it(
+    tmp_path: Path, fake_scontrol
+) -> None:
+    paths = _run(tmp_path)
+    fake_scontrol("NODE_FAIL", nodes="n2")
+    record_scheduler_stop(paths, RequeueWatch(), None)
+    doc = read_status(paths)
+    assert doc["status"] == "failed"
+    assert doc["error_summary"]["failureType"] == "node_failure"
+    assert "n2" in doc["error_summary"]["message"]
+
+
+def test_trainer_in_a_job_that_ends_names_slurm_and_the_state(
+    tmp_path: Path, fake_scontrol
+) -> None:
+    paths = _run(tmp_path)
+    fake_scontrol("CANCELLED")
+    record_scheduler_stop(paths, RequeueWatch(), None)
+    doc = read_status(paths)
+    assert doc["status"] == "killed" and doc["killed_by"]["kind"] == "scheduler"
+    assert "scancel" in doc["killed_by"]["detail"] and "CANCELLED" in doc["killed_by"]["detail"]
+
+
+def test_a_kill_oceansr_asked_for_is_left_to_the_caller(tmp_path: Path, fake_scontrol) -> None:
+    paths = _run(tmp_path)
+    fake_scontrol("PENDING", restarts=1)
+    assert record_scheduler_stop(paths, RequeueWatch(), KilledBy(KillKind.USER, "kill")) is None
+    assert read_status(paths)["status"] == "running" and _requeued(paths) == []
