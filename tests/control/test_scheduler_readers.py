@@ -80,16 +80,21 @@ def running_on_a_compute_node(root: Path) -> RunPaths:
     return paths
 
 
-def queued_for_ten_minutes(root: Path) -> RunPaths:
-    """A Slurm run whose job has waited in the queue for ten minutes: no pid at all."""
-    paths = slurm_run(root, JOB)
+def mark_submitted(paths: RunPaths, job_id: str) -> None:
+    """What the Slurm backend records once sbatch took the job: queued, waiting."""
     transition(
         paths,
         "queued",
         event="job_submitted",
-        changes={"job_id": JOB, "queue_reason": "Priority"},
-        job_id=JOB,
+        changes={"job_id": job_id, "queue_reason": "Priority"},
+        job_id=job_id,
     )
+
+
+def queued_for_ten_minutes(root: Path) -> RunPaths:
+    """A Slurm run whose job has waited in the queue for ten minutes: no pid at all."""
+    paths = slurm_run(root, JOB)
+    mark_submitted(paths, JOB)
     doc = json.loads(paths.status_json.read_text())
     doc.update(created_at=_long_ago(600), updated_at=_long_ago(600))
     paths.status_json.write_text(json.dumps(doc))
@@ -256,13 +261,7 @@ class HeldBackend(LocalBackend):
     def submit(self, run_id: str, command: Sequence[str], **kwargs: Any) -> ProcessIdentity:
         paths = RunPaths.from_dir(kwargs["log_path"].parent)
         job_id = str(abs(hash(run_id)) % 100000)
-        transition(
-            paths,
-            "queued",
-            event="job_submitted",
-            changes={"job_id": job_id, "queue_reason": "Priority"},
-            job_id=job_id,
-        )
+        mark_submitted(paths, job_id)
         return ProcessIdentity(pid=None, job_id=job_id)
 
     def exit_code(

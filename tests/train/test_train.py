@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from lightning.pytorch.callbacks import Callback
 
 from conftest import PYTHON, REPO, SMOKE, subprocess_env
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError, OceanSRError
+from oceansr.data.shared_stats import STATS_FILE
 from oceansr.runs import RunPaths, read_events, read_status
 from oceansr.train.entry import train
 
@@ -253,6 +255,26 @@ def test_ddp_two_cpu_processes_share_one_run(tmp_path: Path) -> None:
     assert len(runs) == 1, runs
     assert (runs[0] / "checkpoints" / "best.ckpt").is_file()
     assert "test RMSE" in proc.stdout
+    assert read_status(RunPaths.for_id(runs[0].name, root=tmp_path))["status"] == "completed"
+    assert_statistics_computed_once(runs[0], proc.stdout)
+
+
+def assert_statistics_computed_once(run_dir: Path, stdout: str) -> None:
+    """Global rank 0 computed the statistics, rank 1 read its data_stats.json (Lightning's
+    launcher: both ranks write the same stdout, train.log for a background run)."""
+    lines = [line for line in stdout.splitlines() if line.startswith("[data] ")]
+    stats_path = run_dir / STATS_FILE
+    computed = [line for line in lines if "normalisation statistics computed by" in line]
+    read = [line for line in lines if "read the normalisation statistics" in line]
+    expected = f"[data] normalisation statistics computed by global rank 0, written to {stats_path}"
+    assert computed == [expected], lines
+    assert len(read) == 1 and read[0].startswith("[data] global rank 1 read"), lines
+    assert "computed by global rank 0" in read[0]
+    assert len(lines) == 2, lines  # nothing reused, nobody else computed
+    record = json.loads(stats_path.read_text())
+    assert record["computed_by"]["rank"] == 0
+    derived = yaml.safe_load((run_dir / "config.yaml").read_text())["derived"]
+    assert (derived["mean"], derived["std"]) == (record["mean"], record["std"])
 
 
 @pytest.mark.slow
