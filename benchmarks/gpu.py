@@ -29,7 +29,8 @@ from typing import Any
 
 import torch
 
-from oceansr.engine.module import bicubic_upsample, masked_loss
+from oceansr.engine.module import masked_loss
+from oceansr.inference.baselines import bicubic_upsample
 from oceansr.models import build_model
 from smoke import emit, parse_args
 

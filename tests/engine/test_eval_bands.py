@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from oceansr.engine import module as module_mod
-from oceansr.engine.banded_eval import bands_with_halo, bicubic_rows, bicubic_upsample
+from oceansr.engine.banded_eval import bands_with_halo
+from oceansr.inference.baselines import bicubic_rows, bicubic_upsample
 from oceansr.engine.metrics import MaskedFieldMetrics
 from oceansr.engine.module import SRModule, masked_loss
 from oceansr.inference.tiling import (

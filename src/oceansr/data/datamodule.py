@@ -141,6 +141,13 @@ class OceanDataModule(L.LightningDataModule):
             train_shape = tuple(self.data.splits["train"].hr.shape[-2:])
         check_patch_settings(cfg, self.data.scale, (train_shape[0], train_shape[1]))
 
+    def split_labels(self, split: str) -> list[str]:
+        """The ``dim=value`` labels of the fields of ``split`` (``valid``, ``test``...), in
+        the order of the ``index`` its datasets give each field."""
+        if isinstance(self.data, LazyData):
+            return list(self.data.plan.splits[split].labels)
+        return list(self.data.splits[split].labels)
+
     def _eval_dataset(self, split: str) -> Dataset:
         if isinstance(self.data, LazyData):
             return LazyFieldDataset(SplitReader(self.data.plan, split))

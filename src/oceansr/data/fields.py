@@ -95,6 +95,29 @@ def grid_step_deg(lat: np.ndarray | None) -> float | None:
     return float(np.median(steps)) if steps.size else None
 
 
+def spans_globe(lon: np.ndarray | None) -> bool:
+    """Whether longitude ``lon`` (1-D, or 2-D with equal rows) closes the circle: evenly
+    spaced columns whose count times the spacing is 360° (to 0.1 %).
+
+    Such a grid is periodic: the first and last columns are neighbours, so models,
+    baselines, tiling and predict wrap around the seam (docs/architecture.md, inference).
+    """
+    if lon is None:
+        return False
+    values = np.asarray(lon, dtype=np.float64)
+    if values.ndim == 2:
+        if not np.allclose(values, values[:1], equal_nan=False):
+            return False
+        values = values[0]
+    if values.ndim != 1 or values.size < 2 or not np.isfinite(values).all():
+        return False
+    steps = np.abs((np.diff(values) + 180.0) % 360.0 - 180.0)
+    step = float(np.median(steps))
+    if step <= 0 or not np.allclose(steps, step, rtol=1e-3, atol=0.0):
+        return False
+    return bool(abs(values.size * step - 360.0) < 1e-3 * 360.0)
+
+
 def resolution_warnings(lat: np.ndarray | None, scale: int, hr_step: float | None) -> list[str]:
     """A warning when a predict input's grid is as fine as the training HR grid: an HR
     file given as LR input would be super-resolved to ``scale`` times finer than anything

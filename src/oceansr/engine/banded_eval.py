@@ -2,9 +2,10 @@
 
 A validation/test batch is evaluated band by band: :func:`~oceansr.inference.tiling.tiled_rows`
 streams the blended SR rows, :func:`bands_with_halo` cuts them into bands of owned rows
-plus the SSIM halo, and the bicubic baseline of a band comes from the LR rows around it
-(:func:`bicubic_rows`). Everything the step holds besides the batch itself is then
-O(band), and the metrics and the loss, kept as sums, equal those of one whole-field pass.
+plus the SSIM halo, and the baselines of a band come from the LR rows around it
+(:func:`oceansr.inference.baselines.baseline_rows`). Everything the step holds besides
+the batch itself is then O(band), and the metrics and the loss, kept as sums, equal
+those of one whole-field pass.
 """
 
 from __future__ import annotations
@@ -12,29 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import torch
-import torch.nn.functional as F
-
-#: LR rows beyond a band that bicubic interpolation may read: its 4-tap stencil reaches
-#: 2 rows below the source coordinate's floor; one more guards the float rounding.
-BICUBIC_LR_MARGIN = 3
-
-
-def bicubic_upsample(lr: torch.Tensor, scale: int) -> torch.Tensor:
-    """The baseline every result is compared with (same call for model input and metric)."""
-    return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
-
-
-def bicubic_rows(lr: torch.Tensor, scale: int, r0: int, r1: int) -> torch.Tensor:
-    """HR rows ``[r0, r1)`` of :func:`bicubic_upsample` from the LR rows around them.
-
-    With ``scale_factor`` given, each output row's source coordinate depends on its
-    index and the scale only, so interpolating an LR band that starts at a multiple of
-    the scale and cropping gives the whole field's rows; field edges stay edges.
-    """
-    l0 = max(r0 // scale - BICUBIC_LR_MARGIN, 0)
-    l1 = min((r1 - 1) // scale + 1 + BICUBIC_LR_MARGIN, lr.shape[-2])
-    hr = bicubic_upsample(lr[..., l0:l1, :], scale)
-    return hr[..., r0 - l0 * scale : r1 - l0 * scale, :]
 
 
 def band_rows_for(window_hr_side: int, hr_width: int, halo: int) -> int:

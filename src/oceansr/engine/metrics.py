@@ -8,12 +8,14 @@ reduction is a plain sum across ranks.
 PSNR uses a *fixed* data range per variable, taken from the training split and stored
 in the run config, so that PSNR values are comparable between epochs, runs and models.
 SSIM is the usual Gaussian-window SSIM (torchmetrics) computed with land set to the
-same value in both fields, then averaged over ocean cells only.
+same value in both fields (each field's own ocean mean, so that no field's SSIM depends
+on which fields share its batch), then averaged over ocean cells only.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import torch
 from torchmetrics import Metric
@@ -55,22 +57,23 @@ def ssim_kernel(height: int, width: int) -> int:
     return min(11, side if side % 2 == 1 else side - 1)
 
 
-def masked_channel_mean(target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Per-channel mean of ``target`` over ``mask`` (float64), summed in row strips.
+def masked_field_mean(target: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean of each field and channel of ``target`` over ``mask`` (N, C), float64.
 
-    SSIM fills land with this value in both fields; it is taken over the whole batch of
-    fields, so band evaluation computes it once, with temporaries of one strip (the
-    mask too: ``None`` means the finite cells of ``target``).
+    SSIM fills land with this value in both fields. It is each field's own: a mean over
+    the batch made a field's SSIM depend on the other fields of its batch, so on
+    ``eval_batch_size`` and the number of ranks. Summed in row strips, so temporaries
+    stay those of one strip (the mask too: ``None`` means the finite cells of ``target``).
     """
-    channels, width = target.shape[1], target.shape[-1]
-    sums = torch.zeros(channels, dtype=torch.float64, device=target.device)
-    counts = torch.zeros(channels, dtype=torch.float64, device=target.device)
+    fields, channels, width = target.shape[0], target.shape[1], target.shape[-1]
+    sums = torch.zeros(fields, channels, dtype=torch.float64, device=target.device)
+    counts = torch.zeros(fields, channels, dtype=torch.float64, device=target.device)
     for r0, r1 in _strips(target.shape[-2], width, 0):
         strip = target[..., r0:r1, :]
         m = torch.isfinite(strip) if mask is None else mask[..., r0:r1, :]
         rows = torch.where(m, torch.nan_to_num(strip), 0.0)
-        sums += rows.to(torch.float64).sum(dim=(0, 2, 3))
-        counts += m.sum(dim=(0, 2, 3)).to(torch.float64)
+        sums += rows.to(torch.float64).sum(dim=(2, 3))
+        counts += m.sum(dim=(2, 3)).to(torch.float64)
     return sums / counts.clamp(min=1)
 
 
@@ -100,7 +103,7 @@ def band_ssim_sums(
     halo, height = (kernel - 1) // 2, pred.shape[-2]
     for c in range(channels):
         m = mask[:, c : c + 1]
-        value = fill[c].to(pred.dtype)
+        value = fill[:, c].to(pred.dtype).view(-1, 1, 1, 1)
         for r0, r1 in _strips(rows[1] - rows[0], width, halo):
             r0, r1 = r0 + rows[0], r1 + rows[0]
             e0, e1 = max(r0 - halo, 0), min(r1 + halo, height)
@@ -117,8 +120,8 @@ def masked_ssim_sums(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel (sum of SSIM-map values over ocean cells, number of ocean cells).
 
-    The whole field as one band (:func:`band_ssim_sums`), land filled with the mean of
-    ``target`` over ocean cells, computed in row strips so its temporaries stay bounded
+    The whole field as one band (:func:`band_ssim_sums`), land filled with each field's
+    mean of ``target`` over its ocean cells, computed in row strips so its temporaries stay bounded
     for large evaluation fields.
     """
     height, width = pred.shape[-2:]
@@ -128,7 +131,7 @@ def masked_ssim_sums(
         mask,
         data_range,
         kernel=ssim_kernel(height, width),
-        fill=masked_channel_mean(target, mask),
+        fill=masked_field_mean(target, mask),
         rows=(0, height),
     )
 
@@ -137,7 +140,10 @@ class MaskedFieldMetrics(Metric):
     """RMSE, MAE, bias, PSNR and SSIM per channel over masked (ocean) cells.
 
     ``update(pred, target, mask)`` takes (N, C, H, W) tensors in physical units;
-    ``compute()`` returns ``{metric: tensor(C)}``.
+    ``compute()`` returns ``{metric: tensor(C)}``. With ``edge_columns`` (a grid that
+    spans the globe), it also returns ``seam_ratio``: the RMSE on the first and last
+    ``edge_columns`` columns over the RMSE of the columns between them, which is 1 when
+    the seam is no harder than the interior.
     """
 
     full_state_update = False
@@ -152,15 +158,29 @@ class MaskedFieldMetrics(Metric):
     count: torch.Tensor
     ssim_sum: torch.Tensor
     ssim_count: torch.Tensor
+    edge_sq: torch.Tensor
+    edge_count: torch.Tensor
 
-    def __init__(self, data_range: list[float] | torch.Tensor, **kwargs) -> None:
+    def __init__(
+        self, data_range: list[float] | torch.Tensor, edge_columns: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         data_range = torch.as_tensor(data_range, dtype=torch.float64)
         if data_range.ndim != 1 or bool((data_range <= 0).any()):
             raise ValueError(f"data_range must be positive per channel, got {data_range}")
         self.register_buffer("data_range", data_range, persistent=False)
+        self.edge_columns = int(edge_columns)
         channels = data_range.numel()
-        for name in ("sum_err", "sum_abs", "sum_sq", "count", "ssim_sum", "ssim_count"):
+        for name in (
+            "sum_err",
+            "sum_abs",
+            "sum_sq",
+            "count",
+            "ssim_sum",
+            "ssim_count",
+            "edge_sq",
+            "edge_count",
+        ):
             self.add_state(
                 name, default=torch.zeros(channels, dtype=torch.float64), dist_reduce_fx="sum"
             )
@@ -178,23 +198,28 @@ class MaskedFieldMetrics(Metric):
         """Add whole fields, or the owned ``rows`` of a band given with its SSIM halo.
 
         A band passes the whole field's ``kernel`` and ``fill`` (:func:`ssim_kernel`,
-        :func:`masked_channel_mean`), so bands that cover a field once add exactly the
+        :func:`masked_field_mean`), so bands that cover a field once add exactly the
         sums of the whole field (docs/architecture.md, inference). Without ``rows`` the
         tensors are whole fields and are their own only band.
         """
         height, width = pred.shape[-2:]
         rows = (0, height) if rows is None else rows
         kernel = ssim_kernel(height, width) if kernel is None else kernel
-        fill = masked_channel_mean(target, mask) if fill is None else fill
+        fill = masked_field_mean(target, mask) if fill is None else fill
         pred = pred.detach()
         own = slice(rows[0], rows[1])
         m = mask[..., own, :]
         err = torch.where(m, pred[..., own, :] - torch.nan_to_num(target[..., own, :]), 0.0)
         err = err.to(torch.float64)
+        squared = err * err
         self.sum_err += err.sum(dim=(0, 2, 3))
         self.sum_abs += err.abs().sum(dim=(0, 2, 3))
-        self.sum_sq += (err * err).sum(dim=(0, 2, 3))
+        self.sum_sq += squared.sum(dim=(0, 2, 3))
         self.count += m.sum(dim=(0, 2, 3)).to(torch.float64)
+        if self.edge_columns > 0:
+            edges = _edge_columns(width, self.edge_columns, pred.device)
+            self.edge_sq += squared.index_select(-1, edges).sum(dim=(0, 2, 3))
+            self.edge_count += m.index_select(-1, edges).sum(dim=(0, 2, 3)).to(torch.float64)
         ssim_sum, ssim_count = band_ssim_sums(
             pred,
             torch.nan_to_num(target),
@@ -210,24 +235,111 @@ class MaskedFieldMetrics(Metric):
     def compute(self) -> dict[str, torch.Tensor]:
         count = self.count.clamp(min=1)
         mse = self.sum_sq / count
-        return {
+        values = {
             "rmse": mse.sqrt(),
             "mae": self.sum_abs / count,
             "bias": self.sum_err / count,
             "psnr": 10 * torch.log10(self.data_range**2 / mse.clamp(min=1e-20)),
             "ssim": self.ssim_sum / self.ssim_count.clamp(min=1),
         }
+        if self.edge_columns > 0:
+            edge = (self.edge_sq / self.edge_count.clamp(min=1)).sqrt()
+            inner_count = (self.count - self.edge_count).clamp(min=1)
+            inner = ((self.sum_sq - self.edge_sq) / inner_count).sqrt()
+            values["seam_ratio"] = edge / inner.clamp(min=1e-20)
+        return values
 
 
-def gain(model_value: float, bicubic_value: float, metric: str) -> float:
-    """The model's improvement over bicubic, in the most readable unit per metric.
+def _edge_columns(width: int, columns: int, device: torch.device) -> torch.Tensor:
+    """Indices of the first and last ``columns`` columns (each once on narrow fields)."""
+    first = torch.arange(min(columns, width), device=device)
+    last = torch.arange(max(width - columns, columns), width, device=device)
+    return torch.cat([first, last])
+
+
+class FieldSums(NamedTuple):
+    """Squared-error sum and ocean cells per field and channel, ``(N, C)`` each."""
+
+    squared: torch.Tensor
+    cells: torch.Tensor
+
+
+def field_sums(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, rows: tuple[int, int]
+) -> FieldSums:
+    """What the owned ``rows`` of a band add to each field's squared error and cells.
+
+    The per-field counterpart of :class:`MaskedFieldMetrics`' sums (same cells, same
+    float64 arithmetic), for breakdowns by group and intervals (:class:`FieldErrors`).
+    """
+    own = slice(rows[0], rows[1])
+    m = mask[..., own, :]
+    err = torch.where(m, pred.detach()[..., own, :] - torch.nan_to_num(target[..., own, :]), 0.0)
+    err = err.to(torch.float64)
+    return FieldSums((err * err).sum(dim=(2, 3)), m.sum(dim=(2, 3)).to(torch.float64))
+
+
+class FieldErrors(Metric):
+    """Squared-error sums per evaluated field, for breakdowns and intervals by group.
+
+    States are lists gathered across ranks (``cat``), keyed by each field's index in its
+    split: a sampler that pads a rank with a repeated field adds it twice, which
+    :meth:`compute` drops. ``squared`` holds one column per estimator (model and
+    baselines, in the order the caller gives).
+    """
+
+    full_state_update = False
+    is_differentiable = False
+    higher_is_better = None
+
+    index: list[torch.Tensor]
+    squared: list[torch.Tensor]
+    cells: list[torch.Tensor]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("index", "squared", "cells"):
+            self.add_state(name, default=[], dist_reduce_fx="cat")
+
+    def update(self, index: torch.Tensor, squared: torch.Tensor, cells: torch.Tensor) -> None:
+        """``index`` (N,), ``squared`` (N, C, K) for K estimators, ``cells`` (N, C)."""
+        self.index.append(index.reshape(-1).to(torch.int64))
+        self.squared.append(squared.to(torch.float64))
+        self.cells.append(cells.to(torch.float64))
+
+    def compute(self) -> dict[str, torch.Tensor]:
+        """``index`` (M,) ascending and unique, ``squared`` (M, C, K), ``cells`` (M, C)."""
+        if not self.index:
+            empty = torch.zeros(0)
+            return {"index": empty.long(), "squared": empty, "cells": empty}
+        index = _as_tensor(self.index).long()
+        order = torch.argsort(index, stable=True)
+        index = index[order]
+        keep = torch.ones_like(index, dtype=torch.bool)
+        keep[1:] = index[1:] != index[:-1]
+        return {
+            "index": index[keep],
+            "squared": _as_tensor(self.squared)[order][keep],
+            "cells": _as_tensor(self.cells)[order][keep],
+        }
+
+
+def _as_tensor(state: list[torch.Tensor] | torch.Tensor) -> torch.Tensor:
+    """A ``cat`` state as one tensor (torchmetrics gives a tensor after a DDP sync)."""
+    return torch.cat(state) if isinstance(state, list) else state
+
+
+def gain(model_value: float, baseline_value: float, metric: str) -> float:
+    """The model's improvement over a baseline, in the most readable unit per metric.
 
     Error metrics (rmse, mae): percentage reduction of the error (positive = better).
     |bias|: reduction of the absolute bias, in physical units. PSNR: dB gained.
     SSIM: difference. Positive always means the model is better.
     """
     if metric in ("rmse", "mae"):
-        return 100.0 * (bicubic_value - model_value) / bicubic_value if bicubic_value else math.nan
+        if not baseline_value:
+            return math.nan
+        return 100.0 * (baseline_value - model_value) / baseline_value
     if metric == "bias":
-        return abs(bicubic_value) - abs(model_value)
-    return model_value - bicubic_value
+        return abs(baseline_value) - abs(model_value)
+    return model_value - baseline_value

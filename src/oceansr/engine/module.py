@@ -4,8 +4,12 @@ Responsibilities kept here and nowhere else:
 - normalisation (statistics from the training split, saved as hyper-parameters, so a
   checkpoint alone is enough for test and predict);
 - the masked loss in normalised units (ocean cells only);
-- denormalised validation/test metrics per variable next to the bicubic baseline of
-  the same LR input on the same HR ocean cells, and the model's gain over it;
+- denormalised validation/test metrics per variable next to the classical baselines
+  (bicubic and cubic B-spline, :mod:`oceansr.inference.baselines`) of the same LR input
+  on the same HR ocean cells, the model's gain over each, and squared errors per field
+  for breakdowns by group (:mod:`oceansr.engine.breakdown`);
+- periodic longitude when the training grid spans the globe (``periodic_lon``): the
+  evaluation windows and the baselines wrap around the seam;
 - optimiser, warm-up and scheduler from the `optim` config.
 
 Every value comes from the run's config, checked before the module is built
@@ -17,8 +21,9 @@ epochs (and Lightning needs ``monitor`` for plateau), so its branches would rema
 a ``_target_`` would only move the optimiser's class name into the YAML while letting a
 request's overrides name any importable callable.
 
-Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_gain``,
-``test/<var>/psnr``... (the headline names average over variables).
+Metric names are stable: ``val/rmse``, ``val/rmse_bicubic``, ``val/rmse_spline``,
+``val/rmse_gain`` (over bicubic), ``val/rmse_gain_spline``, ``test/<var>/psnr``... (the
+headline names average over variables); ``test/seam_ratio`` on a periodic grid.
 """
 
 from __future__ import annotations
@@ -32,14 +37,18 @@ from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
 from oceansr.core.errors import ShapeMismatchError
-from oceansr.core.metric_names import METRIC_NAMES
-from oceansr.engine.banded_eval import (
-    band_rows_for,
-    bands_with_halo,
-    bicubic_rows,
-    bicubic_upsample,
+from oceansr.core.metric_names import BASELINES, METRIC_NAMES, gain_key
+from oceansr.engine.banded_eval import band_rows_for, bands_with_halo
+from oceansr.engine.metrics import (
+    FieldErrors,
+    FieldSums,
+    MaskedFieldMetrics,
+    field_sums,
+    gain,
+    masked_field_mean,
+    ssim_kernel,
 )
-from oceansr.engine.metrics import MaskedFieldMetrics, gain, masked_channel_mean, ssim_kernel
+from oceansr.inference.baselines import baseline_rows, bicubic_upsample
 from oceansr.inference.tiling import EVAL_OVERLAP, EVAL_TILE, tiled_rows
 from oceansr.models import build_model
 
@@ -96,8 +105,12 @@ def masked_loss(
     return total / count.clamp(min=1)
 
 
+#: What each evaluation measures, in the order of :class:`FieldErrors`' last axis.
+ESTIMATORS: tuple[str, ...] = ("model", *BASELINES)
+
+
 class StageMetrics(nn.ModuleDict):
-    """``{"val_model", "val_bicubic", "test_model", "test_bicubic"}`` metric collections.
+    """``{"<stage>_<estimator>"}`` metric collections (``val_model``, ``test_spline``...).
 
     A ModuleDict whose items are typed as what they are, so callers need no casts.
     """
@@ -106,14 +119,22 @@ class StageMetrics(nn.ModuleDict):
         return cast(MaskedFieldMetrics, super().__getitem__(key))
 
 
+class StageFieldErrors(nn.ModuleDict):
+    """``{"val", "test"}``: squared errors per field, typed as what they are."""
+
+    def __getitem__(self, key: str) -> FieldErrors:
+        return cast(FieldErrors, super().__getitem__(key))
+
+
 class SRModule(L.LightningModule):
     """Super-resolution of masked ocean fields with a model from the registry.
 
     Every argument from the run's config is required: the values are the YAML files'
     (docs/architecture.md, Configuration), checked before the module is built
     (:func:`oceansr.config.checks.check_config`), and all of them are saved as
-    hyper-parameters, so a checkpoint rebuilds the same module. Only ``eval_tile`` and
-    ``hr_grid_step_deg`` may be None: checkpoints from before those options lack them.
+    hyper-parameters, so a checkpoint rebuilds the same module. Only ``eval_tile``,
+    ``hr_grid_step_deg`` and ``periodic_lon`` may be None: checkpoints from before those
+    options lack them (None is a grid that is not periodic).
     """
 
     # Registered buffers (declared for type checkers; torch stores them in _buffers).
@@ -135,6 +156,7 @@ class SRModule(L.LightningModule):
         max_epochs: int | None,
         eval_tile: int | None = None,
         hr_grid_step_deg: float | None = None,
+        periodic_lon: bool | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -152,13 +174,20 @@ class SRModule(L.LightningModule):
         self.loss_cfg = dict(loss)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+        self.periodic_lon = bool(periodic_lon)
+        # The seam's columns: one LR cell on each side of the field.
+        seam = scale if self.periodic_lon else 0
         self.metrics = StageMetrics(
             {
-                f"{stage}_{kind}": MaskedFieldMetrics(data_range)
+                f"{stage}_{kind}": MaskedFieldMetrics(data_range, edge_columns=seam)
                 for stage in ("val", "test")
-                for kind in ("model", "bicubic")
+                for kind in ESTIMATORS
             }
         )
+        self.field_errors = StageFieldErrors({stage: FieldErrors() for stage in ("val", "test")})
+        #: The last evaluation's squared errors per field, by stage (numpy, rank 0 reads
+        #: them to write the breakdown): ``index``, ``squared`` (M, C, K), ``cells``.
+        self.last_field_errors: dict[str, dict[str, Any]] = {}
 
     # -- forward -----------------------------------------------------------------
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
@@ -204,7 +233,7 @@ class SRModule(L.LightningModule):
         lr_norm = self.normalise(lr)
         height, width = hr.shape[-2:]
         kernel = ssim_kernel(height, width)
-        fill = masked_channel_mean(hr)  # land fill of SSIM, over the whole batch
+        fill = masked_field_mean(hr)  # land fill of SSIM: each field's own ocean mean
         window_side = (min(self.eval_tile, lr.shape[-2]) + 2 * EVAL_OVERLAP) * self.scale
         band_rows = band_rows_for(window_side, width, kernel // 2)
         rows = tiled_rows(
@@ -214,16 +243,25 @@ class SRModule(L.LightningModule):
             tile=self.eval_tile,
             overlap=EVAL_OVERLAP,
             batch_size=len(lr),
+            periodic=self.periodic_lon,
         )
         loss_sum = hr.new_zeros((), dtype=torch.float64)
         loss_count = hr.new_zeros((), dtype=torch.float64)
+        squared = hr.new_zeros((len(lr), hr.shape[1], len(ESTIMATORS)), dtype=torch.float64)
+        cells = hr.new_zeros((len(lr), hr.shape[1]), dtype=torch.float64)
         for e0, r0, r1, pred_norm in bands_with_halo(rows, height, band_rows, kernel // 2):
             hr_band = hr[..., e0 : e0 + pred_norm.shape[-2], :]
-            band_sum, band_count = self._eval_band(
+            band_sum, band_count, per_field = self._eval_band(
                 stage, lr_norm, hr_band, pred_norm, (e0, r0, r1), kernel, fill
             )
             loss_sum += band_sum
             loss_count += band_count
+            for k, sums in enumerate(per_field):
+                squared[..., k] += sums.squared
+            cells += per_field[0].cells
+        index = batch.get("index")
+        if index is not None:
+            self.field_errors[stage].update(index, squared, cells)
         loss = (loss_sum / loss_count.clamp(min=1)).float()
         self.log(f"{stage}/loss", loss, on_epoch=True, batch_size=len(lr), sync_dist=True)
         return loss
@@ -251,8 +289,9 @@ class SRModule(L.LightningModule):
         span: tuple[int, int, int],
         kernel: int,
         fill: torch.Tensor,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Add one band's metric sums; its (loss sum, ocean cells) over the owned rows.
+    ) -> tuple[torch.Tensor, torch.Tensor, list[FieldSums]]:
+        """Add one band's metric sums; its (loss sum, ocean cells) over the owned rows and
+        each estimator's squared errors per field (in :data:`ESTIMATORS` order).
 
         ``span = (e0, r0, r1)``: the band holds field rows from ``e0`` (halo included)
         and owns ``[r0, r1)``.
@@ -266,14 +305,17 @@ class SRModule(L.LightningModule):
             mask[..., own[0] : own[1], :],
             **self._loss_args(),
         )
-        pred = self.denormalise(pred_norm).float()
         e1 = e0 + hr_band.shape[-2]
-        bicubic = self.denormalise(bicubic_rows(lr_norm, self.scale, e0, e1)).float()
-        for kind, field in (("model", pred), ("bicubic", bicubic)):
+        fields = {"model": self.denormalise(pred_norm).float()}
+        for name in BASELINES:
+            rows = baseline_rows(name, lr_norm, self.scale, e0, e1, self.periodic_lon)
+            fields[name] = self.denormalise(rows).float()
+        for kind in ESTIMATORS:
             self.metrics[f"{stage}_{kind}"].update(
-                field, hr_band, mask, rows=own, kernel=kernel, fill=fill
+                fields[kind], hr_band, mask, rows=own, kernel=kernel, fill=fill
             )
-        return band_sum.to(torch.float64), band_count.to(torch.float64)
+        per_field = [field_sums(fields[kind], hr_band, mask, own) for kind in ESTIMATORS]
+        return band_sum.to(torch.float64), band_count.to(torch.float64), per_field
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         return self._eval_step(batch, "val")
@@ -288,14 +330,15 @@ class SRModule(L.LightningModule):
         self._log_stage_metrics("test")
 
     def _log_stage_metrics(self, stage: str) -> None:
-        values = stage_metric_values(
-            stage,
-            self.variables,
-            self.metrics[f"{stage}_model"].compute(),
-            self.metrics[f"{stage}_bicubic"].compute(),
-        )
-        self.metrics[f"{stage}_model"].reset()
-        self.metrics[f"{stage}_bicubic"].reset()
+        computed = {kind: self.metrics[f"{stage}_{kind}"].compute() for kind in ESTIMATORS}
+        values = stage_metric_values(stage, self.variables, computed)
+        for kind in ESTIMATORS:
+            self.metrics[f"{stage}_{kind}"].reset()
+        errors = self.field_errors[stage]
+        self.last_field_errors[stage] = {
+            key: value.cpu().numpy() for key, value in errors.compute().items()
+        }
+        errors.reset()
         # Values are already reduced across ranks by torchmetrics.
         self.log_dict(values, sync_dist=False, rank_zero_only=False)
 
@@ -305,25 +348,34 @@ class SRModule(L.LightningModule):
 
 
 def stage_metric_values(
-    stage: str,
-    variables: list[str],
-    model_values: dict[str, torch.Tensor],
-    bicubic_values: dict[str, torch.Tensor],
+    stage: str, variables: list[str], computed: Mapping[str, Mapping[str, torch.Tensor]]
 ) -> dict[str, float]:
-    """Flat, stable metric names for one stage: headline (mean over variables) and per var."""
+    """Flat, stable metric names for one stage: headline (mean over variables) and per var.
+
+    ``computed`` maps each of :data:`ESTIMATORS` to its metrics. The model's value is
+    ``<metric>``, a baseline's ``<metric>_<baseline>``; the gain over bicubic is
+    ``<metric>_gain`` (its name since the first release), over the spline
+    ``<metric>_gain_spline``. ``seam_ratio`` has no gain: it is a diagnostic.
+    """
     out: dict[str, float] = {}
-    for metric in METRIC_NAMES:
-        model_per_var = [float(v) for v in model_values[metric].reshape(-1)]
-        bicubic_per_var = [float(v) for v in bicubic_values[metric].reshape(-1)]
-        for var, m, b in zip(variables, model_per_var, bicubic_per_var, strict=True):
-            out[f"{stage}/{var}/{metric}"] = m
-            out[f"{stage}/{var}/{metric}_bicubic"] = b
-            out[f"{stage}/{var}/{metric}_gain"] = gain(m, b, metric)
-        m_mean = sum(model_per_var) / len(model_per_var)
-        b_mean = sum(bicubic_per_var) / len(bicubic_per_var)
-        out[f"{stage}/{metric}"] = m_mean
-        out[f"{stage}/{metric}_bicubic"] = b_mean
-        out[f"{stage}/{metric}_gain"] = gain(m_mean, b_mean, metric)
+    names = [*METRIC_NAMES, *(["seam_ratio"] if "seam_ratio" in computed["model"] else [])]
+    for metric in names:
+        per_var = {
+            kind: [float(v) for v in values[metric].reshape(-1)]
+            for kind, values in computed.items()
+        }
+        scopes = [(f"{stage}/{var}", i) for i, var in enumerate(variables)]
+        for scope, i in [*scopes, (stage, None)]:
+            value = {
+                kind: (vals[i] if i is not None else sum(vals) / len(vals))
+                for kind, vals in per_var.items()
+            }
+            out[f"{scope}/{metric}"] = value["model"]
+            for name in BASELINES:
+                out[f"{scope}/{metric}_{name}"] = value[name]
+                if metric != "seam_ratio":
+                    key = gain_key(scope, metric, name)
+                    out[key] = gain(value["model"], value[name], metric)
     return out
 
 

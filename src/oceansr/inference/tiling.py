@@ -27,6 +27,7 @@ from oceansr.config.checks import check_tiling
 from oceansr.config.schema import predict_defaults
 from oceansr.core.errors import ShapeMismatchError
 from oceansr.data.transforms import fill_land_nearest
+from oceansr.inference.baselines import wrap_columns
 
 #: Prediction's tiling options as ``conf/predict.yaml`` sets them: the keyword defaults
 #: of :func:`tiled_predict` (the values are the YAML file's, not repeated here).
@@ -40,6 +41,10 @@ EVAL_TILE = 4096
 #: Bytes of activations per HR cell of a window that a model holds at once (a few
 #: 64-channel float32 feature maps, e.g. EDSR's residual body): sizes eval windows.
 ACTIVATION_BYTES_PER_HR_CELL = 1024
+
+#: LR columns wrapped onto each side of a periodic (globe-spanning) field at least: the
+#: context a window's edge cells get from their neighbours, as ``overlap`` gives inside.
+PERIODIC_PAD = 8
 
 #: Predict's windows run in channels-last layout (a switch for benchmarks/predict_speed.py).
 CHANNELS_LAST = True
@@ -156,9 +161,14 @@ def tiled_rows(
     overlap: int,
     batch_size: int,
     progress: ProgressFn | None = None,
+    periodic: bool = False,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """``fn`` over overlapping windows of ``x`` (N, C, h, w), blended and streamed as
     ``(hr_row0, rows)`` blocks of (N, C, rows, w*s), top to bottom.
+
+    ``periodic`` (longitude spans the globe): the field gets ``max(overlap,
+    PERIODIC_PAD)`` columns of its other side on each side and the result is cropped
+    back, so the seam columns see the ocean across the seam, as interior cells do.
 
     The one tiling algorithm (docs/architecture.md, inference): windows
     are ``tile`` cells plus ``overlap`` on each side, their outputs weighted by
@@ -171,6 +181,9 @@ def tiled_rows(
     are all finished together, by the last one.
     """
     tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
+    if periodic:
+        yield from _periodic_rows(fn, x, scale, tile, overlap, batch_size, progress)
+        return
     n_fields, channels, h, w = x.shape
     ys, xs = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
     wys = [window_weights(win, h, scale, overlap) for win in ys]
@@ -206,6 +219,35 @@ def tiled_rows(
             acc, acc0 = acc[..., done - acc0 :, :].clone(), done
 
 
+def periodic_pad(overlap: int) -> int:
+    """LR columns wrapped onto each side of a periodic field (see :func:`tiled_rows`)."""
+    return max(overlap, PERIODIC_PAD)
+
+
+def _periodic_rows(
+    fn: WindowFn,
+    x: torch.Tensor,
+    scale: int,
+    tile: int | None,
+    overlap: int,
+    batch_size: int,
+    progress: ProgressFn | None,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """:func:`tiled_rows` of ``x`` widened by wrapped columns, cropped back to its width."""
+    pad, width = periodic_pad(overlap), x.shape[-1]
+    wide = tiled_rows(
+        fn,
+        wrap_columns(x, pad),
+        scale=scale,
+        tile=tile,
+        overlap=overlap,
+        batch_size=batch_size,
+        progress=progress,
+    )
+    for row0, rows in wide:
+        yield row0, rows[..., pad * scale : (pad + width) * scale]
+
+
 def tiled_apply(
     fn: WindowFn,
     x: torch.Tensor,
@@ -215,13 +257,21 @@ def tiled_apply(
     overlap: int,
     batch_size: int,
     progress: ProgressFn | None = None,
+    periodic: bool = False,
 ) -> torch.Tensor:
     """:func:`tiled_rows` gathered into whole fields (N, C, h*s, w*s), for callers that
     need them at once (predict writes one field at a time, the report draws maps)."""
     n_fields, channels, h, w = x.shape
     out = x.new_empty((n_fields, channels, h * scale, w * scale), dtype=torch.float32)
     for row0, rows in tiled_rows(
-        fn, x, scale=scale, tile=tile, overlap=overlap, batch_size=batch_size, progress=progress
+        fn,
+        x,
+        scale=scale,
+        tile=tile,
+        overlap=overlap,
+        batch_size=batch_size,
+        progress=progress,
+        periodic=periodic,
     ):
         out[..., row0 : row0 + rows.shape[-2], :] = rows
     return out
@@ -271,6 +321,7 @@ def tiled_predict(
     overlap: int = PREDICT["overlap"],
     batch_size: int = PREDICT["batch_size"],
     progress: ProgressFn | None = None,
+    periodic: bool = False,
 ) -> np.ndarray:
     """Super-resolve ``lr`` (N, C, h, w), physical units, NaN = land, to (N, C, h*s, w*s).
 
@@ -278,7 +329,8 @@ def tiled_predict(
     through ``module`` (an :class:`~oceansr.engine.module.SRModule`: physical LR in, physical
     HR out) under ``torch.inference_mode()`` on the module's device and are blended by
     :func:`tiled_apply`. ``tile=None``, or a field no larger than one window, is
-    whole-field inference. No land mask is applied to the result, except that a channel
+    whole-field inference; ``periodic`` wraps longitude (:func:`tiled_rows`). No land
+    mask is applied to the result, except that a channel
     whose LR field has no ocean cell at all comes out NaN.
     """
     tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
@@ -311,6 +363,7 @@ def tiled_predict(
                 overlap=overlap,
                 batch_size=batch_size,
                 progress=progress,
+                periodic=periodic,
             )
     finally:
         _set_layout(module, torch.contiguous_format)

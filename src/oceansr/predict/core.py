@@ -22,10 +22,16 @@ import xarray as xr
 
 import oceansr
 from oceansr.core.errors import DataNotFoundError
-from oceansr.data.fields import resolution_warnings
+from oceansr.data.fields import resolution_warnings, spans_globe
 from oceansr.data.lr_input import LRFields, open_lr_fields
 from oceansr.engine import checkpoint as ckpt_lib
-from oceansr.inference.tiling import PREDICT, ProgressFn, check_tiling, tile_windows
+from oceansr.inference.tiling import (
+    PREDICT,
+    ProgressFn,
+    check_tiling,
+    periodic_pad,
+    tile_windows,
+)
 from oceansr.predict.masks import load_hr_mask
 from oceansr.predict.output import (
     build_output_dataset,
@@ -75,10 +81,16 @@ class PredictJob:
         assert self.fields is not None, "fields are read before they are used"
         return self.fields
 
+    @property
+    def periodic(self) -> bool:
+        """The input's longitude closes the circle: tiling wraps around the seam."""
+        return spans_globe(self.lr.lon)
+
     def windows(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+        width = self.lr.width + (2 * periodic_pad(self.overlap) if self.periodic else 0)
         return (
             tile_windows(self.lr.height, self.tile, self.overlap),
-            tile_windows(self.lr.width, self.tile, self.overlap),
+            tile_windows(width, self.tile, self.overlap),
         )
 
 
@@ -155,6 +167,7 @@ def start_info(job: PredictJob, hr_mask: Any) -> dict[str, Any]:
         "lr_shape": [*fields.sample_shape, fields.height, fields.width],
         "hr_shape": [*fields.sample_shape, height, width],
         "grid": fields.grid_kind,
+        "periodic_lon": job.periodic,
         "tiles": {
             "tile": job.tile,
             "overlap": job.overlap,

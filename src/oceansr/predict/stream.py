@@ -95,7 +95,12 @@ class FieldStream:
         job, t0 = self.job, time.perf_counter()
         lr = job.lr.data[index : index + 1]
         hr = tiled_predict(
-            job.module, lr, tile=job.tile, overlap=job.overlap, batch_size=job.batch_size
+            job.module,
+            lr,
+            tile=job.tile,
+            overlap=job.overlap,
+            batch_size=job.batch_size,
+            periodic=job.periodic,
         )
         if job.ocean is not None:
             ocean = np.broadcast_to(job.ocean, (job.lr.n_fields, *hr.shape[1:]))

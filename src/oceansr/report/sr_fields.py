@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from oceansr.data.fields import spans_globe
 from oceansr.report.figures import PlotSkipped
 from oceansr.report.history import (
     RunHistory,
@@ -45,6 +46,8 @@ class TestFields:
     scale: int
     checkpoint: Path
     model_name: str
+    spline: np.ndarray | None = None  # cubic B-spline of the land-filled LR, unmasked
+    periodic: bool = False  # longitude spans the globe: SR and baselines wrap the seam
 
     @property
     def ocean(self) -> np.ndarray:
@@ -97,12 +100,14 @@ def load_test_fields(
     count = max(1, min(max_fields, max_cells // cells))
     indices = evenly_spaced(len(split), count)
     module = _load_module(checkpoint, data.variables, data.scale)
-    sr, bicubic = _predict(module, split.lr[indices], data.scale)
+    periodic = spans_globe(data.lon)
+    sr, baselines = _predict(module, split.lr[indices], data.scale, periodic)
     lr = np.where(split.lr_mask[indices], split.lr[indices], np.nan).astype(np.float32)
     return TestFields(
         hr=split.hr[indices],
         lr=lr,
-        bicubic=bicubic,
+        bicubic=baselines["bicubic"],
+        spline=baselines["spline"],
         sr=sr,
         labels=[
             display_label(split.labels[i]) if i < len(split.labels) else f"#{i}" for i in indices
@@ -116,6 +121,7 @@ def load_test_fields(
         scale=int(data.scale),
         checkpoint=checkpoint,
         model_name=str(history.model_name or "model"),
+        periodic=periodic,
     )
 
 
@@ -133,17 +139,22 @@ def _load_module(checkpoint: Path, variables: list[str], scale: int) -> Any:
     return module
 
 
-def _predict(module: Any, lr: np.ndarray, scale: int, batch: int = 8) -> tuple[Any, Any]:
-    """SR by the one tiled inference path (as ``predict`` writes it), and bicubic."""
+def _predict(
+    module: Any, lr: np.ndarray, scale: int, periodic: bool, batch: int = 8
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """SR by the one tiled inference path (as ``predict`` writes it), and the baselines."""
     import torch
 
-    from oceansr.engine.module import bicubic_upsample
+    from oceansr.core.metric_names import BASELINES
+    from oceansr.inference.baselines import baseline_upsample
     from oceansr.inference.tiling import tiled_predict
 
-    sr = tiled_predict(module, lr, batch_size=batch)
-    bics = []
+    sr = tiled_predict(module, lr, batch_size=batch, periodic=periodic)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in BASELINES}
     with torch.inference_mode():
         for start in range(0, len(lr), batch):
             x = torch.from_numpy(np.ascontiguousarray(lr[start : start + batch])).float()
-            bics.append(bicubic_upsample(x, scale).float().numpy())
-    return sr, np.concatenate(bics)
+            for name in BASELINES:
+                up = baseline_upsample(name, x, scale, periodic)
+                parts[name].append(up.float().numpy())
+    return sr, {name: np.concatenate(arrays) for name, arrays in parts.items()}

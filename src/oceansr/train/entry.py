@@ -20,9 +20,10 @@ import errno
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import hydra
 import lightning as L
@@ -41,12 +42,12 @@ from oceansr.config.checks import check_config
 from oceansr.config.compose import compose_config
 from oceansr.config.schema import CONF_DIR, to_dict
 from oceansr.data.datamodule import OceanDataModule
-from oceansr.data.fields import grid_step_deg
+from oceansr.data.fields import grid_step_deg, spans_globe
 from oceansr.data.lazy.stats import STATS_FILE
 from oceansr.engine import early_signals
 from oceansr.engine.callbacks.csv_logger import RunCSVLogger
 from oceansr.engine.callbacks.faults import FaultInjection, raise_startup_fault, startup_pause
-from oceansr.engine.callbacks.recorder import RunRecorder
+from oceansr.engine.callbacks.recorder import RunRecorder, test_breakdown
 from oceansr.engine.callbacks.requeue import (
     RequeueWatch,
     continue_from,
@@ -95,6 +96,8 @@ class TrainResult:
     last_checkpoint: str | None
     units: list[str]
     variables: list[str]
+    #: Groups and verdict of the test (:mod:`oceansr.engine.breakdown`), when known.
+    test_breakdown: dict[str, Any] | None = None
 
 
 def resolve_run_id(cfg: DictConfig) -> str:
@@ -144,6 +147,8 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         # The HR grid's step, kept with the checkpoint: predict warns when its input has
         # it too (an HR file given as LR input).
         hr_grid_step_deg=grid_step_deg(data.lat),
+        # A grid around the globe has no edge in longitude: evaluation wraps the seam.
+        periodic_lon=spans_globe(data.lon),
     )
 
 
@@ -294,6 +299,7 @@ def run_training(
         last_checkpoint=_existing(paths.last_ckpt),
         units=datamodule.data.units,
         variables=datamodule.data.variables,
+        test_breakdown=test_breakdown(trainer, module),
     )
 
 
@@ -302,23 +308,48 @@ def _existing(path: Path) -> str | None:
 
 
 def format_summary(result: TrainResult) -> str:
-    """Plain-text closing summary: test metrics per variable next to bicubic."""
+    """Plain-text closing summary: test metrics per variable next to both baselines, the
+    headline gain over the stronger one with its interval, and where the model loses."""
     lines = [f"run {result.run_id}  ->  {result.run_dir}"]
+    m = result.test_metrics
     for var, unit in zip(result.variables, result.units, strict=True):
-        m = result.test_metrics
         key = f"test/{var}"
         if f"{key}/rmse" not in m:
             continue
         lines.append(
             f"  {var}: test RMSE {m[f'{key}/rmse']:.4f} {unit} "
-            f"(bicubic {m[f'{key}/rmse_bicubic']:.4f} {unit}, gain {m[f'{key}/rmse_gain']:+.1f} %)"
+            f"(bicubic {m[f'{key}/rmse_bicubic']:.4f}, spline {m[f'{key}/rmse_spline']:.4f})"
             f" | MAE {m[f'{key}/mae']:.4f} | PSNR {m[f'{key}/psnr']:.2f} dB "
-            f"(bicubic {m[f'{key}/psnr_bicubic']:.2f}) | SSIM {m[f'{key}/ssim']:.4f} "
-            f"(bicubic {m[f'{key}/ssim_bicubic']:.4f})"
+            f"(bicubic {m[f'{key}/psnr_bicubic']:.2f}, spline {m[f'{key}/psnr_spline']:.2f})"
+            f" | SSIM {m[f'{key}/ssim']:.4f} (bicubic {m[f'{key}/ssim_bicubic']:.4f}, "
+            f"spline {m[f'{key}/ssim_spline']:.4f})"
         )
+    verdict = verdict_line(result.test_breakdown)
+    if verdict:
+        lines.append(f"  {verdict}")
     if result.best_checkpoint:
         lines.append(f"  best checkpoint: {result.best_checkpoint}")
     return "\n".join(lines)
+
+
+def verdict_line(found: Mapping[str, Any] | None) -> str:
+    """``RMSE gain over spline +2.5 % (95 % interval -1.0 to +6.1 %, 10 blocks by depth):
+    undecided; worse than spline at depth=4000.0``, or "" without a breakdown."""
+    if not found or found.get("rmse_gain") is None:
+        return ""
+    baseline, ci = found["baseline"], found.get("ci95")
+    interval = (
+        f"95 % interval {ci[0]:+.1f} to {ci[1]:+.1f} %, {found['blocks']} blocks by "
+        f"{found['blocks_by']}"
+        if ci
+        else "no interval: fewer than two independent blocks"
+    )
+    line = f"RMSE gain over {baseline} {found['rmse_gain']:+.1f} % ({interval}): {found['verdict']}"
+    losing = list(found.get("losing") or [])
+    if losing:
+        shown = ", ".join(losing[:6]) + (f" and {len(losing) - 6} more" if len(losing) > 6 else "")
+        line += f"; worse than {baseline} at {shown}"
+    return line
 
 
 def execute(

@@ -24,6 +24,7 @@ import lightning as L
 import torch
 from lightning.pytorch.callbacks import Checkpoint, ModelCheckpoint
 
+from oceansr.engine.breakdown import breakdown
 from oceansr.engine.callbacks.session import RunSession
 from oceansr.engine.callbacks.timelimit import (
     MAX_TIME,
@@ -31,6 +32,7 @@ from oceansr.engine.callbacks.timelimit import (
     stop_line,
     stopped_by_max_time,
 )
+from oceansr.engine.module import ESTIMATORS
 from oceansr.runs import append_event, update_status
 
 #: ``progress.eta_pending`` before the first optimisation step: no rate measured yet.
@@ -341,7 +343,11 @@ class RunRecorder(Checkpoint):
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self._active(trainer):
             test = _floats(trainer.callback_metrics, "test/")
-            update_status(self.paths, {"phase": "finishing", "metrics": {"test": test}})
+            changes: dict[str, Any] = {"phase": "finishing", "metrics": {"test": test}}
+            found = test_breakdown(trainer, pl_module)
+            if found is not None:
+                changes["test_breakdown"] = found
+            update_status(self.paths, changes)
 
     def final_val(self) -> dict[str, float]:
         """The last validation metrics seen (for training_end)."""
@@ -359,6 +365,28 @@ class RunRecorder(Checkpoint):
             "samples_seen": self._samples,
             "stopped_by": self.stopped_by,
         }
+
+
+def test_breakdown(trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any] | None:
+    """Groups and verdict of the test (:func:`oceansr.engine.breakdown.breakdown`), or None
+    when the module or the data cannot say which field is which."""
+    errors = getattr(pl_module, "last_field_errors", {}).get("test")
+    labels_of = getattr(trainer.datamodule, "split_labels", None)  # type: ignore[attr-defined]
+    if not errors or labels_of is None or not len(errors["index"]):
+        return None
+    labels = labels_of("test")
+    index = [int(i) for i in errors["index"]]
+    if max(index) >= len(labels):
+        return None
+    split = (getattr(trainer.datamodule, "cfg", {}) or {}).get("split") or {}  # type: ignore[attr-defined]
+    split_dim = split.get("dim") if isinstance(split, Mapping) else None
+    return breakdown(
+        [labels[i] for i in index],
+        errors["squared"],
+        errors["cells"],
+        ESTIMATORS,
+        split_dim=str(split_dim) if split_dim else None,
+    )
 
 
 def _log_line(line: str) -> None:
@@ -389,9 +417,10 @@ def _step_line(progress: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
 
 
 def _validation_line(progress: Mapping[str, Any], metrics: Mapping[str, Any]) -> str:
-    """``[validation] epoch 1/4 val/rmse 0.71 (bicubic 0.58) val/loss 0.06``."""
+    """``[validation] epoch 1/4 val/rmse 0.71 (bicubic 0.58, spline 0.57) val/loss 0.06``."""
     return (
         f"[validation] epoch {progress.get('epoch')}/{progress.get('total_epochs')} "
-        f"val/rmse {_value(metrics, 'val/rmse')} (bicubic {_value(metrics, 'val/rmse_bicubic')}) "
+        f"val/rmse {_value(metrics, 'val/rmse')} (bicubic {_value(metrics, 'val/rmse_bicubic')}, "
+        f"spline {_value(metrics, 'val/rmse_spline')}) "
         f"val/loss {_value(metrics, 'val/loss')}"
     )
