@@ -26,7 +26,7 @@ from oceansr import control
 from oceansr.config.schema import predict_defaults
 from oceansr.control.launch import WHOLE_FIELD
 from oceansr.control.replies import exception_reply, ok_reply
-from oceansr.core.metric_names import METRIC_NAMES
+from oceansr.core.metric_names import METRIC_NAMES, gain_key, strongest_baseline
 from oceansr.runs import is_terminal
 
 _STATUS_STYLE = {
@@ -373,10 +373,11 @@ def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
             (
                 "best val RMSE",
                 f"{_fmt(best.get('val/rmse'))} (bicubic {_fmt(best.get('val/rmse_bicubic'))},"
-                f" epoch {best.get('epoch')})",
+                f" spline {_fmt(best.get('val/rmse_spline'))}, epoch {best.get('epoch')})",
             )
         )
     test = reply.get("test_metrics") or metrics.get("test") or {}
+    base = strongest_baseline(test, "test")
     units: dict[str, str] = reply.get("units") or {}
     # Per variable with its unit when known; else the headline (mean over variables).
     scopes = [(f"test/{var}", f" {var}", unit) for var, unit in units.items()] or [("test", "", "")]
@@ -388,14 +389,47 @@ def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
             suffix = {"rmse": unit, "mae": unit, "psnr": "dB"}.get(name, "")
             suffix = f" {suffix}" if suffix else ""
             gain_unit = {"rmse": " %", "mae": " %", "psnr": " dB"}.get(name, "")
+            gain = test.get(gain_key(prefix, name, base))
             rows.append(
                 (
                     f"test{label} {name.upper()}",
                     f"{_fmt(value)}{suffix} (bicubic {_fmt(test.get(f'{prefix}/{name}_bicubic'))}"
-                    f"{suffix}, gain {_fmt(test.get(f'{prefix}/{name}_gain'), 3)}{gain_unit})",
+                    f", spline {_fmt(test.get(f'{prefix}/{name}_spline'))}{suffix}; "
+                    f"gain over {base} {_fmt(gain, 3)}{gain_unit})",
                 )
             )
+    verdict = reply.get("test_verdict")
+    if isinstance(verdict, dict) and verdict.get("rmse_gain") is not None:
+        rows.append(("test verdict", _verdict_text(verdict)))
+    if test.get("test/seam_ratio") is not None:
+        rows.append(
+            (
+                "seam RMSE ratio",
+                f"{_fmt(test.get('test/seam_ratio'), 3)} (bicubic "
+                f"{_fmt(test.get('test/seam_ratio_bicubic'), 3)}; 1 = seam as good as interior)",
+            )
+        )
     return rows
+
+
+def _verdict_text(verdict: dict[str, Any]) -> str:
+    """``+2.5 % over spline, 95 % CI -1.0..+6.1 (10 depth blocks): undecided; worse at ...``."""
+    ci = verdict.get("ci95")
+    interval = (
+        f"95 % CI {_fmt(ci[0], 3)}..{_fmt(ci[1], 3)} ({verdict.get('blocks')} "
+        f"{verdict.get('blocks_by')} blocks)"
+        if ci
+        else "no interval (fewer than 2 independent blocks)"
+    )
+    text = (
+        f"RMSE {_fmt(verdict.get('rmse_gain'), 3)} % over {verdict.get('baseline')}, "
+        f"{interval}: {verdict.get('verdict')}"
+    )
+    losing = verdict.get("losing") or []
+    if losing:
+        more = int(verdict.get("losing_count") or len(losing)) - len(losing)
+        text += f"; worse at {', '.join(losing)}" + (f" and {more} more" if more > 0 else "")
+    return text
 
 
 def _show_status(reply: dict[str, Any]) -> None:

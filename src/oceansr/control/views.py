@@ -171,6 +171,25 @@ def _test_metrics(paths: RunPaths, record: StatusRecord) -> JsonDict:
     return {}
 
 
+#: Groups named in a reply's verdict; the rest are counted (status.json has them all).
+VERDICT_GROUPS = 6
+
+
+def test_verdict(found: Any) -> JsonDict | None:
+    """The test's headline claim in a few keys: the gain over the stronger baseline, its
+    95 % interval and word, and the groups where the model loses (status.json's
+    ``test_breakdown`` keeps every group's numbers)."""
+    if not isinstance(found, Mapping) or found.get("rmse_gain") is None:
+        return None
+    losing = [str(group) for group in found.get("losing") or []]
+    keys = ("baseline", "rmse_gain", "ci95", "verdict", "blocks", "blocks_by")
+    return {
+        **{key: found.get(key) for key in keys},
+        "losing": losing[:VERDICT_GROUPS],
+        "losing_count": len(losing),
+    }
+
+
 def _units(paths: RunPaths) -> dict[str, str]:
     """``{variable: unit}`` from the run's ``training_start`` (for displaying metrics)."""
     for event in read_events(paths, names="training_start"):
@@ -205,6 +224,7 @@ def status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
         reply["prediction"] = _prediction(paths)
     elif record.status is RunStatus.COMPLETED:
         reply["test_metrics"] = _test_metrics(paths, record)
+        reply["test_verdict"] = test_verdict(doc.get("test_breakdown"))
         reply["units"] = _units(paths)
     if record.status is RunStatus.KILLED:
         reply["kill_reason"] = kill_reason(paths, record)

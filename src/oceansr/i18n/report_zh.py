@@ -158,7 +158,7 @@ TERMS: dict[str, str] = {
     "Run state": "运行状态",
     "Trend": "趋势",
     "Over-fitting": "过拟合",
-    "Bicubic baseline": "双三次插值基线",
+    "Baselines": "基线对比",
     "Where errors concentrate": "误差集中区域",
     "Next step": "下一步",
     "suggestions": "建议",
@@ -233,17 +233,67 @@ ANALYSIS: dict[str, str] = {
     "On the test set": "在测试集上",
     "On the validation set (no test metrics)": "在验证集上（无测试指标）",
     " for {var}": "（{var}）",
-    "**beats bicubic**": "**优于双三次插值基线**",
-    "does **not** beat bicubic": "**未能优于**双三次插值基线",
-    "{where} the model {verb}{name}: RMSE {model} vs {bicubic} {unit} (gain {gain}); it is "
-    "better than bicubic on {better} of {counted} metrics{listed}.": (
-        "{where}，模型{verb}{name}：均方根误差 RMSE {model}，双三次插值 {bicubic} {unit}"
-        "（增益 {gain}）；{counted} 项指标中有 {better} 项优于双三次插值{listed}。"
+    "{where}{name} the model's RMSE is {model} {unit} against {baseline}'s {reference} "
+    "(bicubic {bicubic}, cubic spline {spline}; gain {gain}); it is better than {baseline} "
+    "on {better} of {counted} metrics{listed}.": (
+        "{where}{name}，模型的均方根误差 RMSE 为 {model} {unit}，{baseline}为 {reference}"
+        "（双三次插值 {bicubic}，三次样条 {spline}；增益 {gain}）；{counted} 项指标中有 "
+        "{better} 项优于{baseline}{listed}。"
+    ),
+    "No validation or test metrics were recorded, so the gain over the baselines is "
+    "unknown.": "未记录验证或测试指标，无法得知相对基线的增益。",
+    "bicubic": "双三次插值",
+    "cubic spline": "三次样条",
+    "95 % interval {lo} to {hi}, block bootstrap over {blocks} blocks of {by}": (
+        "95 % 区间 {lo} 至 {hi}，按 {by} 分成 {blocks} 个区块做区块自助法"
+    ),
+    "no interval: the test fields form fewer than two independent blocks": (
+        "无区间：测试场不足两个独立区块"
+    ),
+    "Against the stronger baseline ({baseline}) the test RMSE gain is {gain} ({interval}): "
+    "{verdict}.": (
+        "相对较强的基线（{baseline}），测试集均方根误差增益为 {gain}（{interval}）：{verdict}。"
+    ),
+    "the model **beats {baseline}**": "模型**优于{baseline}**",
+    "the model is **worse than {baseline}**": "模型**劣于{baseline}**",
+    "the gain is **not distinguishable from zero**": "增益与零**无法区分**",
+    "The model's RMSE is higher than {baseline}'s at {groups}.": (
+        "在 {groups}，模型的均方根误差高于{baseline}。"
+    ),
+    " and {count} more": " 等另外 {count} 组",
+    "Test RMSE per group": "各分组的测试集均方根误差",
+    "Every level and month of the test split on its own (RMSE pooled over its ocean cells, "
+    "mean over variables); **worse** marks a group where the model's RMSE exceeds "
+    "{baseline}'s.": (
+        "测试集的每个层次与月份单独统计（均方根误差在该组海洋格点上汇总，再对变量取平均）；"
+        "**更差**表示该组模型的均方根误差高于{baseline}。"
+    ),
+    "fields": "场数",
+    "gain over {baseline}": "相对{baseline}的增益",
+    "worse": "更差",
+    "The grid spans the globe, so longitude wraps around the seam: the test RMSE on the "
+    "columns next to it is {ratio}x the interior's (bicubic {bicubic}x, cubic spline "
+    "{spline}x).": (
+        "网格环绕全球，经度在接缝处首尾相接：接缝两侧列的测试集均方根误差是内部的 {ratio} 倍"
+        "（双三次插值 {bicubic} 倍，三次样条 {spline} 倍）。"
+    ),
+    "val spline": "验证集 三次样条",
+    "test spline": "测试集 三次样条",
+    "{stage} gain over {baseline}": "{stage} 相对{baseline}的增益",
+    "The model does not beat {baseline}: try `residual_learning=true`.": (
+        "模型未能优于{baseline}：尝试 `residual_learning=true`。"
+    ),
+    "The model does not beat {baseline} after {epochs}: super-resolution networks usually "
+    "need many more epochs (e.g. `trainer.max_epochs={max_epochs}`) to get past it.": (
+        "经过{epochs}后模型仍未优于{baseline}：超分辨率网络通常需要多得多的轮次"
+        "（例如 `trainer.max_epochs={max_epochs}`）才能超过它。"
+    ),
+    "The model does not beat {baseline}: check the learning rate and the loss "
+    "(`loss.name=charbonnier`), or try a larger model (`model=edsr_baseline`).": (
+        "模型未能优于{baseline}：检查学习率和损失函数（`loss.name=charbonnier`），"
+        "或尝试更大的模型（`model=edsr_baseline`）。"
     ),
     " ({names})": "（{names}）",
-    "No validation or test metrics were recorded, so the gain over bicubic is unknown.": (
-        "未记录验证或测试指标，无法得知相对双三次插值基线的增益。"
-    ),
     # where errors concentrate
     "The spatial error analysis was not made: {reason}.": "未进行误差空间分布分析：{reason}。",
     "On {fields} of {total} test fields run through {ckpt}": (
@@ -294,19 +344,6 @@ ANALYSIS: dict[str, str] = {
     "Over-fitting: enable `early_stopping.enabled=true`, add training fields, or use a "
     "smaller model.": (
         "过拟合：启用 `early_stopping.enabled=true`、增加训练场，或使用更小的模型。"
-    ),
-    "The model does not beat bicubic: try `residual_learning=true`.": (
-        "模型未能优于双三次插值基线：尝试 `residual_learning=true`。"
-    ),
-    "The model does not beat bicubic after {epochs}: super-resolution networks usually "
-    "need many more epochs (e.g. `trainer.max_epochs={max_epochs}`) to get past it.": (
-        "经过{epochs}后模型仍未优于双三次插值基线：超分辨率网络通常需要多得多的轮次"
-        "（例如 `trainer.max_epochs={max_epochs}`）才能超过它。"
-    ),
-    "The model does not beat bicubic: check the learning rate and the loss "
-    "(`loss.name=charbonnier`), or try a larger model (`model=edsr_baseline`).": (
-        "模型未能优于双三次插值基线：检查学习率和损失函数（`loss.name=charbonnier`），"
-        "或尝试更大的模型（`model=edsr_baseline`）。"
     ),
     # run state
     "**failed**": "**失败**",

@@ -29,6 +29,7 @@ from oceansr.report.history import (
 from oceansr.report.plots import (
     band_label,
 )
+from oceansr.report.verdict import baseline_label, headline_baseline, verdict_sentences
 
 JsonDict = dict[str, Any]
 
@@ -190,39 +191,47 @@ def _overfitting(history: RunHistory) -> tuple[str, bool]:
 
 
 def _baseline(history: RunHistory) -> tuple[list[str], JsonDict]:
-    """Sentences on the gain over bicubic (test set, else validation), per variable."""
+    """Sentences on the gain over the stronger baseline (test set, else validation), per
+    variable, then the test verdict with its interval and the groups where the model loses.
+
+    Per variable the sentence compares numbers only; "beats" is the verdict's word, said
+    when the interval excludes zero (:mod:`oceansr.report.verdict`).
+    """
     stage, metrics = ("test", history.test) if history.test else ("val", history.final_val)
     where = tr("On the test set" if stage == "test" else "On the validation set (no test metrics)")
+    base = headline_baseline(metrics, stage)
+    kind = "gain" if base == "bicubic" else f"gain_{base}"
     variables: list[str | None] = list(history.variables) or [None]
     beats_by_var: dict[str, bool] = {}
     sentences: list[str] = []
-    facts: JsonDict = {"stage": stage, "beats": beats_by_var}
+    facts: JsonDict = {"stage": stage, "beats": beats_by_var, "baseline": base}
     sep = "、" if writing_lang() == "zh" else ", "
     for var in variables:
         model = metric_value(metrics, stage, "rmse", var)
-        bicubic = metric_value(metrics, stage, "rmse", var, "bicubic")
-        if model is None or bicubic is None:
+        reference = metric_value(metrics, stage, "rmse", var, base)
+        if model is None or reference is None:
             continue
-        gain = metric_value(metrics, stage, "rmse", var, "gain")
-        beats = model < bicubic
-        beats_by_var[var or "all"] = beats
+        beats_by_var[var or "all"] = model < reference
         better = [
             tr(METRIC_LABELS[m])
             for m in METRICS
-            if (g := metric_value(metrics, stage, m, var, "gain")) is not None and g > 0
+            if (g := metric_value(metrics, stage, m, var, kind)) is not None and g > 0
         ]
-        counted = [m for m in METRICS if metric_value(metrics, stage, m, var, "gain") is not None]
+        counted = [m for m in METRICS if metric_value(metrics, stage, m, var, kind) is not None]
         sentences.append(
             tr(
-                "{where} the model {verb}{name}: RMSE {model} vs {bicubic} {unit} (gain {gain}); "
-                "it is better than bicubic on {better} of {counted} metrics{listed}.",
+                "{where}{name} the model's RMSE is {model} {unit} against {baseline}'s "
+                "{reference} (bicubic {bicubic}, cubic spline {spline}; gain {gain}); it is "
+                "better than {baseline} on {better} of {counted} metrics{listed}.",
                 where=where,
-                verb=tr("**beats bicubic**" if beats else "does **not** beat bicubic"),
                 name=tr(" for {var}", var=var) if var and len(variables) > 1 else "",
                 model=format_value(model),
-                bicubic=format_value(bicubic),
                 unit=history.unit(var) if var else "",
-                gain=format_gain(gain, "rmse"),
+                baseline=baseline_label(base),
+                reference=format_value(reference),
+                bicubic=format_value(metric_value(metrics, stage, "rmse", var, "bicubic")),
+                spline=format_value(metric_value(metrics, stage, "rmse", var, "spline")),
+                gain=format_gain(metric_value(metrics, stage, "rmse", var, kind), "rmse"),
                 better=len(better),
                 counted=len(counted),
                 listed=tr(" ({names})", names=sep.join(better)) if better else "",
@@ -230,8 +239,13 @@ def _baseline(history: RunHistory) -> tuple[list[str], JsonDict]:
         )
     if not sentences:
         sentences.append(
-            tr("No validation or test metrics were recorded, so the gain over bicubic is unknown.")
+            tr(
+                "No validation or test metrics were recorded, so the gain over the baselines "
+                "is unknown."
+            )
         )
+    if stage == "test":
+        sentences += verdict_sentences(history)
     return sentences, facts
 
 
@@ -328,21 +342,27 @@ def _gain_pct(stats: Mapping[str, Any]) -> float:
     return 100.0 * (bicubic - stats["rmse"]) / bicubic if bicubic else 0.0
 
 
-def _beat_bicubic_advice(history: RunHistory, total: int | None) -> str:
-    """What to try when the model does not beat bicubic."""
+def _beat_baseline_advice(history: RunHistory, total: int | None, base: str) -> str:
+    """What to try when the model's RMSE is not below the stronger baseline's."""
     cfg = history.config or {}
+    baseline = baseline_label(base)
     if not cfg.get("residual_learning", True):
-        return tr("The model does not beat bicubic: try `residual_learning=true`.")
+        return tr(
+            "The model does not beat {baseline}: try `residual_learning=true`.", baseline=baseline
+        )
     if history.epochs_done < 20:
         return tr(
-            "The model does not beat bicubic after {epochs}: super-resolution networks usually "
-            "need many more epochs (e.g. `trainer.max_epochs={max_epochs}`) to get past it.",
+            "The model does not beat {baseline} after {epochs}: super-resolution networks "
+            "usually need many more epochs (e.g. `trainer.max_epochs={max_epochs}`) to get "
+            "past it.",
+            baseline=baseline,
             epochs=_epochs(history.epochs_done),
             max_epochs=max(50, 2 * (total or 1)),
         )
     return tr(
-        "The model does not beat bicubic: check the learning rate and the loss "
-        "(`loss.name=charbonnier`), or try a larger model (`model=edsr_baseline`)."
+        "The model does not beat {baseline}: check the learning rate and the loss "
+        "(`loss.name=charbonnier`), or try a larger model (`model=edsr_baseline`).",
+        baseline=baseline,
     )
 
 
@@ -383,7 +403,7 @@ def _suggestions(
             )
         )
     if baseline.get("beats") and not all(baseline["beats"].values()):
-        out.append(_beat_bicubic_advice(history, total))
+        out.append(_beat_baseline_advice(history, total, str(baseline.get("baseline"))))
     return out
 
 
@@ -396,7 +416,7 @@ def analyse(
     overfit_text, overfit = _overfitting(history)
     baseline_texts, baseline = _baseline(history)
     items = [("Trend", trend_text), ("Over-fitting", overfit_text)]
-    items += [("Bicubic baseline", text) for text in baseline_texts]
+    items += [("Baselines", text) for text in baseline_texts]
     items += [("Where errors concentrate", text) for text in _where_errors(regions, fields_error)]
     items += [("Next step", text) for text in _suggestions(history, trend, overfit, baseline)]
     if history.state != "completed":

@@ -143,7 +143,8 @@ def require_finished(history: RunHistory, what: str = "plots") -> None:
 
 
 def metric_key(stage: str, metric: str, var: str | None = None, kind: str = "") -> str:
-    """``val/rmse``, ``test/temp/psnr_bicubic``, ... (kind: "", "bicubic" or "gain")."""
+    """``val/rmse``, ``test/temp/psnr_bicubic``, ... (kind: "", a baseline, "gain" (over
+    bicubic) or "gain_spline")."""
     suffix = f"_{kind}" if kind else ""
     return f"{stage}/{var}/{metric}{suffix}" if var else f"{stage}/{metric}{suffix}"
 
@@ -176,7 +177,7 @@ def metric_value(
     return value
 
 
-_VAR_KEY_RE = re.compile(r"^(?:val|test)/(?P<var>[^/]+)/(?P<metric>[a-z]+)(?:_[a-z]+)?$")
+_VAR_KEY_RE = re.compile(r"^(?:val|test)/(?P<var>[^/]+)/(?P<metric>[a-z]+)(?:_[a-z]+)*$")
 
 
 def _variables_from_metrics(metrics: Iterable[str]) -> list[str]:
@@ -218,6 +219,8 @@ class RunHistory:
     training_start: JsonDict | None = None
     training_end: JsonDict | None = None
     error_summary: JsonDict | None = None
+    #: Groups and verdict of the test (status.json ``test_breakdown``), when recorded.
+    test_breakdown: JsonDict | None = None
     checkpoints: dict[str, JsonDict] = field(default_factory=dict)
     timeline: list[JsonDict] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
@@ -576,6 +579,8 @@ def _finish(history: RunHistory, rows: list[JsonDict]) -> None:
         history.variables = _variables_from_metrics([*history.final_val, *history.test])
     history.units = [str(u) for u in derived.get("units") or []]
     history.error_summary = history.status_doc.get("error_summary") or history.error_summary
+    found = history.status_doc.get("test_breakdown")
+    history.test_breakdown = found if isinstance(found, dict) and found.get("fields") else None
     history.checkpoints = _checkpoints(history)
     history.timeline = _timeline(history.events)
 

@@ -29,6 +29,7 @@ from oceansr.report.history import (
 from oceansr.report.plots import (
     summary_lines,
 )
+from oceansr.report.verdict import baseline_label, headline_baseline, section_breakdown
 from oceansr.runs import read_regular
 
 JsonDict = dict[str, Any]
@@ -135,7 +136,7 @@ def _config_rows(cfg: Mapping[str, Any]) -> list[list[str]]:
 def _section_summary(history: RunHistory, analysis: list[tuple[str, str]]) -> list[str]:
     lines = [f"## {tr('Summary')}", ""]
     lines += [f"- **{tr(label)}**: {text}" for label, text in summary_lines(history)]
-    verdicts = [text for label, text in analysis if label in ("Trend", "Bicubic baseline")]
+    verdicts = [text for label, text in analysis if label in ("Trend", "Baselines")]
     if verdicts:
         lines += ["", " ".join(verdicts)]
     return [*lines, ""]
@@ -380,27 +381,34 @@ def _section_metrics(history: RunHistory) -> list[str]:
     lines += [
         tr(
             "Validation: the last finished epoch; test: the best checkpoint on the test split. "
-            "Gain over bicubic: error reduction in % for RMSE/MAE, |bias| reduction in the "
-            "variable's unit, dB for PSNR, difference for SSIM; positive means the model is "
-            "better."
+            "Gain over the stronger baseline of each split (named in the header): error "
+            "reduction in % for RMSE/MAE, |bias| reduction in the variable's unit, dB for "
+            "PSNR, difference for SSIM; positive means the model is better."
         ),
         "",
     ]
+    stages = (("val", history.final_val), ("test", history.test))
+    bases = {stage: headline_baseline(metrics, stage) for stage, metrics in stages}
     rows = []
     per_variable: list[str | None] = list(history.variables) or [None]
     for var in per_variable:
         unit = history.unit(var) if var else ""
         for metric in METRICS:
             row = [var or "all", _metric_label(metric, unit)]
-            for stage, metrics in (("val", history.final_val), ("test", history.test)):
+            for stage, metrics in stages:
+                kind = "gain" if bases[stage] == "bicubic" else f"gain_{bases[stage]}"
                 row += [
                     format_value(metric_value(metrics, stage, metric, var)),
                     format_value(metric_value(metrics, stage, metric, var, "bicubic")),
-                    format_gain(metric_value(metrics, stage, metric, var, "gain"), metric, unit),
+                    format_value(metric_value(metrics, stage, metric, var, "spline")),
+                    format_gain(metric_value(metrics, stage, metric, var, kind), metric, unit),
                 ]
             rows.append(row)
-    header = ["variable", "metric", "val", "val bicubic", "val gain"]
-    header += ["test", "test bicubic", "test gain"]
+    header = ["variable", "metric"]
+    for stage, _ in stages:
+        name = baseline_label(bases[stage])
+        header += [stage, f"{stage} bicubic", f"{stage} spline"]
+        header.append(tr("{stage} gain over {baseline}", stage=tr(stage), baseline=name))
     lines += _table(header, rows)
     lower = ["|bias|" if m == "bias" else tr(METRIC_LABELS[m]) for m in METRICS]
     lower = [label for label, m in zip(lower, METRICS, strict=True) if m not in HIGHER_IS_BETTER]
@@ -413,7 +421,7 @@ def _section_metrics(history: RunHistory) -> list[str]:
         ),
         "",
     ]
-    return lines
+    return [*lines, *section_breakdown(history)]
 
 
 def _section_checkpoints(history: RunHistory) -> list[str]:

@@ -38,7 +38,16 @@ LIST_LIMIT = 20  # rows of list over MCP unless the agent asks for more
 LIST_BUDGET = ROW_BUDGET * LIST_LIMIT + 256  # the default list: its rows plus count/total
 #: Status-doc keys an agent never needs (``run_id`` repeats ``process_id``; ``killed_by``
 #: is what ``kill_reason`` says, which also has a ``note`` in the reply language).
-DROPPED_KEYS = ("schema_version", "run_id", "updated_at", "heartbeat_at", "hostname", "killed_by")
+DROPPED_KEYS = (
+    "schema_version",
+    "run_id",
+    "updated_at",
+    "heartbeat_at",
+    "hostname",
+    "killed_by",
+    # Every group's numbers: ``test_verdict`` carries the claim and the losing groups.
+    "test_breakdown",
+)
 
 
 def mcp_call(action: str, args: Mapping[str, Any], why: str) -> JsonDict | None:
@@ -88,7 +97,19 @@ def mcp_next(reply: Mapping[str, Any], lang: str) -> list[JsonDict]:
 
 #: Metric names an agent shows the user (per split, e.g. ``val/rmse``); the rest stay in
 #: status.json and metrics.csv, one ``status`` call or file read away.
-HEADLINE = ("loss", "rmse", "rmse_bicubic", "rmse_gain", "mae", "psnr", "psnr_bicubic", "ssim")
+HEADLINE = (
+    "loss",
+    "rmse",
+    "rmse_bicubic",
+    "rmse_spline",
+    "rmse_gain",
+    "rmse_gain_spline",
+    "mae",
+    "psnr",
+    "psnr_bicubic",
+    "ssim",
+    "seam_ratio",
+)
 SIGNIFICANT = 5  # digits kept of a metric value (metrics.csv has them all)
 
 
