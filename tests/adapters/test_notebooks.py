@@ -191,7 +191,7 @@ def test_quickstart_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, runs_d
     assert count_mime(nb, "image/png") >= 5
     assert (runs[0] / "plots" / "loss.png").is_file()
     analysis = [t for t in mime_texts(nb, "text/markdown") if t.startswith("## Analysis")]
-    assert analysis and "Bicubic baseline" in analysis[0]
+    assert analysis and "Baselines" in analysis[0]
     assert (runs[0] / "report.html").is_file()
     assert "nothing to kill" in text
     print(f"quickstart.ipynb: {seconds:.1f} s")

@@ -164,12 +164,17 @@ def test_report_has_every_section_and_the_metric_table(report: dict, run: RunPat
     positions = [md.index(f"\n## {title}\n") for title in SECTIONS]
     assert positions == sorted(positions)
     test = read_status(run)["metrics"]["test"]
-    rmse, bicubic = format_value(test["test/rmse"]), format_value(test["test/rmse_bicubic"])
+    want = [format_value(test[f"test/rmse{kind}"]) for kind in ("", "_bicubic", "_spline")]
     table = _section(md, "Final metrics")
     row = next(line for line in table.splitlines() if line.startswith("| temp | RMSE [degC]"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[5:7] == [rmse, bicubic]  # test RMSE with bicubic next to it
-    assert cells[7].endswith("%")
+    assert cells[6:9] == want  # test RMSE with both baselines next to it
+    assert cells[9].endswith("%")
+    # The gain column names the stronger baseline of the test split.
+    stronger = "cubic spline" if test["test/rmse_spline"] < test["test/rmse_bicubic"] else "bicubic"
+    assert f"test gain over {stronger} |" in table
+    # Every depth level of the test split on its own line.
+    assert "### Test RMSE per group" in table and "| depth | fields | RMSE |" in table
     config = _section(md, "Configuration")
     assert "<details>" in config and "```yaml" in config and "`srcnn`" in config
     data = _section(md, "Data")
@@ -187,10 +192,18 @@ def test_analysis_is_written_from_the_numbers(report: dict, run: RunPaths) -> No
         assert banned.lower() not in _section(md, "Analysis").lower(), banned
     for banned in ("TODO", "placeholder", "lorem ipsum"):
         assert banned.lower() not in md.lower()
-    test = read_status(run)["metrics"]["test"]
-    beats = test["test/rmse"] < test["test/rmse_bicubic"]
-    assert ("beats bicubic" in md) is beats
-    assert ("does **not** beat bicubic" in md) is not beats
+    status = read_status(run)
+    verdict = status["test_breakdown"]
+    baseline = "cubic spline" if verdict["baseline"] == "spline" else "bicubic"
+    # "beats" only where the block-bootstrap interval excludes zero, and it is quoted.
+    assert (f"the model **beats {baseline}**" in md) is (verdict["ci95"][0] > 0)
+    lo, hi = (f"{v:+.1f} %" for v in verdict["ci95"])
+    assert f"Against the stronger baseline ({baseline}) the test RMSE gain is" in md
+    assert f"95 % interval {lo} to {hi}, block bootstrap over" in md
+    if verdict["losing"]:
+        assert f"The model's RMSE is higher than {baseline}'s at" in md
+    ratio = status["metrics"]["test"]["test/seam_ratio"]
+    assert f"the columns next to it is {format_value(ratio, 3)}x the interior's" in md
     history = load_history(run.dir)
     _, val = history.series("val/rmse")
     change = 100 * (val[-1] - val[0]) / val[0]
@@ -202,7 +215,7 @@ def test_analysis_is_written_from_the_numbers(report: dict, run: RunPaths) -> No
     assert ("Signs of over-fitting" in analysis) is overfit
     assert "HR cells (one LR cell) of land" in analysis
     assert re.search(r"worst latitude band is \d+°[NS]?–\d+°[NS]?", analysis)
-    assert any(line.startswith("Bicubic baseline:") for line in report["analysis"])
+    assert any(line.startswith("Baselines:") for line in report["analysis"])
 
 
 @pytest.mark.parametrize(
@@ -227,7 +240,7 @@ def test_analysis_verdicts_follow_the_curves(
     text = " ".join(sentence for _, sentence in analyse(history, None, "not evaluated"))
     assert f"**{trend}**" in text
     assert ("Signs of over-fitting" in text) is overfit
-    assert "the model **beats bicubic**: RMSE 0.1000 vs" in text
+    assert "On the test set the model's RMSE is 0.1000 degC against" in text
     assert "The spatial error analysis was not made: not evaluated." in text
 
 

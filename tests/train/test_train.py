@@ -47,13 +47,34 @@ def test_test_metrics_have_stable_names_and_bicubic_baseline(smoke_run) -> None:
     for name in ("rmse", "mae", "bias", "psnr", "ssim"):
         for key in (f"test/{name}", f"test/temp/{name}"):
             assert key in m
-            assert f"{key}_bicubic" in m
-            assert f"{key}_gain" in m
+            for suffix in ("_bicubic", "_spline", "_gain", "_gain_spline"):
+                assert f"{key}{suffix}" in m
     # Bicubic x4 on WOA: STACK_NOTES measured 0.68 degC on 88x176 crops, all months.
     assert 0.3 < m["test/temp/rmse_bicubic"] < 1.2
     assert m["test/rmse_gain"] == pytest.approx(
         100 * (m["test/rmse_bicubic"] - m["test/rmse"]) / m["test/rmse_bicubic"], rel=1e-6
     )
+    # The cubic B-spline is the stronger classical baseline on WOA (issue 19).
+    assert m["test/rmse_spline"] < m["test/rmse_bicubic"]
+    # The sample spans the globe: the seam is measured, and for the baselines it is no
+    # harder than the interior once longitude wraps (non-periodic bicubic: about 1.4).
+    assert 0.8 < m["test/seam_ratio_bicubic"] < 1.15 and m["test/seam_ratio"] > 0
+
+
+def test_status_breaks_the_test_down_with_an_interval(smoke_run) -> None:
+    status = read_status(RunPaths.for_id(smoke_run.run_id, root=smoke_run.run_dir.parent))
+    found = status["test_breakdown"]
+    assert found == smoke_run.test_breakdown
+    # experiment=smoke tests one batch of 16 fields: month 11, the first 16 depth levels.
+    assert found["fields"] == 16 and list(found["groups"]) == ["depth"]
+    assert [row["value"] for row in found["groups"]["depth"]][:3] == ["0.0", "10.0", "20.0"]
+    assert found["baseline"] == "spline" and found["blocks_by"] == "depth"
+    assert found["blocks"] == 10 and found["ci95"][0] <= found["rmse_gain"] <= found["ci95"][1]
+    assert found["rmse"] == pytest.approx(smoke_run.test_metrics["test/rmse"], rel=1e-4)
+    losing = [
+        f"depth={r['value']}" for r in found["groups"]["depth"] if r["rmse"] > r["rmse_spline"]
+    ]
+    assert found["losing"] == losing
 
 
 def test_metrics_csv_has_per_epoch_validation_and_bicubic(smoke_run) -> None:
@@ -255,8 +276,24 @@ def test_ddp_two_cpu_processes_share_one_run(tmp_path: Path) -> None:
     assert len(runs) == 1, runs
     assert (runs[0] / "checkpoints" / "best.ckpt").is_file()
     assert "test RMSE" in proc.stdout
-    assert read_status(RunPaths.for_id(runs[0].name, root=tmp_path))["status"] == "completed"
+    status = read_status(RunPaths.for_id(runs[0].name, root=tmp_path))
+    assert status["status"] == "completed"
     assert_statistics_computed_once(runs[0], proc.stdout)
+    # Two ranks of one test batch of 16 fields each are 32 fields; one process with
+    # batches of 32 evaluates the same fields: every metric must agree (issue 19, item 7).
+    single = train(
+        [
+            *SMOKE,
+            f"runs_root={tmp_path}",
+            "mode=test",
+            f"ckpt_path={runs[0] / 'checkpoints' / 'best.ckpt'}",
+            "data.eval_batch_size=32",
+        ]
+    )
+    assert status["test_breakdown"]["fields"] == single.test_breakdown["fields"] == 32
+    ddp = status["metrics"]["test"]
+    for key, value in single.test_metrics.items():
+        assert ddp[key] == pytest.approx(value, rel=1e-4, abs=1e-6), key
 
 
 def assert_statistics_computed_once(run_dir: Path, stdout: str) -> None:

@@ -264,6 +264,34 @@ class FieldSums(NamedTuple):
     cells: torch.Tensor
 
 
+class LossSums(Metric):
+    """The evaluation loss as one sum over ocean cells and one count, reduced across ranks.
+
+    A mean of per-batch means (Lightning's ``self.log`` on epoch) weights fields by batch,
+    so ``val/loss`` changed with ``eval_batch_size`` and the number of ranks; the sums
+    give the loss of the whole split, whatever the split into batches.
+    """
+
+    full_state_update = False
+    is_differentiable = False
+    higher_is_better = False
+
+    total: torch.Tensor
+    cells: torch.Tensor
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        for name in ("total", "cells"):
+            self.add_state(name, default=torch.zeros((), dtype=torch.float64), dist_reduce_fx="sum")
+
+    def update(self, total: torch.Tensor, cells: torch.Tensor) -> None:
+        self.total += total.detach().to(torch.float64)
+        self.cells += cells.to(torch.float64)
+
+    def compute(self) -> torch.Tensor:
+        return self.total / self.cells.clamp(min=1)
+
+
 def field_sums(
     pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, rows: tuple[int, int]
 ) -> FieldSums:

@@ -42,6 +42,7 @@ from oceansr.engine.banded_eval import band_rows_for, bands_with_halo
 from oceansr.engine.metrics import (
     FieldErrors,
     FieldSums,
+    LossSums,
     MaskedFieldMetrics,
     field_sums,
     gain,
@@ -185,6 +186,7 @@ class SRModule(L.LightningModule):
             }
         )
         self.field_errors = StageFieldErrors({stage: FieldErrors() for stage in ("val", "test")})
+        self.eval_loss = nn.ModuleDict({stage: LossSums() for stage in ("val", "test")})
         #: The last evaluation's squared errors per field, by stage (numpy, rank 0 reads
         #: them to write the breakdown): ``index``, ``squared`` (M, C, K), ``cells``.
         self.last_field_errors: dict[str, dict[str, Any]] = {}
@@ -262,9 +264,8 @@ class SRModule(L.LightningModule):
         index = batch.get("index")
         if index is not None:
             self.field_errors[stage].update(index, squared, cells)
-        loss = (loss_sum / loss_count.clamp(min=1)).float()
-        self.log(f"{stage}/loss", loss, on_epoch=True, batch_size=len(lr), sync_dist=True)
-        return loss
+        cast(LossSums, self.eval_loss[stage]).update(loss_sum, loss_count)
+        return (loss_sum / loss_count.clamp(min=1)).float()
 
     def _check_eval_shapes(self, lr: torch.Tensor, hr: torch.Tensor) -> None:
         """HR must be LR times the scale, else a ShapeMismatchError naming ``data.scale``.
@@ -339,6 +340,9 @@ class SRModule(L.LightningModule):
             key: value.cpu().numpy() for key, value in errors.compute().items()
         }
         errors.reset()
+        loss = cast(LossSums, self.eval_loss[stage])
+        values[f"{stage}/loss"] = float(loss.compute())
+        loss.reset()
         # Values are already reduced across ranks by torchmetrics.
         self.log_dict(values, sync_dist=False, rank_zero_only=False)
 

@@ -105,11 +105,13 @@ def spline_rows(
     a_y = spline_matrix(h, scale, False)[r0:r1]
     c0, c1 = _support(a_y)
     a_x = spline_matrix(w, scale, periodic)
-    ay = torch.from_numpy(np.array(a_y[:, c0:c1], dtype=np.float32)).to(lr.device)
-    ax = torch.from_numpy(np.array(a_x, dtype=np.float32)).to(lr.device)
+    # float64 fields in float64; anything else (float32, half) in float32.
+    dtype = torch.float64 if lr.dtype == torch.float64 else torch.float32
+    ay = torch.from_numpy(np.array(a_y[:, c0:c1])).to(lr.device, dtype)
+    ax = torch.from_numpy(np.array(a_x)).to(lr.device, dtype)
     # Columns first, on the few LR rows the band reads: s times fewer operations than
     # rows first, since the band has s times more HR rows than LR rows.
-    columns = torch.matmul(lr[..., c0:c1, :].float(), ax.T)
+    columns = torch.matmul(lr[..., c0:c1, :].to(dtype), ax.T)
     return torch.matmul(ay, columns).to(lr.dtype)
 
 
