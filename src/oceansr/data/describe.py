@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.core.errors import DataInvalidError, OceanSRError
+from oceansr.data.fields import spans_globe
 from oceansr.data.grid import (
     dim_values,
     format_coord_value,
@@ -127,8 +128,9 @@ def _grid_info(
         values = np.asarray(var.transpose(*order).values, dtype=np.float64)
         axis = order.index(axis_dim) if axis_dim in order else 0
         info[key] = _axis_info(values, axis, circular=key == "lon")
-    if isinstance(info.get("lon"), dict) and info["lon"].get("spacing"):
-        info["lon"]["spans_globe"] = bool(abs(w * info["lon"]["spacing"] - 360.0) < 1e-3 * 360)
+        if key == "lon" and info[key].get("spacing"):
+            # The rule training and predict use to wrap longitude (periodic grids).
+            info[key]["spans_globe"] = spans_globe(values)
     info["extent"] = {
         k: [info[k].get("min"), info[k].get("max")]
         for k in ("lat", "lon")

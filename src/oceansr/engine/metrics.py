@@ -337,7 +337,8 @@ class FieldErrors(Metric):
 
     def compute(self) -> dict[str, torch.Tensor]:
         """``index`` (M,) ascending and unique, ``squared`` (M, C, K), ``cells`` (M, C)."""
-        if not self.index:
+        # A list of updates, or one tensor after the states were gathered across ranks.
+        if isinstance(self.index, list) and not self.index:
             empty = torch.zeros(0)
             return {"index": empty.long(), "squared": empty, "cells": empty}
         index = _as_tensor(self.index).long()
