@@ -128,7 +128,7 @@ TEXTS: dict[str, str] = {
     "plot.psd": "power spectral density",
     "plot.spectra_title": (
         "{var}: zonal power spectra per latitude band, true zonal spacing (dotted: effective "
-        "resolution, SR/HR power ratio under {fraction}; dashed: LR Nyquist wavelength)"
+        "resolution, error spectrum {fraction} of HR's; dashed: LR Nyquist wavelength)"
     ),
     "plot.depth": "depth [m]",
     "plot.depth_title": "{var}: RMSE by depth level (test fields)",

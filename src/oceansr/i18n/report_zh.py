@@ -108,11 +108,11 @@ TERMS: dict[str, str] = {
     ),
     "Zonal power spectra of HR, SR and the baselines along latitude bands, each row with "
     "its true zonal spacing, on ocean runs of at least {cells} HR cells (detrended, Hann "
-    "taper). Effective resolution: the largest wavelength below which the SR/HR power "
-    "ratio stays under {fraction}.": (
+    "taper). Effective resolution: the largest wavelength below which the error spectrum "
+    "(SR − HR, baseline − HR) stays at or above {fraction} of HR's.": (
         "高分辨率（HR）、超分辨率（SR）与各基线沿纬度带的纬向功率谱：每行按其真实纬向间距计算，"
-        "只取至少 {cells} 个高分辨率网格的连续海洋段（去趋势，Hann 窗）。有效分辨率：SR/HR "
-        "功率比始终低于 {fraction} 的最大波长。"
+        "只取至少 {cells} 个高分辨率网格的连续海洋段（去趋势，Hann 窗）。有效分辨率：误差谱"
+        "（SR − HR、基线 − HR）始终不低于 HR 谱 {fraction} 的最大波长。"
     ),
     # spectra plot and sentences
     "all rows": "全部行",
@@ -124,13 +124,14 @@ TERMS: dict[str, str] = {
         "{band}：Δx ≈ {dx} {unit}，{segments} 段海洋"
     ),
     "wavenumber [cycles/HR cell] (no coordinates)": "波数 [周/高分辨率网格]（无坐标）",
-    "the HR grid's 2Δx ({value} {unit})": "高分辨率网格的 2Δx（{value} {unit}）",
-    "{band} ({segments} ocean runs, Δx ≈ {dx} {unit}): SR keeps at least {fraction} of HR's "
-    "power down to {sr} ({others}); the LR grid resolves nothing below {nyquist} {unit} (its "
-    "Nyquist wavelength), so structure finer than that is inferred, not observed.": (
-        "{band}（{segments} 段海洋，Δx ≈ {dx} {unit}）：超分辨率保持至少 {fraction} 的 HR "
-        "功率，直到 {sr}（{others}）；低分辨率网格无法分辨短于 {nyquist} {unit} 的结构（其"
-        "奈奎斯特波长），因此更细的结构是推断的，而非观测的。"
+    "the HR grid's limit, 2Δx = {value} {unit}": "高分辨率网格的极限 2Δx = {value} {unit}",
+    "{band} ({segments} ocean runs, Δx ≈ {dx} {unit}): SR follows HR, its error spectrum "
+    "under {fraction} of HR's, down to {sr} ({others}); the LR grid resolves nothing below "
+    "{nyquist} {unit} (its Nyquist wavelength), so structure finer than that is inferred, "
+    "not observed.": (
+        "{band}（{segments} 段海洋，Δx ≈ {dx} {unit}）：超分辨率跟随 HR（误差谱低于 HR 谱的 "
+        "{fraction}），直到 {sr}（{others}）；低分辨率网格无法分辨短于 {nyquist} {unit} 的结构"
+        "（其奈奎斯特波长），因此更细的结构是推断的，而非观测的。"
     ),
     "Validation: the last finished epoch; test: the best checkpoint on the test split. "
     "Gain over bicubic: error reduction in % for RMSE/MAE, |bias| reduction in the "
@@ -192,11 +193,11 @@ TERMS: dict[str, str] = {
     ),
     "Distance bands {bands}: great-circle distance from each ocean cell centre to the nearest "
     "land cell centre; of 0–50, 50–200, 200–500, 500–1,000 and >1,000 km, a band narrower "
-    "than one HR cell (~{cell} km) is merged into the next. Land outside the domain is not "
-    "seen.": (
+    "than one HR cell (its longer side, ~{cell} km) is merged into the next. Land outside "
+    "the domain is not seen.": (
         "离岸距离带 {bands}：每个海洋网格中心到最近陆地网格中心的大圆距离；在 0–50、50–200、"
-        "200–500、500–1,000 和 >1,000 km 中，窄于一个高分辨率网格（约 {cell} km）的距离带并入"
-        "下一个。区域之外的陆地不计入。"
+        "200–500、500–1,000 和 >1,000 km 中，窄于一个高分辨率网格（取其长边，约 {cell} km）的"
+        "距离带并入下一个。区域之外的陆地不计入。"
     ),
     "{var} — {rmse} vs distance to land": "{var} — {rmse} 随离岸距离的变化",
     "{var} — {rmse} per {axis} band": "{var} — 各{axis}带的 {rmse}",

@@ -352,7 +352,8 @@ def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[st
                     "Zonal power spectra of HR, SR and the baselines along latitude bands, each "
                     "row with its true zonal spacing, on ocean runs of at least {cells} HR "
                     "cells (detrended, Hann taper). Effective resolution: the largest "
-                    "wavelength below which the SR/HR power ratio stays under {fraction}.",
+                    "wavelength below which the error spectrum (SR − HR, baseline − HR) stays "
+                    "at or above {fraction} of HR's.",
                     cells=plot.get("min_segment_cells", 16),
                     fraction=f"{plot['fraction']:.0%}",
                 ),

@@ -111,8 +111,9 @@ def _distance_to_land(fields: TestFields) -> tuple[np.ndarray, str]:
 
 
 def cell_size_km(fields: TestFields) -> float | None:
-    """The typical HR cell: the square root of the median cell area (neighbour-to-
-    neighbour great circles), the finest distance to land the grid can tell apart."""
+    """The typical HR cell's longer side (median over ocean cells of the larger of the
+    zonal and meridional great-circle steps): an ocean cell next to land can be that far
+    from it, so no finer distance band is filled everywhere."""
     centres = _centres(fields)
     if centres is None:
         return None
@@ -122,8 +123,8 @@ def cell_size_km(fields: TestFields) -> float | None:
     dx = _haversine(lat[:-1, :-1], lon[:-1, :-1], lat[:-1, 1:], lon[:-1, 1:])
     dy = _haversine(lat[:-1, :-1], lon[:-1, :-1], lat[1:, :-1], lon[1:, :-1])
     ocean = fields.ocean[..., :-1, :-1].any(axis=(0, 1))
-    area = (dx * dy)[ocean] if ocean.any() else dx * dy
-    return float(np.sqrt(np.median(area)))
+    side = np.maximum(dx, dy)
+    return float(np.median(side[ocean] if ocean.any() else side))
 
 
 def _haversine(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
@@ -384,8 +385,8 @@ def describe_distance_bands(regions: JsonDict) -> str:
     return tr(
         "Distance bands {bands}: great-circle distance from each ocean cell centre to the "
         "nearest land cell centre; of 0–50, 50–200, 200–500, 500–1,000 and >1,000 km, a band "
-        "narrower than one HR cell (~{cell} km) is merged into the next. Land outside the "
-        "domain is not seen.",
+        "narrower than one HR cell (its longer side, ~{cell} km) is merged into the next. "
+        "Land outside the domain is not seen.",
         bands=bands,
         cell=f"{regions['cell_km']:,.0f}",
     )

@@ -15,10 +15,14 @@ Latitude bands (:data:`LAT_BAND_EDGES`, by |lat|, up to 80°) keep rows of simil
 together, so each band has one LR Nyquist wavelength, ``2 · scale · Δx``: the LR grid
 resolves nothing shorter.
 
-The effective resolution is the power-ratio criterion: the largest wavelength below which
-the SR/HR (or baseline/HR) spectral ratio stays under :data:`EFFECTIVE_FRACTION` (50 %).
-``None`` means the ratio is still at least 50 % at the HR grid's 2Δx: power is kept down
-to the grid scale, which below the LR Nyquist wavelength is inferred, not observed.
+The effective resolution is the error-to-signal criterion of altimetry mapping
+(Ballarotta et al. 2019, Ocean Sci. 15, 1091): the largest wavelength below which the
+spectrum of the error (SR − HR, or baseline − HR) stays at or above
+:data:`EFFECTIVE_FRACTION` (50 %) of HR's spectrum. Unlike a ratio of the two power
+spectra it counts smoothing (lost signal is error) and invented structure (power that is
+not HR's is error) alike, so interpolation artefacts at the grid scale cannot pass for
+resolution. ``None`` means the error stays under 50 % of the signal down to the HR
+grid's 2Δx; below the LR Nyquist wavelength that is inferred, not observed.
 Grids without 1-D or 2-D lat/lon coordinates fall back to HR cells as the unit (stated
 on the plot and in the sentences).
 """
@@ -196,13 +200,17 @@ def _band_spectra(
     count = max(2, math.ceil(BINS_PER_DECADE * math.log10(k_hi / k_lo)))
     log_k = np.linspace(math.log10(k_lo), math.log10(k_hi), count)
     curves = _curves(fields)
-    sums = {name: np.zeros(count) for name in curves}
+    names = [*curves, *(f"error_{name}" for name in curves if name != "hr")]
+    sums = {name: np.zeros(count) for name in names}
     weights = np.zeros(count)
     for (n, row, run), dx, length in zip(segments, dxs, lengths, strict=True):
-        spectra = {
-            name: segment_spectrum(np.nan_to_num(data[n, var_index, row, run]), float(dx))
-            for name, data in curves.items()
+        values = {
+            name: np.nan_to_num(data[n, var_index, row, run]) for name, data in curves.items()
         }
+        values.update(
+            {f"error_{name}": v - values["hr"] for name, v in values.items() if name != "hr"}
+        )
+        spectra = {name: segment_spectrum(v, float(dx)) for name, v in values.items()}
         k = spectra["hr"][0]
         inside = (log_k >= math.log10(k[0]) - 1e-9) & (log_k <= math.log10(k[-1]) + 1e-9)
         for name, (_, power) in spectra.items():
@@ -214,23 +222,24 @@ def _band_spectra(
 
 
 def effective_resolution(
-    k: np.ndarray, p_hr: np.ndarray, p_other: np.ndarray, fraction: float = EFFECTIVE_FRACTION
+    k: np.ndarray, p_hr: np.ndarray, p_error: np.ndarray, fraction: float = EFFECTIVE_FRACTION
 ) -> float | None:
-    """The largest wavelength (1/k) below which ``p_other / p_hr`` stays under
-    ``fraction``, interpolated between bins in log-log; ``None`` when the ratio is not
-    under ``fraction`` at the shortest wavelength (power kept to the grid scale)."""
+    """The largest wavelength (1/k) below which the error-to-signal ratio
+    ``p_error / p_hr`` stays at or above ``fraction``, interpolated between bins in
+    log-log; ``None`` when the ratio is under ``fraction`` even at the shortest wavelength
+    (the field is resolved to the HR grid's 2Δx)."""
     order = np.argsort(k)
-    k, p_hr, p_other = k[order], p_hr[order], p_other[order]
-    valid = (p_hr > 0) & np.isfinite(p_hr) & np.isfinite(p_other)
-    k, ratio = k[valid], p_other[valid] / p_hr[valid]
-    if k.size == 0 or ratio[-1] >= fraction:
+    k, p_hr, p_error = k[order], p_hr[order], p_error[order]
+    valid = (p_hr > 0) & np.isfinite(p_hr) & np.isfinite(p_error)
+    k, ratio = k[valid], p_error[valid] / p_hr[valid]
+    if k.size == 0 or ratio[-1] < fraction:
         return None
     first = k.size - 1
-    while first > 0 and ratio[first - 1] < fraction:
+    while first > 0 and ratio[first - 1] >= fraction:
         first -= 1
     if first == 0:
-        return float(1.0 / k[0])  # under the threshold at every wavelength shown
-    lo, hi = first - 1, first  # ratio[lo] >= fraction > ratio[hi]
+        return float(1.0 / k[0])  # over the threshold at every wavelength shown
+    lo, hi = first - 1, first  # ratio[lo] < fraction <= ratio[hi]
     r_lo, r_hi = math.log(max(ratio[lo], 1e-30)), math.log(max(ratio[hi], 1e-30))
     t = (r_lo - math.log(fraction)) / (r_lo - r_hi) if r_lo != r_hi else 0.0
     log_k = math.log(k[lo]) + t * (math.log(k[hi]) - math.log(k[lo]))
@@ -270,9 +279,9 @@ def zonal_spectra(fields: TestFields, var_index: int) -> JsonDict:
         dxs = np.array([geometry.dx[row] for _, row, _ in segments])
         dx = float(np.average(dxs, weights=cells))
         eff = {
-            name: effective_resolution(spectra["k"], spectra["hr"], spectra[name])
-            for name in spectra
-            if name not in ("k", "hr")
+            name: effective_resolution(spectra["k"], spectra["hr"], spectra[f"error_{name}"])
+            for name in _curves(fields)
+            if name != "hr"
         }
         bands.append(
             {
@@ -430,29 +439,31 @@ def _unit_text(unit: str) -> str:
 def _wavelength(value: float | None, band: JsonDict, unit: str) -> str:
     if value is None:
         return tr(
-            "the HR grid's 2Δx ({value} {unit})", value=f"{band['hr_nyquist']:,.0f}", unit=unit
+            "the HR grid's limit, 2Δx = {value} {unit}",
+            value=f"{band['hr_nyquist']:,.0f}",
+            unit=unit,
         )
     return f"~{value:,.0f} {unit}"
 
 
 def describe_spectra(info: JsonDict) -> list[str]:
     """One sentence per latitude band from a spectra plot's JSON info: how far down SR
-    and the baselines keep HR's power, and the LR Nyquist wavelength below which the LR
-    grid resolves nothing (so nothing is said to be 'resolved' beyond it)."""
+    and the baselines follow HR (their effective resolutions), and the LR Nyquist
+    wavelength below which the LR grid resolves nothing."""
     unit = _unit_text(info.get("distance_unit", "km"))
     out = []
     for band in info.get("bands") or []:
         eff = band["effective_resolution"]
         others = [
-            f"{tr(name)} {_wavelength(eff[name], band, unit)}"
+            f"{tr(name)}: {_wavelength(eff[name], band, unit)}"
             for name in ("bicubic", "spline")
             if name in eff
         ]
         sentence = tr(
-            "{band} ({segments} ocean runs, Δx ≈ {dx} {unit}): SR keeps at least {fraction} "
-            "of HR's power down to {sr} ({others}); the LR grid resolves nothing below "
-            "{nyquist} {unit} (its Nyquist wavelength), so structure finer than that is "
-            "inferred, not observed.",
+            "{band} ({segments} ocean runs, Δx ≈ {dx} {unit}): SR follows HR, its error "
+            "spectrum under {fraction} of HR's, down to {sr} ({others}); the LR grid "
+            "resolves nothing below {nyquist} {unit} (its Nyquist wavelength), so structure "
+            "finer than that is inferred, not observed.",
             band=band_name(band),
             segments=band["segments"],
             dx=f"{band['dx']:,.0f}",
