@@ -188,3 +188,18 @@ def test_interpolation_artefacts_at_the_grid_scale_are_no_resolution() -> None:
     assert np.all(band["bicubic"][tail] > 0.5 * band["hr"][tail])  # the power is there
     assert band["effective_resolution"]["bicubic"] > 4 * band["dx"]  # the signal is not
     assert band["effective_resolution"]["sr"] is None
+
+
+def test_spectra_sentences_in_chinese(tmp_path: Path) -> None:
+    from oceansr.i18n import writing_in
+
+    rng = np.random.default_rng(5)
+    hr = rng.standard_normal((2, 1, 32, 64)).astype(np.float32)
+    blurred = _zonal_blur(hr, 6).astype(np.float32)
+    lat, lon = np.linspace(30.0, 40.0, 32), np.linspace(0.0, 20.0, 64)
+    info = plot_power_spectra(_fields(hr, hr, blurred, lat=lat, lon=lon), 0, tmp_path / "s.png")
+    with writing_in("zh"):
+        (sentence,) = describe_spectra(info)
+    assert sentence.startswith("纬度绝对值 0–45°（") and "双三次插值：~" in sentence
+    assert "低分辨率网格无法分辨短于" in sentence and sentence.endswith("。")
+    assert not any(word in sentence for word in ("ocean runs", "follows", "bicubic", ": "))

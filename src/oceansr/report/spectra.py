@@ -451,11 +451,12 @@ def describe_spectra(info: JsonDict) -> list[str]:
     and the baselines follow HR (their effective resolutions), and the LR Nyquist
     wavelength below which the LR grid resolves nothing."""
     unit = _unit_text(info.get("distance_unit", "km"))
+    colon, comma = ("：", "、") if writing_lang() == "zh" else (": ", ", ")
     out = []
     for band in info.get("bands") or []:
         eff = band["effective_resolution"]
         others = [
-            f"{tr(name)}: {_wavelength(eff[name], band, unit)}"
+            f"{tr(name)}{colon}{_wavelength(eff[name], band, unit)}"
             for name in ("bicubic", "spline")
             if name in eff
         ]
@@ -470,7 +471,7 @@ def describe_spectra(info: JsonDict) -> list[str]:
             unit=unit,
             fraction=f"{info.get('fraction', EFFECTIVE_FRACTION):.0%}",
             sr=_wavelength(eff.get("sr"), band, unit),
-            others=("、" if writing_lang() == "zh" else ", ").join(others),
+            others=comma.join(others),
             nyquist=f"{band['lr_nyquist']:,.0f}",
         )
         out.append(sentence)
