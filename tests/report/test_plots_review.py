@@ -1,5 +1,6 @@
 """An oceanographer's review of the sample maps: colour bars show clipping with extend
-arrows, and longitudes are wrapped to -180..180 °E."""
+arrows, and longitudes are wrapped to -180..180 °E; RMSE by depth level. (Spectra and
+distance to land: test_spectra.py, test_regions.py.)"""
 
 from __future__ import annotations
 
@@ -54,31 +55,6 @@ def _fields(hr: np.ndarray, sr: np.ndarray, bic: np.ndarray, labels: list[str]) 
     )
 
 
-def _smoothed(field: np.ndarray, cells: int) -> np.ndarray:
-    """A box blur: removes scales below ~``cells`` grid cells, like an interpolator."""
-    from scipy.ndimage import uniform_filter
-
-    return uniform_filter(field, size=cells, mode="wrap")
-
-
-def test_spectra_find_the_scale_a_blurred_field_loses() -> None:
-    from oceansr.report.spectra import effective_resolution, grid_spacing_km, mean_spectra
-
-    rng = np.random.default_rng(0)
-    hr = rng.standard_normal((3, 1, 96, 96)).astype(np.float32)
-    sharp = hr + 0.05 * rng.standard_normal(hr.shape).astype(np.float32)
-    blurred = np.stack([[_smoothed(f[0], 6)] for f in hr]).astype(np.float32)
-    fields = _fields(hr, sharp, blurred, ["month=1"] * 3)
-    spectra = mean_spectra(fields, 0)
-    k = spectra["k"]
-    dy, dx = grid_spacing_km(fields)
-    assert 20 < dy < 25 and 20 < dx < 25  # 0.21 deg near the equator
-    assert effective_resolution(k, spectra["hr"], spectra["sr"]) is None  # resolved
-    blurred_at = effective_resolution(k, spectra["hr"], spectra["bicubic"])
-    # A 6-cell box filter keeps half the power at wavelength 6 dx / 0.443 = 13.5 dx.
-    assert blurred_at is not None and 11 * dx < blurred_at < 16 * dx
-
-
 def test_rmse_by_depth_groups_fields_by_their_depth_label(tmp_path: Path) -> None:
     from oceansr.report.spectra import depth_of, plot_rmse_by_depth, rmse_by_depth
 
@@ -99,14 +75,3 @@ def test_rmse_by_depth_groups_fields_by_their_depth_label(tmp_path: Path) -> Non
     info = plot_rmse_by_depth(fields, 0, tmp_path / "depth.png")
     assert Path(info["path"]).is_file() and info["rows"][1]["depth_m"] == 75.0
     assert depth_of("time=3") is None
-
-
-def test_distance_to_land_is_labelled_in_km() -> None:
-    from oceansr.report.regions import _cell_km, _distance_label
-
-    hr = np.zeros((1, 1, 32, 32), dtype=np.float32)
-    fields = _fields(hr, hr, hr, ["month=1"])
-    cell = _cell_km(fields)
-    assert cell is not None and 70 < cell < 75  # 0.65 deg near the equator
-    assert _distance_label(2, 50.0) == "100" and _distance_label(">8", 50.0) == ">400"
-    assert _distance_label(3, None) == "3"

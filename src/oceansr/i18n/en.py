@@ -127,8 +127,8 @@ TEXTS: dict[str, str] = {
     "plot.wavenumber": "wavenumber [cycles/km]",
     "plot.psd": "power spectral density",
     "plot.spectra_title": (
-        "{var}: radially averaged power spectra "
-        "(effective resolution: spectrum below {fraction} of HR)"
+        "{var}: zonal power spectra per latitude band, true zonal spacing (dotted: effective "
+        "resolution, error spectrum {fraction} of HR's; dashed: LR Nyquist wavelength)"
     ),
     "plot.depth": "depth [m]",
     "plot.depth_title": "{var}: RMSE by depth level (test fields)",

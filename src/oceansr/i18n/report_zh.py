@@ -90,9 +90,9 @@ TERMS: dict[str, str] = {
     "Final validation and test metrics of the model next to bicubic.": (
         "模型最终的验证集与测试集指标，与双三次插值并列。"
     ),
-    "RMSE of model and bicubic against distance to land (km) and per latitude band, on "
+    "RMSE of model and baselines per band of distance to land and per latitude band, on "
     "the evaluated test fields.": (
-        "模型与双三次插值的均方根误差（RMSE）随离岸距离（km）及纬度带的变化（评估的测试场）。"
+        "模型与各基线的均方根误差（RMSE）按离岸距离带及纬度带的分布（评估的测试场）。"
     ),
     "Not drawn: {reason}.": "未绘制：{reason}。",
     "Test fields {labels}: {panels} (checkpoint {ckpt}; cmocean {cmap}; land grey; colour "
@@ -106,12 +106,33 @@ TERMS: dict[str, str] = {
     "RMSE of SR and bicubic per depth level on the evaluated test fields.": (
         "评估测试场上超分辨率（SR）与双三次插值在各深度层的均方根误差（RMSE）。"
     ),
-    "Radially averaged power spectra of HR, SR and bicubic on the evaluated test fields. "
-    "Effective resolution (spectrum below {fraction} of HR's): {said}.": (
-        "评估测试场上高分辨率（HR）、超分辨率（SR）与双三次插值的径向平均功率谱。有效分辨率"
-        "（功率谱低于 HR 的 {fraction}）：{said}。"
+    "Zonal power spectra of HR, SR and the baselines along latitude bands, each row with "
+    "its true zonal spacing, on ocean runs of at least {cells} HR cells (detrended, Hann "
+    "taper). Effective resolution: the largest wavelength below which the error spectrum "
+    "(SR − HR, baseline − HR) stays at or above {fraction} of HR's.": (
+        "高分辨率（HR）、超分辨率（SR）与各基线沿纬度带的纬向功率谱：每行按其真实纬向间距计算，"
+        "只取至少 {cells} 个高分辨率网格的连续海洋段（去趋势，Hann 窗）。有效分辨率：误差谱"
+        "（SR − HR、基线 − HR）始终不低于 HR 谱 {fraction} 的最大波长。"
     ),
-    "resolved to the grid scale": "达到网格尺度",
+    # spectra plot and sentences
+    "all rows": "全部行",
+    "|lat| {low}–{high}°": "纬度绝对值 {low}–{high}°",
+    "spline": "三次样条",
+    "HR cells": "个高分辨率网格",
+    "LR Nyquist {value} {unit}": "低分辨率奈奎斯特波长 {value} {unit}",
+    "{band}: Δx ≈ {dx} {unit}, {segments} ocean runs": (
+        "{band}：Δx ≈ {dx} {unit}，{segments} 段海洋"
+    ),
+    "wavenumber [cycles/HR cell] (no coordinates)": "波数 [周/高分辨率网格]（无坐标）",
+    "the HR grid's limit, 2Δx = {value} {unit}": "高分辨率网格的极限 2Δx = {value} {unit}",
+    "{band} ({segments} ocean runs, Δx ≈ {dx} {unit}): SR follows HR, its error spectrum "
+    "under {fraction} of HR's, down to {sr} ({others}); the LR grid resolves nothing below "
+    "{nyquist} {unit} (its Nyquist wavelength), so structure finer than that is inferred, "
+    "not observed.": (
+        "{band}（{segments} 段海洋，Δx ≈ {dx} {unit}）：超分辨率跟随 HR（误差谱低于 HR 谱的 "
+        "{fraction}），直到 {sr}（{others}）；低分辨率网格无法分辨短于 {nyquist} {unit} 的结构"
+        "（其奈奎斯特波长），因此更细的结构是推断的，而非观测的。"
+    ),
     "Validation: the last finished epoch; test: the best checkpoint on the test split. "
     "Gain over bicubic: error reduction in % for RMSE/MAE, |bias| reduction in the "
     "variable's unit, dB for PSNR, difference for SSIM; positive means the model is better.": (
@@ -164,10 +185,20 @@ TERMS: dict[str, str] = {
     "suggestions": "建议",
     "see the next steps under Analysis": "见“分析”一节中的下一步",
     # region plot
-    "distance to land [km]": "离岸距离 [km]",
+    "geodesic distance to land [km]": "到陆地的大圆距离 [km]",
     "distance to land [HR cells]": "离岸距离 [高分辨率网格数]",
-    "coastal ≤ {km} km": "近岸 ≤ {km} km",
-    "coastal ≤ {cells} HR cells": "近岸 ≤ {cells} 个高分辨率网格",
+    "{count} HR cells": "{count} 个高分辨率网格",
+    "Distance to land in HR cells (the grid has no lat/lon coordinates): {bands}.": (
+        "离岸距离以高分辨率网格计（该网格没有经纬度坐标）：{bands}。"
+    ),
+    "Distance bands {bands}: great-circle distance from each ocean cell centre to the nearest "
+    "land cell centre; of 0–50, 50–200, 200–500, 500–1,000 and >1,000 km, a band narrower "
+    "than one HR cell (its longer side, ~{cell} km) is merged into the next. Land outside "
+    "the domain is not seen.": (
+        "离岸距离带 {bands}：每个海洋网格中心到最近陆地网格中心的大圆距离；在 0–50、50–200、"
+        "200–500、500–1,000 和 >1,000 km 中，窄于一个高分辨率网格（取其长边，约 {cell} km）的"
+        "距离带并入下一个。区域之外的陆地不计入。"
+    ),
     "{var} — {rmse} vs distance to land": "{var} — {rmse} 随离岸距离的变化",
     "{var} — {rmse} per {axis} band": "{var} — 各{axis}带的 {rmse}",
     "worst: {band}": "误差最大：{band}",
@@ -300,26 +331,23 @@ ANALYSIS: dict[str, str] = {
         "在用 {ckpt} 推理的 {total} 个测试场中的 {fields} 个上"
     ),
     " ({var})": "（{var}）",
-    "no land": "没有陆地",
-    "no ocean farther from land": "没有离陆地更远的海域",
-    "{intro}{name}, the coast/open-ocean split is undefined ({where} within {coast} HR "
-    "cells); overall RMSE {rmse} {unit}.": (
-        "{intro}{name}，近岸/开阔海域的划分无定义（{coast} 个高分辨率网格距离内{where}）；"
-        "总体均方根误差 RMSE {rmse} {unit}。"
+    "no land on the grid": "网格上没有陆地",
+    "no ocean farther than {offshore} from land": "没有离陆地超过 {offshore} 的海域",
+    "{intro}{name}, the coast/open-ocean split is undefined ({where}); overall RMSE {rmse} "
+    "{unit}.": (
+        "{intro}{name}，近岸/开阔海域的划分无定义（{where}）；总体均方根误差 RMSE {rmse} {unit}。"
     ),
     "errors **concentrate near the coast**": "误差**集中在近岸**",
     "errors are **larger in the open ocean** than near the coast": "**开阔海域**的误差大于近岸",
-    "errors are **spread evenly** between coast and open ocean": (
-        "误差在近岸与开阔海域之间**分布均匀**"
-    ),
-    "{intro}{name}, {verdict}: RMSE within {coast} HR cells (one LR cell) of land is "
-    "{coastal} {unit} against {open} {unit} in the open ocean (×{ratio}); bicubic has "
-    "{coastal_bic} and {open_bic} {unit}, so the model's gain over bicubic is "
-    "{coastal_gain} % near the coast and {open_gain} % offshore.": (
-        "{intro}{name}，{verdict}：离陆地 {coast} 个高分辨率网格（一个低分辨率网格）以内的"
-        "均方根误差 RMSE 为 {coastal} {unit}，开阔海域为 {open} {unit}（×{ratio}）；双三次插值"
-        "分别为 {coastal_bic} 和 {open_bic} {unit}，因此模型相对双三次插值的增益在近岸为 "
-        "{coastal_gain} %，离岸为 {open_gain} %。"
+    "coastal and open-ocean errors are **alike**": "近岸与开阔海域的误差**相近**",
+    "{intro}{name}, {verdict}: the model's RMSE within {coast} of land is {coastal} {unit} "
+    "against {open} {unit} farther than {offshore} (×{ratio}; errors are said to concentrate "
+    "only beyond ×{factor}); bicubic has {coastal_bic} and {open_bic} {unit}, so the model's "
+    "gain over bicubic is {coastal_gain} % near the coast and {open_gain} % offshore.": (
+        "{intro}{name}，{verdict}：离陆地 {coast} 以内，模型的均方根误差 RMSE 为 {coastal} "
+        "{unit}，离陆地超过 {offshore} 处为 {open} {unit}（×{ratio}；仅当超过 ×{factor} 时才称"
+        "误差集中）；双三次插值分别为 {coastal_bic} 和 {open_bic} {unit}，因此模型相对双三次"
+        "插值的增益在近岸为 {coastal_gain} %，离岸为 {open_gain} %。"
     ),
     "latitude": "纬度",
     "row": "行",

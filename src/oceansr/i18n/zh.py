@@ -120,7 +120,10 @@ TEXTS: dict[str, str] = {
     ),
     "plot.wavenumber": "波数 [周/km]",
     "plot.psd": "功率谱密度",
-    "plot.spectra_title": "{var}：径向平均功率谱（有效分辨率：谱低于高分辨率的 {fraction}）",
+    "plot.spectra_title": (
+        "{var}：各纬度带的纬向功率谱，按真实纬向间距（点线：有效分辨率，误差谱为高分辨率谱的 "
+        "{fraction}；虚线：低分辨率奈奎斯特波长）"
+    ),
     "plot.depth": "深度 [m]",
     "plot.depth_title": "{var}：各深度层的均方根误差（测试场）",
     "plot.bicubic": "双三次插值",

@@ -10,6 +10,7 @@ Verdict codes in the returned facts stay English (the suggestions branch on them
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from oceansr.report.history import (
 from oceansr.report.plots import (
     band_label,
 )
+from oceansr.report.regions import distance_text
 from oceansr.report.verdict import baseline_label, headline_baseline, verdict_sentences
 
 JsonDict = dict[str, Any]
@@ -46,8 +48,9 @@ TREND_WINDOW = 5
 MIN_OVERFIT_EPOCHS = 3
 
 
-#: Coastal/open RMSE ratio beyond which errors are said to concentrate on one side.
-CONCENTRATION_RATIO = 1.1
+#: Coastal/open-ocean RMSE ratio of the model beyond which errors are said to concentrate
+#: on one side (and its inverse for the open ocean): a quarter more, not noise.
+CONCENTRATION_RATIO = 1.25
 
 
 def _epochs(count: int) -> str:
@@ -249,18 +252,27 @@ def _baseline(history: RunHistory) -> tuple[list[str], JsonDict]:
     return sentences, facts
 
 
-def _split_sentence(intro: str, name: str, coast: int, entry: Mapping[str, Any]) -> str:
-    """Coast against open ocean for one variable (undefined without land or offshore)."""
+def _split_sentence(intro: str, name: str, regions: Mapping[str, Any], entry: JsonDict) -> str:
+    """Coastal band against open ocean for one variable. Errors are said to concentrate
+    near the coast only when the model's coastal RMSE is above :data:`CONCENTRATION_RATIO`
+    times its open-ocean RMSE; otherwise the sentence says what the numbers show."""
     unit = entry["units"]
     coastal, open_ = entry["coastal"], entry["open"]
+    dist_unit = regions["distance_unit"]
+    coast = distance_text(regions["coastal_band"]["high"] or math.inf, dist_unit)
+    offshore = distance_text(regions["open_from"], dist_unit)
     if not coastal["cells"] or not open_["cells"]:
+        where = (
+            tr("no land on the grid")
+            if not coastal["cells"]
+            else tr("no ocean farther than {offshore} from land", offshore=offshore)
+        )
         return tr(
-            "{intro}{name}, the coast/open-ocean split is undefined ({where} within {coast} HR "
-            "cells); overall RMSE {rmse} {unit}.",
+            "{intro}{name}, the coast/open-ocean split is undefined ({where}); overall RMSE "
+            "{rmse} {unit}.",
             intro=intro,
             name=name,
-            where=tr("no land" if not coastal["cells"] else "no ocean farther from land"),
-            coast=coast,
+            where=where,
             rmse=format_value(entry["overall"]["rmse"]),
             unit=unit,
         )
@@ -270,20 +282,23 @@ def _split_sentence(intro: str, name: str, coast: int, entry: Mapping[str, Any])
     elif ratio < 1 / CONCENTRATION_RATIO:
         verdict = "errors are **larger in the open ocean** than near the coast"
     else:
-        verdict = "errors are **spread evenly** between coast and open ocean"
+        verdict = "coastal and open-ocean errors are **alike**"
     return tr(
-        "{intro}{name}, {verdict}: RMSE within {coast} HR cells (one LR cell) of land is "
-        "{coastal} {unit} against {open} {unit} in the open ocean (×{ratio}); bicubic has "
-        "{coastal_bic} and {open_bic} {unit}, so the model's gain over bicubic is "
-        "{coastal_gain} % near the coast and {open_gain} % offshore.",
+        "{intro}{name}, {verdict}: the model's RMSE within {coast} of land is {coastal} "
+        "{unit} against {open} {unit} farther than {offshore} (×{ratio}; errors are said to "
+        "concentrate only beyond ×{factor}); bicubic has {coastal_bic} and {open_bic} "
+        "{unit}, so the model's gain over bicubic is {coastal_gain} % near the coast and "
+        "{open_gain} % offshore.",
         intro=intro,
         name=name,
         verdict=tr(verdict),
         coast=coast,
         coastal=format_value(coastal["rmse"]),
         open=format_value(open_["rmse"]),
+        offshore=offshore,
         unit=unit,
         ratio=f"{ratio:.2f}",
+        factor=f"{CONCENTRATION_RATIO:g}",
         coastal_bic=format_value(coastal["rmse_bicubic"]),
         open_bic=format_value(open_["rmse_bicubic"]),
         coastal_gain=_signed(_gain_pct(coastal)),
@@ -294,7 +309,6 @@ def _split_sentence(intro: str, name: str, coast: int, entry: Mapping[str, Any])
 def _where_errors(regions: JsonDict | None, fields_error: str | None) -> list[str]:
     if regions is None:
         return [tr("The spatial error analysis was not made: {reason}.", reason=fields_error)]
-    coast = regions["coast_cells"]
     intro = tr(
         "On {fields} of {total} test fields run through {ckpt}",
         fields=regions["fields"],
@@ -305,7 +319,7 @@ def _where_errors(regions: JsonDict | None, fields_error: str | None) -> list[st
     for var, entry in regions["variables"].items():
         unit = entry["units"]
         name = tr(" ({var})", var=var) if len(regions["variables"]) > 1 else ""
-        out.append(_split_sentence(intro, name, coast, entry))
+        out.append(_split_sentence(intro, name, regions, entry))
         worst = entry.get("worst_band")
         if worst:
             out.append(

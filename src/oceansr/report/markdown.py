@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from oceansr.core.metric_names import HIGHER_IS_BETTER
-from oceansr.i18n import tr
+from oceansr.i18n import tr, writing_lang
 from oceansr.report.formatting import (
     format_bytes,
     format_count,
@@ -29,6 +29,8 @@ from oceansr.report.history import (
 from oceansr.report.plots import (
     summary_lines,
 )
+from oceansr.report.regions import describe_distance_bands
+from oceansr.report.spectra import describe_spectra
 from oceansr.report.verdict import baseline_label, headline_baseline, section_breakdown
 from oceansr.runs import read_regular
 
@@ -266,7 +268,7 @@ _CAPTIONS = {
     "metrics": "Validation metrics per epoch; dashed: the bicubic baseline on the same cells.",
     "lr": "Learning rate in effect during each epoch.",
     "metric_bars": "Final validation and test metrics of the model next to bicubic.",
-    "errors_by_region": "RMSE of model and bicubic against distance to land (km) and per "
+    "errors_by_region": "RMSE of model and baselines per band of distance to land and per "
     "latitude band, on the evaluated test fields.",
 }
 
@@ -323,7 +325,8 @@ def _section_plots(history: RunHistory, plots: Mapping[str, Any]) -> list[str]:
         lines += [
             f"### {tr(_TITLES['errors_by_region'])}",
             "",
-            tr(_CAPTIONS["errors_by_region"]),
+            tr(_CAPTIONS["errors_by_region"])
+            + _bands_note(by_name["errors_by_region"].get("regions")),
             "",
             _image(history, by_name["errors_by_region"], tr(_TITLES["errors_by_region"])),
             "",
@@ -331,26 +334,32 @@ def _section_plots(history: RunHistory, plots: Mapping[str, Any]) -> list[str]:
     return lines + _section_spectra(history, by_name)
 
 
+def _bands_note(regions: Mapping[str, Any] | None) -> str:
+    """How the distance-to-land bands were made, after the figure's caption."""
+    if not regions or "distance_bands" not in regions:
+        return ""
+    return ("" if writing_lang() == "zh" else " ") + describe_distance_bands(dict(regions))
+
+
 def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[str]:
-    """Power spectra (with the effective resolutions) and RMSE by depth level."""
+    """Zonal power spectra (effective resolutions, LR Nyquist) and RMSE by depth level."""
     lines: list[str] = []
     for name, plot in by_name.items():
         if name.startswith("spectra_"):
-            eff = plot.get("effective_resolution_km") or {}
-            said = ", ".join(
-                f"{tr(who)} {tr('resolved to the grid scale') if km is None else f'{km:.0f} km'}"
-                for who, km in eff.items()
-            )
             lines += [
                 f"### {tr('Power spectra: {var}', var=plot['variable'])}",
                 "",
                 tr(
-                    "Radially averaged power spectra of HR, SR and bicubic on the evaluated "
-                    "test fields. Effective resolution (spectrum below {fraction} of HR's): "
-                    "{said}.",
+                    "Zonal power spectra of HR, SR and the baselines along latitude bands, each "
+                    "row with its true zonal spacing, on ocean runs of at least {cells} HR "
+                    "cells (detrended, Hann taper). Effective resolution: the largest "
+                    "wavelength below which the error spectrum (SR − HR, baseline − HR) stays "
+                    "at or above {fraction} of HR's.",
+                    cells=plot.get("min_segment_cells", 16),
                     fraction=f"{plot['fraction']:.0%}",
-                    said=said,
                 ),
+                "",
+                *[f"- {sentence}" for sentence in describe_spectra(plot)],
                 "",
                 _image(history, plot, f"Power spectra {plot['variable']}"),
                 "",

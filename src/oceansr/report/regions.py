@@ -1,5 +1,12 @@
 """Where errors concentrate: RMSE against distance to land and per latitude band, for
-the model and bicubic (the numbers behind the report's analysis).
+the model and the baselines (the numbers behind the report's analysis).
+
+Distance to land is geodesic on a lat/lon grid: each ocean cell centre's great-circle
+distance to the nearest land cell centre, found with a k-d tree on 3-D unit vectors (the
+chord becomes an arc of the 6,371 km sphere), so a periodic globe needs no special case.
+Bands are those of a physical oceanographer, 0–50, 50–200, 200–500, 500–1,000 and
+>1,000 km, a band narrower than one HR cell merged into the next (a 2° grid cannot tell
+30 km from 150 km). Without coordinates distances stay in HR cells, labelled as cells.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from oceansr.i18n import tr
+from oceansr.i18n import tr, writing_lang
 from oceansr.report.figures import (
     BIC_COLOUR,
     BIC_LIGHT,
@@ -27,20 +34,137 @@ from oceansr.report.figures import (
 )
 from oceansr.report.sr_fields import TestFields
 
+EARTH_RADIUS_KM = 6371.0
+#: Edges of the distance-to-land bands [km], before merging what the grid cannot resolve.
+COAST_BANDS_KM = (0.0, 50.0, 200.0, 500.0, 1000.0, math.inf)
+#: Ocean farther than this from land is "open ocean" in the coast/open comparison.
+OPEN_OCEAN_KM = 500.0
+SPLINE_COLOUR = "#2e8b57"
 
-def _distance_to_land(ocean: np.ndarray) -> np.ndarray:
-    """Per (field, channel): HR cells from each ocean cell to the nearest land cell
-    (``inf`` for a field without land)."""
+
+def _centres(fields: TestFields) -> tuple[np.ndarray, np.ndarray] | None:
+    """Latitude and longitude of every HR cell centre (H, W), or ``None`` without both."""
+    height, width = fields.hr.shape[-2:]
+    if fields.lat is None or fields.lon is None:
+        return None
+    lat = np.asarray(fields.lat, dtype=np.float64)
+    lon = np.asarray(fields.lon, dtype=np.float64)
+    if lat.ndim == 1 and lon.ndim == 1 and lat.size >= height and lon.size >= width:
+        grid_lat, grid_lon = np.meshgrid(lat[:height], lon[:width], indexing="ij")
+        return grid_lat, grid_lon
+    if lat.ndim == 2 and lat.shape == lon.shape and lat.shape[0] >= height:
+        return lat[:height, :width], lon[:height, :width]
+    return None
+
+
+def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points on the unit sphere, ``(..., 3)``: chords between them give great circles,
+    and a longitude of 359° sits next to one of 0.5° without any wrapping rule."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], -1)
+
+
+def geodesic_distance_to_land(ocean: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Great-circle distance [km] from every cell centre to the nearest land cell centre
+    (0 on land, ``inf`` when the grid shows no land). Land outside the grid is not seen."""
+    from scipy.spatial import cKDTree
+
+    out = np.zeros(ocean.shape, dtype=np.float64)
+    if ocean.all():
+        return np.full(ocean.shape, np.inf)
+    points = unit_vectors(lat, lon)
+    chord, _ = cKDTree(points[~ocean]).query(points[ocean])
+    out[ocean] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+    return out
+
+
+def _grid_distance_to_land(ocean: np.ndarray) -> np.ndarray:
+    """HR cells from each ocean cell to the nearest land cell (``inf`` without land)."""
     from scipy.ndimage import distance_transform_edt
 
-    out = np.full(ocean.shape, np.inf, dtype=np.float32)
+    if ocean.all():
+        return np.full(ocean.shape, np.inf)
+    return np.asarray(distance_transform_edt(ocean), dtype=np.float64)
+
+
+def _distance_to_land(fields: TestFields) -> tuple[np.ndarray, str]:
+    """Per (field, channel) distance to land in km (geodesic) or, without coordinates, in
+    HR cells; a land mask repeated across fields or channels is measured once."""
+    ocean = fields.ocean
+    centres = _centres(fields)
+    out = np.full(ocean.shape, np.inf, dtype=np.float64)
+    done: dict[bytes, np.ndarray] = {}
     for n in range(ocean.shape[0]):
         for c in range(ocean.shape[1]):
             mask = ocean[n, c]
-            if mask.all() or not mask.any():
+            if not mask.any():
                 continue
-            out[n, c] = distance_transform_edt(mask)
-    return out
+            key = np.packbits(mask).tobytes()
+            if key not in done:
+                done[key] = (
+                    _grid_distance_to_land(mask)
+                    if centres is None
+                    else geodesic_distance_to_land(mask, *centres)
+                )
+            out[n, c] = done[key]
+    return out, ("cells" if centres is None else "km")
+
+
+def cell_size_km(fields: TestFields) -> float | None:
+    """The typical HR cell's longer side (median over ocean cells of the larger of the
+    zonal and meridional great-circle steps): an ocean cell next to land can be that far
+    from it, so no finer distance band is filled everywhere."""
+    centres = _centres(fields)
+    if centres is None:
+        return None
+    lat, lon = centres
+    if min(lat.shape) < 2:
+        return None
+    dx = _haversine(lat[:-1, :-1], lon[:-1, :-1], lat[:-1, 1:], lon[:-1, 1:])
+    dy = _haversine(lat[:-1, :-1], lon[:-1, :-1], lat[1:, :-1], lon[1:, :-1])
+    ocean = fields.ocean[..., :-1, :-1].any(axis=(0, 1))
+    side = np.maximum(dx, dy)
+    return float(np.median(side[ocean] if ocean.any() else side))
+
+
+def _haversine(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+
+
+def distance_bands(unit: str, cell: float | None, scale: int) -> list[tuple[float, float]]:
+    """``[(low, high)]`` bands of distance to land, upper edge included.
+
+    In km: :data:`COAST_BANDS_KM`, with every band narrower than one HR cell (``cell``)
+    merged into the next, since the grid cannot tell its distances apart. In HR cells
+    (no coordinates): within one LR cell, one to two, two to four, beyond.
+    """
+    if unit != "km":
+        edges = [0.0, float(scale), 2.0 * scale, 4.0 * scale, math.inf]
+    else:
+        edges = list(COAST_BANDS_KM)
+        i = 1
+        while cell and i < len(edges) - 1:
+            if edges[i] - edges[i - 1] < cell:
+                del edges[i]
+            else:
+                i += 1
+    return list(itertools.pairwise(edges))
+
+
+def distance_text(value: float, unit: str) -> str:
+    """``500 km`` or ``4 HR cells`` (in the language being written)."""
+    shown = f"{value:,.0f}"
+    return f"{shown} km" if unit == "km" else tr("{count} HR cells", count=shown)
+
+
+def distance_band_label(low: float, high: float, unit: str) -> str:
+    """``0–50 km``, ``>1,000 km``, ``4–8 HR cells``: the band's edges, as ticks say them."""
+    if math.isinf(high):
+        return f">{distance_text(low, unit)}"
+    return f"{low:,.0f}–{distance_text(high, unit)}"
 
 
 def _latitudes(fields: TestFields) -> tuple[np.ndarray, bool]:
@@ -70,36 +194,60 @@ def _band_edges(values: np.ndarray, is_lat: bool) -> np.ndarray:
     return start + width * np.arange(count + 1)
 
 
-def _stats(err_sr: np.ndarray, err_bic: np.ndarray, mask: np.ndarray) -> JsonDict:
+def _stats(
+    err_sr: np.ndarray, err_bic: np.ndarray, err_spline: np.ndarray | None, mask: np.ndarray
+) -> JsonDict:
+    """Cells and RMSE of the model, bicubic and (when evaluated) the spline over ``mask``."""
     cells = int(mask.sum())
+    out: JsonDict = {"cells": cells, "rmse": None, "rmse_bicubic": None}
+    if err_spline is not None:
+        out["rmse_spline"] = None
     if cells == 0:
-        return {"cells": 0, "rmse": None, "rmse_bicubic": None}
-    sr = err_sr[mask].astype(np.float64)
-    bic = err_bic[mask].astype(np.float64)
-    return {
-        "cells": cells,
-        "rmse": float(np.sqrt(np.mean(sr * sr))),
-        "rmse_bicubic": float(np.sqrt(np.mean(bic * bic))),
-    }
+        return out
+    for key, err in (("rmse", err_sr), ("rmse_bicubic", err_bic), ("rmse_spline", err_spline)):
+        if err is not None:
+            values = err[mask].astype(np.float64)
+            out[key] = float(np.sqrt(np.mean(values * values)))
+    return out
 
 
-def region_errors(fields: TestFields, coast_cells: int | None = None) -> JsonDict:
+def _open_from(bands: list[tuple[float, float]], unit: str, scale: int, dist: np.ndarray) -> float:
+    """Where the open ocean starts: :data:`OPEN_OCEAN_KM` (two LR cells without
+    coordinates), never inside the coastal band; the coastal band's edge when no ocean
+    cell lies that far from land."""
+    coastal_high = bands[0][1]
+    start = max(OPEN_OCEAN_KM if unit == "km" else 2.0 * scale, coastal_high)
+    finite = dist[np.isfinite(dist)]
+    if math.isinf(start) or not (finite > start).any():
+        return coastal_high
+    return start
+
+
+def region_errors(fields: TestFields) -> JsonDict:
     """Where the errors are, per variable, on the evaluated test fields.
 
-    ``coast_cells`` (default: the scale factor, i.e. one LR cell) splits ocean cells into
-    coastal (at most that many HR cells from land) and open ocean. Returns per variable the
-    RMSE of model and bicubic over all cells, coastal and open cells, per distance to land
-    (1 ... 2×coast_cells, then beyond), per latitude band (the worst band, with at least
-    2 % of the ocean cells, is named), and the worst field.
+    Distance to land is geodesic (km, great circles between cell centres, see
+    :func:`geodesic_distance_to_land`) on a lat/lon grid, else in HR cells. Returns per
+    variable the RMSE of the model, bicubic (and the spline when evaluated) over all
+    cells, per band of distance to land (:func:`distance_bands`), in the coastal band
+    (the first) and the open ocean (beyond ``open_from``), per latitude band (the worst
+    band, with at least 2 % of the ocean cells, is named) and the worst field.
     """
-    coast = int(coast_cells or fields.scale)
     ocean = fields.ocean
-    dist = _distance_to_land(ocean)
+    dist, unit = _distance_to_land(fields)
+    cell = cell_size_km(fields)
+    bands = distance_bands(unit, cell, fields.scale)
+    open_from = _open_from(bands, unit, fields.scale, dist[ocean])
     lat_grid, is_lat = _latitudes(fields)
     edges = _band_edges(lat_grid, is_lat)
+    spline = fields.spline
     out: JsonDict = {
-        "coast_cells": coast,
-        "cell_km": _cell_km(fields),
+        "distance_unit": unit,
+        "distance": "geodesic" if unit == "km" else "grid cells",
+        "cell_km": None if cell is None else round(cell, 1),
+        "distance_bands": [_edges_json(low, high, unit) for low, high in bands],
+        "coastal_band": _edges_json(*bands[0], unit),
+        "open_from": open_from,
         "fields": len(fields.indices),
         "total_fields": fields.total,
         "checkpoint": str(fields.checkpoint),
@@ -109,42 +257,62 @@ def region_errors(fields: TestFields, coast_cells: int | None = None) -> JsonDic
     for c, var in enumerate(fields.variables):
         mask = ocean[:, c]
         hr = np.nan_to_num(fields.hr[:, c])
-        err_sr = np.where(mask, fields.sr[:, c] - hr, 0.0)
-        err_bic = np.where(mask, fields.bicubic[:, c] - hr, 0.0)
+        errors = (
+            np.where(mask, fields.sr[:, c] - hr, 0.0),
+            np.where(mask, fields.bicubic[:, c] - hr, 0.0),
+            None if spline is None else np.where(mask, spline[:, c] - hr, 0.0),
+        )
         d = dist[:, c]
         entry: JsonDict = {
             "units": fields.unit(c),
-            "overall": _stats(err_sr, err_bic, mask),
-            "coastal": _stats(err_sr, err_bic, mask & (d <= coast)),
-            "open": _stats(err_sr, err_bic, mask & (d > coast)),
+            "overall": _stats(*errors, mask),
+            "coastal": _stats(*errors, mask & (d <= bands[0][1])),
+            "open": _stats(*errors, mask & (d > open_from)),
+            "by_distance": [
+                {**_edges_json(low, high, unit), **_stats(*errors, mask & (d > low) & (d <= high))}
+                for low, high in bands
+            ],
         }
-        by_distance = []
-        for step in range(1, 2 * coast + 1):
-            sel = mask & (d > step - 1) & (d <= step)
-            by_distance.append({"distance": step, **_stats(err_sr, err_bic, sel)})
-        by_distance.append(
-            {"distance": f">{2 * coast}", **_stats(err_sr, err_bic, mask & (d > 2 * coast))}
-        )
-        entry["by_distance"] = by_distance
-        bands = []
-        total_cells = max(int(mask.sum()), 1)
-        for lo, hi in itertools.pairwise(edges):
-            last = hi == edges[-1]
-            in_band = (lat_grid >= lo) & ((lat_grid <= hi) if last else (lat_grid < hi))
-            stats = _stats(err_sr, err_bic, mask & in_band[None])
-            if stats["cells"]:
-                bands.append({"low": float(lo), "high": float(hi), **stats})
-        entry["bands"] = bands
-        candidates = [b for b in bands if b["cells"] >= 0.02 * total_cells] or bands
-        entry["worst_band"] = max(candidates, key=lambda b: b["rmse"]) if candidates else None
+        entry.update(_latitude_bands(errors, mask, lat_grid, edges))
         per_field = []
         for n in range(mask.shape[0]):
-            stats = _stats(err_sr[n], err_bic[n], mask[n])
-            if stats["cells"]:
-                per_field.append({"label": fields.labels[n], **stats})
+            sr, bic, spl = errors
+            one = _stats(sr[n], bic[n], None if spl is None else spl[n], mask[n])
+            if one["cells"]:
+                per_field.append({"label": fields.labels[n], **one})
         entry["worst_field"] = max(per_field, key=lambda f: f["rmse"]) if per_field else None
         out["variables"][var] = entry
     return out
+
+
+def _latitude_bands(
+    errors: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    mask: np.ndarray,
+    lat_grid: np.ndarray,
+    edges: np.ndarray,
+) -> JsonDict:
+    """RMSE per latitude (or row) band and the worst band with at least 2 % of the ocean
+    cells (a sliver of ocean at a domain edge is not named)."""
+    bands = []
+    for lo, hi in itertools.pairwise(edges):
+        last = hi == edges[-1]
+        in_band = (lat_grid >= lo) & ((lat_grid <= hi) if last else (lat_grid < hi))
+        stats = _stats(*errors, mask & in_band[None])
+        if stats["cells"]:
+            bands.append({"low": float(lo), "high": float(hi), **stats})
+    total_cells = max(int(mask.sum()), 1)
+    candidates = [b for b in bands if b["cells"] >= 0.02 * total_cells] or bands
+    worst = max(candidates, key=lambda b: b["rmse"]) if candidates else None
+    return {"bands": bands, "worst_band": worst}
+
+
+def _edges_json(low: float, high: float, unit: str) -> JsonDict:
+    """A distance band for the JSON info: ``high`` is ``None`` for the open-ended one."""
+    return {
+        "low": float(low),
+        "high": None if math.isinf(high) else float(high),
+        "label": distance_band_label(low, high, unit),
+    }
 
 
 def band_label(band: Mapping[str, Any], axis: str = "latitude") -> str:
@@ -173,53 +341,55 @@ def _with_unit(label: str, unit: str) -> str:
     return f"{label} [{unit}]" if unit else label
 
 
-def _cell_km(fields: TestFields) -> float | None:
-    """The mean HR grid spacing in km (None without lat/lon: distances stay in cells)."""
-    from oceansr.report.spectra import grid_spacing_km
-
-    if fields.lat is None or fields.lon is None:
-        return None
-    dy, dx = grid_spacing_km(fields)
-    return round((dy + dx) / 2, 1)
-
-
-def _distance_label(distance: Any, cell_km: float | None) -> str:
-    """A distance bin (HR cells, or ``">N"``) as km when the grid spacing is known."""
-    if cell_km is None:
-        return str(distance)
-    text = str(distance)
-    if text.startswith(">"):
-        return f">{float(text[1:]) * cell_km:.0f}"
-    return f"{float(text) * cell_km:.0f}"
-
-
 def _plot_by_distance(ax: Any, var: str, entry: JsonDict, regions: JsonDict) -> None:
-    """Left panel: RMSE of model and bicubic per distance to land (km when known)."""
+    """Left panel: RMSE bars of model and baselines per band of distance to land, each
+    bar over its band's tick, the tick naming the band's edges."""
     unit = shown_unit(entry["units"])
-    coast = regions["coast_cells"]
     rows = [row for row in entry["by_distance"] if row["cells"]]
-    cell_km = regions.get("cell_km")
-    labels = [_distance_label(row["distance"], cell_km) for row in rows]
+    series = [("rmse", tr("model"), SR_COLOUR), ("rmse_bicubic", tr("bicubic"), BIC_COLOUR)]
+    if any(row.get("rmse_spline") is not None for row in rows):
+        series.append(("rmse_spline", tr("spline"), SPLINE_COLOUR))
+    width = 0.8 / len(series)
     xs = np.arange(len(rows))
-    rmse = _with_unit(tr("RMSE"), unit)
-    model = _with_unit(tr("model"), unit)
-    bicubic = _with_unit(tr("bicubic"), unit)
-    ax.plot(xs, [row["rmse"] for row in rows], "o-", color=SR_COLOUR, label=model)
-    ax.plot(xs, [row["rmse_bicubic"] for row in rows], "s--", color=BIC_COLOUR, label=bicubic)
-    ax.set_xticks(xs, labels)
-    steps = [str(row["distance"]) for row in rows]
-    if str(coast) in steps:
-        if cell_km:
-            coastal = tr("coastal ≤ {km} km", km=f"{coast * cell_km:.0f}")
-        else:
-            coastal = tr("coastal ≤ {cells} HR cells", cells=coast)
-        ax.axvline(steps.index(str(coast)) + 0.5, color="#e67e22", linestyle=":", label=coastal)
-    xlabel = "distance to land [km]" if cell_km else "distance to land [HR cells]"
+    for i, (key, label, colour) in enumerate(series):
+        values = [row.get(key) or 0.0 for row in rows]
+        offset = (i - (len(series) - 1) / 2) * width
+        ax.bar(xs + offset, values, width=width, color=colour, label=_with_unit(label, unit))
+    geodesic = regions.get("distance_unit") == "km"
+    ax.set_xticks(xs, [_shown_band(row, regions["distance_unit"]) for row in rows], fontsize=8)
+    xlabel = "geodesic distance to land [km]" if geodesic else "distance to land [HR cells]"
     ax.set_xlabel(tr(xlabel), fontsize=9)
+    rmse = _with_unit(tr("RMSE"), unit)
     ax.set_ylabel(rmse, fontsize=9)
     ax.set_title(tr("{var} — {rmse} vs distance to land", var=var, rmse=rmse), fontsize=10)
     style_axes(ax)
     add_legend(ax)
+
+
+def _shown_band(band: Mapping[str, Any], unit: str) -> str:
+    """A JSON distance band's label in the language being written."""
+    high = math.inf if band["high"] is None else band["high"]
+    return distance_band_label(band["low"], high, unit)
+
+
+def describe_distance_bands(regions: JsonDict) -> str:
+    """How the distance bands were made (for the figure's caption)."""
+    labels = "、" if writing_lang() == "zh" else ", "
+    unit = regions["distance_unit"]
+    bands = labels.join(_shown_band(b, unit) for b in regions["distance_bands"])
+    if regions["distance_unit"] != "km":
+        return tr(
+            "Distance to land in HR cells (the grid has no lat/lon coordinates): {bands}.",
+            bands=bands,
+        )
+    return tr(
+        "Distance bands {bands}: great-circle distance from each ocean cell centre to the "
+        "nearest land cell centre; of 0–50, 50–200, 200–500, 500–1,000 and >1,000 km, a band "
+        "narrower than one HR cell (its longer side, ~{cell} km) is merged into the next. "
+        "Land outside the domain is not seen.",
+        bands=bands,
+        cell=f"{regions['cell_km']:,.0f}",
+    )
 
 
 def _plot_by_band(ax: Any, var: str, entry: JsonDict, regions: JsonDict) -> None:
