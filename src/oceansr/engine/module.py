@@ -135,6 +135,7 @@ class SRModule(L.LightningModule):
         max_epochs: int | None,
         eval_tile: int | None = None,
         hr_grid_step_deg: float | None = None,
+        variable_attrs: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

@@ -144,6 +144,9 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         # The HR grid's step, kept with the checkpoint: predict warns when its input has
         # it too (an HR file given as LR input).
         hr_grid_step_deg=grid_step_deg(data.lat),
+        # CF long_name / standard_name / units of the training variables: predict writes
+        # them into its output when the input lacks them.
+        variable_attrs=[dict(a) for a in getattr(data, "attrs", [])],
     )
 
 
