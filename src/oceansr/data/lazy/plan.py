@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.core.errors import ConfigError
+from oceansr.data.fields import cf_attrs
 from oceansr.data.grid import (
     GridSelection,
     check_variables,
@@ -29,7 +30,6 @@ from oceansr.data.grid import (
     select_grid,
     split_positions,
 )
-from oceansr.data.fields import cf_attrs
 from oceansr.data.labels import sample_labels
 from oceansr.data.stores import check_chunks
 from oceansr.data.transforms import crop_coord, crop_shape
