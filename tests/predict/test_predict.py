@@ -529,3 +529,33 @@ def test_start_predict_warns_about_an_hr_input_before_spawning(ckpt, tmp_path):
     assert any("looks like an HR file" in w for w in reply["warnings"]), reply
     done = control.wait(reply["process_id"], timeout=120, until="terminal", runs_root=runs)
     assert done["status"] == "completed", done.get("error_summary")
+
+
+def test_output_carries_the_training_cf_names_and_warns_without_any(ckpt, lr_ds, tmp_path):
+    """An input without CF names gets the training data's (long_name, standard_name,
+    units from the checkpoint); a variable neither names is warned about."""
+    bare = lr_ds.copy()
+    bare["temp"].attrs = {}
+    bare.to_netcdf(tmp_path / "bare.nc")
+    reply = predict(ckpt, tmp_path / "bare.nc", tmp_path / "out.nc", tile=16, overlap=4)
+    with xr.open_dataset(tmp_path / "out.nc") as out:
+        attrs = dict(out["temp"].attrs)
+    assert attrs["long_name"].startswith("Sea water temperature")  # the bundled sample's
+    assert attrs["standard_name"] == "sea_water_temperature" and attrs["units"] == "degC"
+    assert not any("no long_name" in w for w in reply["warnings"]), reply["warnings"]
+
+    from oceansr.predict.output import build_output_dataset
+
+    module = load_module(ckpt, device="cpu")
+    from oceansr.data.lr_input import open_lr_fields
+
+    job_fields = open_lr_fields(tmp_path / "bare.nc", ["temp"])
+    hr = np.zeros((2, 1, 128, 256), np.float32)
+    kwargs = {"ckpt_units": [], "global_attrs": {}, "method": "m"}
+    ds, notes = build_output_dataset(hr, job_fields, SCALE, **kwargs)
+    assert "long_name" not in ds["temp"].attrs and "units" not in ds["temp"].attrs
+    (note,) = [n for n in notes if "'temp'" in n]
+    assert "no units and no long_name or standard_name" in note
+    trained = module.hparams["variable_attrs"]
+    ds, notes = build_output_dataset(hr, job_fields, SCALE, ckpt_attrs=trained, **kwargs)
+    assert ds["temp"].attrs["standard_name"] == "sea_water_temperature" and not notes

@@ -109,7 +109,7 @@ def test_sample_maps_show_lr_bicubic_sr_hr_and_errors(plots: dict) -> None:
     maps = next(p for p in plots["plots"] if p["name"] == "maps_temp")
     assert maps["panels"] == list(MAP_PANELS)
     assert {"LR", "Bicubic", "SR", "HR", "SR − HR"} <= set(MAP_PANELS)
-    assert maps["colour_map"] == "thermal" and maps["units"] == "degC"
+    assert maps["colour_map"] == "thermal" and maps["units"] == "°C"
     assert maps["checkpoint"].endswith("best.ckpt")
     assert len(maps["rows"]) == 2  # num_maps test fields
     assert len({row["label"] for row in maps["rows"]}) == 2
@@ -140,7 +140,7 @@ def test_history_is_read_from_events_and_metrics_csv(run: RunPaths) -> None:
     assert history.lr[0]["lr"] == pytest.approx(2e-4)  # LR in effect during epoch 1
     assert len(history.train_steps) == 4 and history.train_steps[-1]["epoch"] == 2.0
     assert history.test["test/rmse"] == read_status(run)["metrics"]["test"]["test/rmse"]
-    assert history.variables == ["temp"] and history.units == ["degC"]
+    assert history.variables == ["temp"] and history.units == ["°C"]  # displayed: report/units.py
 
 
 def test_colour_maps_and_limits() -> None:
@@ -166,7 +166,7 @@ def test_report_has_every_section_and_the_metric_table(report: dict, run: RunPat
     test = read_status(run)["metrics"]["test"]
     want = [format_value(test[f"test/rmse{kind}"]) for kind in ("", "_bicubic", "_spline")]
     table = _section(md, "Final metrics")
-    row = next(line for line in table.splitlines() if line.startswith("| temp | RMSE [degC]"))
+    row = next(line for line in table.splitlines() if line.startswith("| temp | RMSE [°C]"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[6:9] == want  # test RMSE with both baselines next to it
     assert cells[9].endswith("%")
@@ -178,7 +178,8 @@ def test_report_has_every_section_and_the_metric_table(report: dict, run: RunPat
     config = _section(md, "Configuration")
     assert "<details>" in config and "```yaml" in config and "`srcnn`" in config
     data = _section(md, "Data")
-    assert "88×180" in data and "22×45" in data and "temp [degC]" in data
+    assert "88×180" in data and "22×45" in data
+    assert "Sea water temperature (World Ocean Atlas monthly climatology) (temp) [°C]" in data
     assert "PSNR data range temp" in data
     assert re.search(r"peak memory \| peak RSS \(MiB\) = [0-9.]+", _section(md, "Compute cost"))
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):

@@ -8,8 +8,9 @@ label per sample).  A :class:`FieldData` groups the train, valid and test splits
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -27,6 +28,9 @@ class FieldSplit:
         lat: latitude, ``(H,)`` or ``(H, W)``, or None when unknown.
         lon: longitude, ``(W,)`` or ``(H, W)``, or None when unknown.
         labels: one human-readable label per sample, e.g. ``"month=3 depth=10.0"``.
+        attrs: the CF names of each channel (``long_name``, ``standard_name``, ``units``
+            as the source gives them, :func:`cf_attrs`); empty when the source has none.
+            Titles use the long name and predict writes them into its output.
     """
 
     hr: np.ndarray
@@ -36,6 +40,7 @@ class FieldSplit:
     lat: np.ndarray | None = None
     lon: np.ndarray | None = None
     labels: list[str] = field(default_factory=list)
+    attrs: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def n_samples(self) -> int:
@@ -80,6 +85,29 @@ class FieldData:
     @property
     def units(self) -> list[str]:
         return list(self.train.units)
+
+    @property
+    def attrs(self) -> list[dict[str, str]]:
+        return [dict(a) for a in self.train.attrs]
+
+
+#: The CF attributes that name a variable for readers (titles, predict output).
+CF_NAME_ATTRS: tuple[str, ...] = ("long_name", "standard_name", "units")
+
+
+def cf_attrs(attrs: Mapping[str, Any]) -> dict[str, str]:
+    """The non-empty :data:`CF_NAME_ATTRS` of a variable's attributes, as strings."""
+    return {k: str(attrs[k]).strip() for k in CF_NAME_ATTRS if str(attrs.get(k) or "").strip()}
+
+
+def cf_columns(attrs: Sequence[Mapping[str, str]], count: int) -> dict[str, list[str]]:
+    """``{"long_names": [...], "standard_names": [...]}`` for a data summary, one entry
+    per channel (``""`` where the source has none)."""
+    padded = [*attrs, *([{}] * max(count - len(attrs), 0))][:count]
+    return {
+        "long_names": [str(a.get("long_name", "")) for a in padded],
+        "standard_names": [str(a.get("standard_name", "")) for a in padded],
+    }
 
 
 def grid_step_deg(lat: np.ndarray | None) -> float | None:

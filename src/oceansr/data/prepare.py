@@ -28,7 +28,13 @@ import numpy as np
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from oceansr.core.errors import ConfigError, DataInvalidError, ShapeMismatchError
-from oceansr.data.fields import FieldData, FieldSplit, constant_channels, data_warnings
+from oceansr.data.fields import (
+    FieldData,
+    FieldSplit,
+    cf_columns,
+    constant_channels,
+    data_warnings,
+)
 from oceansr.data.shared_stats import StatsShare, shared_stats
 from oceansr.data.sources import source_loader
 from oceansr.data.transforms import (
@@ -93,6 +99,8 @@ class PreparedData:
     notes: list[str] = field(default_factory=list)
     #: What is odd but trains (no coordinates, constant fields): fields.data_warnings.
     warnings: list[str] = field(default_factory=list)
+    #: CF long_name / standard_name / units per channel (fields.cf_attrs).
+    attrs: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def channels(self) -> int:
@@ -105,6 +113,7 @@ class PreparedData:
             "source": self.source,
             "variables": self.variables,
             "units": self.units,
+            **cf_columns(self.attrs, len(self.variables)),
             "scale": self.scale,
             "hr_shape": list(train.hr.shape[-2:]),
             "lr_shape": list(train.lr.shape[-2:]),
@@ -263,6 +272,7 @@ def prepare_data(
         source=fields.source,
         notes=notes,
         warnings=warnings,
+        attrs=fields.attrs,
     )
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.core.errors import ConfigError, DataInvalidError
-from oceansr.data.fields import FieldData, FieldSplit
+from oceansr.data.fields import FieldData, FieldSplit, cf_attrs
 from oceansr.data.grid import (
     check_variables,
     coord_degrees,
@@ -99,6 +99,7 @@ def _load(
     split_dim, by, positions = split_positions(ds, split, sample_dims, (ydim, xdim))
 
     units = [str(ds[v].attrs.get("units", "")) for v in variables]
+    names = [cf_attrs(ds[v].attrs) for v in variables]
     lat = coord_degrees(ds, grid.lat_var, ydim, xdim)
     lon = coord_degrees(ds, grid.lon_var, ydim, xdim)
 
@@ -126,6 +127,7 @@ def _load(
             lat=lat,
             lon=lon,
             labels=labels,
+            attrs=[dict(a) for a in names],
         )
     desc = f"{description} variables={variables} split={split_dim} by {by}"
     if sel:

@@ -158,6 +158,7 @@ class SRModule(L.LightningModule):
         eval_tile: int | None = None,
         hr_grid_step_deg: float | None = None,
         periodic_lon: bool | None = None,
+        variable_attrs: list[dict[str, str]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

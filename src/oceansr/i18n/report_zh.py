@@ -66,7 +66,7 @@ TERMS: dict[str, str] = {
     "throughput": "吞吐量",
     "device": "设备",
     "precision": "精度",
-    "processes (world size)": "进程数（world size）",
+    "processes (world size)": "进程数",
     "parameters": "参数量",
     "peak memory": "峰值内存",
     "Events (from events.jsonl):": "事件（来自 events.jsonl）：",
@@ -381,3 +381,91 @@ ANALYSIS: dict[str, str] = {
     "stopped.": "运行在{epochs}后{verb}；以下数字描述的是它停止前记录的内容。",
 }
 TERMS.update(ANALYSIS)
+
+
+#: Cells, labels, legends and captions of the report and its plots that the complete
+#: Chinese report needs (tests/report/test_report_zh_complete.py fails on any English
+#: word left in a ``lang=zh`` report); Chinese punctuation after Chinese text.
+COMPLETE: dict[str, str] = {
+    "n/a": "无",
+    ", ": "，",
+    "completed": "已完成",
+    "failed": "失败",
+    "killed": "已终止",
+    "running": "运行中",
+    "{state} (exit code {code})": "{state}（退出码 {code}）",
+    " — {count} parameters": " — {count} 个参数",
+    "not recorded (the run stopped before training started)": "未记录（运行在训练开始前停止）",
+    "not recorded (no config.yaml: the run stopped before loading data)": (
+        "未记录（没有 config.yaml：运行在加载数据前停止）"
+    ),
+    " ({name})": "（{name}）",
+    " (World Ocean Atlas temperature)": "（World Ocean Atlas 温度）",
+    "{source}: {variables}": "{source}：{variables}",
+    "train": "训练集",
+    "valid": "验证集",
+    " ({steps} steps)": "（{steps} 步）",
+    "{rate} samples/s": "{rate} 样本/秒",
+    "not recorded": "未记录",
+    " on {device}": "，设备 {device}",
+    ", precision {precision}": "，精度 {precision}",
+    "Test RMSE {var}": "测试集均方根误差 RMSE（{var}）",
+    "best epoch {epoch}": "最佳轮次 {epoch}",
+    " ({monitor} {value})": "（{monitor} {value}）",
+    "epoch (1-based; n = end of epoch n)": "轮次（从 1 计；n 为第 n 轮结束）",
+    "train, every step": "训练（每步记录）",
+    "train, every {n} steps": "训练（每 {n} 步记录一次）",
+    "loss ({name}, normalised units)": "损失（{name}，归一化单位）",
+    "loss": "损失",
+    "; dotted: best epoch {epoch}": "；点线：最佳轮次 {epoch}",
+    "(axis zoomed)": "（坐标轴已放大）",
+    "model, val": "模型，验证集",
+    "bicubic, val": "双三次插值，验证集",
+    "model, test": "模型，测试集",
+    "bicubic, test": "双三次插值，测试集",
+    "Learning rate ({name} schedule)": "学习率（{name} 调度）",
+    "latitude": "纬度",
+    "longitude": "经度",
+    "column": "列",
+    "SR": "超分辨率 SR",
+    "HR": "高分辨率 HR",
+    # configuration table groups
+    "data": "数据",
+    "trainer": "训练器",
+    "optim": "优化器",
+    ": ": "：",
+    ".": "。",
+    "training": "训练",
+    "enabled": "启用",
+    "disabled": "停用",
+    "given": "按给定索引",
+    "{dim} by {by}": "按 {by} 划分 {dim}",
+    "{how}: {parts}": "{how}：{parts}",
+    # data table
+    "{shape} cells": "{shape} 个网格点",
+    "ocean fraction (train HR cells)": "海洋格点比例（训练集高分辨率网格）",
+    "mean {mean} {unit}, std {std} {unit} (ocean cells of the training split)": (
+        "均值 {mean} {unit}，标准差 {std} {unit}（训练划分的海洋格点）"
+    ),
+    "normalisation {var}": "归一化 {var}",
+    "{value} {unit} (fixed, from train)": "{value} {unit}（固定值，取自训练集）",
+    "PSNR data range {var}": "峰值信噪比 PSNR 数据范围 {var}",
+    "note": "说明",
+    # timeline
+    "epochs {first}–{last} finished": "第 {first}–{last} 轮完成",
+    "epoch {epoch} finished": "第 {epoch} 轮完成",
+    "checkpoints": "检查点",
+    " (until t = {t} s)": "（至 t = {t} 秒）",
+    ", {count} checkpoint(s) saved": "，保存了 {count} 个检查点",
+    " ({count} resume(s))": "（{count} 次恢复）",
+    "started {when}": "开始于 {when}",
+    "attempt {n}": "第 {n} 次尝试",
+    # figures
+    "Sample maps: {var}": "样例场分布图：{var}",
+    "{model} · {state} · generated {when} by {tool} from {files}.": (
+        "{model} · {state} · 由 {tool} 于 {when} 根据 {files} 生成。"
+    ),
+    "peak RSS (MiB)": "峰值常驻内存 RSS (MiB)",
+    "peak CUDA (MiB)": "峰值 CUDA 显存 (MiB)",
+}
+TERMS.update(COMPLETE)

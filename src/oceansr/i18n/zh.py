@@ -8,7 +8,7 @@ from __future__ import annotations
 
 TEXTS: dict[str, str] = {
     "mcp.instructions": (
-        "oceansr 在后台训练海洋超分辨率模型（粗分辨率 -> 高分辨率网格海洋场）。\n"
+        "oceansr 在后台训练海洋超分辨率模型（低分辨率 -> 高分辨率网格海洋场）。\n"
         "协议：ocean_sr_train_start 最多等待 5 分钟直到 training_start，返回 "
         "{status: 'started', process_id, ...}（运行仍在准备时也是如此，此时附 phase 和 progress）、"
         "{status: 'queued', reason}（Slurm 作业仍在排队）或 {status: 'error', error_summary: "

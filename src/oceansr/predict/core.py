@@ -238,6 +238,7 @@ def _write(
         job.lr,
         job.scale,
         ckpt_units=units,
+        ckpt_attrs=list(job.module.hparams.get("variable_attrs") or []),
         global_attrs=provenance_attrs(job, sha),
         method=f"x{job.scale} super-resolution by oceansr ({job.model}); land: {job.mask_source}",
     )

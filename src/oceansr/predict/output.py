@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.core.errors import ConfigError
+from oceansr.data.fields import CF_NAME_ATTRS
 from oceansr.data.lr_input import LRFields
 from oceansr.data.stores import output_format
 from oceansr.predict.grid import hr_coords
@@ -83,26 +84,55 @@ def build_output_dataset(
     ckpt_units: Sequence[str],
     global_attrs: Mapping[str, Any],
     method: str,
+    ckpt_attrs: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[xr.Dataset, list[str]]:
     """The output Dataset: sample dims/coords of the input, HR grid, CF attributes.
 
     ``hr`` (N, C, H, W) may be a dask array (streaming predict, one block per field).
+    Each variable carries the input's attributes; a CF name the input lacks
+    (:data:`CF_NAME_ATTRS`) comes from the checkpoint's training data (``ckpt_attrs``,
+    ``ckpt_units``), and one still missing is listed in the returned notes (the
+    result's warnings), since a file without them is hard to use in CF tools.
     """
     coords, dropped = hr_coords(fields, scale)
     H, W = hr.shape[-2:]
     dims = (*fields.sample_dims, fields.ydim, fields.xdim)
     data_vars = {}
+    notes = [f"dropped coordinate(s) on the LR grid: {dropped}"] if dropped else []
     for c, name in enumerate(fields.variables):
         src = fields.var_attrs[c]
         attrs = {k: v for k, v in src.items() if k not in _PACKING_ATTRS}
-        if not attrs.get("units") and c < len(ckpt_units) and ckpt_units[c]:
-            attrs["units"] = ckpt_units[c]
+        trained = dict(ckpt_attrs[c]) if c < len(ckpt_attrs) else {}
+        if c < len(ckpt_units) and ckpt_units[c]:
+            trained.setdefault("units", ckpt_units[c])
+        attrs, missing = _with_cf_names(attrs, trained)
+        if missing:
+            notes.append(
+                f"variable {name!r} has no {' and no '.join(missing)} in the input nor in the "
+                "checkpoint's training data: the output carries none; add them to the "
+                "input (CF attributes) so tools can identify the variable"
+            )
         attrs["oceansr_method"] = method
         arr = hr[:, c].reshape(*fields.sample_shape, H, W)
         data_vars[name] = xr.Variable(dims, arr, _clean_attrs(attrs))
     ds = xr.Dataset(data_vars, coords=coords, attrs=_clean_attrs(global_attrs))
-    notes = [f"dropped coordinate(s) on the LR grid: {dropped}"] if dropped else []
     return ds, notes
+
+
+def _with_cf_names(
+    attrs: Mapping[str, Any], trained: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """``attrs`` completed with the training data's CF names where it has none, and
+    what neither gives: ``units``, or a name (``long_name`` or ``standard_name``: one
+    identifies the variable)."""
+    out = dict(attrs)
+    for key in CF_NAME_ATTRS:
+        if not str(out.get(key) or "").strip() and str(trained.get(key) or "").strip():
+            out[key] = str(trained[key])
+    missing = [] if str(out.get("units") or "").strip() else ["units"]
+    if not any(str(out.get(k) or "").strip() for k in ("long_name", "standard_name")):
+        missing.append("long_name or standard_name")
+    return out, missing
 
 
 def _encoding(ds: xr.Dataset, fmt: str) -> dict[str, dict[str, Any]]:

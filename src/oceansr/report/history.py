@@ -30,6 +30,7 @@ from typing import Any
 
 from oceansr.core.errors import DataNotFoundError, RunStateError
 from oceansr.core.metric_names import METRIC_NAMES
+from oceansr.report.units import display_unit
 from oceansr.runs import (
     CorruptRunFileError,
     RunPaths,
@@ -216,6 +217,8 @@ class RunHistory:
     monitor_mode: str = "min"
     variables: list[str] = field(default_factory=list)
     units: list[str] = field(default_factory=list)
+    #: CF long_name per variable ("" where the data had none): titles show it.
+    long_names: list[str] = field(default_factory=list)
     training_start: JsonDict | None = None
     training_end: JsonDict | None = None
     error_summary: JsonDict | None = None
@@ -263,6 +266,11 @@ class RunHistory:
             if index < len(self.units) and self.units[index]:
                 return str(self.units[index])
         return ""
+
+    def long_name(self, var: str) -> str:
+        """The variable's CF long_name, or "" (then titles show its short name)."""
+        index = self.variables.index(var) if var in self.variables else len(self.long_names)
+        return self.long_names[index] if index < len(self.long_names) else ""
 
     # -- series -------------------------------------------------------------------
     def series(self, key: str) -> tuple[list[int], list[float]]:
@@ -577,7 +585,9 @@ def _finish(history: RunHistory, rows: list[JsonDict]) -> None:
     history.variables = [str(v) for v in derived.get("variables") or []]
     if not history.variables:
         history.variables = _variables_from_metrics([*history.final_val, *history.test])
-    history.units = [str(u) for u in derived.get("units") or []]
+    # Units as printed (degC → °C, m s-1 → m s⁻¹: report/units.py), CF names for titles.
+    history.units = [display_unit(str(u)) for u in derived.get("units") or []]
+    history.long_names = [str(n or "") for n in derived.get("long_names") or []]
     history.error_summary = history.status_doc.get("error_summary") or history.error_summary
     found = history.status_doc.get("test_breakdown")
     history.test_breakdown = found if isinstance(found, dict) and found.get("fields") else None

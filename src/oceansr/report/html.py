@@ -5,11 +5,20 @@ CommonMark plus tables, with four house rules on top of the stock renderer:
 - local images are embedded as base64 data URIs (a lone image becomes a ``<figure>``
   with its alt text as caption), external ones are not fetched, so the page references
   nothing outside itself;
-- raw HTML passes only for the few block tags the report writes (``<details>``,
-  ``<summary>``, comments such as the notes marker...); anything else, e.g. a
-  ``<script>`` typed into the notes, is shown as text;
+- raw HTML passes only as the exact block tags the report writes (a line that is just
+  ``<details>``, ``</details>``, ``<summary>text</summary>`` or a comment such as the
+  notes marker); anything else, e.g. a ``<script>`` typed into the notes, is shown as text;
 - links to other sites keep their text but lose the link;
 - headings get ``id`` anchors.
+
+Then the whole rendered body goes through a maintained sanitiser, nh3 (the Rust
+``ammonia`` crate), with an allow-list of exactly the tags and attributes the report
+needs (:data:`ALLOWED_TAGS`, :data:`ALLOWED_ATTRIBUTES`): no event attributes, no
+``style``/``script``, image sources only ``data:image/...`` URIs and links only within
+the page. The house rules decide what a report *looks* like; the sanitiser is what makes
+the page safe whatever text a run supplies (a variable name, a ``units`` or
+``long_name`` attribute, a note), since a hand-written allow-list is easy to get wrong
+(the previous one let ``<p><script>`` through because the line started with ``<p>``).
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
@@ -49,8 +59,31 @@ details { margin: 8px 0 16px; }
 summary { cursor: pointer; color: #1f5fa8; }
 """
 
-#: Raw HTML lines let through: comments and the block tags the report itself writes.
-_RAW_HTML = re.compile(r"^\s*(<!--.*-->|</?(details|summary|div|p|br|hr|span)\b.*)$", re.I)
+#: Raw HTML lines let through: comments and the bare block tags the report itself
+#: writes, each the whole line, without attributes (``<p><script>`` is not one of them).
+_RAW_HTML = re.compile(
+    r"^\s*(<!--[^<>]*-->|</?details>|<summary>[^<>]*</summary>)\s*$",
+    re.I,
+)
+
+#: Everything the report's Markdown renders to; any other tag is dropped by nh3 (its
+#: text kept, except ``script``/``style`` whose content goes too).
+ALLOWED_TAGS: frozenset[str] = frozenset(
+    {"h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote", "pre", "code"}
+    | {"em", "strong", "del", "s", "ul", "ol", "li", "a", "img", "figure", "figcaption"}
+    | {"table", "thead", "tbody", "tr", "th", "td", "details", "summary"}
+)
+
+#: Attributes kept per tag (no ``on*``, no ``style``): anchors on headings, the list
+#: start of an ordered list, links and embedded images.
+ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
+    **{f"h{n}": {"id"} for n in range(1, 7)},
+    "ol": {"start"},
+    "a": {"href"},
+    "img": {"src", "alt"},
+}
+
+_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg|gif);base64,[A-Za-z0-9+/=]*$")
 _MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif"}
 
 
@@ -146,6 +179,32 @@ def _renderer(md: MarkdownIt, base_dir: Path) -> None:
         md.add_render_rule(name, rule)
 
 
+def _url_filter(tag: str, attribute: str, value: str) -> str | None:
+    """nh3's per-attribute check: an image's ``src`` must be one of the data URIs this
+    module embeds, a link's ``href`` must stay inside the page (``#anchor`` or a relative
+    path); anything else, ``javascript:`` and ``data:text/html`` included, is dropped."""
+    if tag == "img" and attribute == "src":
+        return value if _DATA_IMAGE.match(value) else None
+    if tag == "a" and attribute == "href":
+        return None if _is_external(value) else value
+    return value
+
+
+def sanitise(body: str) -> str:
+    """The rendered body with only :data:`ALLOWED_TAGS` and :data:`ALLOWED_ATTRIBUTES`
+    (comments kept: they are inert, and the notes marker is one)."""
+    return nh3.clean(
+        body,
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags={"script", "style"},
+        attributes=ALLOWED_ATTRIBUTES,
+        attribute_filter=_url_filter,
+        url_schemes={"data"},
+        strip_comments=False,
+        link_rel=None,
+    )
+
+
 #: The page's ``lang`` attribute: the browser picks CJK fonts for ``zh-CN``.
 _HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
@@ -155,7 +214,7 @@ def markdown_to_html(text: str, *, base_dir: Path, title: str, lang: str = "en")
     Markdown users put in their notes); local images embedded relative to ``base_dir``."""
     md = MarkdownIt("commonmark", {"html": True}).enable("table")
     _renderer(md, base_dir)
-    body = md.render(text)
+    body = sanitise(md.render(text))
     return (
         f'<!DOCTYPE html>\n<html lang="{_HTML_LANG.get(lang, "en")}">\n'
         '<head>\n<meta charset="utf-8">\n'

@@ -14,12 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from oceansr.i18n import text
+from oceansr.i18n import text, tr
 from oceansr.report.figures import LAND_COLOUR, JsonDict, new_figure, save_figure
-from oceansr.report.formatting import (
-    format_value,
-)
+from oceansr.report.formatting import format_value, sample_label_text
 from oceansr.report.sr_fields import TestFields, evenly_spaced
+from oceansr.report.units import format_lat, format_lon
 
 #: Panel titles of a sample-map row, left to right.
 MAP_PANELS: tuple[str, ...] = ("LR", "Bicubic", "SR", "HR", "Bicubic − HR", "SR − HR")
@@ -49,7 +48,7 @@ _TEMPERATURE_UNITS = ("degc", "°c", "deg_c", "celsius", "degrees_c", "degree_c"
 _SALINITY_UNITS = ("psu", "pss-78", "pss78", "g/kg", "g kg-1", "g.kg-1", "1e-3", "0.001", "ppt")
 
 
-_VELOCITY_UNITS = ("m/s", "m s-1", "m.s-1", "cm/s", "cm s-1", "m s^-1")
+_VELOCITY_UNITS = ("m/s", "m s-1", "m.s-1", "cm/s", "cm s-1", "m s^-1", "m s⁻¹", "cm s⁻¹")
 
 
 _HEIGHT_UNITS = ("m", "cm", "mm")
@@ -282,7 +281,7 @@ def _colour_bars(
     field_bar = subfig.colorbar(
         images[3], ax=list(axes[:4]), shrink=0.85, pad=0.01, extend=extend[0]
     )
-    field_bar.set_label(f"{var} [{unit}]" if unit else var, fontsize=8)
+    field_bar.set_label(f"{var} [{unit}]" if unit else var, fontsize=8)  # var: the title
     error_bar = subfig.colorbar(
         images[5], ax=list(axes[4:]), shrink=0.85, pad=0.01, extend=extend[1]
     )
@@ -296,6 +295,7 @@ def plot_sample_maps(
 ) -> JsonDict:
     """LR, bicubic, SR, HR and both errors for ``num_maps`` evenly spaced test fields."""
     var = fields.variables[var_index]
+    title = fields.title(var_index)  # the CF long_name when the data have one
     unit = fields.unit(var_index)
     spec = colour_map_for(var, unit)
     field_cmap, error_cmap = _cmap(spec.name), _cmap("balance")
@@ -304,9 +304,10 @@ def plot_sample_maps(
     fig = new_figure(panel_w * len(MAP_PANELS) + 1.6, (panel_h + 0.95) * len(picks) + 0.5)
     subfigs = fig.subfigures(len(picks), 1, squeeze=False)[:, 0]
     rows_meta = []
+    # Hemispheres are on the ticks (30°W, 15°S: _hemisphere_ticks), not in the label.
     axis_labels = (
-        text("plot.lat", lang) if fields.lat is not None else "row",
-        text("plot.lon", lang) if fields.lon is not None else "column",
+        tr("latitude") if fields.lat is not None else tr("row"),
+        tr("longitude") if fields.lon is not None else tr("column"),
     )
     titles = text("plot.panels", lang).split("|")
     # Longitudes such as 20-380 °E are drawn as -180-180 °E (docs/architecture.md, report).
@@ -325,16 +326,18 @@ def plot_sample_maps(
         )
         for j, pred in ((4, bic), (5, sr)):
             _annotate_rmse(axes[j], _rmse(pred, hr), unit)
-        _colour_bars(subfig, axes, images, var, unit, extend, text("plot.error", lang))
+        _colour_bars(subfig, axes, images, title, unit, extend, text("plot.error", lang))
+        if fields.lat is not None and fields.lon is not None:
+            _hemisphere_ticks(axes)
         label = fields.labels[k]
         subfig.suptitle(
             text(
                 "plot.test_field",
                 lang,
-                var=var,
+                var=title,
                 n=fields.indices[k] + 1,
                 total=fields.total,
-                label=label,
+                label=sample_label_text(label),
             ),
             fontsize=10,
             x=0.02,
@@ -346,7 +349,7 @@ def plot_sample_maps(
         text(
             "plot.maps_title",
             lang,
-            var=var,
+            var=title,
             model=fields.model_name,
             ckpt=fields.checkpoint.name,
             cmap=spec.name,
@@ -363,6 +366,16 @@ def plot_sample_maps(
         panels=titles,
         rows=rows_meta,
     )
+
+
+def _hemisphere_ticks(axes: Any) -> None:
+    """Tick labels with their hemisphere: negative longitudes °W, positive °E,
+    latitudes °S/°N (the axes share x and y, so one formatter per axis object)."""
+    from matplotlib.ticker import FuncFormatter
+
+    for ax in axes:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_lon(v)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_lat(v)))
 
 
 def _row_numbers(

@@ -17,6 +17,8 @@ from oceansr.report.formatting import (
     format_duration,
     format_gain,
     format_value,
+    variable_title,
+    with_unit,
 )
 from oceansr.report.history import (
     METRIC_LABELS,
@@ -86,7 +88,7 @@ def _config_rows(cfg: Mapping[str, Any]) -> list[list[str]]:
         section = section or {}
         for key in keys if keys is not None else list(section):
             if key in section and section[key] is not None and not isinstance(section[key], dict):
-                rows.append([group, key, _code(_value_text(section[key]))])
+                rows.append([tr(group), _code(key), _code(_value_text(section[key]))])
 
     add("model", cfg.get("model"))
     data = cfg.get("data") or {}
@@ -98,9 +100,17 @@ def _config_rows(cfg: Mapping[str, Any]) -> list[list[str]]:
     )  # fmt: skip
     split = data.get("split") or {}
     if isinstance(split, Mapping) and split:
-        parts = [f"{k} {_split_text(split[k])}" for k in ("train", "valid", "test") if k in split]
-        how = f"{split.get('dim')} by {split.get('by')}" if split.get("dim") else "given"
-        rows.append(["data", "split", f"{how}: " + ", ".join(parts)])
+        parts = [
+            f"{tr(k)} {_split_text(split[k])}" for k in ("train", "valid", "test") if k in split
+        ]
+        how = (
+            tr("{dim} by {by}", dim=_code(split.get("dim")), by=_code(split.get("by")))
+            if split.get("dim")
+            else tr("given")
+        )
+        rows.append(
+            [tr("data"), _code("split"), tr("{how}: {parts}", how=how, parts=", ".join(parts))]
+        )
     add(
         "trainer",
         cfg.get("trainer"),
@@ -119,25 +129,27 @@ def _config_rows(cfg: Mapping[str, Any]) -> list[list[str]]:
             "plateau": ["gamma", "patience", "min_lr"],
         }.get(str(name), [])
         detail = ", ".join(f"{k}={_value_text(scheduler[k])}" for k in keys if k in scheduler)
-        rows.append(["optim", "scheduler", _code(f"{name}" + (f" ({detail})" if detail else ""))])
+        scheduler_text = _code(f"{name}" + (f" ({detail})" if detail else ""))
+        rows.append([tr("optim"), _code("scheduler"), scheduler_text])
     add("loss", cfg.get("loss"), ["name"])
-    rows.append(["training", "residual_learning", _code(cfg.get("residual_learning"))])
-    rows.append(["training", "seed", _code(cfg.get("seed"))])
+    training = tr("training")
+    rows.append([training, _code("residual_learning"), _code(cfg.get("residual_learning"))])
+    rows.append([training, _code("seed"), _code(cfg.get("seed"))])
     ckpt = cfg.get("checkpoint") or {}
     if ckpt:
         monitor = f"{ckpt.get('monitor')} ({ckpt.get('mode')})"
-        rows.append(["training", "checkpoint monitor", _code(monitor)])
+        rows.append([training, _code("checkpoint.monitor"), _code(monitor)])
     for group in ("ema", "early_stopping"):
         section = cfg.get(group) or {}
         if section:
-            state = "enabled" if section.get("enabled") else "disabled"
-            rows.append(["training", group, state])
+            state = tr("enabled") if section.get("enabled") else tr("disabled")
+            rows.append([training, _code(group), state])
     return rows
 
 
 def _section_summary(history: RunHistory, analysis: list[tuple[str, str]]) -> list[str]:
     lines = [f"## {tr('Summary')}", ""]
-    lines += [f"- **{tr(label)}**: {text}" for label, text in summary_lines(history)]
+    lines += [f"- **{tr(label)}**{tr(': ')}{text}" for label, text in summary_lines(history)]
     verdicts = [text for label, text in analysis if label in ("Trend", "Baselines")]
     if verdicts:
         lines += ["", " ".join(verdicts)]
@@ -174,41 +186,54 @@ def _section_data(history: RunHistory) -> list[str]:
     if not derived:
         return [*lines, "No resolved data description (config.yaml has no `derived` block).", ""]
     variables = derived.get("variables") or []
-    units = derived.get("units") or []
+    names = ", ".join(
+        with_unit(variable_title(v, history.long_name(v)), history.unit(v)) for v in variables
+    )
+    cells = tr("{shape} cells", shape="×".join(map(str, derived.get("hr_shape") or [])))
+    lr_cells = tr("{shape} cells", shape="×".join(map(str, derived.get("lr_shape") or [])))
     rows: list[list[Any]] = [
-        [tr("source"), derived.get("source")],
-        [tr("variables"), ", ".join(f"{v} [{u}]" for v, u in zip(variables, units, strict=False))],
-        [tr("HR grid"), "×".join(map(str, derived.get("hr_shape") or [])) + " cells"],
-        [tr("LR grid"), "×".join(map(str, derived.get("lr_shape") or [])) + " cells"],
+        [tr("source"), _code(derived.get("source"))],
+        [tr("variables"), names],
+        [tr("HR grid"), cells],
+        [tr("LR grid"), lr_cells],
         [tr("scale factor"), derived.get("scale")],
     ]
     samples = derived.get("samples") or {}
-    rows.append([tr("samples per split"), ", ".join(f"{k}: {v}" for k, v in samples.items())])
+    per_split = tr(", ").join(f"{tr(k)}{tr(': ')}{v}" for k, v in samples.items())
+    rows.append([tr("samples per split"), per_split])
     fraction = finite(derived.get("ocean_fraction"))
     if fraction is not None:
-        rows.append(["ocean fraction (train HR cells)", f"{100 * fraction:.1f} %"])
+        rows.append([tr("ocean fraction (train HR cells)"), f"{100 * fraction:.1f} %"])
     for i, var in enumerate(variables):
-        unit = units[i] if i < len(units) else ""
+        unit = history.unit(var)
         mean = (derived.get("mean") or [None] * len(variables))[i]
         std = (derived.get("std") or [None] * len(variables))[i]
         rng = (derived.get("data_range") or [None] * len(variables))[i]
-        stats = f"mean {format_value(mean)} {unit}, std {format_value(std)} {unit}"
-        rows.append([f"normalisation {var}", f"{stats} (ocean cells of the training split)"])
-        rows.append([f"PSNR data range {var}", f"{format_value(rng)} {unit} (fixed, from train)"])
+        stats = tr(
+            "mean {mean} {unit}, std {std} {unit} (ocean cells of the training split)",
+            mean=format_value(mean),
+            std=format_value(std),
+            unit=unit,
+        ).replace("  ", " ")
+        rows.append([tr("normalisation {var}", var=var), stats])
+        fixed = tr("{value} {unit} (fixed, from train)", value=format_value(rng), unit=unit)
+        rows.append([tr("PSNR data range {var}", var=var), fixed.replace("  ", " ")])
     for note in derived.get("notes") or []:
-        rows.append(["note", note])
+        rows.append([tr("note"), _code(note)])
     return [*lines, *_table(["item", "value"], rows)]
 
 
 def _timeline_detail(entry: Mapping[str, Any]) -> str:
     if entry["event"] == "epochs":
         epochs = [e for e in entry["epochs"] if e is not None]
-        span = f"epochs {epochs[0]}–{epochs[-1]}" if len(epochs) > 1 else f"epoch {epochs[0]}"
-        text = f"{span} finished" if epochs else "checkpoints"
+        if len(epochs) > 1:
+            span = tr("epochs {first}–{last} finished", first=epochs[0], last=epochs[-1])
+        else:
+            span = tr("epoch {epoch} finished", epoch=epochs[0]) if epochs else tr("checkpoints")
         end = entry.get("end_t_s")
         if end is not None:
-            text += f" (until t = {end:.1f} s)"
-        return text + f", {entry['checkpoints']} checkpoint(s) saved"
+            span += tr(" (until t = {t} s)", t=f"{end:.1f}")
+        return span + tr(", {count} checkpoint(s) saved", count=entry["checkpoints"])
     detail = entry.get("detail") or {}
     return ", ".join(f"{k}={_value_text(v)}" for k, v in detail.items())
 
@@ -221,23 +246,31 @@ def _section_timeline(history: RunHistory) -> list[str]:
         [tr("started"), _when(status.get("started_at"))],
         [tr("ended"), _when(status.get("ended_at"))],
         [tr("duration"), format_duration(history.duration_s)],
-        [tr("final state"), f"{history.state} (exit code {status.get('exit_code')})"],
+        [
+            tr("final state"),
+            tr("{state} (exit code {code})", state=tr(history.state), code=status.get("exit_code")),
+        ],
     ]
     resumes = sum(1 for e in history.events if e.get("event") == "resumed")
     total = max(len(attempts), 1 + resumes)
-    rows.append([tr("attempts"), f"{total}" + (f" ({resumes} resume(s))" if resumes else "")])
+    rows.append(
+        [
+            tr("attempts"),
+            f"{total}" + (tr(" ({count} resume(s))", count=resumes) if resumes else ""),
+        ]
+    )
     for attempt in attempts:
-        detail = f"started {_when(attempt.get('started_at'))}"
+        detail = tr("started {when}", when=_when(attempt.get("started_at")))
         for key in ("backend", "ckpt_path", "resumed_from", "pid"):
             if attempt.get(key) is not None:
-                detail += f", {key}={attempt[key]}"
-        rows.append([f"attempt {attempt.get('attempt')}", detail])
+                detail += f", {_code(f'{key}={attempt[key]}')}"
+        rows.append([tr("attempt {n}", n=attempt.get("attempt")), detail])
     lines = [f"## {tr('Timeline')}", "", *_table(["item", "value"], rows)]
     events = [
         [
             f"{e['t_s']:.1f}" if e.get("t_s") is not None else "",
             _when(e.get("ts")),
-            e["event"],
+            _code(e["event"]),
             _timeline_detail(e),
         ]
         for e in history.timeline
@@ -304,7 +337,7 @@ def _section_plots(history: RunHistory, plots: Mapping[str, Any]) -> list[str]:
         lines += [tr("Not drawn: {reason}.", reason=skipped.get("sample_maps", "no test fields"))]
     for plot in maps:
         rows = plot.get("rows") or []
-        labels = ", ".join(f"`{r['label']}`" for r in rows)
+        labels = tr(", ").join(f"`{r['label']}`" for r in rows)
         lines += [
             f"### {plot['variable']}",
             "",
@@ -313,12 +346,12 @@ def _section_plots(history: RunHistory, plots: Mapping[str, Any]) -> list[str]:
                 "colour limits from the 2nd–98th percentiles of the ocean cells, arrows on the "
                 "colour bars where values go beyond them; errors symmetric).",
                 labels=labels,
-                panels=", ".join(plot["panels"]),
+                panels=tr(", ").join(plot["panels"]),
                 ckpt=Path(plot["checkpoint"]).name,
                 cmap=plot["colour_map"],
             ),
             "",
-            _image(history, plot, f"Sample maps {plot['variable']}"),
+            _image(history, plot, tr("Sample maps: {var}", var=plot["variable"])),
             "",
         ]
     if "errors_by_region" in by_name:
@@ -341,6 +374,8 @@ def _bands_note(regions: Mapping[str, Any] | None) -> str:
     return ("" if writing_lang() == "zh" else " ") + describe_distance_bands(dict(regions))
 
 
+
+
 def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[str]:
     """Zonal power spectra (effective resolutions, LR Nyquist) and RMSE by depth level."""
     lines: list[str] = []
@@ -361,7 +396,7 @@ def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[st
                 "",
                 *[f"- {sentence}" for sentence in describe_spectra(plot)],
                 "",
-                _image(history, plot, f"Power spectra {plot['variable']}"),
+                _image(history, plot, tr("Power spectra: {var}", var=plot["variable"])),
                 "",
             ]
         elif name.startswith("rmse_by_depth_"):
@@ -370,7 +405,7 @@ def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[st
                 "",
                 tr("RMSE of SR and bicubic per depth level on the evaluated test fields."),
                 "",
-                _image(history, plot, f"RMSE by depth {plot['variable']}"),
+                _image(history, plot, tr("RMSE by depth: {var}", var=plot["variable"])),
                 "",
             ]
     return lines
@@ -419,14 +454,14 @@ def _section_metrics(history: RunHistory) -> list[str]:
         header += [stage, f"{stage} bicubic", f"{stage} spline"]
         header.append(tr("{stage} gain over {baseline}", stage=tr(stage), baseline=name))
     lines += _table(header, rows)
-    lower = ["|bias|" if m == "bias" else tr(METRIC_LABELS[m]) for m in METRICS]
+    lower = [f"|{tr('bias')}|" if m == "bias" else tr(METRIC_LABELS[m]) for m in METRICS]
     lower = [label for label, m in zip(lower, METRICS, strict=True) if m not in HIGHER_IS_BETTER]
     higher = [tr(METRIC_LABELS[m]) for m in METRICS if m in HIGHER_IS_BETTER]
     lines += [
         tr(
             "Better is lower {lower}; higher {higher}.",
-            lower=", ".join(lower),
-            higher=", ".join(higher),
+            lower=tr(", ").join(lower),
+            higher=tr(", ").join(higher),
         ),
         "",
     ]
@@ -471,16 +506,22 @@ def _section_compute(history: RunHistory) -> list[str]:
         [tr("time per epoch (train + val)"), format_duration(per_epoch)],
         [tr("epochs / optimiser steps"), f"{history.epochs_done} / {history.steps}"],
         [tr("training samples seen"), history.samples_seen if history.samples_seen else "n/a"],
-        [tr("throughput"), f"{rate:.1f} samples/s" if rate else "not recorded"],
-        [tr("device"), f"{start.get('device', 'n/a')} ({start.get('accelerator', 'n/a')})"],
+        [
+            tr("throughput"),
+            tr("{rate} samples/s", rate=f"{rate:.1f}") if rate else tr("not recorded"),
+        ],
+        [
+            tr("device"),
+            f"{start.get('device', tr('n/a'))} ({_code(start.get('accelerator', tr('n/a')))})",
+        ],
         [tr("precision"), start.get("precision", "n/a")],
         [tr("processes (world size)"), start.get("world_size", "n/a")],
         [tr("parameters"), format_count(history.params)],
         [
             tr("peak memory"),
-            ", ".join(f"{k} = {_value_text(v)}" for k, v in memory.items())
+            tr(", ").join(f"{tr(k)} = {_value_text(v)}" for k, v in memory.items())
             if memory
-            else "not recorded",
+            else tr("not recorded"),
         ],
     ]
     return [f"## {tr('Compute cost')}", "", *_table(["item", "value"], rows)]
@@ -488,7 +529,7 @@ def _section_compute(history: RunHistory) -> list[str]:
 
 def _section_analysis(analysis: list[tuple[str, str]]) -> list[str]:
     lines = [f"## {tr('Analysis')}", ""]
-    lines += [f"- **{tr(label)}.** {text}" for label, text in analysis]
+    lines += [f"- **{tr(label)}{tr('.')}** {text}" for label, text in analysis]
     return [*lines, ""]
 
 
@@ -505,10 +546,20 @@ def render_markdown(
     lines = [
         f"# {tr('Run report: {run_id}', run_id=history.run_id)}",
         "",
-        f"> {history.model_name or 'model'} · {history.state} · generated {_when(now_iso())} "
-        "by `oceansr.report` from events.jsonl, metrics.csv, status.json and config.yaml.",
+        "> "
+        + tr(
+            "{model} · {state} · generated {when} by {tool} from {files}.",
+            model=history.model_name or tr("model"),
+            state=tr(history.state),
+            when=_when(now_iso()),
+            tool="`oceansr.report`",
+            files=tr(", ").join(
+                f"`{name}`"
+                for name in ("events.jsonl", "metrics.csv", "status.json", "config.yaml")
+            ),
+        ),
         "",
-        "![Training summary](plots/summary.png)"
+        f"![{tr('Training summary')}](plots/summary.png)"
         if any(p["name"] == "summary" for p in plots["plots"])
         else "",
         "",

@@ -4,6 +4,7 @@ curves with the bicubic level, learning rate, final metric bars and the summary 
 
 from __future__ import annotations
 
+import itertools
 import math
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -26,7 +27,14 @@ from oceansr.report.figures import (
     save_figure,
     style_axes,
 )
-from oceansr.report.formatting import format_count, format_duration, format_gain, format_value
+from oceansr.report.formatting import (
+    format_count,
+    format_duration,
+    format_gain,
+    format_value,
+    variable_title,
+    with_unit,
+)
 from oceansr.report.history import METRIC_LABELS, UNIT_METRICS, RunHistory, metric_value
 
 CURVE_METRICS: tuple[str, ...] = ("rmse", "mae", "psnr", "ssim")
@@ -41,8 +49,8 @@ def _mark_best(ax: Any, history: RunHistory, *, label: bool = True) -> None:
     text = None
     if label:
         value = format_value(history.best_value) if history.best_value is not None else ""
-        text = f"best epoch {history.best_epoch}" + (
-            f" ({history.monitor} {value})" if value else ""
+        text = tr("best epoch {epoch}", epoch=history.best_epoch) + (
+            tr(" ({monitor} {value})", monitor=history.monitor, value=value) if value else ""
         )
     ax.axvline(history.best_epoch, color="#e67e22", linestyle=":", linewidth=1.5, label=text)
 
@@ -51,7 +59,9 @@ def _epoch_axis(ax: Any, history: RunHistory) -> None:
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
+    # Epochs are counted from 1 everywhere the report shows them (history.py turns
+    # metrics.csv's 0-based epochs into 1-based ones); x = n is the end of epoch n.
+    ax.set_xlabel(tr("epoch (1-based; n = end of epoch n)"))
 
 
 def _run_title(history: RunHistory, what: str) -> str:
@@ -61,8 +71,19 @@ def _run_title(history: RunHistory, what: str) -> str:
         what=tr(what),
         model=model,
         run_id=history.run_id,
-        state=history.state,
+        state=tr(history.state),
     )
+
+
+def log_interval(history: RunHistory) -> int | None:
+    """Optimiser steps between two logged training losses: the most common spacing of
+    the logged steps, else ``trainer.log_every_n_steps``; None when unknown."""
+    steps = [int(s["step"]) for s in history.train_steps if "step" in s]
+    gaps = [b - a for a, b in itertools.pairwise(steps) if b > a]
+    if gaps:
+        return max(set(gaps), key=gaps.count)
+    value = ((history.config or {}).get("trainer") or {}).get("log_every_n_steps")
+    return int(value) if isinstance(value, int) and value > 0 else None
 
 
 def _positive_span(values: Sequence[float]) -> float:
@@ -89,7 +110,7 @@ def plot_loss(history: RunHistory, path: Path) -> JsonDict:
             color=SR_LIGHT,
             linewidth=0.9,
             alpha=0.8,
-            label=tr("train (per step)"),
+            label=_step_label(history),
         )
     if tx:
         ax.plot(
@@ -102,12 +123,23 @@ def plot_loss(history: RunHistory, path: Path) -> JsonDict:
     if _positive_span(values) > 20:
         ax.set_yscale("log")
     loss_name = ((history.config or {}).get("loss") or {}).get("name", "")
-    ax.set_ylabel(f"loss ({loss_name}, normalised units)" if loss_name else "loss")
+    ax.set_ylabel(
+        tr("loss ({name}, normalised units)", name=loss_name) if loss_name else tr("loss")
+    )
     _epoch_axis(ax, history)
     style_axes(ax)
     add_legend(ax)
     fig.suptitle(_run_title(history, "Loss"), fontsize=11)
     return save_figure(fig, path, epochs=len(set(tx) | set(vx)))
+
+
+def _step_label(history: RunHistory) -> str:
+    """The legend of the logged training losses: one point per logging interval, so
+    the legend says how many steps apart they are (not "per step")."""
+    every = log_interval(history)
+    if every is None or every == 1:
+        return tr("train, every step")
+    return tr("train, every {n} steps", n=every)
 
 
 def _plot_variables(history: RunHistory) -> list[str | None]:
@@ -143,14 +175,18 @@ def plot_metric_curves(history: RunHistory, path: Path) -> JsonDict:
                     by[0], linestyle="--", color=BIC_COLOUR, linewidth=1.5, label=tr("bicubic")
                 )
             _mark_best(ax, history, label=False)
-            ax.set_title(_metric_title(metric, var, unit), fontsize=10)
+            ax.set_title(_metric_title(metric, _var_title(history, var), unit), fontsize=10)
             _epoch_axis(ax, history)
             style_axes(ax)
             if r == 0 and c == 0:
                 add_legend(ax)
     fig.suptitle(
         _run_title(history, "Validation metrics")
-        + (f"; dotted: best epoch {history.best_epoch}" if history.best_epoch else ""),
+        + (
+            tr("; dotted: best epoch {epoch}", epoch=history.best_epoch)
+            if history.best_epoch
+            else ""
+        ),
         fontsize=11,
     )
     return save_figure(fig, path, variables=[v for v in variables if v])
@@ -180,6 +216,11 @@ def _metric_title(metric: str, var: str | None, unit: str) -> str:
     return f"{prefix}{label} " + tr("({better} is better)", better=tr(better))
 
 
+def _var_title(history: RunHistory, var: str | None) -> str | None:
+    """A variable as plot titles name it: its CF long_name with the short name."""
+    return variable_title(var, history.long_name(var)) if var else None
+
+
 def plot_lr(history: RunHistory, path: Path) -> JsonDict:
     """Learning rate in effect during each epoch (one line per parameter group)."""
     if not history.lr:
@@ -192,8 +233,12 @@ def plot_lr(history: RunHistory, path: Path) -> JsonDict:
         xs = [row["epoch"] for row in rows]
         ys = [row["lr"] for row in rows]
         colour = VAR_COLOURS[i % len(VAR_COLOURS)]
-        ax.step(xs, ys, where="mid", color=colour, linewidth=1.8, label=name)
-        ax.plot(xs, ys, "o", color=colour, markersize=4)
+        # The rate of epoch n holds from the end of epoch n-1 to the end of epoch n
+        # (x = n is the end of epoch n, as on the other curves): an epoch scheduler
+        # changes it at the epoch boundaries, where the steps are drawn.
+        edges = [xs[0] - 1, *xs]
+        ax.stairs(ys, edges, color=colour, linewidth=1.8, baseline=None, label=name)
+        ax.plot([x - 0.5 for x in xs], ys, "o", color=colour, markersize=4)
     if _positive_span([row["lr"] for row in history.lr]) > 10:
         ax.set_yscale("log")
     else:
@@ -205,7 +250,7 @@ def plot_lr(history: RunHistory, path: Path) -> JsonDict:
     style_axes(ax)
     add_legend(ax)
     scheduler = (((history.config or {}).get("optim") or {}).get("scheduler") or {}).get("name")
-    what = f"Learning rate ({scheduler} schedule)" if scheduler else "Learning rate"
+    what = tr("Learning rate ({name} schedule)", name=scheduler) if scheduler else "Learning rate"
     fig.suptitle(_run_title(history, what), fontsize=11)
     return save_figure(fig, path, source=history.sources.get("lr"))
 
@@ -243,16 +288,16 @@ def plot_metric_bars(history: RunHistory, path: Path) -> JsonDict:
                     color=colour,
                     hatch=hatch,
                     edgecolor="white" if hatch is None else "0.2",
-                    label=label,
+                    label=tr(label),
                 )
                 ax.bar_label(bar, labels=[f"{value:.4g}"], fontsize=7, padding=2)
             ax.set_xticks([])
-            ax.set_title(_metric_title(metric, var, unit), fontsize=9)
+            ax.set_title(_metric_title(metric, _var_title(history, var), unit), fontsize=9)
             if values and metric in ("psnr", "ssim"):
                 low, high = min(values), max(values)
                 pad = max((high - low) * 0.6, abs(high) * 0.01, 1e-6)
                 ax.set_ylim(low - pad, high + pad)
-                ax.set_xlabel("(axis zoomed)", fontsize=7)
+                ax.set_xlabel(tr("(axis zoomed)"), fontsize=7)
             elif values:
                 low, high = min(0.0, *values), max(0.0, *values)
                 pad = max((high - low) * 0.15, 1e-9)
@@ -271,16 +316,17 @@ def plot_metric_bars(history: RunHistory, path: Path) -> JsonDict:
 def _data_row(history: RunHistory, data_cfg: Mapping[str, Any]) -> tuple[str, str]:
     """The card's data row: source (file name) and variables with units."""
     if not data_cfg:
-        return ("Data", "not recorded (no config.yaml: the run stopped before loading data)")
+        return ("Data", tr("not recorded (no config.yaml: the run stopped before loading data)"))
     variables = ", ".join(
-        f"{v} [{history.unit(v)}]" if history.unit(v) else v for v in history.variables
+        with_unit(variable_title(v, history.long_name(v)), history.unit(v))
+        for v in history.variables
     )
-    source = str(data_cfg.get("source") or "n/a")
+    source = str(data_cfg.get("source") or tr("n/a"))
     if data_cfg.get("path"):
-        source += f" ({Path(str(data_cfg['path'])).name})"
+        source += tr(" ({name})", name=Path(str(data_cfg["path"])).name)
     elif source == "sample":
-        source += " (World Ocean Atlas temperature)"
-    return ("Data", f"{source}: {variables or 'n/a'}")
+        source += tr(" (World Ocean Atlas temperature)")
+    return ("Data", tr("{source}: {variables}", source=source, variables=variables or tr("n/a")))
 
 
 def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
@@ -290,16 +336,16 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
     derived = history.derived
     start = history.training_start or {}
     rows: list[tuple[str, str]] = []
-    state = history.state
+    state = tr(history.state)
     exit_code = history.status_doc.get("exit_code")
     if history.error_summary:
         state += f" — {history.error_summary.get('failureType', 'unknown')}"
     elif exit_code is not None:
-        state += f" (exit {exit_code})"
+        state = tr("{state} (exit code {code})", state=state, code=exit_code)
     rows.append(("Status", state))
-    model = history.model_name or "not recorded (the run stopped before training started)"
+    model = history.model_name or tr("not recorded (the run stopped before training started)")
     if history.params is not None:
-        model += f" — {format_count(history.params)} params"
+        model += tr(" — {count} parameters", count=format_count(history.params))
     rows.append(("Model", model))
     rows.append(_data_row(history, data_cfg))
     hr, lr = derived.get("hr_shape"), derived.get("lr_shape")
@@ -307,19 +353,20 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
         rows.append(("Grid", f"LR {_shape(lr)} → HR {_shape(hr)} (×{derived.get('scale', '?')})"))
     samples = derived.get("samples") or {}
     if samples:
-        rows.append(("Samples", " / ".join(f"{k} {v}" for k, v in samples.items())))
+        rows.append(("Samples", " / ".join(f"{tr(k)} {v}" for k, v in samples.items())))
     total = history.total_epochs
     epochs = f"{history.epochs_done}" + (f" / {total}" if total else "")
     if history.steps is not None:
-        epochs += f" ({history.steps} steps)"
+        epochs += tr(" ({steps} steps)", steps=history.steps)
     rows.append(("Epochs", epochs))
     rows.append(("Duration", format_duration(history.duration_s)))
     rate = history.samples_per_s
     device = start.get("device") or ((cfg.get("trainer") or {}).get("accelerator")) or "n/a"
     precision = start.get("precision") or (cfg.get("trainer") or {}).get("precision")
     if rate or history.training_start:
-        throughput = f"{rate:.1f} samples/s" if rate else "not recorded"
-        throughput += f" on {device}" + (f", precision {precision}" if precision else "")
+        throughput = tr("{rate} samples/s", rate=f"{rate:.1f}") if rate else tr("not recorded")
+        throughput += tr(" on {device}", device=device)
+        throughput += tr(", precision {precision}", precision=precision) if precision else ""
         rows.append(("Throughput", throughput))
     if history.best_epoch is not None:
         rows.append(
@@ -336,7 +383,10 @@ def summary_lines(history: RunHistory) -> list[tuple[str, str]]:
             continue
         unit = history.unit(var) if var else ""
         gain = metric_value(history.test, "test", "rmse", var, "gain")
-        label = f"Test RMSE {var}" if var and len(history.variables) > 1 else "Test RMSE"
+        # Translated here (tr of a translated text is itself): the label has a value in it.
+        label = (
+            tr("Test RMSE {var}", var=var) if var and len(history.variables) > 1 else "Test RMSE"
+        )
         rows.append(
             (
                 label,

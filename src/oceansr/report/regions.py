@@ -33,6 +33,7 @@ from oceansr.report.figures import (
     style_axes,
 )
 from oceansr.report.sr_fields import TestFields
+from oceansr.report.units import display_unit
 
 EARTH_RADIUS_KM = 6371.0
 #: Edges of the distance-to-land bands [km], before merging what the grid cannot resolve.
@@ -328,13 +329,10 @@ def band_label(band: Mapping[str, Any], axis: str = "latitude") -> str:
     return f"{deg(band['low'])}–{deg(band['high'])}"
 
 
-#: CF spellings of degrees Celsius, shown as °C on plots.
-_CELSIUS = ("degc", "deg_c", "degree_c", "degrees_c", "celsius", "degree_celsius", "°c")
-
-
 def shown_unit(unit: str) -> str:
-    """A variable's unit as an oceanographer reads it on a plot (``degC`` → ``°C``)."""
-    return "°C" if unit.strip().lower() in _CELSIUS else unit
+    """A variable's unit as an oceanographer reads it on a plot (``degC`` → ``°C``): the
+    one spelling of :func:`oceansr.report.units.display_unit`."""
+    return display_unit(unit)
 
 
 def _with_unit(label: str, unit: str) -> str:

@@ -520,7 +520,11 @@ def plot_rmse_by_depth(
     ax = fig.add_subplot()
     ax.plot([table[d]["sr"] for d in depths], depths, "o-", color="tab:blue", label="SR")
     ax.plot(
-        [table[d]["bicubic"] for d in depths], depths, "s--", color="tab:orange", label="bicubic"
+        [table[d]["bicubic"] for d in depths],
+        depths,
+        "s--",
+        color="tab:orange",
+        label=text("plot.bicubic", lang),
     )
     ax.invert_yaxis()
     ax.set_xlabel(f"RMSE [{unit}]" if unit else "RMSE")

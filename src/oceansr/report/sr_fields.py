@@ -6,7 +6,7 @@ path (see docs/architecture.md, inference), so the maps show what ``predict`` wr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from oceansr.report.figures import PlotSkipped
 from oceansr.report.history import (
     RunHistory,
 )
+from oceansr.report.units import display_unit, variable_title
 
 #: Test fields evaluated with the checkpoint for maps and error analysis (evenly spaced).
 MAX_EVAL_FIELDS = 64
@@ -48,13 +49,24 @@ class TestFields:
     model_name: str
     spline: np.ndarray | None = None  # cubic B-spline of the land-filled LR, unmasked
     periodic: bool = False  # longitude spans the globe: SR and baselines wrap the seam
+    #: CF long_name per variable ("" where the data had none).
+    long_names: list[str] = field(default_factory=list)
 
     @property
     def ocean(self) -> np.ndarray:
         return np.isfinite(self.hr)
 
     def unit(self, var_index: int) -> str:
-        return self.units[var_index] if var_index < len(self.units) else ""
+        """The variable's unit as printed (``degC`` → ``°C``, report/units.py)."""
+        return display_unit(self.units[var_index]) if var_index < len(self.units) else ""
+
+    def title(self, var_index: int) -> str:
+        """The variable as a title names it: its long_name with the short name, else
+        the short name (report/units.py ``variable_title``)."""
+        names = self.long_names
+        return variable_title(
+            self.variables[var_index], names[var_index] if var_index < len(names) else ""
+        )
 
 
 def evenly_spaced(total: int, count: int) -> list[int]:
@@ -118,6 +130,7 @@ def load_test_fields(
         lon=data.lon,
         variables=list(data.variables),
         units=list(data.units),
+        long_names=[str(a.get("long_name", "")) for a in getattr(data, "attrs", [])],
         scale=int(data.scale),
         checkpoint=checkpoint,
         model_name=str(history.model_name or "model"),

@@ -149,6 +149,9 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         hr_grid_step_deg=grid_step_deg(data.lat),
         # A grid around the globe has no edge in longitude: evaluation wraps the seam.
         periodic_lon=spans_globe(data.lon),
+        # CF long_name / standard_name / units of the training variables: predict writes
+        # them into its output when the input lacks them.
+        variable_attrs=[dict(a) for a in getattr(data, "attrs", [])],
     )
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from oceansr.core.errors import ConfigError
+from oceansr.data.fields import cf_attrs
 from oceansr.data.grid import (
     GridSelection,
     check_variables,
@@ -68,6 +69,8 @@ class DataPlan:
     source: str
     itemsize: int
     notes: list[str] = field(default_factory=list)
+    #: CF long_name / standard_name / units per variable (fields.cf_attrs).
+    attrs: list[dict[str, str]] = field(default_factory=list)
     #: The checked ``data.lr_path`` source (:class:`oceansr.data.lazy.given_lr.GivenLR`), or
     #: None: LR is then the block mean of HR. Typed Any: given_lr builds on this module,
     #: which must not import it back (the lazy package's layers, pyproject.toml).
@@ -145,6 +148,7 @@ def build_hr_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
         cfg=dict(cfg),
         variables=variables,
         units=[str(ds[v].attrs.get("units", "")) for v in variables],
+        attrs=[cf_attrs(ds[v].attrs) for v in variables],
         scale=scale,
         hr_shape=hr_shape,
         ydim=ydim,

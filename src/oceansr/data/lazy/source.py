@@ -18,7 +18,7 @@ import numpy as np
 
 from oceansr.config.schema import DATA_CACHE_MODES as CACHE_MODES
 from oceansr.core.errors import ConfigError
-from oceansr.data.fields import data_warnings
+from oceansr.data.fields import cf_columns, data_warnings
 from oceansr.data.lazy.given_lr import plan_given_lr
 from oceansr.data.lazy.plan import DataPlan, build_hr_plan
 from oceansr.data.lazy.stats import cached_stats, sample_check
@@ -89,6 +89,7 @@ class LazyData:
         self._stats: dict[str, Any] | None = dict(given) if given is not None else None
         self.variables = list(plan.variables)
         self.units = list(plan.units)
+        self.attrs = [dict(a) for a in plan.attrs]
         self.scale = plan.scale
         self.lat: np.ndarray | None = plan.lat
         self.lon: np.ndarray | None = plan.lon
@@ -124,6 +125,7 @@ class LazyData:
             "source": self.source,
             "variables": self.variables,
             "units": self.units,
+            **cf_columns(self.attrs, len(self.variables)),
             "scale": self.scale,
             "hr_shape": list(self.plan.hr_shape),
             "lr_shape": list(self.plan.lr_shape),
