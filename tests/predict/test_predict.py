@@ -170,7 +170,10 @@ def _check_output(out: xr.Dataset, lr: xr.Dataset, ckpt: str) -> None:
 def test_predict_writes_netcdf_and_zarr(ckpt, lr_file, lr_ds, tmp_path):
     nc = predict(ckpt, lr_file, tmp_path / "out.nc", tile=16, overlap=4)
     assert nc["format"] == "netcdf" and nc["hr_shape"] == [2, 128, 256]
-    assert nc["sample_dims"] == {"time": 2} and nc["tiles"]["per_field"] == 8
+    # The synthetic grid spans the globe: 8 LR columns of the other side are wrapped on
+    # each side (64 + 16), so 5 windows along longitude instead of 4 (issue 19).
+    assert nc["periodic_lon"] is True
+    assert nc["sample_dims"] == {"time": 2} and nc["tiles"]["per_field"] == 10
     stats = nc["stats"]["temp"]
     assert stats["min"] < stats["mean"] < stats["max"] and 0.5 < stats["ocean_fraction"] < 1
     with xr.open_dataset(tmp_path / "out.nc") as out:
@@ -307,7 +310,7 @@ def test_recorded_run_subprocess(ckpt, lr_file, tmp_path):
     assert names[0] == "predict_start" and names[-1] == "predict_end"
     assert "predict_progress" in names[1:-1]
     start = next(e for e in events if e["event"] == "predict_start")
-    assert start["lr_shape"] == [2, 32, 64] and start["tiles"]["per_field"] == 8
+    assert start["lr_shape"] == [2, 32, 64] and start["tiles"]["per_field"] == 10
     end = events[-1]
     assert end["event"] == "predict_end" and end["stats"]["temp"]["max"] > 0
     assert Path(end["output_path"]) == run_dir / "predictions" / "l'r ø_sr.nc"

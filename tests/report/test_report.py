@@ -243,7 +243,7 @@ def test_analysis_verdicts_follow_the_curves(
     text = " ".join(sentence for _, sentence in analyse(history, None, "not evaluated"))
     assert f"**{trend}**" in text
     assert ("Signs of over-fitting" in text) is overfit
-    assert "On the test set the model's RMSE is 0.1000 degC against" in text
+    assert "On the test set the model's RMSE is 0.1000 °C against" in text
     assert "The spatial error analysis was not made: not evaluated." in text
 
 

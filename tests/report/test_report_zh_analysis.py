@@ -69,7 +69,7 @@ def test_english_analysis_is_unchanged(sections: dict[str, str]) -> None:
     en = sections["en"]
     assert not has_cjk(en)
     assert "Validation RMSE is **" in en and "over the last 3 epochs (1–3)" in en
-    assert re.search(r"On the test set the model's RMSE is [0-9.]+ degC against", en)
+    assert re.search(r"On the test set the model's RMSE is [0-9.]+ °C against", en)
 
 
 def _fields(lang_units: str = "degC") -> Any:

@@ -111,7 +111,7 @@ TERMS: dict[str, str] = {
     "taper). Effective resolution: the largest wavelength below which the error spectrum "
     "(SR − HR, baseline − HR) stays at or above {fraction} of HR's.": (
         "高分辨率（HR）、超分辨率（SR）与各基线沿纬度带的纬向功率谱：每行按其真实纬向间距计算，"
-        "只取至少 {cells} 个高分辨率网格的连续海洋段（去趋势，Hann 窗）。有效分辨率：误差谱"
+        "只取至少 {cells} 个高分辨率网格的连续海洋段（去趋势，加汉宁窗）。有效分辨率：误差谱"
         "（SR − HR、基线 − HR）始终不低于 HR 谱 {fraction} 的最大波长。"
     ),
     # spectra plot and sentences
@@ -134,9 +134,11 @@ TERMS: dict[str, str] = {
         "（其奈奎斯特波长），因此更细的结构是推断的，而非观测的。"
     ),
     "Validation: the last finished epoch; test: the best checkpoint on the test split. "
-    "Gain over bicubic: error reduction in % for RMSE/MAE, |bias| reduction in the "
-    "variable's unit, dB for PSNR, difference for SSIM; positive means the model is better.": (
-        "验证集：最后完成的一轮；测试集：最佳检查点在测试划分上的结果。相对双三次插值的增益："
+    "Gain over the stronger baseline of each split (named in the header): error "
+    "reduction in % for RMSE/MAE, |bias| reduction in the variable's unit, dB for "
+    "PSNR, difference for SSIM; positive means the model is better.": (
+        "验证集：最后完成的一轮；测试集：最佳检查点在测试划分上的结果。增益相对各划分中较强的基线"
+        "（见表头）："
         "RMSE/MAE 为误差降低的百分比，|偏差| 为以变量单位计的降低量，PSNR 以 dB 计，SSIM 为差值；"
         "正值表示模型更好。"
     ),

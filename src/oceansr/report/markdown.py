@@ -374,8 +374,6 @@ def _bands_note(regions: Mapping[str, Any] | None) -> str:
     return ("" if writing_lang() == "zh" else " ") + describe_distance_bands(dict(regions))
 
 
-
-
 def _section_spectra(history: RunHistory, by_name: Mapping[str, Any]) -> list[str]:
     """Zonal power spectra (effective resolutions, LR Nyquist) and RMSE by depth level."""
     lines: list[str] = []

@@ -15,7 +15,7 @@ from typing import Any
 
 from oceansr.core.metric_names import strongest_baseline
 from oceansr.i18n import tr, writing_lang
-from oceansr.report.formatting import format_gain, format_value
+from oceansr.report.formatting import format_gain, format_value, sample_label_text
 from oceansr.report.history import JsonDict, RunHistory
 
 #: Groups named in a sentence before "and N more".
@@ -38,14 +38,20 @@ def baseline_label(name: str) -> str:
     return tr("cubic spline" if name == "spline" else "bicubic")
 
 
+def dimension_word(dim: str) -> str:
+    """A sample dimension's name as the report writes it (``深度`` for depth in Chinese)."""
+    return sample_label_text(f"{dim}=").removesuffix("=")
+
+
 def _group_name(entry: str) -> str:
-    """``depth=4000.0`` → ``depth 4000 m``; ``month=11`` as it is."""
+    """``depth=4000.0`` → ``depth 4000 m`` (``深度 4000 m`` in Chinese); ``month=11``."""
     dim, _, value = entry.partition("=")
     try:
         number = float(value)
     except ValueError:
-        return entry
-    return f"{dim} {number:g} m" if dim.startswith("depth") else f"{dim} {number:g}"
+        return sample_label_text(entry)
+    shown = f"{dim} {number:g} m" if dim.startswith("depth") else f"{dim}={number:g}"
+    return sample_label_text(shown)
 
 
 def _named(groups: list[str]) -> str:
@@ -86,7 +92,7 @@ def verdict_sentences(history: RunHistory) -> list[str]:
             lo=format_gain(ci[0], "rmse"),
             hi=format_gain(ci[1], "rmse"),
             blocks=found.get("blocks"),
-            by=found.get("blocks_by"),
+            by=dimension_word(str(found.get("blocks_by"))),
         )
     else:
         interval = tr("no interval: the test fields form fewer than two independent blocks")
@@ -137,7 +143,7 @@ def section_breakdown(history: RunHistory) -> list[str]:
 
 
 def _group_table(dim: str, rows: list[JsonDict], base: str) -> list[str]:
-    header = [dim, tr("fields"), "RMSE", tr("bicubic"), tr("cubic spline")]
+    header = [dimension_word(dim), tr("fields"), "RMSE", tr("bicubic"), tr("cubic spline")]
     header.append(tr("gain over {baseline}", baseline=baseline_label(base)))
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
