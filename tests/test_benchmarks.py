@@ -40,7 +40,11 @@ PROMISES: dict[tuple[str, ...], tuple[str, ...]] = {
         "models.0.test_rmse_degC",
         "models.0.bicubic_rmse_degC",
         "models.0.rmse_gain_pct",
-        "models.0.beats_bicubic",
+        "models.0.spline_rmse_degC",
+        "models.0.rmse_gain_spline_pct",
+        "models.0.seam_ratio",
+        "models.0.gain_ci95_pct",
+        "models.0.verdict",
     ),
     ("overhead.py",): (
         "model",  # this key and the next two are read by control.py's recorder part

@@ -29,7 +29,7 @@ headline names average over variables); ``test/seam_ratio`` on a periodic grid.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import lightning as L
 import torch
@@ -106,25 +106,18 @@ def masked_loss(
     return total / count.clamp(min=1)
 
 
+M = TypeVar("M", bound=nn.Module)
+
 #: What each evaluation measures, in the order of :class:`FieldErrors`' last axis.
 ESTIMATORS: tuple[str, ...] = ("model", *BASELINES)
 
 
-class StageMetrics(nn.ModuleDict):
-    """``{"<stage>_<estimator>"}`` metric collections (``val_model``, ``test_spline``...).
+class StageDict(nn.ModuleDict, Generic[M]):
+    """A ModuleDict of metrics per stage whose items are typed as what they are, so
+    callers need no casts (``StageDict[LossSums]``...)."""
 
-    A ModuleDict whose items are typed as what they are, so callers need no casts.
-    """
-
-    def __getitem__(self, key: str) -> MaskedFieldMetrics:
-        return cast(MaskedFieldMetrics, super().__getitem__(key))
-
-
-class StageFieldErrors(nn.ModuleDict):
-    """``{"val", "test"}``: squared errors per field, typed as what they are."""
-
-    def __getitem__(self, key: str) -> FieldErrors:
-        return cast(FieldErrors, super().__getitem__(key))
+    def __getitem__(self, key: str) -> M:
+        return cast(M, super().__getitem__(key))
 
 
 class SRModule(L.LightningModule):
@@ -179,17 +172,20 @@ class SRModule(L.LightningModule):
         self.periodic_lon = bool(periodic_lon)
         # The seam's columns: one LR cell on each side of the field.
         seam = scale if self.periodic_lon else 0
-        self.metrics = StageMetrics(
+        #: ``{"<stage>_<estimator>"}``: ``val_model``, ``test_spline``...
+        self.metrics = StageDict[MaskedFieldMetrics](
             {
                 f"{stage}_{kind}": MaskedFieldMetrics(data_range, edge_columns=seam)
                 for stage in ("val", "test")
                 for kind in ESTIMATORS
             }
         )
-        self.field_errors = StageFieldErrors({stage: FieldErrors() for stage in ("val", "test")})
-        self.eval_loss = nn.ModuleDict({stage: LossSums() for stage in ("val", "test")})
-        #: The last evaluation's squared errors per field, by stage (numpy, rank 0 reads
-        #: them to write the breakdown): ``index``, ``squared`` (M, C, K), ``cells``.
+        # Squared errors per field for the test's breakdown (status.json test_breakdown);
+        # validation needs none, so its epochs gather nothing more across ranks.
+        self.field_errors = StageDict[FieldErrors]({"test": FieldErrors()})
+        self.eval_loss = StageDict[LossSums]({stage: LossSums() for stage in ("val", "test")})
+        #: The last test's squared errors per field (numpy, rank 0 reads them to write
+        #: the breakdown): ``index``, ``squared`` (M, C, K), ``cells``.
         self.last_field_errors: dict[str, dict[str, Any]] = {}
 
     # -- forward -----------------------------------------------------------------
@@ -263,9 +259,9 @@ class SRModule(L.LightningModule):
                 squared[..., k] += sums.squared
             cells += per_field[0].cells
         index = batch.get("index")
-        if index is not None:
+        if index is not None and stage in self.field_errors:
             self.field_errors[stage].update(index, squared, cells)
-        cast(LossSums, self.eval_loss[stage]).update(loss_sum, loss_count)
+        self.eval_loss[stage].update(loss_sum, loss_count)
         return (loss_sum / loss_count.clamp(min=1)).float()
 
     def _check_eval_shapes(self, lr: torch.Tensor, hr: torch.Tensor) -> None:
@@ -336,12 +332,13 @@ class SRModule(L.LightningModule):
         values = stage_metric_values(stage, self.variables, computed)
         for kind in ESTIMATORS:
             self.metrics[f"{stage}_{kind}"].reset()
-        errors = self.field_errors[stage]
-        self.last_field_errors[stage] = {
-            key: value.cpu().numpy() for key, value in errors.compute().items()
-        }
-        errors.reset()
-        loss = cast(LossSums, self.eval_loss[stage])
+        if stage in self.field_errors:
+            errors = self.field_errors[stage]
+            self.last_field_errors[stage] = {
+                key: value.cpu().numpy() for key, value in errors.compute().items()
+            }
+            errors.reset()
+        loss = self.eval_loss[stage]
         values[f"{stage}/loss"] = float(loss.compute())
         loss.reset()
         # Values are already reduced across ranks by torchmetrics.
