@@ -130,3 +130,17 @@ def test_periodic_tiling_treats_the_seam_as_interior() -> None:
 )
 def test_spans_globe(lon: np.ndarray | None, globe: bool) -> None:
     assert spans_globe(lon) is globe
+
+
+def test_periodic_land_fill_reaches_across_the_seam() -> None:
+    from oceansr.data.transforms import fill_land_nearest
+
+    x = np.full((1, 1, 3, 10), np.nan, dtype=np.float32)
+    x[0, 0, :, 1] = 5.0  # ocean just east of the seam
+    x[0, 0, :, 5] = 9.0
+    plain, wrapped = fill_land_nearest(x), fill_land_nearest(x, periodic=True)
+    assert plain[0, 0, 0, 9] == 9.0  # column 9 is 4 cells from column 5, 8 from column 1
+    assert wrapped[0, 0, 0, 9] == 5.0  # but 2 cells from column 1 around the circle
+    # Shifting the field in longitude shifts the periodic fill with it.
+    rolled = fill_land_nearest(np.roll(x, 3, -1), periodic=True)
+    np.testing.assert_array_equal(np.roll(wrapped, 3, -1), rolled)

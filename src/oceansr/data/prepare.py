@@ -34,6 +34,7 @@ from oceansr.data.fields import (
     cf_columns,
     constant_channels,
     data_warnings,
+    spans_globe,
 )
 from oceansr.data.shared_stats import StatsShare, shared_stats
 from oceansr.data.sources import source_loader
@@ -243,9 +244,11 @@ def prepare_data(
             )
         lr = _lr_for_split(name, split, hr, scale)
         lr_mask = np.isfinite(lr)
+        # Land next to the seam of a globe is filled from across it, as in evaluation.
+        periodic = spans_globe(crop_coord(split.lon, hr.shape[-2:], axis="lon"))
         splits[name] = SplitArrays(
             hr=np.ascontiguousarray(hr, dtype=np.float32),
-            lr=fill_land_nearest(lr).astype(np.float32, copy=False),
+            lr=fill_land_nearest(lr, periodic).astype(np.float32, copy=False),
             lr_mask=lr_mask,
             labels=list(split.labels),
         )

@@ -71,12 +71,14 @@ def crop_to_multiple(x: np.ndarray, scale: int) -> np.ndarray:
     return x[..., :hh, :ww]
 
 
-def fill_land_nearest(x: np.ndarray) -> np.ndarray:
+def fill_land_nearest(x: np.ndarray, periodic: bool = False) -> np.ndarray:
     """Copy of ``x`` (N, C, h, w) where each NaN takes the value of the nearest ocean cell.
 
     Nearest is in grid-index (Euclidean) distance within the same 2-D field; consecutive
-    fields with the same land mask share one distance transform.  A field without any
-    ocean cell raises :class:`DataInvalidError`.
+    fields with the same land mask share one distance transform.  ``periodic`` (longitude
+    spans the globe): distances wrap around the seam, so land next to the seam is filled
+    from the ocean across it, as it would be anywhere else (a model sees the fill there
+    once evaluation wraps). A field without any ocean cell raises :class:`DataInvalidError`.
     """
     x = np.asarray(x)
     if x.ndim != 4:
@@ -100,12 +102,28 @@ def fill_land_nearest(x: np.ndarray) -> np.ndarray:
         mask = land[i]
         key = np.packbits(mask).tobytes()
         if key != last_key:
-            iy, ix = ndimage.distance_transform_edt(
-                mask, return_distances=False, return_indices=True
-            )
-            idx, last_key = (iy[mask], ix[mask]), key
+            idx, last_key = _nearest_ocean(mask, periodic), key
         flat[i][mask] = flat[i][idx]
     return out
+
+
+def _nearest_ocean(land: np.ndarray, periodic: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of the nearest ocean cell of every land cell of ``land`` (h, w).
+
+    Periodic: the transform runs on the field widened by ``w // 2 + 1`` wrapped columns
+    each side, which holds every cell's nearest ocean cell around the circle.
+    """
+    if not periodic:
+        iy, ix = ndimage.distance_transform_edt(land, return_distances=False, return_indices=True)
+        return iy[land], ix[land]
+    width = land.shape[1]
+    pad = width // 2 + 1
+    columns = np.arange(-pad, width + pad) % width
+    iy, ix = ndimage.distance_transform_edt(
+        land[:, columns], return_distances=False, return_indices=True
+    )
+    core = slice(pad, pad + width)
+    return iy[:, core][land], columns[ix[:, core][land]]
 
 
 def ocean_stats(hr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

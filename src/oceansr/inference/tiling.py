@@ -277,18 +277,21 @@ def tiled_apply(
     return out
 
 
-def _fill_for_model(lr: np.ndarray, fill_values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+def _fill_for_model(
+    lr: np.ndarray, fill_values: Sequence[float], periodic: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """Land-filled copy of ``lr`` and the (N, C) mask of channels without any ocean cell.
 
-    Land takes the nearest ocean value; a channel with no ocean at all (e.g. a level below
-    the sea floor) takes ``fill_values[c]`` (the training mean), its output is set to NaN.
+    Land takes the nearest ocean value (around the seam if ``periodic``); a channel with
+    no ocean at all (e.g. a level below the sea floor) takes ``fill_values[c]`` (the
+    training mean), its output is set to NaN.
     """
     empty = ~np.isfinite(lr).any(axis=(2, 3))
     if empty.any():
         lr = lr.copy()
         for n, c in zip(*np.nonzero(empty), strict=True):
             lr[n, c] = fill_values[c]
-    return fill_land_nearest(lr), empty
+    return fill_land_nearest(lr, periodic), empty
 
 
 def _check_channels(module: torch.nn.Module, lr: np.ndarray) -> None:
@@ -338,7 +341,7 @@ def tiled_predict(
     _check_channels(module, lr)
     hparams: Any = getattr(module, "hparams", {})
     mean = hparams.get("mean") or [0.0] * lr.shape[1]
-    filled, empty = _fill_for_model(lr, mean)
+    filled, empty = _fill_for_model(lr, mean, periodic)
     param = next(module.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
     dtype = param.dtype if param is not None else torch.float32

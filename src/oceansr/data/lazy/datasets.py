@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from oceansr.data.fields import spans_globe
 from oceansr.data.lazy.plan import SplitReader
 from oceansr.data.transforms import block_mean, fill_land_nearest
 
@@ -108,7 +109,7 @@ class LazyFieldDataset(Dataset):
         else:
             rows, cols = (slice(0, n) for n in plan.lr_shape)
             lr = plan.given_lr.read(self.reader.split, index, rows, cols)
-        lr = fill_land_nearest(lr[None])[0]
+        lr = fill_land_nearest(lr[None], periodic=spans_globe(plan.lon))[0]
         return {
             "lr": torch.from_numpy(lr.astype(np.float32, copy=False)),
             "hr": torch.from_numpy(hr),
