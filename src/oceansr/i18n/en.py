@@ -133,6 +133,7 @@ TEXTS: dict[str, str] = {
     "plot.depth": "depth [m]",
     "plot.depth_title": "{var}: RMSE by depth level (test fields)",
     "plot.bicubic": "bicubic",
+    "plot.spline": "cubic spline",
     "progress.eta_pending.first_step": (
         "no ETA yet: it is measured from the first optimisation steps; the next wait reports it"
     ),

@@ -208,7 +208,6 @@ TERMS: dict[str, str] = {
     "Where the errors are — {fields} of {total} test fields, {ckpt}": (
         "误差的空间分布 — {total} 个测试场中的 {fields} 个，{ckpt}"
     ),
-    "latitude [°N]": "纬度 [°N]",
 }
 
 #: The analysis sentences of the report (:mod:`oceansr.report.analysis`), written from

@@ -127,6 +127,7 @@ TEXTS: dict[str, str] = {
     "plot.depth": "深度 [m]",
     "plot.depth_title": "{var}：各深度层的均方根误差（测试场）",
     "plot.bicubic": "双三次插值",
+    "plot.spline": "三次样条",
     "progress.eta_pending.first_step": (
         "暂无预计剩余时间：它根据最初的优化步实测得出；下一次 wait 会给出"
     ),

@@ -33,7 +33,7 @@ from oceansr.report.figures import (
     style_axes,
 )
 from oceansr.report.sr_fields import TestFields
-from oceansr.report.units import display_unit
+from oceansr.report.units import display_unit, format_lat
 
 EARTH_RADIUS_KM = 6371.0
 #: Edges of the distance-to-land bands [km], before merging what the grid cannot resolve.
@@ -412,7 +412,12 @@ def _plot_by_band(ax: Any, var: str, entry: JsonDict, regions: JsonDict) -> None
         label = tr("worst: {band}", band=band_label(worst, axis))
         handles.append(Patch(color=SR_COLOUR, label=label))
     ax.legend(handles=handles, fontsize=8, frameon=False, loc="best")
-    ax.set_ylabel(tr("latitude [°N]") if axis == "latitude" else tr("row"))
+    if axis == "latitude":
+        from matplotlib.ticker import FuncFormatter
+
+        # Hemispheres on the ticks (15°S, 60°N), as on the maps.
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_lat(v)))
+    ax.set_ylabel(tr("latitude") if axis == "latitude" else tr("row"))
     rmse = _with_unit(tr("RMSE"), unit)
     ax.set_xlabel(rmse)
     ax.set_title(tr("{var} — {rmse} per {axis} band", var=var, rmse=rmse, axis=tr(axis)))

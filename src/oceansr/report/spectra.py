@@ -486,7 +486,8 @@ def depth_of(label: str) -> float | None:
 
 
 def rmse_by_depth(fields: TestFields, var_index: int) -> dict[float, JsonDict]:
-    """``{depth: {"sr": rmse, "bicubic": rmse, "fields": n}}`` over the evaluated fields."""
+    """``{depth: {"sr": rmse, "bicubic": rmse[, "spline": rmse], "fields": n}}`` over the
+    evaluated fields (the spline when they carry it)."""
     errors: dict[float, dict[str, list[float]]] = {}
     for n, label in enumerate(fields.labels):
         depth = depth_of(label)
@@ -494,11 +495,12 @@ def rmse_by_depth(fields: TestFields, var_index: int) -> dict[float, JsonDict]:
         ocean = np.isfinite(hr)
         if depth is None or not ocean.any():
             continue
-        slot = errors.setdefault(depth, {"sr": [], "bicubic": []})
-        for name, data in (
-            ("sr", fields.sr[n, var_index]),
-            ("bicubic", fields.bicubic[n, var_index]),
-        ):
+        estimates = {"sr": fields.sr, "bicubic": fields.bicubic, "spline": fields.spline}
+        slot = errors.setdefault(
+            depth, {name: [] for name, v in estimates.items() if v is not None}
+        )
+        for name in slot:
+            data = estimates[name][n, var_index]  # type: ignore[index]
             slot[name].append(float(np.mean((data[ocean] - hr[ocean]) ** 2)))
     return {
         depth: {name: math.sqrt(float(np.mean(v))) for name, v in slot.items()}
@@ -510,7 +512,7 @@ def rmse_by_depth(fields: TestFields, var_index: int) -> dict[float, JsonDict]:
 def plot_rmse_by_depth(
     fields: TestFields, var_index: int, path: Path, lang: str = "en"
 ) -> JsonDict:
-    """RMSE of SR and bicubic per depth level (depth downwards), for 3-D fields."""
+    """RMSE of SR and the baselines per depth level (depth downwards), for 3-D fields."""
     var, unit = fields.variables[var_index], fields.unit(var_index)
     table = rmse_by_depth(fields, var_index)
     if len(table) < 2:
@@ -526,6 +528,9 @@ def plot_rmse_by_depth(
         color="tab:orange",
         label=text("plot.bicubic", lang),
     )
+    if all("spline" in row for row in table.values()):
+        spline = [table[d]["spline"] for d in depths]
+        ax.plot(spline, depths, "^:", color="#2e8b57", label=text("plot.spline", lang))
     ax.invert_yaxis()
     ax.set_xlabel(f"RMSE [{unit}]" if unit else "RMSE")
     ax.set_ylabel(text("plot.depth", lang))
