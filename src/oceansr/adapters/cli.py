@@ -26,7 +26,7 @@ from oceansr import control
 from oceansr.config.schema import predict_defaults
 from oceansr.control.launch import WHOLE_FIELD
 from oceansr.control.replies import exception_reply, ok_reply
-from oceansr.core.metric_names import METRIC_NAMES, gain_key, strongest_baseline
+from oceansr.core.metric_names import METRIC_NAMES, gain_key, strongest_baseline, verdict_text
 from oceansr.runs import is_terminal
 
 _STATUS_STYLE = {
@@ -400,7 +400,7 @@ def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
             )
     verdict = reply.get("test_verdict")
     if isinstance(verdict, dict) and verdict.get("rmse_gain") is not None:
-        rows.append(("test verdict", _verdict_text(verdict)))
+        rows.append(("test verdict", verdict_text(verdict)))
     if test.get("test/seam_ratio") is not None:
         rows.append(
             (
@@ -410,26 +410,6 @@ def _metric_rows(reply: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     return rows
-
-
-def _verdict_text(verdict: dict[str, Any]) -> str:
-    """``+2.5 % over spline, 95 % CI -1.0..+6.1 (10 depth blocks): undecided; worse at ...``."""
-    ci = verdict.get("ci95")
-    interval = (
-        f"95 % CI {_fmt(ci[0], 3)}..{_fmt(ci[1], 3)} ({verdict.get('blocks')} "
-        f"{verdict.get('blocks_by')} blocks)"
-        if ci
-        else "no interval (fewer than 2 independent blocks)"
-    )
-    text = (
-        f"RMSE {_fmt(verdict.get('rmse_gain'), 3)} % over {verdict.get('baseline')}, "
-        f"{interval}: {verdict.get('verdict')}"
-    )
-    losing = verdict.get("losing") or []
-    if losing:
-        more = int(verdict.get("losing_count") or len(losing)) - len(losing)
-        text += f"; worse at {', '.join(losing)}" + (f" and {more} more" if more > 0 else "")
-    return text
 
 
 def _show_status(reply: dict[str, Any]) -> None:

@@ -65,9 +65,14 @@ def gain_pct(model: float, baseline: float) -> float:
 
 
 def _groups(
-    labels: list[dict[str, str]], squared: np.ndarray, cells: np.ndarray, estimators: Sequence[str]
+    labels: list[dict[str, str]],
+    squared: np.ndarray,
+    cells: np.ndarray,
+    estimators: Sequence[str],
+    base: int,
 ) -> dict[str, list[JsonDict]]:
-    """RMSE of every estimator per value of each label dimension with several values."""
+    """RMSE of every estimator per value of each label dimension with several values, and
+    the model's gain over estimator ``base`` (the breakdown's baseline)."""
     out: dict[str, list[JsonDict]] = {}
     dims = sorted({dim for parsed in labels for dim in parsed})
     for dim in dims:
@@ -80,6 +85,7 @@ def _groups(
             rmse = pooled_rmse(squared[pick], cells[pick])
             row: JsonDict = {"value": value, "fields": int(pick.sum())}
             row.update({_rmse_key(name): _num(r) for name, r in zip(estimators, rmse, strict=True)})
+            row["rmse_gain"] = _num(gain_pct(rmse[0], rmse[base]))
             rows.append(row)
         out[dim] = rows
     return out
@@ -163,7 +169,7 @@ def breakdown(
     base = 1 + int(np.argmin(overall[1:]))
     blocks, blocks_by = block_ids(parsed, split_dim)
     interval = bootstrap_gain(squared, cells, blocks, base)
-    groups = _groups(parsed, squared, cells, estimators)
+    groups = _groups(parsed, squared, cells, estimators, base)
     base_key = _rmse_key(estimators[base])
     losing = [
         f"{dim}={row['value']}"

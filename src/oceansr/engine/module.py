@@ -182,11 +182,11 @@ class SRModule(L.LightningModule):
         )
         # Squared errors per field for the test's breakdown (status.json test_breakdown);
         # validation needs none, so its epochs gather nothing more across ranks.
-        self.field_errors = StageDict[FieldErrors]({"test": FieldErrors()})
+        self.test_errors = FieldErrors()
         self.eval_loss = StageDict[LossSums]({stage: LossSums() for stage in ("val", "test")})
         #: The last test's squared errors per field (numpy, rank 0 reads them to write
         #: the breakdown): ``index``, ``squared`` (M, C, K), ``cells``.
-        self.last_field_errors: dict[str, dict[str, Any]] = {}
+        self.last_test_errors: dict[str, Any] = {}
 
     # -- forward -----------------------------------------------------------------
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
@@ -259,8 +259,8 @@ class SRModule(L.LightningModule):
                 squared[..., k] += sums.squared
             cells += per_field[0].cells
         index = batch.get("index")
-        if index is not None and stage in self.field_errors:
-            self.field_errors[stage].update(index, squared, cells)
+        if index is not None and stage == "test":
+            self.test_errors.update(index, squared, cells)
         self.eval_loss[stage].update(loss_sum, loss_count)
         return (loss_sum / loss_count.clamp(min=1)).float()
 
@@ -332,12 +332,10 @@ class SRModule(L.LightningModule):
         values = stage_metric_values(stage, self.variables, computed)
         for kind in ESTIMATORS:
             self.metrics[f"{stage}_{kind}"].reset()
-        if stage in self.field_errors:
-            errors = self.field_errors[stage]
-            self.last_field_errors[stage] = {
-                key: value.cpu().numpy() for key, value in errors.compute().items()
-            }
-            errors.reset()
+        if stage == "test":
+            found = self.test_errors.compute()
+            self.last_test_errors = {key: value.cpu().numpy() for key, value in found.items()}
+            self.test_errors.reset()
         loss = self.eval_loss[stage]
         values[f"{stage}/loss"] = float(loss.compute())
         loss.reset()

@@ -32,11 +32,10 @@ import torch.nn.functional as F
 
 from oceansr.core.metric_names import BASELINES
 
-#: LR columns wrapped on each side for a periodic bicubic: its 4-tap stencil reads 2
-#: cells beyond the source coordinate; one more guards the float rounding.
-BICUBIC_WRAP = 3
-#: LR rows beyond a band that bicubic interpolation may read (as :data:`BICUBIC_WRAP`).
-BICUBIC_LR_MARGIN = 3
+#: LR cells beyond an output cell's source coordinate that bicubic may read: its 4-tap
+#: stencil reaches 2; one more guards the float rounding. The rows a band reads, and the
+#: columns wrapped on each side for a periodic field.
+BICUBIC_REACH = 3
 #: Spline coefficients below this fraction of a row's largest are dropped (float32 exact).
 SPLINE_CUTOFF = 1e-9
 
@@ -59,9 +58,9 @@ def bicubic_upsample(lr: torch.Tensor, scale: int, periodic: bool = False) -> to
     if not periodic:
         return F.interpolate(lr, scale_factor=scale, mode="bicubic", align_corners=False)
     wide = F.interpolate(
-        wrap_columns(lr, BICUBIC_WRAP), scale_factor=scale, mode="bicubic", align_corners=False
+        wrap_columns(lr, BICUBIC_REACH), scale_factor=scale, mode="bicubic", align_corners=False
     )
-    return wide[..., BICUBIC_WRAP * scale : (BICUBIC_WRAP + lr.shape[-1]) * scale]
+    return wide[..., BICUBIC_REACH * scale : (BICUBIC_REACH + lr.shape[-1]) * scale]
 
 
 def bicubic_rows(
@@ -73,8 +72,8 @@ def bicubic_rows(
     index and the scale only, so interpolating an LR band that starts at a multiple of
     the scale and cropping gives the whole field's rows; field edges stay edges.
     """
-    l0 = max(r0 // scale - BICUBIC_LR_MARGIN, 0)
-    l1 = min((r1 - 1) // scale + 1 + BICUBIC_LR_MARGIN, lr.shape[-2])
+    l0 = max(r0 // scale - BICUBIC_REACH, 0)
+    l1 = min((r1 - 1) // scale + 1 + BICUBIC_REACH, lr.shape[-2])
     hr = bicubic_upsample(lr[..., l0:l1, :], scale, periodic)
     return hr[..., r0 - l0 * scale : r1 - l0 * scale, :]
 
@@ -90,6 +89,15 @@ def spline_matrix(n: int, scale: int, periodic: bool) -> np.ndarray:
     return matrix
 
 
+@lru_cache(maxsize=32)
+def _spline_tensor(
+    n: int, scale: int, periodic: bool, dtype: torch.dtype, device: torch.device
+) -> torch.Tensor:
+    """:func:`spline_matrix` as a tensor, converted once per dtype and device (a band of
+    evaluation would otherwise copy the whole matrix)."""
+    return torch.from_numpy(np.array(spline_matrix(n, scale, periodic))).to(device, dtype)
+
+
 def _support(rows: np.ndarray) -> tuple[int, int]:
     """Columns ``[c0, c1)`` outside which every coefficient of ``rows`` is negligible."""
     weight = np.abs(rows).max(axis=0)
@@ -102,13 +110,11 @@ def spline_rows(
 ) -> torch.Tensor:
     """HR rows ``[r0, r1)`` of :func:`spline_upsample`, reading only the LR rows they need."""
     h, w = lr.shape[-2:]
-    a_y = spline_matrix(h, scale, False)[r0:r1]
-    c0, c1 = _support(a_y)
-    a_x = spline_matrix(w, scale, periodic)
+    c0, c1 = _support(spline_matrix(h, scale, False)[r0:r1])
     # float64 fields in float64; anything else (float32, half) in float32.
     dtype = torch.float64 if lr.dtype == torch.float64 else torch.float32
-    ay = torch.from_numpy(np.array(a_y[:, c0:c1])).to(lr.device, dtype)
-    ax = torch.from_numpy(np.array(a_x)).to(lr.device, dtype)
+    ay = _spline_tensor(h, scale, False, dtype, lr.device)[r0:r1, c0:c1]
+    ax = _spline_tensor(w, scale, periodic, dtype, lr.device)
     # Columns first, on the few LR rows the band reads: s times fewer operations than
     # rows first, since the band has s times more HR rows than LR rows.
     columns = torch.matmul(lr[..., c0:c1, :].to(dtype), ax.T)

@@ -181,8 +181,19 @@ def tiled_rows(
     are all finished together, by the last one.
     """
     tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
-    if periodic:
-        yield from _periodic_rows(fn, x, scale, tile, overlap, batch_size, progress)
+    if periodic:  # the widened field's rows, cropped back to the field's columns
+        pad, width = periodic_pad(overlap), x.shape[-1]
+        wide = wrap_columns(x, pad)
+        for row0, block in tiled_rows(
+            fn,
+            wide,
+            scale=scale,
+            tile=tile,
+            overlap=overlap,
+            batch_size=batch_size,
+            progress=progress,
+        ):
+            yield row0, block[..., pad * scale : (pad + width) * scale]
         return
     n_fields, channels, h, w = x.shape
     ys, xs = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
@@ -222,30 +233,6 @@ def tiled_rows(
 def periodic_pad(overlap: int) -> int:
     """LR columns wrapped onto each side of a periodic field (see :func:`tiled_rows`)."""
     return max(overlap, PERIODIC_PAD)
-
-
-def _periodic_rows(
-    fn: WindowFn,
-    x: torch.Tensor,
-    scale: int,
-    tile: int | None,
-    overlap: int,
-    batch_size: int,
-    progress: ProgressFn | None,
-) -> Iterator[tuple[int, torch.Tensor]]:
-    """:func:`tiled_rows` of ``x`` widened by wrapped columns, cropped back to its width."""
-    pad, width = periodic_pad(overlap), x.shape[-1]
-    wide = tiled_rows(
-        fn,
-        wrap_columns(x, pad),
-        scale=scale,
-        tile=tile,
-        overlap=overlap,
-        batch_size=batch_size,
-        progress=progress,
-    )
-    for row0, rows in wide:
-        yield row0, rows[..., pad * scale : (pad + width) * scale]
 
 
 def tiled_apply(

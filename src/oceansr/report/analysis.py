@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from oceansr.core.metric_names import gain_kind, strongest_baseline
 from oceansr.i18n import suggestion, tr, writing_lang
 from oceansr.report.formatting import (
     format_gain,
@@ -31,7 +32,7 @@ from oceansr.report.plots import (
     band_label,
 )
 from oceansr.report.regions import distance_text
-from oceansr.report.verdict import baseline_label, headline_baseline, verdict_sentences
+from oceansr.report.verdict import baseline_label, verdict_sentences
 
 JsonDict = dict[str, Any]
 
@@ -202,8 +203,8 @@ def _baseline(history: RunHistory) -> tuple[list[str], JsonDict]:
     """
     stage, metrics = ("test", history.test) if history.test else ("val", history.final_val)
     where = tr("On the test set" if stage == "test" else "On the validation set (no test metrics)")
-    base = headline_baseline(metrics, stage)
-    kind = "gain" if base == "bicubic" else f"gain_{base}"
+    base = strongest_baseline(metrics, stage)
+    kind = gain_kind(base)
     variables: list[str | None] = list(history.variables) or [None]
     beats_by_var: dict[str, bool] = {}
     sentences: list[str] = []

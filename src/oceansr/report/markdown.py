@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from oceansr.core.metric_names import HIGHER_IS_BETTER
+from oceansr.core.metric_names import HIGHER_IS_BETTER, gain_kind, strongest_baseline
 from oceansr.i18n import tr, writing_lang
 from oceansr.report.formatting import (
     format_bytes,
@@ -33,7 +33,7 @@ from oceansr.report.plots import (
 )
 from oceansr.report.regions import describe_distance_bands
 from oceansr.report.spectra import describe_spectra
-from oceansr.report.verdict import baseline_label, headline_baseline, section_breakdown
+from oceansr.report.verdict import baseline_label, section_breakdown
 from oceansr.runs import read_regular
 
 JsonDict = dict[str, Any]
@@ -430,7 +430,7 @@ def _section_metrics(history: RunHistory) -> list[str]:
         "",
     ]
     stages = (("val", history.final_val), ("test", history.test))
-    bases = {stage: headline_baseline(metrics, stage) for stage, metrics in stages}
+    bases = {stage: strongest_baseline(metrics, stage) for stage, metrics in stages}
     rows = []
     per_variable: list[str | None] = list(history.variables) or [None]
     for var in per_variable:
@@ -438,7 +438,7 @@ def _section_metrics(history: RunHistory) -> list[str]:
         for metric in METRICS:
             row = [var or "all", _metric_label(metric, unit)]
             for stage, metrics in stages:
-                kind = "gain" if bases[stage] == "bicubic" else f"gain_{bases[stage]}"
+                kind = gain_kind(bases[stage])
                 row += [
                     format_value(metric_value(metrics, stage, metric, var)),
                     format_value(metric_value(metrics, stage, metric, var, "bicubic")),

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from oceansr.core.metric_names import strongest_baseline
 from oceansr.i18n import tr, writing_lang
 from oceansr.report.formatting import format_gain, format_value, sample_label_text
 from oceansr.report.history import JsonDict, RunHistory
@@ -26,11 +25,6 @@ _VERDICTS = {
     "loses": "the model is **worse than {baseline}**",
     "undecided": "the gain is **not distinguishable from zero**",
 }
-
-
-def headline_baseline(metrics: Mapping[str, Any], stage: str) -> str:
-    """The baseline a stage's gains are quoted against (see the module)."""
-    return strongest_baseline(metrics, stage)
 
 
 def baseline_label(name: str) -> str:
@@ -148,7 +142,6 @@ def _group_table(dim: str, rows: list[JsonDict], base: str) -> list[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         model, reference = row.get("rmse"), row.get(f"rmse_{base}")
-        gain = 100.0 * (reference - model) / reference if model and reference else None
         worse = model is not None and reference is not None and model > reference
         cells = [
             str(row.get("value")).replace("|", "\\|"),
@@ -156,7 +149,7 @@ def _group_table(dim: str, rows: list[JsonDict], base: str) -> list[str]:
             format_value(model) + (f" **{tr('worse')}**" if worse else ""),
             format_value(row.get("rmse_bicubic")),
             format_value(row.get("rmse_spline")),
-            format_gain(gain, "rmse"),
+            format_gain(row.get("rmse_gain"), "rmse"),
         ]
         out.append("| " + " | ".join(cells) + " |")
     return [*out, ""]

@@ -20,7 +20,7 @@ import errno
 import os
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,13 +41,14 @@ from omegaconf import DictConfig, OmegaConf
 from oceansr.config.checks import check_config
 from oceansr.config.compose import compose_config
 from oceansr.config.schema import CONF_DIR, to_dict
+from oceansr.core.metric_names import verdict_text
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.data.fields import grid_step_deg, spans_globe
 from oceansr.data.lazy.stats import STATS_FILE
 from oceansr.engine import early_signals
 from oceansr.engine.callbacks.csv_logger import RunCSVLogger
 from oceansr.engine.callbacks.faults import FaultInjection, raise_startup_fault, startup_pause
-from oceansr.engine.callbacks.recorder import RunRecorder, test_breakdown
+from oceansr.engine.callbacks.recorder import RunRecorder
 from oceansr.engine.callbacks.requeue import (
     RequeueWatch,
     continue_from,
@@ -302,8 +303,15 @@ def run_training(
         last_checkpoint=_existing(paths.last_ckpt),
         units=datamodule.data.units,
         variables=datamodule.data.variables,
-        test_breakdown=test_breakdown(trainer, module),
+        test_breakdown=recorded_breakdown(trainer),
     )
+
+
+def recorded_breakdown(trainer: L.Trainer) -> dict[str, Any] | None:
+    """The test breakdown the run's recorder wrote (rank 0; None elsewhere or without it)."""
+    callbacks = trainer.callbacks  # type: ignore[attr-defined]  # set by Lightning at run time
+    recorders = [c for c in callbacks if isinstance(c, RunRecorder)]
+    return recorders[0].test_breakdown if recorders else None
 
 
 def _existing(path: Path) -> str | None:
@@ -327,32 +335,12 @@ def format_summary(result: TrainResult) -> str:
             f" | SSIM {m[f'{key}/ssim']:.4f} (bicubic {m[f'{key}/ssim_bicubic']:.4f}, "
             f"spline {m[f'{key}/ssim_spline']:.4f})"
         )
-    verdict = verdict_line(result.test_breakdown)
+    verdict = verdict_text(result.test_breakdown)
     if verdict:
         lines.append(f"  {verdict}")
     if result.best_checkpoint:
         lines.append(f"  best checkpoint: {result.best_checkpoint}")
     return "\n".join(lines)
-
-
-def verdict_line(found: Mapping[str, Any] | None) -> str:
-    """``RMSE gain over spline +2.5 % (95 % interval -1.0 to +6.1 %, 10 blocks by depth):
-    undecided; worse than spline at depth=4000.0``, or "" without a breakdown."""
-    if not found or found.get("rmse_gain") is None:
-        return ""
-    baseline, ci = found["baseline"], found.get("ci95")
-    interval = (
-        f"95 % interval {ci[0]:+.1f} to {ci[1]:+.1f} %, {found['blocks']} blocks by "
-        f"{found['blocks_by']}"
-        if ci
-        else "no interval: fewer than two independent blocks"
-    )
-    line = f"RMSE gain over {baseline} {found['rmse_gain']:+.1f} % ({interval}): {found['verdict']}"
-    losing = list(found.get("losing") or [])
-    if losing:
-        shown = ", ".join(losing[:6]) + (f" and {len(losing) - 6} more" if len(losing) > 6 else "")
-        line += f"; worse than {baseline} at {shown}"
-    return line
 
 
 def execute(

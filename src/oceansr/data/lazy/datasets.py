@@ -97,6 +97,8 @@ class LazyFieldDataset(Dataset):
 
     def __init__(self, reader: SplitReader) -> None:
         self.reader = reader
+        # A globe's land next to the seam is filled from across it (as in evaluation).
+        self.periodic = spans_globe(reader.plan.lon)
 
     def __len__(self) -> int:
         return len(self.reader)
@@ -109,7 +111,7 @@ class LazyFieldDataset(Dataset):
         else:
             rows, cols = (slice(0, n) for n in plan.lr_shape)
             lr = plan.given_lr.read(self.reader.split, index, rows, cols)
-        lr = fill_land_nearest(lr[None], periodic=spans_globe(plan.lon))[0]
+        lr = fill_land_nearest(lr[None], periodic=self.periodic)[0]
         return {
             "lr": torch.from_numpy(lr.astype(np.float32, copy=False)),
             "hr": torch.from_numpy(hr),

@@ -100,6 +100,9 @@ class RunRecorder(Checkpoint):
         self._ckpt_mtimes: dict[Path, float] = {}
         self.best_epoch: int | None = None
         self._last_val: dict[str, float] = {}
+        #: The test's groups and verdict as written to status.json (rank 0), for the
+        #: closing summary: computed once.
+        self.test_breakdown: dict[str, Any] | None = None
         self.fit_started_at: float | None = None
         self._trainer: L.Trainer | None = None
         self.stopped_by: str | None = None
@@ -344,9 +347,9 @@ class RunRecorder(Checkpoint):
         if self._active(trainer):
             test = _floats(trainer.callback_metrics, "test/")
             changes: dict[str, Any] = {"phase": "finishing", "metrics": {"test": test}}
-            found = test_breakdown(trainer, pl_module)
-            if found is not None:
-                changes["test_breakdown"] = found
+            self.test_breakdown = test_breakdown(trainer, pl_module)
+            if self.test_breakdown is not None:
+                changes["test_breakdown"] = self.test_breakdown
             update_status(self.paths, changes)
 
     def final_val(self) -> dict[str, float]:
@@ -370,7 +373,7 @@ class RunRecorder(Checkpoint):
 def test_breakdown(trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, Any] | None:
     """Groups and verdict of the test (:func:`oceansr.engine.breakdown.breakdown`), or None
     when the module or the data cannot say which field is which."""
-    errors = getattr(pl_module, "last_field_errors", {}).get("test")
+    errors = getattr(pl_module, "last_test_errors", None)
     labels_of = getattr(trainer.datamodule, "split_labels", None)  # type: ignore[attr-defined]
     if not errors or labels_of is None or not len(errors["index"]):
         return None
