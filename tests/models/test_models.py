@@ -236,7 +236,13 @@ def test_list_models_content() -> None:
 
 
 def test_package_exports() -> None:
-    assert set(models_pkg.__all__) == {"build_model", "list_models", "MODEL_NAMES"}
+    assert set(models_pkg.__all__) == {
+        "build_model",
+        "list_models",
+        "MODEL_NAMES",
+        "scale_dependent_prefixes",
+        "zero_output",
+    }
 
 
 def test_registry_schema_matches_constructors() -> None:

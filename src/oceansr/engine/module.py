@@ -51,7 +51,7 @@ from oceansr.engine.metrics import (
 )
 from oceansr.inference.baselines import baseline_rows, bicubic_upsample
 from oceansr.inference.tiling import EVAL_OVERLAP, EVAL_TILE, tiled_rows
-from oceansr.models import build_model
+from oceansr.models import build_model, zero_output
 
 __all__ = [
     "SRModule",
@@ -161,6 +161,8 @@ class SRModule(L.LightningModule):
         self.scale = scale
         self.variables = list(variables)
         self.residual_learning = bool(residual_learning)
+        if self.residual_learning:  # step 0 is the bicubic baseline, not bicubic + noise
+            zero_output(self.net)
         self.optim_cfg = dict(optim)
         self.max_epochs = max_epochs
         # LR window side of validation/test (docs/architecture.md, inference); a

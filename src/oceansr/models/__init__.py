@@ -4,6 +4,12 @@ Use :func:`build_model` (the config's ``model.name`` and ``model.*`` keys) rathe
 the classes directly, so bad settings surface as :class:`~oceansr.core.errors.ConfigError`.
 """
 
-from oceansr.models.registry import MODEL_NAMES, build_model, list_models
+from oceansr.models.registry import (
+    MODEL_NAMES,
+    build_model,
+    list_models,
+    scale_dependent_prefixes,
+    zero_output,
+)
 
-__all__ = ["MODEL_NAMES", "build_model", "list_models"]
+__all__ = ["MODEL_NAMES", "build_model", "list_models", "scale_dependent_prefixes", "zero_output"]

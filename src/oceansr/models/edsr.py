@@ -11,6 +11,7 @@ left out on purpose: ocean fields are normalised by the data pipeline.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import torch
 from torch import nn
@@ -89,6 +90,15 @@ class EDSR(nn.Module):
             _conv(n_feats, n_feats),
         )
         self.tail = nn.Sequential(Upsampler(self.scale, n_feats), _conv(n_feats, out_channels))
+
+    #: State-dict prefixes whose shapes depend on the scale: the pixel-shuffle upsampler
+    #: (head, body and the last conv transfer to another scale, ``init_from``).
+    scale_dependent: tuple[str, ...] = ("tail.0.",)
+
+    @property
+    def output_conv(self) -> nn.Conv2d:
+        """The last layer, zeroed when the model learns a residual over bicubic."""
+        return cast(nn.Conv2d, self.tail[-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Map (B, C_in, h, w) to (B, C_out, s*h, s*w)."""

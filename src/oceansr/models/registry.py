@@ -16,7 +16,7 @@ import copy
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 from omegaconf import OmegaConf
@@ -35,7 +35,14 @@ from oceansr.models.edsr import EDSR
 from oceansr.models.srcnn import SRCNN
 from oceansr.models.swinir import SwinIR
 
-__all__ = ["MODEL_NAMES", "build_model", "list_models", "model_defaults"]
+__all__ = [
+    "MODEL_NAMES",
+    "build_model",
+    "list_models",
+    "model_defaults",
+    "scale_dependent_prefixes",
+    "zero_output",
+]
 
 _CHANNELS: Rule = integer_at_least(1, "1")
 
@@ -172,3 +179,24 @@ def list_models() -> list[dict[str, Any]]:
     ``scales`` is a list of supported scales, or the string ``"any integer >= 2"``.
     """
     return copy.deepcopy(list(_model_table()))
+
+
+def zero_output(net: nn.Module) -> None:
+    """Zero a registry model's last layer, so that its output is 0 until it trains.
+
+    With ``residual_learning`` the module adds bicubic to the model's output: a zeroed
+    last layer makes step 0 exactly the bicubic baseline instead of bicubic plus the
+    random field of a fresh network (SwinIR-light started at 2.2x bicubic's RMSE and
+    needed ~420 steps to get back to it). Gradients still reach every layer from the
+    first step on, through the last layer's weights once they move.
+    """
+    conv = cast(nn.Conv2d, getattr(net, "output_conv"))
+    nn.init.zeros_(conv.weight)
+    if conv.bias is not None:
+        nn.init.zeros_(conv.bias)
+
+
+def scale_dependent_prefixes(net: nn.Module) -> tuple[str, ...]:
+    """State-dict prefixes of ``net`` whose shapes depend on the scale (the upsampler):
+    what ``init_from`` leaves freshly initialised when it transfers to another scale."""
+    return tuple(getattr(net, "scale_dependent", ()))

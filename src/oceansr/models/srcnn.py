@@ -16,6 +16,9 @@ from torch import nn
 class SRCNN(nn.Module):
     """SRCNN 9-5-5: patch extraction, non-linear mapping, reconstruction.
 
+    Every weight is independent of the scale (the upsampling is interpolation), so a
+    checkpoint transfers whole to another scale (``init_from``).
+
     Args:
         in_channels: channels of the low-resolution input.
         out_channels: channels of the high-resolution output.
@@ -43,6 +46,14 @@ class SRCNN(nn.Module):
         self.conv2 = nn.Conv2d(n1, n2, k2, padding=k2 // 2)
         self.conv3 = nn.Conv2d(n2, out_channels, k3, padding=k3 // 2)
         self.relu = nn.ReLU(inplace=True)
+
+    #: State-dict prefixes whose shapes depend on the scale (none: see the class doc).
+    scale_dependent: tuple[str, ...] = ()
+
+    @property
+    def output_conv(self) -> nn.Conv2d:
+        """The last layer, zeroed when the model learns a residual over bicubic."""
+        return self.conv3
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Upsample ``x`` (B, C_in, h, w) bicubically, then refine to (B, C_out, s*h, s*w)."""

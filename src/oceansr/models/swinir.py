@@ -24,6 +24,7 @@ Written from the paper's description in plain torch (no timm / einops).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -325,6 +326,17 @@ class SwinIR(nn.Module):
             self.conv_last = nn.Identity()
 
         self.apply(self._init_weights)
+
+    #: State-dict prefixes whose shapes depend on the scale: the upsampler (the shallow
+    #: and deep feature extraction transfer to another scale, ``init_from``).
+    scale_dependent: tuple[str, ...] = ("upsample.",)
+
+    @property
+    def output_conv(self) -> nn.Conv2d:
+        """The last conv (of the upsampler for ``pixelshuffledirect``), zeroed when the
+        model learns a residual over bicubic."""
+        last = self.conv_last if isinstance(self.conv_last, nn.Conv2d) else self.upsample[0]
+        return cast(nn.Conv2d, last)
 
     @staticmethod
     def _init_weights(m: nn.Module) -> None:

@@ -1,0 +1,69 @@
+"""Residual models start at the bicubic baseline (zeroed last layer) and still learn."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from oceansr.engine.module import SRModule
+from oceansr.inference.baselines import bicubic_upsample
+from oceansr.models import MODEL_NAMES
+
+TINY: dict[str, dict[str, object]] = {
+    "srcnn": {"hidden_channels": [8, 4]},
+    "edsr_baseline": {"n_resblocks": 1, "n_feats": 8},
+    "edsr": {"n_resblocks": 1, "n_feats": 8},
+    "swinir_light": {"embed_dim": 12, "depths": [1], "num_heads": [2], "window_size": 4},
+    "swinir": {"embed_dim": 12, "depths": [1], "num_heads": [2], "window_size": 4},
+}
+
+
+def _module(name: str, residual: bool = True) -> SRModule:
+    torch.manual_seed(0)
+    return SRModule(
+        model={"name": name, **TINY[name]},
+        variables=["t"],
+        units=["degC"],
+        scale=2,
+        mean=[10.0],
+        std=[2.0],
+        data_range=[20.0],
+        optim={"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]},
+        loss={"name": "l1", "charbonnier_eps": 1e-3},
+        residual_learning=residual,
+        max_epochs=1,
+    )
+
+
+def test_every_registry_model_is_covered() -> None:
+    assert set(TINY) == set(MODEL_NAMES)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_step_zero_is_bicubic(name: str) -> None:
+    """A fresh residual model's prediction is exactly the bicubic baseline's."""
+    module = _module(name).eval()
+    lr = 10.0 + 2.0 * torch.randn(2, 1, 8, 12)
+    with torch.no_grad():
+        assert torch.allclose(module(lr), bicubic_upsample(lr, 2), atol=1e-5)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_zero_start_still_trains_every_parameter(name: str) -> None:
+    """After the first step moves the last layer, gradients reach every parameter."""
+    module = _module(name)
+    optimiser = torch.optim.Adam(module.parameters(), lr=1e-2)
+    lr, hr = torch.randn(2, 1, 8, 8), torch.randn(2, 1, 16, 16)
+    for _ in range(2):
+        optimiser.zero_grad()
+        loss = (module.forward_normalised(lr) - hr).abs().mean()
+        loss.backward()
+        optimiser.step()
+    silent = [n for n, p in module.named_parameters() if p.grad is None or not p.grad.any()]
+    assert not silent
+
+
+def test_non_residual_models_keep_their_initialisation() -> None:
+    """Without residual learning the output is not forced to zero (it would be the mean)."""
+    module = _module("srcnn", residual=False)
+    assert module.net.output_conv.weight.abs().sum() > 0
