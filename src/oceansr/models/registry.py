@@ -190,7 +190,7 @@ def zero_output(net: nn.Module) -> None:
     needed ~420 steps to get back to it). Gradients still reach every layer from the
     first step on, through the last layer's weights once they move.
     """
-    conv = cast(nn.Conv2d, getattr(net, "output_conv"))
+    conv = cast(nn.Conv2d, net.output_conv)
     nn.init.zeros_(conv.weight)
     if conv.bias is not None:
         nn.init.zeros_(conv.bias)
