@@ -335,7 +335,8 @@ class SwinIR(nn.Module):
     def output_conv(self) -> nn.Conv2d:
         """The last conv (of the upsampler for ``pixelshuffledirect``), zeroed when the
         model learns a residual over bicubic."""
-        last = self.conv_last if isinstance(self.conv_last, nn.Conv2d) else self.upsample[0]
+        direct = cast(nn.Sequential, self.upsample)
+        last = self.conv_last if isinstance(self.conv_last, nn.Conv2d) else direct[0]
         return cast(nn.Conv2d, last)
 
     @staticmethod
