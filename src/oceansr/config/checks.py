@@ -18,7 +18,8 @@ trainer calls it again at start for in-process and hand-started runs, so neither
   nothing) is refused, and ``-1`` (no epoch limit) needs ``trainer.max_steps`` or
   ``trainer.max_time``;
 - ``ckpt_path`` must name a whole oceansr checkpoint of the same model (every
-  architecture option), variables and scale.
+  architecture option), variables and scale; ``init_from`` one of the same model and
+  number of variables (any data, statistics and scale).
 """
 
 from __future__ import annotations
@@ -217,42 +218,81 @@ def check_epochs(cfg: DictConfig) -> None:
         )
 
 
+def _checkpoint_hparams(cfg: DictConfig, field: str) -> Mapping[str, Any] | None:
+    """The hyper-parameters of the checkpoint that config ``field`` names (None when
+    unset), or a classified error naming ``field``: missing, or not an oceansr checkpoint."""
+    ckpt = OmegaConf.select(cfg, field, default=None)
+    if ckpt is None or not str(ckpt).strip():
+        return None
+    reason = unreadable_reason(str(ckpt))
+    fix = f"{field}= a .ckpt written by oceansr training, e.g. {CHECKPOINT_EXAMPLE}"
+    if reason is not None and "does not exist" in reason:
+        raise DataNotFoundError(f"checkpoint not found: {ckpt}", field=field, fix=fix)
+    if reason is not None:
+        raise DataInvalidError(f"{field} does not load: {reason}", field=field, fix=fix)
+    return read_hparams(str(ckpt), field=field)
+
+
 def check_ckpt_path(cfg: DictConfig) -> None:
     """``ckpt_path`` names a whole oceansr checkpoint whose architecture, variables and
     scale are the request's: a checkpoint of another model used to fail 20 s later in
     the trainer with ``unknown`` and a state_dict dump."""
-    ckpt = OmegaConf.select(cfg, "ckpt_path", default=None)
-    if ckpt is None or not str(ckpt).strip():
+    hparams = _checkpoint_hparams(cfg, "ckpt_path")
+    if hparams is not None:
+        check_checkpoint_matches(cfg, hparams)
+
+
+def check_init_from(cfg: DictConfig) -> None:
+    """``init_from`` starts a training from a checkpoint's weights only: the same
+    architecture (name and every option) and as many variables, on any data and
+    statistics, at any scale the architecture realises (its upsampler is then fresh).
+
+    With ``ckpt_path`` (a resume, a requeued attempt, and every ``mode=test``) that
+    checkpoint holds the weights, so ``init_from`` is not read.
+    """
+    if not OmegaConf.select(cfg, "init_from", default=None) or cfg.ckpt_path:
         return
-    reason = unreadable_reason(str(ckpt))
-    fix = f"ckpt_path= a .ckpt written by oceansr training, e.g. {CHECKPOINT_EXAMPLE}"
-    if reason is not None and "does not exist" in reason:
-        raise DataNotFoundError(f"checkpoint not found: {ckpt}", field="ckpt_path", fix=fix)
-    if reason is not None:
-        raise DataInvalidError(f"ckpt_path does not load: {reason}", field="ckpt_path", fix=fix)
-    check_checkpoint_matches(cfg, read_hparams(str(ckpt), field="ckpt_path"))
+    hparams = _checkpoint_hparams(cfg, "init_from")
+    assert hparams is not None
+    _check_same_model(cfg, hparams, "init_from")
+    variables = [str(v) for v in hparams.get("variables") or []]
+    requested = OmegaConf.select(cfg, "data.variables", default=None)
+    if requested is not None and len(requested) != len(variables):
+        raise ConfigError(
+            f"init_from was trained on {len(variables)} variable(s) {variables}; the request "
+            f"has {len(requested)}: the network's input and output channels differ",
+            field="data.variables",
+            fix=f"give {len(variables)} variable(s) in data.variables, or drop init_from",
+        )
 
 
-def _mismatch(what: str, field: str, fix: str) -> ConfigError:
+def _mismatch(what: str, field: str, fix: str, source: str = "ckpt_path") -> ConfigError:
+    """The request differs from the checkpoint that config ``source`` names."""
     return ConfigError(
-        f"ckpt_path was trained with {what}; the request differs",
+        f"{source} was trained with {what}; the request differs",
         field=field,
-        fix=f"{fix} (to match the checkpoint), or drop ckpt_path to train from scratch",
+        fix=f"{fix} (to match the checkpoint), or drop {source} to train from scratch",
     )
+
+
+def _check_same_model(cfg: DictConfig, hparams: Mapping[str, Any], source: str) -> None:
+    """The checkpoint's model name and every architecture option equal the request's."""
+    ckpt_model = dict(hparams.get("model") or {})
+    request_model = to_dict(cfg.model)
+    name = ckpt_model.get("name")
+    if name != request_model.get("name"):
+        raise _mismatch(f"model={name}", "model", f"model={name}", source)
+    for key, value in sorted(ckpt_model.items()):  # options an older checkpoint lacks: defaults
+        if key != "name" and value != request_model.get(key):
+            field = f"model.{key}"
+            fix = hydra_override(field, value)
+            raise _mismatch(f"{field}={value!r} ({name})", field, fix, source)
 
 
 def check_checkpoint_matches(cfg: DictConfig, hparams: Mapping[str, Any]) -> None:
     """The checkpoint's model (name and every architecture option), variables and scale
     equal the composed request's, each mismatch naming the override that fixes it."""
-    ckpt_model = dict(hparams.get("model") or {})
-    request_model = to_dict(cfg.model)
-    name = ckpt_model.get("name")
-    if name != request_model.get("name"):
-        raise _mismatch(f"model={name}", "model", f"model={name}")
-    for key, value in sorted(ckpt_model.items()):  # options an older checkpoint lacks: defaults
-        if key != "name" and value != request_model.get(key):
-            field = f"model.{key}"
-            raise _mismatch(f"{field}={value!r} ({name})", field, hydra_override(field, value))
+    _check_same_model(cfg, hparams, "ckpt_path")
     variables = list(hparams.get("variables") or [])
     requested = OmegaConf.select(cfg, "data.variables", default=None)
     if requested is not None and list(requested) != variables:
@@ -268,6 +308,7 @@ def check_request(cfg: DictConfig) -> None:
     check_mode(cfg)
     check_epochs(cfg)
     check_ckpt_path(cfg)
+    check_init_from(cfg)
 
 
 def check_config(cfg: DictConfig) -> None:

@@ -587,6 +587,7 @@ class TrainConfig:
     runs_root: str = MISSING
     seed: int = field(default=MISSING, metadata=meta(Rule("an integer", "42", check=_is_int)))
     ckpt_path: str | None = MISSING
+    init_from: str | None = MISSING
     residual_learning: bool = MISSING
 
 

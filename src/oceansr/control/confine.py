@@ -38,6 +38,7 @@ PATH_FIELDS: dict[str, bool] = {
     "data.path": False,
     "data.lr_path": False,
     "ckpt_path": False,
+    "init_from": False,
     "logger.tracking_uri": True,
 }
 #: Launcher settings that become shell lines or scheduler options of a job.

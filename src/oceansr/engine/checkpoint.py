@@ -135,3 +135,47 @@ def model_name(module: Any) -> str:
 
 def _list_text(values: Sequence[str]) -> str:
     return "[" + ",".join(values) + "]"
+
+
+def transfer_weights(
+    module: SRModule, path: str | os.PathLike[str], *, field: str = "init_from"
+) -> dict[str, Any]:
+    """Copy the network weights of checkpoint ``path`` into ``module`` (``init_from``).
+
+    Only the weights move: the new run keeps its own data, statistics, optimiser and
+    schedule. At another scale the architecture's upsampler (its scale-dependent
+    parameters, :func:`oceansr.models.scale_dependent_prefixes`) keeps the module's
+    fresh initialisation, zeroed output included, so the transferred body starts from
+    the bicubic baseline. Returns what was done, recorded with the run's checkpoint.
+    That the architecture and channel count agree was checked before the run
+    (:func:`oceansr.config.checks.check_init_from`); a tensor that still does not fit is a
+    DataInvalidError naming ``field``.
+    """
+    from oceansr.core.errors import DataInvalidError
+    from oceansr.models import scale_dependent_prefixes
+    from oceansr.runs.checkpoint_file import sha256
+
+    source = load_module(path, device="cpu", field=field)
+    source_scale, scale = int(source.hparams["scale"]), int(module.hparams["scale"])
+    fresh = scale_dependent_prefixes(module.net) if source_scale != scale else ()
+    theirs = source.net.state_dict()
+    mine = module.net.state_dict()
+    kept = {key: value for key, value in mine.items() if not key.startswith(fresh)}
+    misfits = [k for k, v in kept.items() if k not in theirs or theirs[k].shape != v.shape]
+    if misfits:
+        raise DataInvalidError(
+            f"{field} weights do not fit this model: {misfits[:3]} differ in shape or are "
+            f"missing (the checkpoint has {len(source.hparams['variables'])} input variables)",
+            field=field,
+            fix="give a checkpoint of the same architecture and number of variables",
+        )
+    module.net.load_state_dict({key: theirs[key] for key in kept}, strict=False)
+    resolved = Path(path).expanduser().absolute()
+    return {
+        "checkpoint": str(resolved),
+        "checkpoint_sha256": sha256(resolved),
+        "tensors_loaded": len(kept),
+        "reinitialised": sorted({p for p in fresh if any(k.startswith(p) for k in mine)}),
+        "source_scale": source_scale,
+        "source_variables": [str(v) for v in source.hparams["variables"]],
+    }

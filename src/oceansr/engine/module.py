@@ -128,7 +128,9 @@ class SRModule(L.LightningModule):
     (:func:`oceansr.config.checks.check_config`), and all of them are saved as
     hyper-parameters, so a checkpoint rebuilds the same module. Only ``eval_tile``,
     ``hr_grid_step_deg`` and ``periodic_lon`` may be None: checkpoints from before those
-    options lack them (None is a grid that is not periodic).
+    options lack them (None is a grid that is not periodic). ``init_from`` is provenance
+    only (what :func:`oceansr.engine.checkpoint.transfer_weights` loaded), set after
+    construction and read back from the checkpoint.
     """
 
     # Registered buffers (declared for type checkers; torch stores them in _buffers).
@@ -152,6 +154,7 @@ class SRModule(L.LightningModule):
         hr_grid_step_deg: float | None = None,
         periodic_lon: bool | None = None,
         variable_attrs: list[dict[str, str]] | None = None,
+        init_from: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

@@ -58,7 +58,7 @@ from oceansr.engine.callbacks.requeue import (
 )
 from oceansr.engine.callbacks.session import RunSession
 from oceansr.engine.callbacks.timelimit import schedule_warnings
-from oceansr.engine.checkpoint import load_module
+from oceansr.engine.checkpoint import load_module, transfer_weights
 from oceansr.engine.checkpoint_io import AtomicCheckpointIO
 from oceansr.engine.cluster import cluster_info, global_rank
 from oceansr.engine.lightning_noise import quiet_lightning
@@ -132,6 +132,21 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         module = load_module(cfg.ckpt_path, device="cpu", field="ckpt_path")
         module.eval_tile = eval_tile(cfg)
         return module
+    module = new_module(cfg, data)
+    if cfg.init_from and not cfg.ckpt_path:  # a resume restores its own weights
+        # Recorded with the hyper-parameters, so the checkpoint says where it started.
+        module.hparams["init_from"] = transfer_weights(module, cfg.init_from)
+        done = module.hparams["init_from"]
+        print(
+            f"oceansr: init_from {done['checkpoint']}: {done['tensors_loaded']} tensors "
+            f"loaded, fresh: {done['reinitialised'] or 'none'}",
+            flush=True,
+        )
+    return module
+
+
+def new_module(cfg: DictConfig, data: Any) -> SRModule:
+    """A module with fresh weights for the run's model and prepared data."""
     return SRModule(
         model=to_dict(cfg.model),
         variables=data.variables,

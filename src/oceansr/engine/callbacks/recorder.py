@@ -210,6 +210,8 @@ class RunRecorder(Checkpoint):
             precision=str(trainer.precision),
             world_size=int(trainer.world_size),
             data=described,
+            # Where the weights came from when the run started from another checkpoint.
+            **({"init_from": init} if (init := pl_module.hparams.get("init_from")) else {}),
             **{**self.run_info, "warnings": warnings},
         )
         for warning in warnings:
