@@ -327,12 +327,15 @@ def test_registry_defaults_are_the_model_config_files() -> None:
     from omegaconf import OmegaConf
 
     from oceansr.config.compose import compose_config, config_groups
+    from oceansr.config.architectures import OUTPUT_OPTIONS
     from oceansr.models.registry import model_defaults
 
     assert config_groups()["model"] == sorted(MODEL_NAMES)
     for name in MODEL_NAMES:
         composed = OmegaConf.to_container(compose_config([f"model={name}"]).model)
         assert composed == {"name": name, **model_defaults(name)}
-        assert set(model_defaults(name)) == set(_REGISTRY[name].schema), name
+        # The network's options, and those of the output layer every model has.
+        expected = set(_REGISTRY[name].schema) | set(OUTPUT_OPTIONS)
+        assert set(model_defaults(name)) == expected, name
     source = Path(models_pkg.__file__).parent.joinpath("registry.py").read_text()
     assert 'n_resblocks": 16' not in source and 'embed_dim": 60' not in source

@@ -41,6 +41,16 @@ from oceansr.core.errors import ConfigError
 PIXEL_SHUFFLE_SCALES: tuple[int, ...] = (2, 3, 4, 8)
 UPSAMPLERS: tuple[str, ...] = ("pixelshuffle", "pixelshuffledirect")
 RESI_CONNECTIONS: tuple[str, ...] = ("1conv", "3conv")
+#: ``model.constraint``: none, or ``block_mean`` (the SR field's block means equal the LR
+#: input exactly: engine/constraint.py). An option of every architecture, realised by
+#: the module around the network, so it is not passed to the network's constructor.
+BLOCK_MEAN = "block_mean"
+CONSTRAINTS: tuple[str, ...] = ("none", BLOCK_MEAN)
+#: The ``data.degradation`` operators that make an LR cell the mean of its block's ocean
+#: cells, the only ones a block-mean constraint can hold exactly.
+CONSERVING_OPERATORS: tuple[str, ...] = ("nanmean", "strict_mean")
+#: Options every architecture takes (see CONSTRAINTS), with their rules.
+OUTPUT_OPTIONS: dict[str, Rule] = {"constraint": one_of(CONSTRAINTS, "model.constraint=block_mean")}
 #: How a model that realises every scale is described (``list_models``, messages).
 ANY_SCALE = "any integer >= 2"
 
@@ -226,16 +236,17 @@ def check_model(name: str, options: Mapping[str, Any], scale: Any) -> dict[str, 
     """
     arch = architecture(name)
     rules()["data.scale"].require("data.scale", scale)
-    unknown = sorted(set(options) - set(arch.options))
+    known = {**arch.options, **OUTPUT_OPTIONS}
+    unknown = sorted(set(options) - set(known))
     if unknown:
         raise ConfigError(
             f"model {name!r} has no option {unknown[0]!r}",
             field=f"model.{unknown[0]}",
-            fix=f"remove it; {name} accepts: {', '.join(sorted(arch.options))}",
+            fix=f"remove it; {name} accepts: {', '.join(sorted(known))}",
         )
     merged = {**model_defaults(name), **options}
     for key, value in merged.items():
-        arch.options[key].require(f"model.{key}", value)
+        known[key].require(f"model.{key}", value)
     arch.combined(merged)
     check_scale(name, merged, scale)
     return merged

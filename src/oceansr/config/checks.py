@@ -33,7 +33,12 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from oceansr.config.architectures import check_model
+from oceansr.config.architectures import (
+    BLOCK_MEAN,
+    CONSERVING_OPERATORS,
+    OUTPUT_OPTIONS,
+    check_model,
+)
 from oceansr.config.schema import (
     SECTIONS,
     TrainConfig,
@@ -179,7 +184,16 @@ def check_model_config(cfg: DictConfig) -> None:
     upsampler (:func:`oceansr.config.architectures.check_model`)."""
     options = to_dict(cfg.model)
     name = options.pop("name")
-    check_model(str(name), options, cfg.data.scale)
+    merged = check_model(str(name), options, cfg.data.scale)
+    operator = str(OmegaConf.select(cfg, "data.degradation", default=None) or "nanmean")
+    if merged.get("constraint") == BLOCK_MEAN and operator not in CONSERVING_OPERATORS:
+        raise ConfigError(
+            f"model.constraint=block_mean makes the SR block means equal the LR cells, but "
+            f"data.degradation={operator} does not make an LR cell the mean of its block",
+            field="model.constraint",
+            fix=f"model.constraint=none, or data.degradation=<one of "
+            f"{', '.join(CONSERVING_OPERATORS)}>",
+        )
 
 
 def check_mode(cfg: DictConfig) -> None:
@@ -276,8 +290,11 @@ def _mismatch(what: str, field: str, fix: str, source: str = "ckpt_path") -> Con
 
 
 def _check_same_model(cfg: DictConfig, hparams: Mapping[str, Any], source: str) -> None:
-    """The checkpoint's model name and every architecture option equal the request's."""
-    ckpt_model = dict(hparams.get("model") or {})
+    """The checkpoint's model name and every architecture option equal the request's
+    (for ``init_from``, the network's: an output layer such as ``model.constraint`` has
+    no weights, so a transfer may change it)."""
+    free = set(OUTPUT_OPTIONS) if source == "init_from" else set()
+    ckpt_model = {k: v for k, v in dict(hparams.get("model") or {}).items() if k not in free}
     request_model = to_dict(cfg.model)
     name = ckpt_model.get("name")
     if name != request_model.get("name"):

@@ -28,7 +28,7 @@ headline names average over variables); ``test/seam_ratio`` on a periodic grid.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, cast
 
 import lightning as L
@@ -39,6 +39,13 @@ from torch.optim.lr_scheduler import LRScheduler
 from oceansr.core.errors import ShapeMismatchError
 from oceansr.core.metric_names import BASELINES, METRIC_NAMES, gain_key
 from oceansr.engine.banded_eval import band_rows_for, bands_with_halo
+from oceansr.engine.constraint import (
+    BLOCK_MEAN,
+    CONSERVING_OPERATORS,
+    ConservationSums,
+    conservation_residual,
+    enforce_block_mean,
+)
 from oceansr.engine.metrics import (
     FieldErrors,
     FieldSums,
@@ -189,6 +196,15 @@ class SRModule(L.LightningModule):
         # validation needs none, so its epochs gather nothing more across ranks.
         self.test_errors = FieldErrors()
         self.eval_loss = StageDict[LossSums]({stage: LossSums() for stage in ("val", "test")})
+        # Conservation (engine/constraint.py): the optional block-mean output layer, and
+        # the conservation error of every prediction where the LR is a block mean.
+        self.constraint = str(model.get("constraint") or "none")
+        self.degradation = str(self.hparams.get("degradation") or "nanmean")
+        self.conservation: StageDict[ConservationSums] | None = None
+        if self.degradation in CONSERVING_OPERATORS:
+            self.conservation = StageDict[ConservationSums](
+                {stage: ConservationSums(channels) for stage in ("val", "test")}
+            )
         #: The last test's squared errors per field (numpy, rank 0 reads them to write
         #: the breakdown): ``index``, ``squared`` (M, C, K), ``cells``.
         self.last_test_errors: dict[str, Any] = {}
@@ -208,14 +224,32 @@ class SRModule(L.LightningModule):
         return out
 
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
-        """Physical-unit LR (land filled) → physical-unit HR (no land mask applied)."""
+        """Physical-unit LR (land filled) → physical-unit HR (no land mask applied).
+
+        Windows of a field have no land mask, so ``model.constraint`` is applied to the
+        assembled field by :meth:`conserve` (predict) rather than here.
+        """
         return self.denormalise(self.forward_normalised(self.normalise(lr)))
+
+    def conserve(
+        self,
+        pred: torch.Tensor,
+        lr: torch.Tensor,
+        ocean: torch.Tensor,
+        lr_given: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``pred`` with ``model.constraint`` applied (unchanged without one): its ocean
+        block means equal ``lr`` (same units) where the data's operator made them."""
+        if self.constraint != BLOCK_MEAN:
+            return pred
+        return enforce_block_mean(pred, lr, ocean, self.scale, self.degradation, lr_given)
 
     # -- training ----------------------------------------------------------------
     def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
         lr, hr = batch["lr"], batch["hr"]
         mask = torch.isfinite(hr)
-        pred = self.forward_normalised(self.normalise(lr))
+        lr_norm = self.normalise(lr)
+        pred = self.conserve(self.forward_normalised(lr_norm), lr_norm, mask)
         loss = masked_loss(pred, self.normalise(hr), mask, **self._loss_args())
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(lr))
         return loss
@@ -249,6 +283,7 @@ class SRModule(L.LightningModule):
             batch_size=len(lr),
             periodic=self.periodic_lon,
         )
+        rows = self._conserving_rows(rows, lr_norm, hr, stage)
         loss_sum = hr.new_zeros((), dtype=torch.float64)
         loss_count = hr.new_zeros((), dtype=torch.float64)
         squared = hr.new_zeros((len(lr), hr.shape[1], len(ESTIMATORS)), dtype=torch.float64)
@@ -268,6 +303,28 @@ class SRModule(L.LightningModule):
             self.test_errors.update(index, squared, cells)
         self.eval_loss[stage].update(loss_sum, loss_count)
         return (loss_sum / loss_count.clamp(min=1)).float()
+
+    def _conserving_rows(
+        self,
+        rows: Iterator[tuple[int, torch.Tensor]],
+        lr_norm: torch.Tensor,
+        hr: torch.Tensor,
+        stage: str,
+    ) -> Iterator[tuple[int, torch.Tensor]]:
+        """The tiled SR rows with ``model.constraint`` applied, their conservation error
+        added to the stage's sums. Tiled rows start and end on block boundaries (whole
+        LR rows), so each block is corrected and measured once."""
+        for row0, block in rows:
+            row1 = row0 + block.shape[-2]
+            ocean = torch.isfinite(hr[..., row0:row1, :])
+            lr_rows = lr_norm[..., row0 // self.scale : row1 // self.scale, :]
+            block = self.conserve(block, lr_rows, ocean)
+            if self.conservation is not None:
+                residual, keep = conservation_residual(
+                    block, lr_rows, ocean, self.scale, self.degradation
+                )
+                self.conservation[stage].update(residual * self.std, keep)
+            yield row0, block
 
     def _check_eval_shapes(self, lr: torch.Tensor, hr: torch.Tensor) -> None:
         """HR must be LR times the scale, else a ShapeMismatchError naming ``data.scale``.
@@ -344,6 +401,8 @@ class SRModule(L.LightningModule):
         loss = self.eval_loss[stage]
         values[f"{stage}/loss"] = float(loss.compute())
         loss.reset()
+        if self.conservation is not None:
+            values.update(conservation_values(stage, self.variables, self.conservation[stage]))
         # Values are already reduced across ranks by torchmetrics.
         self.log_dict(values, sync_dist=False, rank_zero_only=False)
 
@@ -381,6 +440,19 @@ def stage_metric_values(
                 if metric != "seam_ratio":
                     key = gain_key(scope, metric, name)
                     out[key] = gain(value["model"], value[name], metric)
+    return out
+
+
+def conservation_values(
+    stage: str, variables: list[str], sums: ConservationSums
+) -> dict[str, float]:
+    """``<stage>/conservation_rms`` (mean over variables) and per variable, then reset:
+    the RMS of (SR block mean - LR) over the LR cells, physical units."""
+    per_var = [float(v) for v in sums.compute().reshape(-1)]  # torchmetrics squeezes 1
+    sums.reset()
+    pairs = zip(variables, per_var, strict=True)
+    out = {f"{stage}/{var}/conservation_rms": value for var, value in pairs}
+    out[f"{stage}/conservation_rms"] = sum(per_var) / len(per_var)
     return out
 
 

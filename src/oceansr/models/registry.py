@@ -25,6 +25,7 @@ from torch import nn
 from oceansr.config.architectures import (
     ANY_SCALE,
     ARCHITECTURES,
+    OUTPUT_OPTIONS,
     check_model,
     model_defaults,
     supported_scales,
@@ -138,10 +139,9 @@ def build_model(
     _CHANNELS.require("model.in_channels", in_channels)
     _CHANNELS.require("model.out_channels", out_channels)
     options = check_model(spec.name, kwargs, scale)
+    network = {k: _plain(v) for k, v in options.items() if k not in OUTPUT_OPTIONS}
     try:
-        return spec.cls(
-            in_channels, out_channels, scale, **{k: _plain(v) for k, v in options.items()}
-        )
+        return spec.cls(in_channels, out_channels, scale, **network)
     except ConfigError:
         raise
     except (TypeError, ValueError) as exc:  # a value combination the rules cannot see

@@ -212,6 +212,8 @@ def provenance_attrs(job: PredictJob, sha: str) -> dict[str, Any]:
             "oceansr_tile": "none" if job.tile is None else job.tile,
             "oceansr_overlap": job.overlap,
             "oceansr_land_mask": job.mask_source,
+            # block_mean: each LR cell's block of the output averages to the input value.
+            "oceansr_constraint": job.module.constraint,
         }
     )
     for key, value in (("oceansr_sel", job.sel), ("oceansr_isel", job.isel)):
@@ -336,6 +338,7 @@ def predict(
         "units": [str(ds[v].attrs.get("units", "")) for v in names],
         **{key: info[key] for key in ("lr_shape", "hr_shape", "grid", "periodic_lon", "tiles")},
         "mask": info["mask"],
+        "constraint": job.module.constraint,
         "seconds": round(time.perf_counter() - t0, 3),
         "inference_seconds": round(infer_s, 3),
         "fields_per_s": round(job.lr.n_fields / infer_s, 3) if infer_s > 0 else None,

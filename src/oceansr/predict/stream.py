@@ -20,6 +20,7 @@ from typing import Any
 import dask
 import dask.array as da
 import numpy as np
+import torch
 
 from oceansr.inference.tiling import ProgressFn, tiled_predict
 from oceansr.predict.masks import apply_lr_mask
@@ -69,6 +70,27 @@ class StatsAccumulator:
         return out
 
 
+def conserved(module: Any, hr: np.ndarray, lr: np.ndarray, ocean: np.ndarray | None) -> np.ndarray:
+    """``hr`` with the checkpoint's ``model.constraint`` applied (as is without one).
+
+    The HR ocean is the ``hr_mask`` file's, else each LR ocean cell's block; only LR cells
+    with a value are conserved (NaN in the input is land).
+    """
+    if getattr(module, "constraint", "none") == "none":
+        return hr
+    scale = int(module.scale)
+    given = np.isfinite(lr)
+    if ocean is None:
+        ocean = given.repeat(scale, axis=-2).repeat(scale, axis=-1)
+    out = module.conserve(
+        torch.from_numpy(hr),
+        torch.from_numpy(np.nan_to_num(lr)),
+        torch.from_numpy(np.array(ocean, dtype=bool)),  # a writable copy of a broadcast
+        torch.from_numpy(given),
+    )
+    return out.numpy()
+
+
 class FieldStream:
     """HR fields of a prediction job, one dask block per field (computed when written).
 
@@ -102,9 +124,13 @@ class FieldStream:
             batch_size=job.batch_size,
             periodic=job.periodic,
         )
+        ocean = None
         if job.ocean is not None:
             ocean = np.broadcast_to(job.ocean, (job.lr.n_fields, *hr.shape[1:]))
-            hr[~ocean[index : index + 1]] = np.nan
+            ocean = ocean[index : index + 1]
+        hr = conserved(job.module, hr, lr, ocean)
+        if ocean is not None:
+            hr[~ocean] = np.nan
         else:
             apply_lr_mask(hr, lr, job.scale)
         self.seconds += time.perf_counter() - t0
