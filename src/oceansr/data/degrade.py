@@ -180,3 +180,18 @@ def halo(name: str | None, scale: int) -> int:
         return 0
     reach = int(GAUSSIAN_TRUNCATE * scale / 2.0 + 0.5)  # scipy's kernel radius
     return -(-reach // scale) * scale
+
+
+def refuse_with_given_lr(name: str | None, where: str) -> None:
+    """A :class:`ConfigError` naming ``data.degradation`` when an operator other than the
+    default is asked for while the LR is given (``where`` says by what): oceansr does
+    not make that LR, so the operator would silently not apply. The default stays
+    accepted (it is every config's value) and the run records ``"given"``."""
+    chosen = check_degradation(name)
+    if chosen != DEFAULT_DEGRADATION:
+        raise ConfigError(
+            f"data.degradation={chosen} does not apply: {where}, oceansr does not make them",
+            field="data.degradation",
+            fix="drop data.degradation (the given LR is used as it is), or drop the given "
+            "LR (data.lr_path) to make LR with this operator",
+        )

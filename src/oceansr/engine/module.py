@@ -128,7 +128,10 @@ class SRModule(L.LightningModule):
     (:func:`oceansr.config.checks.check_config`), and all of them are saved as
     hyper-parameters, so a checkpoint rebuilds the same module. Only ``eval_tile``,
     ``hr_grid_step_deg`` and ``periodic_lon`` may be None: checkpoints from before those
-    options lack them (None is a grid that is not periodic).
+    options lack them (None is a grid that is not periodic). ``degradation`` is the LR
+    operator of the training data (:mod:`oceansr.data.degrade`; ``"given"`` for LR that
+    came with the data), recorded for predict's check; None (a checkpoint from before
+    it) means ``nanmean``.
     """
 
     # Registered buffers (declared for type checkers; torch stores them in _buffers).
@@ -152,6 +155,7 @@ class SRModule(L.LightningModule):
         hr_grid_step_deg: float | None = None,
         periodic_lon: bool | None = None,
         variable_attrs: list[dict[str, str]] | None = None,
+        degradation: str | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

@@ -153,6 +153,8 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         # CF long_name / standard_name / units of the training variables: predict writes
         # them into its output when the input lacks them.
         variable_attrs=[dict(a) for a in getattr(data, "attrs", [])],
+        # The LR operator (data.degradation, or "given"): predict compares its input with it.
+        degradation=data.degradation,
     )
 
 
