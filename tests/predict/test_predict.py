@@ -518,18 +518,41 @@ def test_an_hr_file_given_as_lr_input_is_warned_about(ckpt, tmp_path):
     assert not any("looks like an HR file" in w for w in coarse["warnings"])
 
 
-def test_start_predict_warns_about_an_hr_input_before_spawning(ckpt, tmp_path):
+@pytest.mark.parametrize(
+    ("coarsen", "said"),
+    [
+        # The issue-20 case: the WOA-sample model (8 -> 2 deg) given a 4 deg input.
+        (
+            2,
+            "the input's grid step (4 deg) is not the training LR step (8 deg): the output's "
+            "step will be 1 deg, x2 finer than the training HR grid (2 deg)",
+        ),
+        (
+            1,
+            "the input's grid step (2 deg) is the training HR step, not the training LR step "
+            "(8 deg): this looks like an HR file given as LR input; the output's step will "
+            "be 0.5 deg, x4 finer than the training HR grid (2 deg)",
+        ),
+    ],
+)
+def test_start_predict_warns_about_the_input_step_before_spawning(ckpt, tmp_path, coarsen, said):
+    """The reply of start_predict carries the warning, from the checks made before the
+    predict process is spawned (control's _input_warnings), with the steps right."""
     from oceansr import control
 
     with xr.open_dataset(sample_path(), decode_times=False) as sample:
         hr = sample[["temp"]].isel(month=[0], depth=[0], lat=slice(0, 88)).load()
-    hr.to_netcdf(tmp_path / "hr.nc")
+    given = hr.coarsen(lat=coarsen, lon=coarsen).mean() if coarsen > 1 else hr
+    for name in ("temp", "lat", "lon"):
+        given[name].attrs = hr[name].attrs
+    given.to_netcdf(tmp_path / "input.nc")
     runs = tmp_path / "runs"
     reply = control.start_predict(
-        tmp_path / "hr.nc", checkpoint=ckpt, runs_root=runs, wait_for_start=False
+        tmp_path / "input.nc", checkpoint=ckpt, runs_root=runs, wait_for_start=False
     )
     assert reply["status"] == "starting", reply
-    assert any("looks like an HR file" in w for w in reply["warnings"]), reply
+    (warning,) = [w for w in reply["warnings"] if "grid step" in w]
+    assert warning.startswith(said), warning
     done = control.wait(reply["process_id"], timeout=120, until="terminal", runs_root=runs)
     assert done["status"] == "completed", done.get("error_summary")
 
