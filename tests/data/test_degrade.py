@@ -117,3 +117,21 @@ def test_block_mean_operators_and_halo() -> None:
     assert halo("nanmean", 4) == 0 and halo("subsample", 4) == 0
     assert halo("gaussian", 4) == 8  # radius int(4 * 2 + 0.5) = 8 cells: 2 blocks
     assert halo("gaussian", 3) % 3 == 0 and halo("gaussian", 3) >= 6
+
+
+def test_operator_check_tells_strict_from_nanmean_land() -> None:
+    from oceansr.data.degrade import operator_check
+
+    ocean = np.isfinite(HR)[None]
+    strict = degrade(HR, 2, "strict_mean")[None]
+    facts = operator_check("nanmean", strict, ocean, 2)
+    assert facts["checked"] is True and facts["matches"] == ["strict_mean"]
+    assert facts["mismatches"]["nanmean"] == 1  # the top-right block: one land cell
+    nanmean = operator_check(None, degrade(HR, 2)[None], ocean, 2)
+    assert nanmean["operator"] == "nanmean" and "nanmean" in nanmean["matches"]
+    assert operator_check("given", strict, ocean, 2)["checked"] is False
+    assert operator_check("nanmean", None, None, 2) == {
+        "operator": "nanmean",
+        "checked": False,
+        "why": "no hr_mask: the input's land cannot be compared",
+    }

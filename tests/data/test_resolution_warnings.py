@@ -62,3 +62,19 @@ def test_checkpoints_without_the_hr_step_and_grids_without_latitude_skip(hr_step
 
 def test_other_warnings_stay_as_they_are_in_chinese() -> None:
     assert localize_warning("something else", "zh") == "something else"
+
+
+def test_the_operator_warning_is_said_in_chinese() -> None:
+    from oceansr.predict.degradation import operator_warnings
+
+    facts = {
+        "operator": "nanmean",
+        "checked": True,
+        "matches": ["strict_mean"],
+        "mismatches": {"nanmean": 12, "strict_mean": 0},
+    }
+    (warning,) = operator_warnings(facts)
+    assert "12 LR cells differ" in warning
+    zh = localize_warning(warning, "zh")
+    assert zh.startswith("输入的陆地分布与 strict_mean 算子更吻合") and "12 个" in zh, zh
+    assert operator_warnings({**facts, "matches": ["nanmean", "area_mean"]}) == []

@@ -209,6 +209,40 @@ def test_hr_mask_file_is_honoured(ckpt, lr_file, lr_ds, tmp_path):
         np.testing.assert_array_equal(np.isnan(out["temp"].values), np.isnan(field))
 
 
+def test_the_input_operator_is_compared_with_the_checkpoints(ckpt, lr_file, lr_ds, tmp_path):
+    """With an hr_mask, the input's land is compared with what the checkpoint's operator
+    (the smoke run's nanmean) makes of the mask: a strict block mean input fits
+    strict_mean better and is warned about by name; without a mask it is not checked."""
+    from oceansr.data.degrade import degrade
+
+    hr = make_synthetic_dataset(n_time=2, height=128, width=256, variables=("temp",), seed=3)
+    ocean = np.isfinite(hr["temp"].values[0])
+    xr.Dataset({"mask": (("lat", "lon"), ocean.astype(np.int8))}).to_netcdf(tmp_path / "m.nc")
+    strict = lr_ds.copy(deep=True)
+    strict["temp"].values = degrade(hr["temp"].values, SCALE, "strict_mean")
+    assert np.isnan(strict["temp"].values).sum() > np.isnan(lr_ds["temp"].values).sum()
+    strict.to_netcdf(tmp_path / "strict.nc")
+
+    same = predict(ckpt, lr_file, tmp_path / "a.nc", hr_mask=tmp_path / "m.nc")
+    facts = same["degradation"]
+    assert facts["operator"] == "nanmean" and facts["checked"] is True
+    assert "nanmean" in facts["matches"] and facts["mismatches"]["nanmean"] == 0
+    assert not any("operator" in w for w in same["warnings"]), same["warnings"]
+
+    other = predict(ckpt, tmp_path / "strict.nc", tmp_path / "b.nc", hr_mask=tmp_path / "m.nc")
+    facts = other["degradation"]
+    assert facts["matches"] == ["strict_mean"] and facts["mismatches"]["strict_mean"] == 0
+    (warning,) = [w for w in other["warnings"] if "operator" in w]
+    assert warning.startswith(
+        "the input's land fits the strict_mean operator better than the checkpoint's nanmean"
+    ), warning
+    assert "data.degradation=strict_mean" in warning
+
+    unmasked = predict(ckpt, tmp_path / "strict.nc", tmp_path / "c.nc")
+    assert unmasked["degradation"]["checked"] is False
+    assert "hr_mask" in unmasked["degradation"]["why"]
+
+
 def test_predict_errors(ckpt, lr_file, tmp_path):
     out = tmp_path / "out.nc"
     with pytest.raises(DataNotFoundError) as exc:

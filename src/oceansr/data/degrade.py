@@ -195,3 +195,39 @@ def refuse_with_given_lr(name: str | None, where: str) -> None:
             fix="drop data.degradation (the given LR is used as it is), or drop the given "
             "LR (data.lr_path) to make LR with this operator",
         )
+
+
+def land_mismatches(lr: np.ndarray, ocean: np.ndarray, scale: int) -> dict[str, int]:
+    """For each operator, how many LR cells of ``lr`` (C, h, w; NaN = land) have another
+    land/ocean state than that operator would give from the HR ocean mask ``ocean``
+    (C or 1, H, W, True = ocean). Each operator is run on the mask itself (0 on ocean,
+    NaN on land), so the rule is the operator's own: strict_mean makes a block land if
+    any cell is, nanmean (and area_mean, gaussian) only if all are, subsample if its
+    centre cell is. The fewest mismatches say which operator made the input's coast."""
+    land = ~np.isfinite(np.asarray(lr))
+    mask = np.broadcast_to(np.asarray(ocean, dtype=bool), (land.shape[0], *ocean.shape[-2:]))
+    field = np.where(mask, 0.0, np.nan)
+    return {name: int((np.isnan(degrade(field, scale, name)) != land).sum()) for name in OPERATORS}
+
+
+def operator_check(
+    recorded: str | None, lr: np.ndarray | None, ocean: np.ndarray | None, scale: int
+) -> dict[str, object]:
+    """What predict can say about the operator behind its input (issue 20).
+
+    ``recorded``: the checkpoint's ``degradation`` (None: nanmean). With an HR ocean mask
+    and the first LR field, the input's land pattern is compared with what each operator
+    makes of the mask: ``matches`` lists the operators that fit best (fewest mismatched
+    cells), ``mismatches`` the counts. Not checked (``checked`` False, ``why``) without a
+    mask, or when the training LR was given (no operator to compare with).
+    """
+    operator = recorded or DEFAULT_DEGRADATION
+    facts: dict[str, object] = {"operator": operator, "checked": False}
+    if operator == GIVEN:
+        return facts | {"why": "the training LR was given (data.lr_path): no operator"}
+    if lr is None or ocean is None:
+        return facts | {"why": "no hr_mask: the input's land cannot be compared"}
+    counts = land_mismatches(lr, ocean, scale)
+    best = min(counts.values())
+    matches = [name for name in OPERATORS if counts[name] == best]
+    return facts | {"checked": True, "matches": matches, "mismatches": counts}

@@ -176,10 +176,11 @@ TEXTS: dict[str, str] = {
         "({hr_step} deg). Give the coarse field (e.g. a block mean of the HR file) as input"
     ),
     "warn.degradation": (
-        "the input's land pattern matches the {matches} operator better than the "
-        "checkpoint's {operator} ({input_land} LR land cells; {operator} would give "
-        "{expected_land}, {matches} {matched_land}): the model was trained on LR made by "
-        "{operator}; train with data.degradation={matches} for inputs like this one"
+        "the input's land fits the {matches} operator better than the checkpoint's "
+        "{operator}: {mismatched} LR cells differ from the land {operator} makes of the "
+        "hr_mask, {matched} from {matches}'s; the model was trained on LR made by "
+        "{operator}, so expect worse results near the coast, or train with "
+        "data.degradation={matches} for inputs like this one"
     ),
 }
 

@@ -161,10 +161,10 @@ TEXTS: dict[str, str] = {
         "请提供粗分辨率场（例如高分辨率文件的块平均）作为输入"
     ),
     "warn.degradation": (
-        "输入的陆地分布与 {matches} 算子更吻合，而不是检查点的 {operator} 算子"
-        "（输入有 {input_land} 个低分辨率陆地格点；{operator} 应得 {expected_land} 个，"
-        "{matches} 得 {matched_land} 个）：模型是用 {operator} 生成的低分辨率数据训练的；"
-        "对这类输入，请用 data.degradation={matches} 训练"
+        "输入的陆地分布与 {matches} 算子更吻合，而不是检查点的 {operator} 算子："
+        "有 {mismatched} 个低分辨率格点与 {operator} 由 hr_mask 生成的陆地不同，"
+        "与 {matches} 的只有 {matched} 个；模型是用 {operator} 生成的低分辨率数据训练的，"
+        "海岸附近的结果可能较差，对这类输入可用 data.degradation={matches} 训练"
     ),
 }
 
