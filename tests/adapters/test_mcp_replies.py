@@ -378,3 +378,21 @@ def test_wait_ends_when_its_cancel_event_is_set(root: Path) -> None:
     assert reply["changed"] is False and reply["status"] == "pending"
     plain = control.wait(paths.run_id, timeout=0.05, runs_root=root)
     assert "cancelled" not in plain and plain["timed_out"] is True
+
+
+def test_known_warnings_are_said_in_the_reply_language() -> None:
+    """Resolution and operator warnings are English in the run files and in Chinese in a
+    zh server's replies (also a finished prediction's); unknown sentences stay."""
+    from oceansr.data.fields import resolution_warnings
+
+    (warning,) = resolution_warnings([-40.0, -36.0, -32.0], 4, 2.0)  # 4 deg input, 8 deg LR
+    reply = {
+        "status": "completed",
+        "warnings": [warning, "another note"],
+        "prediction": {"output_path": "/x.nc", "warnings": [warning]},
+    }
+    zh_reply = compact_reply(reply, "zh")
+    assert zh_reply["warnings"][0].startswith("输入的网格步长（4 度）")
+    assert zh_reply["warnings"][1] == "another note"
+    assert zh_reply["prediction"]["warnings"] == [zh_reply["warnings"][0]]
+    assert compact_reply(reply, "en")["warnings"][0] == warning

@@ -11,7 +11,7 @@ import pytest
 import torch
 import xarray as xr
 
-from oceansr.core.errors import DataInvalidError
+from oceansr.core.errors import ConfigError, DataInvalidError
 from oceansr.data.lazy.datasets import LazyFieldDataset, LazyPatchDataset, fill_patch
 from oceansr.data.lazy.plan import SplitReader
 from oceansr.data.lazy.source import build_plan
@@ -67,6 +67,7 @@ def cfg(hr: Path, lr: Any, **extra: Any) -> dict[str, Any]:
 def test_lazy_given_lr_equals_the_in_memory_path(stores: tuple[Path, Path, xr.Dataset]) -> None:
     hr, lr, product = stores
     memory = prepare_data(cfg(hr, lr, cache="memory"))
+    assert memory.degradation == "given"  # recorded: oceansr did not make this LR
     plan = build_plan(cfg(hr, lr), SCALE)
     assert plan.given_lr is not None and plan.given_lr.offset == (1, 0)
     for split in ("train", "test"):
@@ -130,3 +131,16 @@ def test_lr_path_needs_the_xarray_source(stores: tuple[Path, Path, xr.Dataset]) 
     with pytest.raises(ConfigError) as info:
         prepare_data(cfg(hr, lr, source="synthetic", cache="memory"))
     assert info.value.field == "data.lr_path"
+
+
+@pytest.mark.parametrize("cache", ["memory", "lazy"])
+def test_an_operator_with_given_lr_is_refused(
+    stores: tuple[Path, Path, xr.Dataset], cache: str
+) -> None:
+    """data.degradation does not apply to a given LR: asking for one is an error that
+    names the field, on both paths (the default stays accepted and records "given")."""
+    hr, lr, _ = stores
+    with pytest.raises(ConfigError) as err:
+        prepare_data(cfg(hr, lr, cache=cache, degradation="strict_mean"))
+    assert err.value.field == "data.degradation"
+    assert "data.lr_path" in str(err.value)

@@ -17,8 +17,14 @@ from torch.utils.data import DataLoader
 
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
 from oceansr.data import shared_stats
+from oceansr.data.degrade import degrade
 from oceansr.data.lazy import stats as streaming
-from oceansr.data.lazy.datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
+from oceansr.data.lazy.datasets import (
+    WORKER_CONTEXT,
+    LazyFieldDataset,
+    LazyPatchDataset,
+    patch_lr,
+)
 from oceansr.data.lazy.plan import SplitReader
 from oceansr.data.lazy.source import LazyData, build_plan, lazy_plan, validate_metadata
 from oceansr.data.prepare import prepare_data
@@ -217,9 +223,13 @@ def test_patches_read_from_disk_with_workers(monthly: Path) -> None:
         torch.testing.assert_close(lr[finite], expected[finite])
 
 
-def test_field_dataset_matches_in_memory_path(monthly: Path) -> None:
-    memory = prepare_data(data_cfg(str(monthly), cache="memory"))
-    lazy = LazyFieldDataset(SplitReader(build_plan(data_cfg(str(monthly)), 4), "test"))
+@pytest.mark.parametrize("degradation", [None, "area_mean", "gaussian"])
+def test_field_dataset_matches_in_memory_path(monthly: Path, degradation: str | None) -> None:
+    extra = {} if degradation is None else {"degradation": degradation}
+    memory = prepare_data(data_cfg(str(monthly), cache="memory", **extra))
+    assert memory.summary()["degradation"] == (degradation or "nanmean")
+    plan = build_plan(data_cfg(str(monthly), **extra), 4)
+    lazy = LazyFieldDataset(SplitReader(plan, "test"))
     for i in range(len(lazy)):
         item = lazy[i]
         np.testing.assert_array_equal(item["hr"].numpy(), memory.splits["test"].hr[i])
@@ -290,3 +300,20 @@ def test_mode_test_takes_statistics_from_the_checkpoint(
         assert tested.test_metrics[key] == pytest.approx(value, rel=1e-6), key
     derived = yaml.safe_load((Path(tested.run_dir) / "config.yaml").read_text())["derived"]
     assert derived["mean"] == hparams["mean"] and derived["data_range"] == hparams["data_range"]
+
+
+@pytest.mark.parametrize("degradation", ["gaussian", "area_mean", "strict_mean"])
+def test_patch_lr_is_the_whole_fields_lr_under_it(monthly: Path, degradation: str) -> None:
+    """A lazy patch's LR equals the whole field's LR under it, at the field's edges and
+    inside it: the Gaussian is read with its halo, area_mean with the patch's latitude."""
+    plan = build_plan(data_cfg(str(monthly), degradation=degradation), 4)
+    reader = SplitReader(plan, "train")
+    whole = reader.read(1)
+    assert plan.lat is not None and not np.allclose(plan.lat, plan.lat[0])
+    full = degrade(whole, 4, degradation, lat=plan.lat)
+    assert not np.array_equal(full, block_mean(whole, 4), equal_nan=True)  # not nanmean
+    for hi, hj in [(0, 0), (16, 24), (32, 64)]:  # corner, inside, bottom-right corner
+        hr = reader.read(1, (slice(hi, hi + 32), slice(hj, hj + 32)))
+        got = patch_lr(reader, 1, hr, hi, hj)
+        want = full[:, hi // 4 : hi // 4 + 8, hj // 4 : hj // 4 + 8]
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)

@@ -73,7 +73,7 @@ def test_given_lr_cells_limit_the_constraint() -> None:
 
 
 def test_block_mean_constraint_with_a_non_mean_operator_is_refused() -> None:
-    cfg = compose_config([*SMOKE, "model.constraint=block_mean", "+data.degradation=subsample"])
+    cfg = compose_config([*SMOKE, "model.constraint=block_mean", "data.degradation=subsample"])
     with pytest.raises(ConfigError) as caught:
         check_config(cfg)
     assert caught.value.field in ("model.constraint", "data.degradation")

@@ -326,8 +326,8 @@ def test_registry_defaults_are_the_model_config_files() -> None:
     """One place for architecture numbers: conf/model/<name>.yaml, read by both sides."""
     from omegaconf import OmegaConf
 
-    from oceansr.config.compose import compose_config, config_groups
     from oceansr.config.architectures import OUTPUT_OPTIONS
+    from oceansr.config.compose import compose_config, config_groups
     from oceansr.models.registry import model_defaults
 
     assert config_groups()["model"] == sorted(MODEL_NAMES)

@@ -209,6 +209,40 @@ def test_hr_mask_file_is_honoured(ckpt, lr_file, lr_ds, tmp_path):
         np.testing.assert_array_equal(np.isnan(out["temp"].values), np.isnan(field))
 
 
+def test_the_input_operator_is_compared_with_the_checkpoints(ckpt, lr_file, lr_ds, tmp_path):
+    """With an hr_mask, the input's land is compared with what the checkpoint's operator
+    (the smoke run's nanmean) makes of the mask: a strict block mean input fits
+    strict_mean better and is warned about by name; without a mask it is not checked."""
+    from oceansr.data.degrade import degrade
+
+    hr = make_synthetic_dataset(n_time=2, height=128, width=256, variables=("temp",), seed=3)
+    ocean = np.isfinite(hr["temp"].values[0])
+    xr.Dataset({"mask": (("lat", "lon"), ocean.astype(np.int8))}).to_netcdf(tmp_path / "m.nc")
+    strict = lr_ds.copy(deep=True)
+    strict["temp"].values = degrade(hr["temp"].values, SCALE, "strict_mean")
+    assert np.isnan(strict["temp"].values).sum() > np.isnan(lr_ds["temp"].values).sum()
+    strict.to_netcdf(tmp_path / "strict.nc")
+
+    same = predict(ckpt, lr_file, tmp_path / "a.nc", hr_mask=tmp_path / "m.nc")
+    facts = same["degradation"]
+    assert facts["operator"] == "nanmean" and facts["checked"] is True
+    assert "nanmean" in facts["matches"] and facts["mismatches"]["nanmean"] == 0
+    assert not any("operator" in w for w in same["warnings"]), same["warnings"]
+
+    other = predict(ckpt, tmp_path / "strict.nc", tmp_path / "b.nc", hr_mask=tmp_path / "m.nc")
+    facts = other["degradation"]
+    assert facts["matches"] == ["strict_mean"] and facts["mismatches"]["strict_mean"] == 0
+    (warning,) = [w for w in other["warnings"] if "operator" in w]
+    assert warning.startswith(
+        "the input's land fits the strict_mean operator better than the checkpoint's nanmean"
+    ), warning
+    assert "data.degradation=strict_mean" in warning
+
+    unmasked = predict(ckpt, tmp_path / "strict.nc", tmp_path / "c.nc")
+    assert unmasked["degradation"]["checked"] is False
+    assert "hr_mask" in unmasked["degradation"]["why"]
+
+
 def test_predict_errors(ckpt, lr_file, tmp_path):
     out = tmp_path / "out.nc"
     with pytest.raises(DataNotFoundError) as exc:
@@ -518,18 +552,41 @@ def test_an_hr_file_given_as_lr_input_is_warned_about(ckpt, tmp_path):
     assert not any("looks like an HR file" in w for w in coarse["warnings"])
 
 
-def test_start_predict_warns_about_an_hr_input_before_spawning(ckpt, tmp_path):
+@pytest.mark.parametrize(
+    ("coarsen", "said"),
+    [
+        # The issue-20 case: the WOA-sample model (8 -> 2 deg) given a 4 deg input.
+        (
+            2,
+            "the input's grid step (4 deg) is not the training LR step (8 deg): the output's "
+            "step will be 1 deg, x2 finer than the training HR grid (2 deg)",
+        ),
+        (
+            1,
+            "the input's grid step (2 deg) is the training HR step, not the training LR step "
+            "(8 deg): this looks like an HR file given as LR input; the output's step will "
+            "be 0.5 deg, x4 finer than the training HR grid (2 deg)",
+        ),
+    ],
+)
+def test_start_predict_warns_about_the_input_step_before_spawning(ckpt, tmp_path, coarsen, said):
+    """The reply of start_predict carries the warning, from the checks made before the
+    predict process is spawned (control's _input_warnings), with the steps right."""
     from oceansr import control
 
     with xr.open_dataset(sample_path(), decode_times=False) as sample:
         hr = sample[["temp"]].isel(month=[0], depth=[0], lat=slice(0, 88)).load()
-    hr.to_netcdf(tmp_path / "hr.nc")
+    given = hr.coarsen(lat=coarsen, lon=coarsen).mean() if coarsen > 1 else hr
+    for name in ("temp", "lat", "lon"):
+        given[name].attrs = hr[name].attrs
+    given.to_netcdf(tmp_path / "input.nc")
     runs = tmp_path / "runs"
     reply = control.start_predict(
-        tmp_path / "hr.nc", checkpoint=ckpt, runs_root=runs, wait_for_start=False
+        tmp_path / "input.nc", checkpoint=ckpt, runs_root=runs, wait_for_start=False
     )
     assert reply["status"] == "starting", reply
-    assert any("looks like an HR file" in w for w in reply["warnings"]), reply
+    (warning,) = [w for w in reply["warnings"] if "grid step" in w]
+    assert warning.startswith(said), warning
     done = control.wait(reply["process_id"], timeout=120, until="terminal", runs_root=runs)
     assert done["status"] == "completed", done.get("error_summary")
 

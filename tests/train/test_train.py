@@ -42,6 +42,33 @@ def test_config_records_resolved_values_and_training_data_range(smoke_run) -> No
     assert 25.0 < derived["data_range"][0] < 40.0
 
 
+def test_the_lr_operator_is_recorded_in_the_checkpoint_and_events(smoke_run, tmp_path) -> None:
+    """data.degradation travels to the checkpoint (predict's check reads it), to the
+    data summary of config.yaml and to training_start; the default is nanmean."""
+    from oceansr.runs.checkpoint_file import read_hparams
+
+    assert read_hparams(smoke_run.best_checkpoint)["degradation"] == "nanmean"
+    strict = train([*SMOKE, "data.degradation=strict_mean", f"runs_root={tmp_path}"])
+    assert strict.best_checkpoint is not None
+    assert read_hparams(strict.best_checkpoint)["degradation"] == "strict_mean"
+    config = yaml.safe_load((strict.run_dir / "config.yaml").read_text())
+    assert config["data"]["degradation"] == "strict_mean"
+    assert config["derived"]["degradation"] == "strict_mean"
+    paths = RunPaths.for_id(strict.run_id, root=tmp_path)
+    (start,) = read_events(paths, names=["training_start"])
+    assert start["data"]["degradation"] == "strict_mean"
+
+
+def test_an_unknown_lr_operator_is_refused_naming_the_field() -> None:
+    from oceansr.data.validation import validate_overrides
+
+    reply = validate_overrides([*SMOKE, "data.degradation=median"])
+    assert reply["ok"] is False
+    summary = reply["error_summary"]
+    assert summary["failureType"] == "config_error" and summary["field"] == "data.degradation"
+    assert "strict_mean" in summary["message"] + " ".join(summary["suggestions"])
+
+
 def test_test_metrics_have_stable_names_and_bicubic_baseline(smoke_run) -> None:
     m = smoke_run.test_metrics
     for name in ("rmse", "mae", "bias", "psnr", "ssim"):

@@ -185,14 +185,28 @@ def check_model_config(cfg: DictConfig) -> None:
     options = to_dict(cfg.model)
     name = options.pop("name")
     merged = check_model(str(name), options, cfg.data.scale)
+    if merged.get("constraint") == BLOCK_MEAN:
+        check_conserving_operator(cfg)
+
+
+def check_conserving_operator(cfg: DictConfig) -> None:
+    """``model.constraint=block_mean`` holds exactly only where each LR cell is the mean of
+    its block's ocean cells, so the LR must be made by such an operator, not given."""
     operator = str(OmegaConf.select(cfg, "data.degradation", default=None) or "nanmean")
-    if merged.get("constraint") == BLOCK_MEAN and operator not in CONSERVING_OPERATORS:
+    choices = ", ".join(CONSERVING_OPERATORS)
+    if operator not in CONSERVING_OPERATORS:
         raise ConfigError(
             f"model.constraint=block_mean makes the SR block means equal the LR cells, but "
             f"data.degradation={operator} does not make an LR cell the mean of its block",
             field="model.constraint",
-            fix=f"model.constraint=none, or data.degradation=<one of "
-            f"{', '.join(CONSERVING_OPERATORS)}>",
+            fix=f"model.constraint=none, or data.degradation=<one of {choices}>",
+        )
+    if OmegaConf.select(cfg, "data.lr_path", default=None):
+        raise ConfigError(
+            "model.constraint=block_mean needs to know which HR cells make each LR cell; "
+            "with data.lr_path the provider's operator is unknown",
+            field="model.constraint",
+            fix="model.constraint=none, or drop data.lr_path (LR made by data.degradation)",
         )
 
 

@@ -45,6 +45,8 @@ CONF_DIR: Path = Path(__file__).resolve().parents[1] / "conf"
 MODES: tuple[str, ...] = ("train", "test")
 #: ``data.cache``: by size, eager, or from disk patch by patch.
 DATA_CACHE_MODES: tuple[str, ...] = ("auto", "memory", "lazy")
+#: ``data.degradation``: the operator that makes LR from HR (oceansr.data.degrade).
+DEGRADATIONS: tuple[str, ...] = ("nanmean", "strict_mean", "area_mean", "subsample", "gaussian")
 LOSSES: tuple[str, ...] = ("l1", "l2", "charbonnier")
 #: Optimisers; each has a file ``conf/optim/<name>.yaml``.
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
@@ -395,6 +397,8 @@ class DataConf:
     # A given LR source for data.source=xarray (docs/architecture.md, data): same
     # variables and samples, a grid ``scale`` times coarser; null = block mean of HR.
     lr_path: Any = MISSING
+    # The operator that makes LR from HR when no LR is given (docs/architecture.md, data).
+    degradation: str = field(default=MISSING, metadata=meta(one_of(DEGRADATIONS, "nanmean")))
     # Validation/test tiling under a memory budget (docs/architecture.md, inference):
     # ``eval_tile`` LR cells per window side, or null to derive it from ``eval_memory_mb``.
     eval_tile: int | None = field(

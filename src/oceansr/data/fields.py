@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from oceansr.i18n import text
+
 
 @dataclass
 class FieldSplit:
@@ -146,18 +148,48 @@ def spans_globe(lon: np.ndarray | None) -> bool:
     return bool(abs(values.size * step - 360.0) < 1e-3 * 360.0)
 
 
+#: Relative difference between a predict input's grid step and the training LR step
+#: (``hr_grid_step_deg x scale``) above which predict warns: 10 % passes the rounding of
+#: a grid's coordinates and a slightly different product, not another resolution.
+STEP_TOLERANCE = 0.10
+
+
+def _deg(value: float) -> str:
+    return f"{value:.4g}"
+
+
 def resolution_warnings(lat: np.ndarray | None, scale: int, hr_step: float | None) -> list[str]:
-    """A warning when a predict input's grid is as fine as the training HR grid: an HR
-    file given as LR input would be super-resolved to ``scale`` times finer than anything
-    the model learned. Checkpoints from before the HR step was recorded skip this."""
-    lr_step = grid_step_deg(lat)
-    if lr_step is None or not hr_step or lr_step > 1.5 * hr_step:
+    """A warning when a predict input's grid step is not the training LR step.
+
+    The model learned to go from the training LR step (``hr_step x scale``) to the HR
+    step; on another input step its output has ``input step / scale``, a resolution it
+    never saw (the issue-20 case: trained 8 -> 2 deg, given 4 deg, the output is 1 deg).
+    An input at the training HR step (an HR file given as LR input) is said as such.
+    Nothing without a latitude step, or for a checkpoint from before the HR step was
+    recorded (``hr_step`` None). English text from the i18n catalogue (``warn.*``).
+    """
+    step = grid_step_deg(lat)
+    if step is None or not hr_step:
         return []
+    lr_step = hr_step * scale
+    if abs(step - lr_step) <= STEP_TOLERANCE * lr_step:
+        return []
+    output_step = step / scale
+    if abs(step - hr_step) <= STEP_TOLERANCE * hr_step:
+        key = "warn.resolution.hr_file"
+    else:
+        key = "warn.resolution.finer" if output_step < hr_step else "warn.resolution.coarser"
+    factor = max(hr_step, output_step) / min(hr_step, output_step)
     return [
-        f"the input's grid step ({lr_step:.4g} deg) is the training HR step ({hr_step:.4g} "
-        f"deg), not x{scale} coarser: this looks like an HR file given as LR input; the "
-        f"output is x{scale} finer than the model was trained for. Give the coarse field "
-        "(e.g. a block mean of the HR file) as input"
+        text(
+            key,
+            "en",
+            input_step=_deg(step),
+            lr_step=_deg(lr_step),
+            output_step=_deg(output_step),
+            factor=f"{factor:.3g}",
+            hr_step=_deg(hr_step),
+        )
     ]
 
 

@@ -6,8 +6,9 @@ training process) give the same classified errors for the same bad input.
 
 Pipeline: source (sample / xarray / npy / synthetic, by name in
 :mod:`oceansr.data.sources`) → crop the HR grid to a multiple of the scale (or refuse,
-per ``crop_to_scale``) → LR by NaN-aware block mean unless
-the source gives LR → check HR/LR shapes → land of the LR input filled with the
+per ``crop_to_scale``) → LR by the ``data.degradation`` operator
+(:mod:`oceansr.data.degrade`; NaN-aware block mean by default) unless the source gives
+LR → check HR/LR shapes → land of the LR input filled with the
 nearest ocean value (the network and the bicubic baseline both see a smooth field,
 not a NaN or a step at the coast) → normalisation statistics and PSNR data range
 from the ocean cells of the *training* split only, computed by global rank 0 alone
@@ -28,6 +29,7 @@ import numpy as np
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from oceansr.core.errors import ConfigError, DataInvalidError, ShapeMismatchError
+from oceansr.data.degrade import GIVEN, check_degradation, degrade, refuse_with_given_lr
 from oceansr.data.fields import (
     FieldData,
     FieldSplit,
@@ -39,7 +41,6 @@ from oceansr.data.fields import (
 from oceansr.data.shared_stats import StatsShare, shared_stats
 from oceansr.data.sources import source_loader
 from oceansr.data.transforms import (
-    block_mean,
     crop_coord,
     crop_shape,
     crop_to_multiple,
@@ -66,6 +67,7 @@ NOT_IN_STATS: frozenset[str] = frozenset(
         "lr_path",
         "eval_tile",
         "eval_memory_mb",
+        "degradation",  # changes the LR only; statistics are the HR's
     }
 )
 
@@ -98,6 +100,8 @@ class PreparedData:
     lon: np.ndarray | None
     source: str
     notes: list[str] = field(default_factory=list)
+    #: The LR operator (``data.degradation``), or ``"given"`` when the source gave LR.
+    degradation: str = "nanmean"
     #: What is odd but trains (no coordinates, constant fields): fields.data_warnings.
     warnings: list[str] = field(default_factory=list)
     #: CF long_name / standard_name / units per channel (fields.cf_attrs).
@@ -116,6 +120,7 @@ class PreparedData:
             "units": self.units,
             **cf_columns(self.attrs, len(self.variables)),
             "scale": self.scale,
+            "degradation": self.degradation,
             "hr_shape": list(train.hr.shape[-2:]),
             "lr_shape": list(train.lr.shape[-2:]),
             "samples": {name: len(split) for name, split in self.splits.items()},
@@ -160,9 +165,15 @@ def _crop_split(split: FieldSplit, scale: int, allow_crop: bool, notes: list[str
     return crop_to_multiple(split.hr, scale)
 
 
-def _lr_for_split(name: str, split: FieldSplit, hr: np.ndarray, scale: int) -> np.ndarray:
+def _lr_for_split(
+    name: str, split: FieldSplit, hr: np.ndarray, scale: int, degradation: str
+) -> np.ndarray:
+    """The split's LR: made from ``hr`` by the ``degradation`` operator (``area_mean``
+    reads the cropped latitude), or the source's own, checked against the HR shape."""
     if split.lr is None:
-        return block_mean(hr, scale)
+        lat = crop_coord(split.lat, hr.shape[-2:], axis="lat")
+        return degrade(hr, scale, degradation, lat=lat)
+    refuse_with_given_lr(degradation, "the source gives LR fields")
     expected = (hr.shape[-2] // scale, hr.shape[-1] // scale)
     if split.lr.shape[:2] != hr.shape[:2] or split.lr.shape[-2:] != expected:
         raise ShapeMismatchError(
@@ -220,6 +231,7 @@ def prepare_data(
     """
     cfg = _as_plain(cfg)
     scale = _validate_scale(cfg)
+    degradation = check_degradation(cfg.get("degradation"))
     fields = load_field_data(cfg)
     given = _given_lr(cfg, scale)
     notes: list[str] = []
@@ -242,7 +254,8 @@ def prepare_data(
                 field="data.scale",
                 fix="use a smaller data.scale",
             )
-        lr = _lr_for_split(name, split, hr, scale)
+        lr = _lr_for_split(name, split, hr, scale, degradation)
+        made_by = GIVEN if split.lr is not None else degradation
         lr_mask = np.isfinite(lr)
         # Land next to the seam of a globe is filled from across it, as in evaluation.
         periodic = spans_globe(crop_coord(split.lon, hr.shape[-2:], axis="lon"))
@@ -276,6 +289,7 @@ def prepare_data(
         notes=notes,
         warnings=warnings,
         attrs=fields.attrs,
+        degradation=made_by,
     )
 
 

@@ -22,18 +22,15 @@ def _check_scale(scale: int) -> int:
     return int(scale)
 
 
-def block_mean(x: np.ndarray, scale: int) -> np.ndarray:
-    """NaN-aware area mean over ``scale x scale`` blocks of the last two axes.
-
-    Each output cell is the mean of the ocean (finite) cells of its block; it is NaN only
-    where the whole block is land.  ``H`` and ``W`` must be multiples of ``scale``.
-    Floating inputs keep their dtype (accumulation is done in float64).
-    """
+def check_block_grid(x: np.ndarray, scale: int, what: str) -> tuple[np.ndarray, int]:
+    """``x`` as an array ``(..., H, W)`` whose ``H`` and ``W`` are multiples of ``scale``
+    (else a :class:`ShapeMismatchError` naming ``data.scale``): the one rule of every LR
+    operator (:mod:`oceansr.data.degrade`)."""
     scale = _check_scale(scale)
     x = np.asarray(x)
     if x.ndim < 2:
         raise ShapeMismatchError(
-            f"block_mean needs an array (..., H, W), got shape {x.shape}", field="data.scale"
+            f"{what} needs an array (..., H, W), got shape {x.shape}", field="data.scale"
         )
     h, w = x.shape[-2:]
     if h % scale or w % scale:
@@ -45,6 +42,18 @@ def block_mean(x: np.ndarray, scale: int) -> np.ndarray:
                 f"(crops to {h - h % scale}x{w - w % scale})"
             ),
         )
+    return x, scale
+
+
+def block_mean(x: np.ndarray, scale: int) -> np.ndarray:
+    """NaN-aware area mean over ``scale x scale`` blocks of the last two axes.
+
+    Each output cell is the mean of the ocean (finite) cells of its block; it is NaN only
+    where the whole block is land.  ``H`` and ``W`` must be multiples of ``scale``.
+    Floating inputs keep their dtype (accumulation is done in float64).
+    """
+    x, scale = check_block_grid(x, scale, "block_mean")
+    h, w = x.shape[-2:]
     if scale == 1:
         return x.copy()
     out_dtype = x.dtype if np.issubdtype(x.dtype, np.floating) else np.float64

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 from torch.optim.lr_scheduler import LRScheduler
 
-from oceansr.core.errors import ShapeMismatchError
+from oceansr.core.errors import ConfigError, ShapeMismatchError
 from oceansr.core.metric_names import BASELINES, METRIC_NAMES, gain_key
 from oceansr.engine.banded_eval import band_rows_for, bands_with_halo
 from oceansr.engine.constraint import (
@@ -135,8 +135,11 @@ class SRModule(L.LightningModule):
     (:func:`oceansr.config.checks.check_config`), and all of them are saved as
     hyper-parameters, so a checkpoint rebuilds the same module. Only ``eval_tile``,
     ``hr_grid_step_deg`` and ``periodic_lon`` may be None: checkpoints from before those
-    options lack them (None is a grid that is not periodic). ``init_from`` is provenance
-    only (what :func:`oceansr.engine.checkpoint.transfer_weights` loaded), set after
+    options lack them (None is a grid that is not periodic). ``degradation`` is the LR
+    operator of the training data (:mod:`oceansr.data.degrade`; ``"given"`` for LR that
+    came with the data), recorded for predict's check and the conservation layer; None
+    (a checkpoint from before it) means ``nanmean``. ``init_from`` is provenance only
+    (what :func:`oceansr.engine.checkpoint.transfer_weights` loaded), set after
     construction and read back from the checkpoint.
     """
 
@@ -161,6 +164,7 @@ class SRModule(L.LightningModule):
         hr_grid_step_deg: float | None = None,
         periodic_lon: bool | None = None,
         variable_attrs: list[dict[str, str]] | None = None,
+        degradation: str | None = None,
         init_from: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
@@ -199,7 +203,14 @@ class SRModule(L.LightningModule):
         # Conservation (engine/constraint.py): the optional block-mean output layer, and
         # the conservation error of every prediction where the LR is a block mean.
         self.constraint = str(model.get("constraint") or "none")
-        self.degradation = str(self.hparams.get("degradation") or "nanmean")
+        self.degradation = degradation or "nanmean"
+        if self.constraint == BLOCK_MEAN and self.degradation not in CONSERVING_OPERATORS:
+            raise ConfigError(  # LR that came with the data (an npy folder's lr/)
+                f"model.constraint=block_mean needs LR made by a block mean, not "
+                f"{self.degradation!r}",
+                field="model.constraint",
+                fix="model.constraint=none, or let data.degradation make the LR",
+            )
         self.conservation: StageDict[ConservationSums] | None = None
         if self.degradation in CONSERVING_OPERATORS:
             self.conservation = StageDict[ConservationSums](

@@ -86,6 +86,46 @@ def suggestion(item: str, lang: str | None) -> str:
     return out
 
 
+#: Catalogue keys of warnings (data, predict): English sentences in the run files and
+#: replies, said in the reply language by :func:`localize_warning`.
+WARNING_PREFIX = "warn."
+
+
+def _warning_patterns() -> list[tuple[str, re.Pattern[str]]]:
+    """Each English warning template as a regex whose named groups are its fields."""
+    out = []
+    for key, template in en.TEXTS.items():
+        if key.startswith(WARNING_PREFIX):
+            parts = re.split(r"\{(\w+)\}", template)
+            seen: set[str] = set()
+            regex = ""
+            for i, part in enumerate(parts):
+                if i % 2 == 0:
+                    regex += re.escape(part)
+                elif part in seen:
+                    regex += f"(?P={part})"
+                else:
+                    regex += f"(?P<{part}>.+?)"
+                    seen.add(part)
+            out.append((key, re.compile(regex, re.DOTALL)))
+    return out
+
+
+def localize_warning(sentence: str, lang: str | None) -> str:
+    """A warning in ``lang``: an English sentence made from a ``warn.*`` template is
+    said again from the same fields in ``lang``'s template; any other stays as it is.
+    So the run files and the Python API keep one English text, and an adapter (the MCP
+    server) translates at its edge."""
+    chosen = resolve_lang(lang)
+    if chosen == "en":
+        return sentence
+    for key, pattern in _warning_patterns():
+        found = pattern.fullmatch(sentence)
+        if found and key in _CATALOGUES[chosen]:
+            return _CATALOGUES[chosen][key].format(**found.groupdict())
+    return sentence
+
+
 def state_word(value: Any, lang: str | None) -> str:
     """A run status or phase as a word of ``lang`` for display (progress notifications);
     replies keep the enum values themselves."""

@@ -153,6 +153,35 @@ TEXTS: dict[str, str] = {
     "kill.by.time_limit": "stopped at the scheduler's time limit for the job",
     "kill.by.system": "stopped by the system (recorded by an older oceansr: sender unknown)",
     "progress.epoch": " - epoch {epoch}/{total} step {step}/{total_steps}",
+    # Warnings of data and predict (replies keep them in English in the run files; the
+    # MCP server says them in its language: oceansr.i18n.localize_warning).
+    "warn.resolution.finer": (
+        "the input's grid step ({input_step} deg) is not the training LR step ({lr_step} "
+        "deg): the output's step will be {output_step} deg, x{factor} finer than the "
+        "training HR grid ({hr_step} deg), a resolution the model was not trained for; give "
+        "an input on the training LR grid, or train (or fine-tune with init_from) on data "
+        "of this grid"
+    ),
+    "warn.resolution.coarser": (
+        "the input's grid step ({input_step} deg) is not the training LR step ({lr_step} "
+        "deg): the output's step will be {output_step} deg, x{factor} coarser than the "
+        "training HR grid ({hr_step} deg), a resolution the model was not trained for; give "
+        "an input on the training LR grid, or train (or fine-tune with init_from) on data "
+        "of this grid"
+    ),
+    "warn.resolution.hr_file": (
+        "the input's grid step ({input_step} deg) is the training HR step, not the training "
+        "LR step ({lr_step} deg): this looks like an HR file given as LR input; the output's "
+        "step will be {output_step} deg, x{factor} finer than the training HR grid "
+        "({hr_step} deg). Give the coarse field (e.g. a block mean of the HR file) as input"
+    ),
+    "warn.degradation": (
+        "the input's land fits the {matches} operator better than the checkpoint's "
+        "{operator}: {mismatched} LR cells differ from the land {operator} makes of the "
+        "hr_mask, {matched} from {matches}'s; the model was trained on LR made by "
+        "{operator}, so expect worse results near the coast, or train with "
+        "data.degradation={matches} for inputs like this one"
+    ),
 }
 
 #: Failure headlines and suggestions are the English texts of

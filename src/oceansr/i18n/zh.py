@@ -142,6 +142,30 @@ TEXTS: dict[str, str] = {
     "kill.by.time_limit": "达到调度器为作业设定的时间上限而停止",
     "kill.by.system": "被系统停止（由旧版 oceansr 记录，发送者未知）",
     "progress.epoch": " - 轮次 {epoch}/{total} 步 {step}/{total_steps}",
+    "warn.resolution.finer": (
+        "输入的网格步长（{input_step} 度）不是训练时的低分辨率步长（{lr_step} 度）："
+        "输出的步长将为 {output_step} 度，比训练时的高分辨率网格（{hr_step} 度）细 "
+        "{factor} 倍，模型并未针对这一分辨率训练；请提供训练低分辨率网格上的输入，"
+        "或在该网格的数据上训练（或用 init_from 微调）"
+    ),
+    "warn.resolution.coarser": (
+        "输入的网格步长（{input_step} 度）不是训练时的低分辨率步长（{lr_step} 度）："
+        "输出的步长将为 {output_step} 度，比训练时的高分辨率网格（{hr_step} 度）粗 "
+        "{factor} 倍，模型并未针对这一分辨率训练；请提供训练低分辨率网格上的输入，"
+        "或在该网格的数据上训练（或用 init_from 微调）"
+    ),
+    "warn.resolution.hr_file": (
+        "输入的网格步长（{input_step} 度）是训练时的高分辨率步长，而不是低分辨率步长"
+        "（{lr_step} 度）：这看起来是把高分辨率文件当作低分辨率输入；输出的步长将为 "
+        "{output_step} 度，比训练时的高分辨率网格（{hr_step} 度）细 {factor} 倍。"
+        "请提供粗分辨率场（例如高分辨率文件的块平均）作为输入"
+    ),
+    "warn.degradation": (
+        "输入的陆地分布与 {matches} 算子更吻合，而不是检查点的 {operator} 算子："
+        "有 {mismatched} 个低分辨率格点与 {operator} 由 hr_mask 生成的陆地不同，"
+        "与 {matches} 的只有 {matched} 个；模型是用 {operator} 生成的低分辨率数据训练的，"
+        "海岸附近的结果可能较差，对这类输入可用 data.degradation={matches} 训练"
+    ),
 }
 
 #: Failure headlines by failureType (the English ones are in oceansr.runs.failures).

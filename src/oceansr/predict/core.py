@@ -32,6 +32,7 @@ from oceansr.inference.tiling import (
     periodic_pad,
     tile_windows,
 )
+from oceansr.predict.degradation import check_input_operator, operator_warnings
 from oceansr.predict.masks import load_hr_mask
 from oceansr.predict.output import (
     build_output_dataset,
@@ -75,6 +76,8 @@ class PredictJob:
     mask_source: str = LR_MASK_SOURCE
     sel: Mapping[str, Any] | None = None
     isel: Mapping[str, Any] | None = None
+    #: The checkpoint's LR operator against the input (predict/degradation.py).
+    operator: dict[str, Any] | None = None
 
     @property
     def lr(self) -> LRFields:
@@ -177,6 +180,7 @@ def start_info(job: PredictJob, hr_mask: Any) -> dict[str, Any]:
             "total": len(ys) * len(xs) * fields.n_fields,
         },
         "mask": job.mask_source,
+        "degradation": job.operator,
     }
 
 
@@ -319,6 +323,7 @@ def predict(
     reading = {"sel": sel, "isel": isel, "decode_times": decode_times}
     _read(job, {**reading, "lat_name": lat_name, "lon_name": lon_name}, hr_mask, hr_mask_variable)
     try:
+        job.operator = check_input_operator(job)
         info = start_info(job, hr_mask)
         if on_start is not None:
             on_start(info)
@@ -338,6 +343,7 @@ def predict(
         "units": [str(ds[v].attrs.get("units", "")) for v in names],
         **{key: info[key] for key in ("lr_shape", "hr_shape", "grid", "periodic_lon", "tiles")},
         "mask": info["mask"],
+        "degradation": info["degradation"],
         "constraint": job.module.constraint,
         "seconds": round(time.perf_counter() - t0, 3),
         "inference_seconds": round(infer_s, 3),
@@ -345,5 +351,6 @@ def predict(
         "stats": stream.stats.result(),
         "warnings": unit_warnings(job.lr, list(job.module.hparams.units))
         + resolution_warnings(job.lr.lat, job.scale, job.module.hparams.get("hr_grid_step_deg"))
+        + operator_warnings(info["degradation"])
         + notes,
     }

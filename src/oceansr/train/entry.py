@@ -168,6 +168,8 @@ def new_module(cfg: DictConfig, data: Any) -> SRModule:
         # CF long_name / standard_name / units of the training variables: predict writes
         # them into its output when the input lacks them.
         variable_attrs=[dict(a) for a in getattr(data, "attrs", [])],
+        # The LR operator (data.degradation, or "given"): predict compares its input with it.
+        degradation=data.degradation,
     )
 
 

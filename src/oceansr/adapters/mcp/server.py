@@ -539,7 +539,7 @@ def _add_predict(
         if reply.get("status") not in ("started", "starting"):  # starting: wait on
             return reply
         predict_id = reply["process_id"]
-        return await run_with_progress(
+        done = await run_with_progress(
             ctx,
             lambda cancel: control.wait(
                 predict_id,
@@ -551,6 +551,8 @@ def _add_predict(
             ),
             progress_of(predict_id, runs_root, server.lang),
         )
+        # What the checks before spawning found (resolution): kept in the final reply.
+        return {**done, "warnings": reply["warnings"]} if reply.get("warnings") else done
 
 
 def serve(

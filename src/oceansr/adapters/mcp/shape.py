@@ -17,7 +17,7 @@ from typing import Any
 
 from mcp.types import CallToolResult, TextContent
 
-from oceansr.i18n import localize_summary, text
+from oceansr.i18n import localize_summary, localize_warning, text
 from oceansr.runs import KillKind, is_terminal
 
 JsonDict = dict[str, Any]
@@ -186,7 +186,16 @@ def compact_reply(reply: Mapping[str, Any], lang: str = "en") -> JsonDict:
         out["next"] = mcp_next(reply, lang)
     if isinstance(out.get("runs"), list):
         out["runs"] = [list_row(row) for row in out["runs"]]
+    _localize_warnings(out, lang)
     return fit_budget(out, budget_of(out))
+
+
+def _localize_warnings(out: JsonDict, lang: str) -> None:
+    """The reply's ``warnings`` (and a finished prediction's) in ``lang``: run files and
+    the Python API keep the English sentences; known ones are said again in ``lang``."""
+    for holder in (out, out.get("prediction")):
+        if isinstance(holder, dict) and isinstance(holder.get("warnings"), list):
+            holder["warnings"] = [localize_warning(str(w), lang) for w in holder["warnings"]]
 
 
 def budget_of(reply: Mapping[str, Any]) -> int:

@@ -1,10 +1,12 @@
 """Datasets that read from disk: random HR patches and whole fields of a lazy split.
 
 Each training sample reads only the chunks under one HR patch; its LR input is the
-LR window under it read from ``data.lr_path`` (:mod:`oceansr.data.lazy.given_lr`) or the
-NaN-aware block mean of that patch with land filled from the nearest ocean cell of the
-patch; the minimum ocean fraction is applied per patch as in the in-memory path
-(docs/architecture.md, data). Readers reopen their dataset in each DataLoader worker.
+LR window under it read from ``data.lr_path`` (:mod:`oceansr.data.lazy.given_lr`) or made
+from that patch by the ``data.degradation`` operator (:mod:`oceansr.data.degrade`; read
+with the operator's halo, so it equals the whole field's LR there) with land filled from
+the nearest ocean cell of the patch; the minimum ocean fraction is applied per patch as
+in the in-memory path (docs/architecture.md, data). Readers reopen their dataset in each
+DataLoader worker.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from oceansr.data.degrade import degrade, halo
 from oceansr.data.fields import spans_globe
 from oceansr.data.lazy.plan import SplitReader
-from oceansr.data.transforms import block_mean, fill_land_nearest
+from oceansr.data.transforms import fill_land_nearest
 
 MAX_PATCH_TRIES = 20
 #: DataLoader workers of lazy datasets start from a clean forkserver, not a fork of the
@@ -33,6 +36,30 @@ def fill_patch(lr: np.ndarray, fallback: list[float]) -> np.ndarray:
         elif not np.isfinite(lr[c]).all():
             out[c] = fill_land_nearest(lr[c][None, None])[0, 0]
     return out.astype(np.float32, copy=False)
+
+
+def window_lat(lat: np.ndarray | None, rows: slice, cols: slice) -> np.ndarray | None:
+    """The latitude of an HR window (1-D: its rows; 2-D: its cells), for ``area_mean``."""
+    if lat is None:
+        return None
+    return lat[rows] if lat.ndim == 1 else lat[rows, cols]
+
+
+def patch_lr(reader: SplitReader, index: int, hr: np.ndarray, hi: int, hj: int) -> np.ndarray:
+    """LR ``(C, p/scale, p/scale)`` of the HR patch ``hr`` at ``(hi, hj)`` of field
+    ``index``, by the plan's ``data.degradation``: an operator that reaches beyond the
+    block (``gaussian``) is run on the patch widened by its halo (clipped to the field,
+    in whole blocks), so the patch's LR is the whole field's LR under it."""
+    plan = reader.plan
+    name, scale = plan.cfg.get("degradation"), plan.scale
+    pad, size = halo(name, scale), hr.shape[-1]
+    top, left = max(hi - pad, 0), max(hj - pad, 0)
+    rows = slice(top, min(hi + size + pad, plan.hr_shape[0]))
+    cols = slice(left, min(hj + size + pad, plan.hr_shape[1]))
+    source = reader.read(index, (rows, cols)) if pad else hr
+    lr = degrade(source, scale, name, lat=window_lat(plan.lat, rows, cols))
+    r0, c0, n = (hi - top) // scale, (hj - left) // scale, size // scale
+    return lr[:, r0 : r0 + n, c0 : c0 + n]
 
 
 class LazyPatchDataset(Dataset):
@@ -80,7 +107,8 @@ class LazyPatchDataset(Dataset):
         i, j, hr = self._draw(field_index)
         given = self.reader.plan.given_lr
         if given is None:
-            lr = fill_patch(block_mean(hr, self.scale), self.fallback)
+            hi, hj = i * self.scale, j * self.scale
+            lr = fill_patch(patch_lr(self.reader, field_index, hr, hi, hj), self.fallback)
         else:  # the LR window under the HR patch, read from data.lr_path
             lp = self.lr_patch
             rows, cols = slice(i, i + lp), slice(j, j + lp)
@@ -107,7 +135,7 @@ class LazyFieldDataset(Dataset):
         hr = self.reader.read(index)
         plan = self.reader.plan
         if plan.given_lr is None:
-            lr = block_mean(hr, plan.scale)
+            lr = degrade(hr, plan.scale, plan.cfg.get("degradation"), lat=plan.lat)
         else:
             rows, cols = (slice(0, n) for n in plan.lr_shape)
             lr = plan.given_lr.read(self.reader.split, index, rows, cols)

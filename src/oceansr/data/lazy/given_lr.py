@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from oceansr.core.errors import DataInvalidError, ShapeMismatchError
+from oceansr.data.degrade import refuse_with_given_lr
 from oceansr.data.grid import coord_degrees, split_positions
 from oceansr.data.lazy.plan import DataPlan, SplitPlan, SplitReader, open_grid
 from oceansr.runs.protocol import SPLITS
@@ -111,6 +112,7 @@ def plan_given_lr(plan: DataPlan) -> GivenLR | None:
     lr_path = cfg.get("lr_path")
     if not lr_path:
         return None
+    refuse_with_given_lr(cfg.get("degradation"), "data.lr_path gives the LR fields")
     _, grid, description = open_grid(lr_path, cfg, plan.variables)
     spatial = (grid.ydim, grid.xdim)
     split_dim, _by, positions = split_positions(

@@ -18,6 +18,7 @@ import numpy as np
 
 from oceansr.config.schema import DATA_CACHE_MODES as CACHE_MODES
 from oceansr.core.errors import ConfigError
+from oceansr.data.degrade import GIVEN, check_degradation
 from oceansr.data.fields import cf_columns, data_warnings
 from oceansr.data.lazy.given_lr import plan_given_lr
 from oceansr.data.lazy.plan import DataPlan, build_hr_plan
@@ -95,6 +96,10 @@ class LazyData:
         self.lon: np.ndarray | None = plan.lon
         self.source = plan.source
         self.notes = list(plan.notes)
+        #: The LR operator, or ``"given"`` with ``data.lr_path`` (as PreparedData's).
+        self.degradation = (
+            GIVEN if plan.given_lr is not None else check_degradation(plan.cfg.get("degradation"))
+        )
 
     @property
     def channels(self) -> int:
@@ -127,6 +132,7 @@ class LazyData:
             "units": self.units,
             **cf_columns(self.attrs, len(self.variables)),
             "scale": self.scale,
+            "degradation": self.degradation,
             "hr_shape": list(self.plan.hr_shape),
             "lr_shape": list(self.plan.lr_shape),
             "samples": {name: len(split) for name, split in self.plan.splits.items()},
