@@ -24,7 +24,7 @@ import dataclasses
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,8 @@ CONF_DIR: Path = Path(__file__).resolve().parents[1] / "conf"
 MODES: tuple[str, ...] = ("train", "test")
 #: ``data.cache``: by size, eager, or from disk patch by patch.
 DATA_CACHE_MODES: tuple[str, ...] = ("auto", "memory", "lazy")
+#: Named covariates of ``data.covariates`` (besides ``{file, variable}``): data/covariates.py.
+COVARIATE_NAMES: tuple[str, ...] = ("land_mask", "coast_distance", "lat")
 LOSSES: tuple[str, ...] = ("l1", "l2", "charbonnier")
 #: Optimisers; each has a file ``conf/optim/<name>.yaml``.
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
@@ -363,6 +365,28 @@ SCHEDULER_SCHEMAS: dict[str, type] = {
 }
 
 
+def _covariate(value: Any) -> bool:
+    """A named covariate, or ``{file: <path>, variable: <name>}``."""
+    if isinstance(value, str):
+        return value in COVARIATE_NAMES
+    if isinstance(value, Mapping) or OmegaConf.is_dict(value):
+        keys = {str(k) for k in value}
+        return keys == {"file", "variable"} and all(
+            isinstance(value[k], str) and value[k] for k in ("file", "variable")
+        )
+    return False
+
+
+_COVARIATES = a_list_of(
+    Rule(
+        f"one of {', '.join(COVARIATE_NAMES)} or {{file: <path>, variable: <name>}}",
+        "data.covariates=[land_mask,lat]",
+        check=_covariate,
+    ),
+    "data.covariates=[land_mask,lat]",
+)
+
+
 @dataclass
 class DataConf:
     """A data source (``data/<name>.yaml``, all extending ``data/base.yaml``).
@@ -403,6 +427,8 @@ class DataConf:
     eval_memory_mb: int = field(default=MISSING, metadata=meta(integer_at_least(1, "1024")))
     # Only the synthetic source reads it (its generator's size and seed).
     synthetic: Any = MISSING
+    # Extra LR input channels (docs/architecture.md, covariates).
+    covariates: Any = field(default=MISSING, metadata=meta(_COVARIATES))
 
 
 @dataclass

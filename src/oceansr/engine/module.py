@@ -10,6 +10,10 @@ Responsibilities kept here and nowhere else:
   for breakdowns by group (:mod:`oceansr.engine.breakdown`);
 - periodic longitude when the training grid spans the globe (``periodic_lon``): the
   evaluation windows and the baselines wrap around the seam;
+- covariates (``covariates``, docs/architecture.md, covariates): K extra LR input
+  channels after the C variables, normalised with their own recorded statistics; the
+  net maps C + K channels to C, and residual learning and the baselines use the C
+  variables only;
 - optimiser, warm-up and scheduler from the `optim` config.
 
 Every value comes from the run's config, checked before the module is built
@@ -128,12 +132,15 @@ class SRModule(L.LightningModule):
     (:func:`oceansr.config.checks.check_config`), and all of them are saved as
     hyper-parameters, so a checkpoint rebuilds the same module. Only ``eval_tile``,
     ``hr_grid_step_deg`` and ``periodic_lon`` may be None: checkpoints from before those
-    options lack them (None is a grid that is not periodic).
+    options lack them (None is a grid that is not periodic); ``covariates`` is None or
+    empty for a model without covariates (and checkpoints from before them).
     """
 
     # Registered buffers (declared for type checkers; torch stores them in _buffers).
     mean: torch.Tensor
     std: torch.Tensor
+    cov_mean: torch.Tensor
+    cov_std: torch.Tensor
 
     def __init__(
         self,
@@ -152,12 +159,19 @@ class SRModule(L.LightningModule):
         hr_grid_step_deg: float | None = None,
         periodic_lon: bool | None = None,
         variable_attrs: list[dict[str, str]] | None = None,
+        covariates: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         model_kwargs = {k: v for k, v in model.items() if k != "name"}
         channels = len(variables)
-        self.net: nn.Module = build_model(model["name"], channels, channels, scale, **model_kwargs)
+        cov_mean = [float(v) for item in covariates or [] for v in item["mean"]]
+        cov_std = [float(v) for item in covariates or [] for v in item["std"]]
+        #: Channels of the LR input: the variables, then the covariates.
+        self.in_channels = channels + len(cov_mean)
+        self.net: nn.Module = build_model(
+            model["name"], self.in_channels, channels, scale, **model_kwargs
+        )
         self.scale = scale
         self.variables = list(variables)
         self.residual_learning = bool(residual_learning)
@@ -169,6 +183,8 @@ class SRModule(L.LightningModule):
         self.loss_cfg = dict(loss)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("cov_mean", torch.tensor(cov_mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("cov_std", torch.tensor(cov_std).view(1, -1, 1, 1), persistent=False)
         self.periodic_lon = bool(periodic_lon)
         # The seam's columns: one LR cell on each side of the field.
         seam = scale if self.periodic_lon else 0
@@ -190,7 +206,13 @@ class SRModule(L.LightningModule):
 
     # -- forward -----------------------------------------------------------------
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+        """Variables (C channels: HR or LR) or the whole LR input (C + K channels), whose
+        covariates take their own statistics."""
+        channels = len(self.variables)
+        if x.shape[1] == channels:
+            return (x - self.mean) / self.std
+        covariates = (x[:, channels:] - self.cov_mean) / self.cov_std
+        return torch.cat([(x[:, :channels] - self.mean) / self.std, covariates], dim=1)
 
     def denormalise(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.std + self.mean
@@ -198,8 +220,8 @@ class SRModule(L.LightningModule):
     def forward_normalised(self, lr_norm: torch.Tensor) -> torch.Tensor:
         """Normalised LR (land filled) → normalised HR; residual over bicubic if configured."""
         out = self.net(lr_norm)
-        if self.residual_learning:
-            out = out + bicubic_upsample(lr_norm, self.scale)
+        if self.residual_learning:  # over the variables' bicubic, not the covariates'
+            out = out + bicubic_upsample(lr_norm[:, : len(self.variables)], self.scale)
         return out
 
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
@@ -243,6 +265,7 @@ class SRModule(L.LightningModule):
             overlap=EVAL_OVERLAP,
             batch_size=len(lr),
             periodic=self.periodic_lon,
+            out_channels=hr.shape[1],
         )
         loss_sum = hr.new_zeros((), dtype=torch.float64)
         loss_count = hr.new_zeros((), dtype=torch.float64)
@@ -269,7 +292,15 @@ class SRModule(L.LightningModule):
 
         Bands walk the SR rows, so a mismatch would otherwise drop rows silently.
         """
-        want = (*lr.shape[:2], lr.shape[-2] * self.scale, lr.shape[-1] * self.scale)
+        if lr.shape[1] != self.in_channels:
+            raise ShapeMismatchError(
+                f"LR batch has {lr.shape[1]} channels, the model takes {self.in_channels} "
+                f"({len(self.variables)} variables and their covariates)",
+                field="data.covariates",
+                fix="use the checkpoint's data.covariates (hyper-parameter covariates)",
+            )
+        height, width = lr.shape[-2] * self.scale, lr.shape[-1] * self.scale
+        want = (lr.shape[0], len(self.variables), height, width)
         if tuple(hr.shape) != want:
             raise ShapeMismatchError(
                 f"HR batch {tuple(hr.shape)} is not the LR batch {tuple(lr.shape)} "
@@ -306,7 +337,8 @@ class SRModule(L.LightningModule):
         e1 = e0 + hr_band.shape[-2]
         fields = {"model": self.denormalise(pred_norm).float()}
         for name in BASELINES:
-            rows = baseline_rows(name, lr_norm, self.scale, e0, e1, self.periodic_lon)
+            variables = lr_norm[:, : len(self.variables)]
+            rows = baseline_rows(name, variables, self.scale, e0, e1, self.periodic_lon)
             fields[name] = self.denormalise(rows).float()
         for kind in ESTIMATORS:
             self.metrics[f"{stage}_{kind}"].update(

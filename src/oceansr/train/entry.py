@@ -153,6 +153,8 @@ def build_module(cfg: DictConfig, datamodule: OceanDataModule) -> SRModule:
         # CF long_name / standard_name / units of the training variables: predict writes
         # them into its output when the input lacks them.
         variable_attrs=[dict(a) for a in getattr(data, "attrs", [])],
+        # data.covariates with their statistics: predict rebuilds them from these.
+        covariates=list(getattr(data, "covariates", None) or []),
     )
 
 
