@@ -429,7 +429,9 @@ def from_record(
     ``files`` replaces the recorded file of file covariates: a mapping from the recorded
     variable name to a path, or one path when the checkpoint has one file covariate.
     """
-    specs, mean, std = [], [], []
+    specs: list[Covariate] = []
+    mean: list[float] = []
+    std: list[float] = []
     file_specs = [dict(item) for item in recorded or [] if item.get("kind") == "file"]
     if isinstance(files, str) and len(file_specs) != 1:
         raise ConfigError(

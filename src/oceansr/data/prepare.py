@@ -312,10 +312,10 @@ def add_covariates(
     grid = cov.CovariateGrid.from_hr(lat, lon, scale)
     specs = cov.resolve(specs, grid, "data.covariates")
     builder = cov.CovariateBuilder(specs, grid)
-    for split in splits.values():
-        land = np.where(split.lr_mask, split.lr, np.nan)
-        split.cov = builder.build(land)
-    mean, std = cov.covariate_stats(splits["train"].cov)
+    built = {}
+    for name, split in splits.items():
+        built[name] = split.cov = builder.build(np.where(split.lr_mask, split.lr, np.nan))
+    mean, std = cov.covariate_stats(built["train"])
     return cov.record(specs, mean, std)
 
 
