@@ -120,6 +120,11 @@ def test_config_paths_lists_globs_and_uris(
     assert error.field == "data.path"
     refused(confine.overrides, ["data=xarray", f"data.lr_path={secret}"])
     refused(confine.overrides, [f"ckpt_path={secret}"])
+    refused(confine.overrides, [f"init_from={secret}"])
+    # A covariate's file (e.g. bathymetry), named inside a list of covariates.
+    confine.overrides([f"data.covariates=[lat,{{file:{inside},variable:z}}]"])
+    error = refused(confine.overrides, [f"data.covariates=[lat,{{file:{secret},variable:z}}]"])
+    assert error.field == "data.covariates[1].file"
     # A glob whose own directory is inside but one match links outside.
     (place["root"] / "data" / "zz.nc").symlink_to(secret)
     refused(confine.overrides, ["data=xarray", f"data.path='{place['root']}/data/*.nc'"])

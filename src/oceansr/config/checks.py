@@ -42,6 +42,7 @@ from oceansr.config.architectures import (
 from oceansr.config.schema import (
     SECTIONS,
     TrainConfig,
+    covariate_channel_count,
     launcher_rules,
     normalise_config,
     predict_defaults,
@@ -292,6 +293,26 @@ def check_init_from(cfg: DictConfig) -> None:
             field="data.variables",
             fix=f"give {len(variables)} variable(s) in data.variables, or drop init_from",
         )
+    theirs = covariate_channel_count(hparams.get("covariates"))
+    mine = covariate_channel_count(OmegaConf.select(cfg, "data.covariates", default=None))
+    if theirs != mine:
+        raise ConfigError(
+            f"init_from's network takes {theirs} covariate channel(s) "
+            f"({_covariate_text(hparams.get('covariates'))}); the request gives {mine}",
+            field="data.covariates",
+            fix="data.covariates with as many channels as the checkpoint's, or drop init_from",
+        )
+
+
+def _covariate_text(recorded: Any) -> str:
+    """A checkpoint's covariates as a ``data.covariates`` value would name them."""
+    names = [
+        f"{{file: {item.get('file')}, variable: {item.get('variable')}}}"
+        if item.get("kind") == "file"
+        else str(item.get("kind"))
+        for item in recorded or []
+    ]
+    return "[" + ",".join(names) + "]"
 
 
 def _mismatch(what: str, field: str, fix: str, source: str = "ckpt_path") -> ConfigError:
@@ -332,6 +353,15 @@ def check_checkpoint_matches(cfg: DictConfig, hparams: Mapping[str, Any]) -> Non
     scale = hparams.get("scale")
     if OmegaConf.select(cfg, "data.scale", default=None) != scale:
         raise _mismatch(f"scale {scale}", "data.scale", f"data.scale={scale}")
+    recorded = _covariate_text(hparams.get("covariates"))
+    asked = _covariate_text(
+        [
+            dict(item, kind="file") if isinstance(item, Mapping) else {"kind": item}
+            for item in to_dict(OmegaConf.select(cfg, "data.covariates", default=None) or [])
+        ]
+    )
+    if recorded != asked:
+        raise _mismatch(f"covariates {recorded}", "data.covariates", f"data.covariates={recorded}")
 
 
 def check_request(cfg: DictConfig) -> None:

@@ -24,7 +24,7 @@ import dataclasses
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,22 @@ MODES: tuple[str, ...] = ("train", "test")
 DATA_CACHE_MODES: tuple[str, ...] = ("auto", "memory", "lazy")
 #: ``data.degradation``: the operator that makes LR from HR (oceansr.data.degrade).
 DEGRADATIONS: tuple[str, ...] = ("nanmean", "strict_mean", "area_mean", "subsample", "gaussian")
+#: Named covariates of ``data.covariates`` (besides ``{file, variable}``): data/covariates.py.
+COVARIATE_NAMES: tuple[str, ...] = ("land_mask", "coast_distance", "lat")
+#: Covariates that add more than one input channel (the others add one).
+COVARIATE_CHANNELS: dict[str, tuple[str, ...]] = {"lat": ("lat_sin", "lat_cos")}
+
+
+def covariate_channel_count(items: Any) -> int:
+    """Input channels that a ``data.covariates`` list adds: a name's, or a file's one; a
+    checkpoint's recorded entries carry their ``kind``."""
+    total = 0
+    for item in items or []:
+        kind = str(item.get("kind", "file")) if isinstance(item, Mapping) else str(item)
+        total += len(COVARIATE_CHANNELS.get(kind, ("",)))
+    return total
+
+
 LOSSES: tuple[str, ...] = ("l1", "l2", "charbonnier")
 #: Optimisers; each has a file ``conf/optim/<name>.yaml``.
 OPTIMIZERS: tuple[str, ...] = ("adam", "adamw")
@@ -365,6 +381,28 @@ SCHEDULER_SCHEMAS: dict[str, type] = {
 }
 
 
+def _covariate(value: Any) -> bool:
+    """A named covariate, or ``{file: <path>, variable: <name>}``."""
+    if isinstance(value, str):
+        return value in COVARIATE_NAMES
+    if isinstance(value, Mapping) or OmegaConf.is_dict(value):
+        keys = {str(k) for k in value}
+        return keys == {"file", "variable"} and all(
+            isinstance(value[k], str) and value[k] for k in ("file", "variable")
+        )
+    return False
+
+
+_COVARIATES = a_list_of(
+    Rule(
+        f"one of {', '.join(COVARIATE_NAMES)} or {{file: <path>, variable: <name>}}",
+        "data.covariates=[land_mask,lat]",
+        check=_covariate,
+    ),
+    "data.covariates=[land_mask,lat]",
+)
+
+
 @dataclass
 class DataConf:
     """A data source (``data/<name>.yaml``, all extending ``data/base.yaml``).
@@ -407,6 +445,8 @@ class DataConf:
     eval_memory_mb: int = field(default=MISSING, metadata=meta(integer_at_least(1, "1024")))
     # Only the synthetic source reads it (its generator's size and seed).
     synthetic: Any = MISSING
+    # Extra LR input channels (docs/architecture.md, covariates).
+    covariates: Any = field(default=MISSING, metadata=meta(_COVARIATES))
 
 
 @dataclass

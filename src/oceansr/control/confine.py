@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ PATH_FIELDS: dict[str, bool] = {
     "data.lr_path": False,
     "ckpt_path": False,
     "init_from": False,
+    "data.covariates": False,  # the files of {file, variable} entries
     "logger.tracking_uri": True,
 }
 #: Launcher settings that become shell lines or scheduler options of a job.
@@ -157,8 +158,17 @@ class Confinement:
                 continue
             if field == "logger.tracking_uri":
                 self.uri(field, value, write=write)
+            elif field == "data.covariates":
+                self.covariate_files(field, value)
             else:
                 self.data_path(field, value)
+
+    def covariate_files(self, field: str, items: Any) -> None:
+        """The files of ``{file, variable}`` covariates (a training request's, or those a
+        checkpoint recorded, which predict would read) stay inside the roots."""
+        for i, item in enumerate(items or []):
+            if isinstance(item, Mapping) and item.get("file") is not None:
+                self.data_path(f"{field}[{i}].file", item["file"])
 
     # ------------------------------------------------------------------ internals
 

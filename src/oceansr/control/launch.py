@@ -553,6 +553,8 @@ def start_predict(
     mask = None if hr_mask is None else _predict_mask(Path(hr_mask).expanduser())
     # An oceansr checkpoint, not any file: refused before spawning (torch-free read).
     hparams = read_hparams(ckpt, field="checkpoint" if checkpoint else "run")
+    if confine is not None:  # predict reads the files of the checkpoint's covariates too
+        confine.covariate_files("covariates", hparams.get("covariates"))
     warnings = _input_warnings(source, variables, hparams)
     options: dict[str, Any] = {"checkpoint": ckpt, "input": source.resolve(), "output": output}
     options |= {"variables": list(variables) if variables else None, "hr_mask": mask}

@@ -1,8 +1,10 @@
 """LightningDataModule: random ocean patches for training, whole fields for evaluation.
 
 Samples are dicts ``{"lr", "hr", "index"}`` in *physical units*: LR with land filled,
-HR with NaN land. Normalisation belongs to the LightningModule (its statistics travel
-in the checkpoint), so the same data pipeline serves training, testing and predict.
+HR with NaN land; LR carries the raw covariates (``data.covariates``) after its ``C``
+variables (docs/architecture.md, covariates). Normalisation belongs to the
+LightningModule (its statistics travel in the checkpoint), so the same data pipeline
+serves training, testing and predict.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class PatchDataset(Dataset):
         self.min_ocean_fraction = min_ocean_fraction
         self.ocean = torch.from_numpy(np.isfinite(split.hr).all(axis=1))  # (N, H, W)
         self.hr = torch.from_numpy(split.hr)
-        self.lr = torch.from_numpy(split.lr)
+        self.lr = torch.from_numpy(split.model_input())
 
     def __len__(self) -> int:
         return len(self.split) * self.patches_per_field
@@ -88,7 +90,7 @@ class FieldDataset(Dataset):
 
     def __init__(self, split: SplitArrays) -> None:
         self.hr = torch.from_numpy(split.hr)
-        self.lr = torch.from_numpy(split.lr)
+        self.lr = torch.from_numpy(split.model_input())
 
     def __len__(self) -> int:
         return self.hr.shape[0]

@@ -29,6 +29,7 @@ import numpy as np
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from oceansr.core.errors import ConfigError, DataInvalidError, ShapeMismatchError
+from oceansr.data import covariates as cov
 from oceansr.data.degrade import GIVEN, check_degradation, degrade, refuse_with_given_lr
 from oceansr.data.fields import (
     FieldData,
@@ -68,6 +69,7 @@ NOT_IN_STATS: frozenset[str] = frozenset(
         "eval_tile",
         "eval_memory_mb",
         "degradation",  # changes the LR only; statistics are the HR's
+        "covariates",  # extra inputs, with their own statistics (data/covariates.py)
     }
 )
 
@@ -80,6 +82,14 @@ class SplitArrays:
     lr: np.ndarray  # (N, C, h, w) float32, land filled with nearest ocean value
     lr_mask: np.ndarray  # (N, C, h, w) bool, True = ocean in the LR field
     labels: list[str]
+    #: (N, K, h, w) float32 raw covariates (data.covariates), None without any.
+    cov: np.ndarray | None = None
+
+    def model_input(self, indices: Any = slice(None)) -> np.ndarray:
+        """The LR fields the model takes: the variables, then the covariates."""
+        if self.cov is None:
+            return self.lr[indices]
+        return np.concatenate([self.lr[indices], self.cov[indices]], axis=1)
 
     def __len__(self) -> int:
         return self.hr.shape[0]
@@ -106,6 +116,9 @@ class PreparedData:
     warnings: list[str] = field(default_factory=list)
     #: CF long_name / standard_name / units per channel (fields.cf_attrs).
     attrs: list[dict[str, str]] = field(default_factory=list)
+    #: data.covariates with their statistics, as the checkpoint records them
+    #: (:func:`oceansr.data.covariates.record`); empty without covariates.
+    covariates: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def channels(self) -> int:
@@ -128,6 +141,7 @@ class PreparedData:
             "mean": self.mean,
             "std": self.std,
             "data_range": self.data_range,
+            **({"covariates": self.covariates} if self.covariates else {}),
             "notes": self.notes,
             "warnings": self.warnings,
         }
@@ -265,6 +279,9 @@ def prepare_data(
             lr_mask=lr_mask,
             labels=list(split.labels),
         )
+    lat = crop_coord(fields.train.lat, splits["train"].hr.shape[-2:], axis="lat")
+    lon = crop_coord(fields.train.lon, splits["train"].hr.shape[-2:], axis="lon")
+    recorded = add_covariates(cfg.get("covariates"), splits, lat, lon, scale)
     if stats is None:
         train_hr = splits["train"].hr
         stats = shared_stats(
@@ -283,14 +300,37 @@ def prepare_data(
         mean=[float(v) for v in stats["mean"]],
         std=[float(v) for v in stats["std"]],
         data_range=[float(v) for v in stats["data_range"]],
-        lat=crop_coord(fields.train.lat, splits["train"].hr.shape[-2:], axis="lat"),
-        lon=crop_coord(fields.train.lon, splits["train"].hr.shape[-2:], axis="lon"),
+        lat=lat,
+        lon=lon,
         source=fields.source,
         notes=notes,
         warnings=warnings,
         attrs=fields.attrs,
         degradation=made_by,
+        covariates=recorded,
     )
+
+
+def add_covariates(
+    items: Any,
+    splits: dict[str, SplitArrays],
+    lat: np.ndarray | None,
+    lon: np.ndarray | None,
+    scale: int,
+) -> list[dict[str, Any]]:
+    """Build ``data.covariates`` for every split (raw, from each LR field before its land
+    is filled) and return them as recorded, with statistics of the training split."""
+    specs = cov.parse_covariates(items)
+    if not specs:
+        return []
+    grid = cov.CovariateGrid.from_hr(lat, lon, scale)
+    specs = cov.resolve(specs, grid, "data.covariates")
+    builder = cov.CovariateBuilder(specs, grid)
+    built = {}
+    for name, split in splits.items():
+        built[name] = split.cov = builder.build(np.where(split.lr_mask, split.lr, np.nan))
+    mean, std = cov.covariate_stats(built["train"])
+    return cov.record(specs, mean, std)
 
 
 def split_stats(hr: np.ndarray) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from oceansr.config.compose import compose_config, train_overrides
 from oceansr.config.interpolations import redact_resolved
 from oceansr.config.schema import rules
 from oceansr.core.errors import ConfigError
+from oceansr.data.covariates import check_request
 from oceansr.data.lazy.source import validate_metadata
 from oceansr.data.prepare import _as_plain, _validate_scale, prepare_data
 from oceansr.data.stores import check_source_paths, reading
@@ -77,6 +78,7 @@ def validate_config(cfg: DictConfig) -> dict[str, Any]:
 def _validate_data(cfg: DictConfig, plain: dict[str, Any]) -> dict[str, Any]:
     """The data checks: xarray sources from metadata and a bounded sample, never loaded
     (docs/architecture.md, data); the small bundled/synthetic/npy sources prepared."""
+    check_request(plain.get("covariates"), lazy=False)  # files exist, before any read
     summary = validate_metadata(plain, _validate_scale(plain))
     if summary is not None:
         check_patch_settings(cfg.data, summary["scale"], tuple(summary["hr_shape"]))

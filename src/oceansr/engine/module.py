@@ -10,6 +10,10 @@ Responsibilities kept here and nowhere else:
   for breakdowns by group (:mod:`oceansr.engine.breakdown`);
 - periodic longitude when the training grid spans the globe (``periodic_lon``): the
   evaluation windows and the baselines wrap around the seam;
+- covariates (``covariates``, docs/architecture.md, covariates): K extra LR input
+  channels after the C variables, normalised with their own recorded statistics; the
+  net maps C + K channels to C, and residual learning and the baselines use the C
+  variables only;
 - optimiser, warm-up and scheduler from the `optim` config.
 
 Every value comes from the run's config, checked before the module is built
@@ -140,12 +144,15 @@ class SRModule(L.LightningModule):
     came with the data), recorded for predict's check and the conservation layer; None
     (a checkpoint from before it) means ``nanmean``. ``init_from`` is provenance only
     (what :func:`oceansr.engine.checkpoint.transfer_weights` loaded), set after
-    construction and read back from the checkpoint.
+    construction and read back from the checkpoint. ``covariates`` is None or empty for
+    a model without covariates (and checkpoints from before them).
     """
 
     # Registered buffers (declared for type checkers; torch stores them in _buffers).
     mean: torch.Tensor
     std: torch.Tensor
+    cov_mean: torch.Tensor
+    cov_std: torch.Tensor
 
     def __init__(
         self,
@@ -166,12 +173,19 @@ class SRModule(L.LightningModule):
         variable_attrs: list[dict[str, str]] | None = None,
         degradation: str | None = None,
         init_from: dict[str, Any] | None = None,
+        covariates: list[dict[str, Any]] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
         model_kwargs = {k: v for k, v in model.items() if k != "name"}
         channels = len(variables)
-        self.net: nn.Module = build_model(model["name"], channels, channels, scale, **model_kwargs)
+        cov_mean = [float(v) for item in covariates or [] for v in item["mean"]]
+        cov_std = [float(v) for item in covariates or [] for v in item["std"]]
+        #: Channels of the LR input: the variables, then the covariates.
+        self.in_channels = channels + len(cov_mean)
+        self.net: nn.Module = build_model(
+            model["name"], self.in_channels, channels, scale, **model_kwargs
+        )
         self.scale = scale
         self.variables = list(variables)
         self.residual_learning = bool(residual_learning)
@@ -185,6 +199,8 @@ class SRModule(L.LightningModule):
         self.loss_cfg = dict(loss)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("cov_mean", torch.tensor(cov_mean).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("cov_std", torch.tensor(cov_std).view(1, -1, 1, 1), persistent=False)
         self.periodic_lon = bool(periodic_lon)
         # The seam's columns: one LR cell on each side of the field.
         seam = scale if self.periodic_lon else 0
@@ -222,7 +238,13 @@ class SRModule(L.LightningModule):
 
     # -- forward -----------------------------------------------------------------
     def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.mean) / self.std
+        """Variables (C channels: HR or LR) or the whole LR input (C + K channels), whose
+        covariates take their own statistics."""
+        channels = len(self.variables)
+        if x.shape[1] == channels:
+            return (x - self.mean) / self.std
+        covariates = (x[:, channels:] - self.cov_mean) / self.cov_std
+        return torch.cat([(x[:, :channels] - self.mean) / self.std, covariates], dim=1)
 
     def denormalise(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.std + self.mean
@@ -230,8 +252,8 @@ class SRModule(L.LightningModule):
     def forward_normalised(self, lr_norm: torch.Tensor) -> torch.Tensor:
         """Normalised LR (land filled) → normalised HR; residual over bicubic if configured."""
         out = self.net(lr_norm)
-        if self.residual_learning:
-            out = out + bicubic_upsample(lr_norm, self.scale)
+        if self.residual_learning:  # over the variables' bicubic, not the covariates'
+            out = out + bicubic_upsample(lr_norm[:, : len(self.variables)], self.scale)
         return out
 
     def forward(self, lr: torch.Tensor) -> torch.Tensor:
@@ -260,7 +282,8 @@ class SRModule(L.LightningModule):
         lr, hr = batch["lr"], batch["hr"]
         mask = torch.isfinite(hr)
         lr_norm = self.normalise(lr)
-        pred = self.conserve(self.forward_normalised(lr_norm), lr_norm, mask)
+        variables = lr_norm[:, : len(self.variables)]  # covariates follow the variables
+        pred = self.conserve(self.forward_normalised(lr_norm), variables, mask)
         loss = masked_loss(pred, self.normalise(hr), mask, **self._loss_args())
         self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=len(lr))
         return loss
@@ -293,6 +316,7 @@ class SRModule(L.LightningModule):
             overlap=EVAL_OVERLAP,
             batch_size=len(lr),
             periodic=self.periodic_lon,
+            out_channels=hr.shape[1],
         )
         rows = self._conserving_rows(rows, lr_norm, hr, stage)
         loss_sum = hr.new_zeros((), dtype=torch.float64)
@@ -328,7 +352,7 @@ class SRModule(L.LightningModule):
         for row0, block in rows:
             row1 = row0 + block.shape[-2]
             ocean = torch.isfinite(hr[..., row0:row1, :])
-            lr_rows = lr_norm[..., row0 // self.scale : row1 // self.scale, :]
+            lr_rows = lr_norm[:, : len(self.variables), row0 // self.scale : row1 // self.scale]
             block = self.conserve(block, lr_rows, ocean)
             if self.conservation is not None:
                 residual, keep = conservation_residual(
@@ -342,7 +366,15 @@ class SRModule(L.LightningModule):
 
         Bands walk the SR rows, so a mismatch would otherwise drop rows silently.
         """
-        want = (*lr.shape[:2], lr.shape[-2] * self.scale, lr.shape[-1] * self.scale)
+        if lr.shape[1] != self.in_channels:
+            raise ShapeMismatchError(
+                f"LR batch has {lr.shape[1]} channels, the model takes {self.in_channels} "
+                f"({len(self.variables)} variables and their covariates)",
+                field="data.covariates",
+                fix="use the checkpoint's data.covariates (hyper-parameter covariates)",
+            )
+        height, width = lr.shape[-2] * self.scale, lr.shape[-1] * self.scale
+        want = (lr.shape[0], len(self.variables), height, width)
         if tuple(hr.shape) != want:
             raise ShapeMismatchError(
                 f"HR batch {tuple(hr.shape)} is not the LR batch {tuple(lr.shape)} "
@@ -379,7 +411,8 @@ class SRModule(L.LightningModule):
         e1 = e0 + hr_band.shape[-2]
         fields = {"model": self.denormalise(pred_norm).float()}
         for name in BASELINES:
-            rows = baseline_rows(name, lr_norm, self.scale, e0, e1, self.periodic_lon)
+            variables = lr_norm[:, : len(self.variables)]
+            rows = baseline_rows(name, variables, self.scale, e0, e1, self.periodic_lon)
             fields[name] = self.denormalise(rows).float()
         for kind in ESTIMATORS:
             self.metrics[f"{stage}_{kind}"].update(

@@ -119,9 +119,12 @@ def window_weights(
     return np.maximum(weights, floor)
 
 
-def _checked_output(pred: torch.Tensor, stacked: torch.Tensor, scale: int) -> torch.Tensor:
-    """``pred`` if it is ``stacked`` upsampled by ``scale``; else a ShapeMismatchError."""
-    batch, channels, h, w = stacked.shape
+def _checked_output(
+    pred: torch.Tensor, stacked: torch.Tensor, scale: int, channels: int
+) -> torch.Tensor:
+    """``pred`` if it is ``stacked`` upsampled by ``scale`` to ``channels`` channels (the
+    input may carry covariates after them); else a ShapeMismatchError."""
+    batch, _, h, w = stacked.shape
     want = (batch, channels, h * scale, w * scale)
     if tuple(pred.shape) != want:
         raise ShapeMismatchError(
@@ -162,6 +165,7 @@ def tiled_rows(
     batch_size: int,
     progress: ProgressFn | None = None,
     periodic: bool = False,
+    out_channels: int | None = None,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """``fn`` over overlapping windows of ``x`` (N, C, h, w), blended and streamed as
     ``(hr_row0, rows)`` blocks of (N, C, rows, w*s), top to bottom.
@@ -169,6 +173,8 @@ def tiled_rows(
     ``periodic`` (longitude spans the globe): the field gets ``max(overlap,
     PERIODIC_PAD)`` columns of its other side on each side and the result is cropped
     back, so the seam columns see the ocean across the seam, as interior cells do.
+    ``out_channels``: channels of ``fn``'s output when not those of ``x`` (covariates:
+    every window carries them, the output is the variables only).
 
     The one tiling algorithm (docs/architecture.md, inference): windows
     are ``tile`` cells plus ``overlap`` on each side, their outputs weighted by
@@ -192,10 +198,12 @@ def tiled_rows(
             overlap=overlap,
             batch_size=batch_size,
             progress=progress,
+            out_channels=out_channels,
         ):
             yield row0, block[..., pad * scale : (pad + width) * scale]
         return
     n_fields, channels, h, w = x.shape
+    channels = channels if out_channels is None else out_channels
     ys, xs = tile_windows(h, tile, overlap), tile_windows(w, tile, overlap)
     wys = [window_weights(win, h, scale, overlap) for win in ys]
     wxs = [window_weights(win, w, scale, overlap) for win in xs]
@@ -212,7 +220,7 @@ def tiled_rows(
         for b in range(0, len(tasks), batch_size):
             batch = tasks[b : b + batch_size]
             stacked = torch.stack([x[n, :, slice(*ys[iy]), slice(*xs[ix])] for iy, n, ix in batch])
-            pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale)
+            pred = _checked_output(fn(stacked).float().to(x.device), stacked, scale, channels)
             for j, (iy, n, ix) in enumerate(batch):
                 weight = torch.from_numpy(np.outer(wys[iy], wxs[ix]).astype(np.float32))
                 rows = slice(ys[iy][0] * scale - acc0, ys[iy][1] * scale - acc0)
@@ -245,10 +253,12 @@ def tiled_apply(
     batch_size: int,
     progress: ProgressFn | None = None,
     periodic: bool = False,
+    out_channels: int | None = None,
 ) -> torch.Tensor:
     """:func:`tiled_rows` gathered into whole fields (N, C, h*s, w*s), for callers that
     need them at once (predict writes one field at a time, the report draws maps)."""
     n_fields, channels, h, w = x.shape
+    channels = channels if out_channels is None else out_channels
     out = x.new_empty((n_fields, channels, h * scale, w * scale), dtype=torch.float32)
     for row0, rows in tiled_rows(
         fn,
@@ -259,6 +269,7 @@ def tiled_apply(
         batch_size=batch_size,
         progress=progress,
         periodic=periodic,
+        out_channels=out_channels,
     ):
         out[..., row0 : row0 + rows.shape[-2], :] = rows
     return out
@@ -287,7 +298,8 @@ def _check_channels(module: torch.nn.Module, lr: np.ndarray) -> None:
             f"tiled_predict needs LR fields (N, C, h, w), got shape {lr.shape}", field="lr"
         )
     channels = lr.shape[1]
-    expected = len(getattr(module, "variables", [])) or channels
+    expected = getattr(module, "in_channels", None) or len(getattr(module, "variables", []))
+    expected = expected or channels
     if channels != expected:
         raise ShapeMismatchError(
             f"LR fields have {channels} channels, the model expects {expected} "
@@ -321,13 +333,17 @@ def tiled_predict(
     :func:`tiled_apply`. ``tile=None``, or a field no larger than one window, is
     whole-field inference; ``periodic`` wraps longitude (:func:`tiled_rows`). No land
     mask is applied to the result, except that a channel
-    whose LR field has no ocean cell at all comes out NaN.
+    whose LR field has no ocean cell at all comes out NaN. A module with covariates takes
+    them after the variables (``module.in_channels`` channels: docs/architecture.md,
+    covariates) and returns the variables only.
     """
     tile, overlap, batch_size = check_tiling(tile, overlap, batch_size)
     lr = np.asarray(lr, dtype=np.float32)
     _check_channels(module, lr)
     hparams: Any = getattr(module, "hparams", {})
-    mean = hparams.get("mean") or [0.0] * lr.shape[1]
+    mean = list(hparams.get("mean") or [0.0] * lr.shape[1])
+    mean += [0.0] * (lr.shape[1] - len(mean))  # covariates have no land to fill
+    out_channels = len(getattr(module, "variables", [])) or lr.shape[1]
     filled, empty = _fill_for_model(lr, mean, periodic)
     param = next(module.parameters(), None)
     device = param.device if param is not None else torch.device("cpu")
@@ -354,10 +370,11 @@ def tiled_predict(
                 batch_size=batch_size,
                 progress=progress,
                 periodic=periodic,
+                out_channels=out_channels,
             )
     finally:
         _set_layout(module, torch.contiguous_format)
         module.train(was_training)
     result = out.numpy()
-    result[empty] = np.nan
+    result[empty[:, :out_channels]] = np.nan
     return result

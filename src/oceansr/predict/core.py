@@ -21,7 +21,8 @@ import numpy as np
 import xarray as xr
 
 import oceansr
-from oceansr.core.errors import DataNotFoundError
+from oceansr.core.errors import ConfigError, DataNotFoundError
+from oceansr.data import covariates as cov
 from oceansr.data.fields import resolution_warnings, spans_globe
 from oceansr.data.lr_input import LRFields, open_lr_fields
 from oceansr.engine import checkpoint as ckpt_lib
@@ -33,6 +34,7 @@ from oceansr.inference.tiling import (
     tile_windows,
 )
 from oceansr.predict.degradation import check_input_operator, operator_warnings
+from oceansr.predict.grid import refine_1d, refine_2d
 from oceansr.predict.masks import load_hr_mask
 from oceansr.predict.output import (
     build_output_dataset,
@@ -78,6 +80,8 @@ class PredictJob:
     isel: Mapping[str, Any] | None = None
     #: The checkpoint's LR operator against the input (predict/degradation.py).
     operator: dict[str, Any] | None = None
+    #: The checkpoint's covariates rebuilt on the input's grid (None: it has none).
+    covariates: cov.CovariateBuilder | None = None
 
     @property
     def lr(self) -> LRFields:
@@ -142,6 +146,35 @@ def _read(job: PredictJob, reading: Mapping[str, Any], hr_mask: Any, mask_var: A
         raise
 
 
+def _hr_coord(values: np.ndarray | None, scale: int, kind: str) -> np.ndarray | None:
+    """HR cell centres of an LR latitude or longitude (as the output's coordinates)."""
+    if values is None:
+        return None
+    if values.ndim == 2:
+        return refine_2d(values, scale, kind)
+    limits = (-90.0, 90.0) if kind == "lat" else None
+    return refine_1d(values, scale, circular=kind == "lon", limits=limits)
+
+
+def _covariates(job: PredictJob, files: Mapping[str, str] | str | None) -> None:
+    """The checkpoint's covariates (docs/architecture.md, covariates), required: rebuilt
+    from the input's grid and land, file fields from the recorded file or ``files``."""
+    specs, _, _ = cov.from_record(job.module.hparams.get("covariates"), files)
+    if not specs:
+        if files:
+            raise ConfigError(
+                "covariates= was given, and the checkpoint was trained without covariates",
+                field="covariates",
+                fix="drop covariates=",
+            )
+        return
+    lat, lon, scale = job.lr.lat, job.lr.lon, job.scale
+    grid = cov.CovariateGrid(
+        lat, lon, _hr_coord(lat, scale, "lat"), _hr_coord(lon, scale, "lon"), scale
+    )
+    job.covariates = cov.CovariateBuilder(specs, grid, field="covariates")
+
+
 def start_info(job: PredictJob, hr_mask: Any) -> dict[str, Any]:
     """The facts recorded in ``predict_start`` (and repeated in the summary)."""
     fields = job.lr
@@ -159,6 +192,11 @@ def start_info(job: PredictJob, hr_mask: Any) -> dict[str, Any]:
             "sel": job.sel,
             "isel": job.isel,
         },
+        **(
+            {"covariates": [c for s in job.covariates.specs for c in s.channels]}
+            if job.covariates is not None
+            else {}
+        ),
         "model": job.model,
         "scale": job.scale,
         "device": str(next(job.module.parameters()).device),
@@ -283,6 +321,7 @@ def predict(
     lon_name: str | None = None,
     device: str = PREDICT["device"],
     overwrite: bool = PREDICT["overwrite"],
+    covariates: Mapping[str, str] | str | None = None,
     progress: ProgressFn | None = None,
     on_start: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
@@ -305,6 +344,8 @@ def predict(
             (``tile=None``: whole field).
         sel, isel, decode_times, lat_name, lon_name: as for training data.
         device: ``"auto"`` (CUDA if available), ``"cpu"``, ``"cuda"``, ``"cuda:1"``...
+        covariates: files of the checkpoint's file covariates when not the recorded
+            ones: ``{<variable>: <path>}``, or one path for one file covariate.
         progress: ``progress(done_fields, total_fields, done_tiles, total_tiles)``.
         on_start: called once inputs are checked, before inference, with the facts
             recorded in ``predict_start`` (inputs, shapes, tiles).
@@ -324,6 +365,7 @@ def predict(
     _read(job, {**reading, "lat_name": lat_name, "lon_name": lon_name}, hr_mask, hr_mask_variable)
     try:
         job.operator = check_input_operator(job)
+        _covariates(job, covariates)
         info = start_info(job, hr_mask)
         if on_start is not None:
             on_start(info)

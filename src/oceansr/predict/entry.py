@@ -44,6 +44,7 @@ PREDICT_KEYS: tuple[str, ...] = (
     "lon_name",
     "device",
     "overwrite",
+    "covariates",
 )
 _PATH_KEYS = ("checkpoint", "input", "output", "hr_mask")
 
@@ -88,6 +89,11 @@ def predict_options(cfg: DictConfig | Mapping[str, Any]) -> dict[str, Any]:
     options["variables"] = _variables(options["variables"])
     options["decode_times"] = bool(options["decode_times"])
     options["overwrite"] = bool(options["overwrite"])
+    files = options["covariates"]
+    if isinstance(files, dict):  # {variable: path}, else one path
+        options["covariates"] = {str(k): str(v) for k, v in files.items()}
+    elif files is not None:
+        options["covariates"] = str(files)
     return options
 
 

@@ -116,9 +116,12 @@ class FieldStream:
         """HR field ``index`` as a (1, C, H, W) block: tiled inference, then land."""
         job, t0 = self.job, time.perf_counter()
         lr = job.lr.data[index : index + 1]
+        x = lr  # and the covariates of this field, after its variables
+        if job.covariates is not None:
+            x = np.concatenate([lr, job.covariates.build(lr)], axis=1)
         hr = tiled_predict(
             job.module,
-            lr,
+            x,
             tile=job.tile,
             overlap=job.overlap,
             batch_size=job.batch_size,

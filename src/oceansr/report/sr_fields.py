@@ -113,7 +113,7 @@ def load_test_fields(
     indices = evenly_spaced(len(split), count)
     module = _load_module(checkpoint, data.variables, data.scale)
     periodic = spans_globe(data.lon)
-    sr, baselines = _predict(module, split.lr[indices], data.scale, periodic)
+    sr, baselines = _predict(module, split.model_input(indices), data.scale, periodic)
     lr = np.where(split.lr_mask[indices], split.lr[indices], np.nan).astype(np.float32)
     return TestFields(
         hr=split.hr[indices],
@@ -155,7 +155,8 @@ def _load_module(checkpoint: Path, variables: list[str], scale: int) -> Any:
 def _predict(
     module: Any, lr: np.ndarray, scale: int, periodic: bool, batch: int = 8
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """SR by the one tiled inference path (as ``predict`` writes it), and the baselines."""
+    """SR by the one tiled inference path (as ``predict`` writes it), and the baselines
+    (of the variables: ``lr`` carries any covariates after them)."""
     import torch
 
     from oceansr.core.metric_names import BASELINES
@@ -163,6 +164,7 @@ def _predict(
     from oceansr.inference.tiling import tiled_predict
 
     sr = tiled_predict(module, lr, batch_size=batch, periodic=periodic)
+    lr = lr[:, : len(module.variables)]
     parts: dict[str, list[np.ndarray]] = {name: [] for name in BASELINES}
     with torch.inference_mode():
         for start in range(0, len(lr), batch):

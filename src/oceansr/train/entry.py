@@ -170,6 +170,8 @@ def new_module(cfg: DictConfig, data: Any) -> SRModule:
         variable_attrs=[dict(a) for a in getattr(data, "attrs", [])],
         # The LR operator (data.degradation, or "given"): predict compares its input with it.
         degradation=data.degradation,
+        # data.covariates with their statistics: predict rebuilds them from these.
+        covariates=list(getattr(data, "covariates", None) or []),
     )
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from oceansr.config.schema import DATA_CACHE_MODES as CACHE_MODES
 from oceansr.core.errors import ConfigError
+from oceansr.data.covariates import check_request
 from oceansr.data.degrade import GIVEN, check_degradation
 from oceansr.data.fields import cf_columns, data_warnings
 from oceansr.data.lazy.given_lr import plan_given_lr
@@ -65,6 +66,7 @@ def lazy_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan | None:
     plan = build_plan(cfg, scale)
     if mode == "auto" and plan.nbytes() <= MEMORY_BYTES:
         return None
+    check_request(cfg.get("covariates"), lazy=True)
     return plan
 
 
@@ -176,6 +178,7 @@ def validate_metadata(cfg: Mapping[str, Any], scale: int) -> dict[str, Any] | No
     data = LazyData(plan)
     summary = data.summary(with_stats=False)
     summary["lazy"] = mode == "lazy" or (mode == "auto" and plan.nbytes() > MEMORY_BYTES)
+    check_request(cfg.get("covariates"), lazy=summary["lazy"])
     summary["ocean_fraction_sampled"] = sampled.ocean_fraction
     summary["warnings"] = data.warnings(sampled.constant, "the training fields checked")
     return summary
