@@ -46,6 +46,15 @@ PROMISES: dict[tuple[str, ...], tuple[str, ...]] = {
         "models.0.gain_ci95_pct",
         "models.0.verdict",
     ),
+    ("quality.py", "--options", "--transfer"): (
+        "benchmark",
+        "options.0.option",
+        "options.0.ratio_to_spline",
+        "options.1.conservation_rms",
+        "options.4.ratio_to_spline",
+        "transfer.levitus_scratch.ratio_to_spline",
+        "transfer.levitus_init_from.init_from.tensors_loaded",
+    ),
     ("overhead.py",): (
         "model",  # this key and the next two are read by control.py's recorder part
         "recorder_ratio",

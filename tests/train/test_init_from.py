@@ -143,3 +143,20 @@ def test_transfer_refuses_weights_that_do_not_fit(tmp_path) -> None:
     with pytest.raises(DataInvalidError) as caught:
         transfer_weights(wider, path)
     assert caught.value.field == "init_from"
+
+
+def test_covariate_channels_must_match_the_checkpoint(smoke_run) -> None:
+    """The first layer's width is variables + covariate channels: init_from refuses a
+    different count, and a resume or test any different covariates."""
+    from oceansr.config.checks import check_ckpt_path
+
+    ckpt = str(smoke_run.run_dir / "checkpoints" / "last.ckpt")
+    cfg = compose_config([*SMOKE, f"init_from={ckpt}", "data.covariates=[lat]"])
+    with pytest.raises(ConfigError) as caught:
+        check_init_from(cfg)
+    assert caught.value.field == "data.covariates" and "0 covariate" in caught.value.message
+    cfg = compose_config([*SMOKE, f"ckpt_path={ckpt}", "data.covariates=[land_mask]"])
+    with pytest.raises(ConfigError) as caught:
+        check_ckpt_path(cfg)
+    assert caught.value.field == "data.covariates"
+    assert "data.covariates=[]" in (caught.value.fix or "")

@@ -354,10 +354,12 @@ def check_checkpoint_matches(cfg: DictConfig, hparams: Mapping[str, Any]) -> Non
     if OmegaConf.select(cfg, "data.scale", default=None) != scale:
         raise _mismatch(f"scale {scale}", "data.scale", f"data.scale={scale}")
     recorded = _covariate_text(hparams.get("covariates"))
+    items = OmegaConf.select(cfg, "data.covariates", default=None)
+    plain = OmegaConf.to_container(items, resolve=True) if OmegaConf.is_config(items) else []
     asked = _covariate_text(
         [
             dict(item, kind="file") if isinstance(item, Mapping) else {"kind": item}
-            for item in to_dict(OmegaConf.select(cfg, "data.covariates", default=None) or [])
+            for item in plain or []
         ]
     )
     if recorded != asked:
