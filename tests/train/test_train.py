@@ -78,8 +78,10 @@ def test_test_metrics_have_stable_names_and_bicubic_baseline(smoke_run) -> None:
                 assert f"{key}{suffix}" in m
     # Bicubic x4 on WOA: STACK_NOTES measured 0.68 degC on 88x176 crops, all months.
     assert 0.3 < m["test/temp/rmse_bicubic"] < 1.2
+    # In percent; the model starts at bicubic, so the gain is small and float32 rounding
+    # of the two RMSEs bounds how exactly it can be recomputed from them.
     assert m["test/rmse_gain"] == pytest.approx(
-        100 * (m["test/rmse_bicubic"] - m["test/rmse"]) / m["test/rmse_bicubic"], rel=1e-6
+        100 * (m["test/rmse_bicubic"] - m["test/rmse"]) / m["test/rmse_bicubic"], abs=1e-3
     )
     # The cubic B-spline is the stronger classical baseline on WOA (issue 19).
     assert m["test/rmse_spline"] < m["test/rmse_bicubic"]
@@ -169,7 +171,9 @@ def test_best_epoch_agrees_with_best_ckpt_across_resume(runs_root: Path) -> None
         extra_callbacks=[_Scramble()],
     )
     best = torch.load(resumed.best_checkpoint, map_location="cpu", weights_only=False)
-    (ckpt_state,) = [v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint")]
+    (ckpt_state,) = [
+        v for k, v in best["callbacks"].items() if k.startswith("ModelCheckpoint{'monitor': 'val")
+    ]
     best_epoch, best_value = best["epoch"] + 1, float(ckpt_state["best_model_score"])
     paths = RunPaths.for_id(first.run_id, root=runs_root)
     epochs = [e for e in read_events(paths, names=["epoch_end"])]
@@ -550,6 +554,7 @@ def test_config_yaml_describes_the_architecture_and_one_scheduler(smoke_run) -> 
         "name": "srcnn",
         "hidden_channels": [64, 32],
         "kernel_sizes": [9, 5, 5],
+        "constraint": "none",
     }
     assert config["optim"]["scheduler"] == {
         "name": "cosine",

@@ -216,21 +216,35 @@ class LastCheckpointOnStop(Callback):
 
 
 def build_callbacks(cfg: DictConfig, paths: RunPaths) -> list[Callback]:
-    """Checkpointing (best + last), LR monitor, optional EMA, early stopping and faults."""
-    callbacks: list[Callback] = [
-        ModelCheckpoint(
-            dirpath=paths.checkpoints_dir,
-            filename="best",
-            monitor=cfg.checkpoint.monitor,
-            mode=cfg.checkpoint.mode,
-            save_top_k=1,
-            save_last=bool(cfg.checkpoint.save_last),
-            enable_version_counter=False,
-            auto_insert_metric_name=False,
-        ),
-        LearningRateMonitor(logging_interval="epoch"),
-        LastCheckpointOnStop(paths.last_ckpt),
-    ]
+    """Checkpointing (best + last), LR monitor, optional EMA, early stopping and faults.
+
+    ``last.ckpt`` has its own ModelCheckpoint (no monitor: the newest state, every epoch):
+    Lightning's ``save_last`` writes it only when a monitored checkpoint is saved too, so
+    after epochs that did not improve it held an older epoch and a resume went back in
+    time. The best one is listed first: it is ``trainer.checkpoint_callback``.
+    """
+    best = ModelCheckpoint(
+        dirpath=paths.checkpoints_dir,
+        filename="best",
+        monitor=cfg.checkpoint.monitor,
+        mode=cfg.checkpoint.mode,
+        save_top_k=1,
+        enable_version_counter=False,
+        auto_insert_metric_name=False,
+    )
+    callbacks: list[Callback] = [best]
+    if cfg.checkpoint.save_last:
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=paths.checkpoints_dir,
+                filename=paths.last_ckpt.stem,
+                save_top_k=1,
+                enable_version_counter=False,
+                auto_insert_metric_name=False,
+            )
+        )
+    callbacks.append(LearningRateMonitor(logging_interval="epoch"))
+    callbacks.append(LastCheckpointOnStop(paths.last_ckpt))
     if cfg.ema.enabled:
         callbacks.append(EMAWeightAveraging(decay=float(cfg.ema.decay)))
     if cfg.early_stopping.enabled:
