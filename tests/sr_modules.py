@@ -1,11 +1,45 @@
-"""A tiny two-variable SRCNN ``SRModule`` (temperature-like and salinity-like channels)
-for the evaluation tests: every argument the module requires, written once."""
+"""Tiny ``SRModule``s for the tests: every argument the module requires, written once.
+
+``two_variable_module``: SRCNN with temperature-like and salinity-like channels (the
+evaluation tests); ``one_variable_module``: any registry model on one channel."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import torch
 
 from oceansr.engine.module import SRModule
+
+OPTIM: dict[str, Any] = {"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]}
+LOSS: dict[str, Any] = {"name": "l1", "charbonnier_eps": 1e-3}
+
+
+def one_variable_module(
+    model: dict[str, Any],
+    *,
+    scale: int,
+    seed: int = 0,
+    residual_learning: bool = True,
+    eval_tile: int | None = None,
+) -> SRModule:
+    """``model`` (a ``model`` config: name and options) on one temperature channel with
+    mean 10 and std 3, seeded by ``seed``."""
+    torch.manual_seed(seed)
+    return SRModule(
+        model=model,
+        variables=["t"],
+        units=["degC"],
+        scale=scale,
+        mean=[10.0],
+        std=[3.0],
+        data_range=[20.0],
+        optim=OPTIM,
+        loss=LOSS,
+        residual_learning=residual_learning,
+        max_epochs=1,
+        eval_tile=eval_tile,
+    )
 
 
 def two_variable_module(*, scale: int, eval_tile: int) -> SRModule:
@@ -21,8 +55,8 @@ def two_variable_module(*, scale: int, eval_tile: int) -> SRModule:
         mean=[10.0, 35.0],
         std=[3.0, 1.0],
         data_range=[20.0, 5.0],
-        optim={"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]},
-        loss={"name": "l1", "charbonnier_eps": 1e-3},
+        optim=OPTIM,
+        loss=LOSS,
         residual_learning=True,
         max_epochs=1,
         eval_tile=eval_tile,

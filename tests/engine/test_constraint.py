@@ -16,6 +16,7 @@ from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.data.transforms import block_mean
 from oceansr.engine.constraint import block_means, conservation_residual, enforce_block_mean
 from oceansr.engine.module import SRModule
+from sr_modules import one_variable_module
 
 SCALE = 4
 
@@ -86,21 +87,9 @@ def test_unknown_constraint_names_the_choices() -> None:
 
 
 def _module(constraint: str) -> SRModule:
-    torch.manual_seed(0)
-    return SRModule(
-        model={"name": "srcnn", "hidden_channels": [8, 4], "constraint": constraint},
-        variables=["t"],
-        units=["degC"],
-        scale=SCALE,
-        mean=[10.0],
-        std=[3.0],
-        data_range=[20.0],
-        optim={"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]},
-        loss={"name": "l1", "charbonnier_eps": 1e-3},
-        residual_learning=True,
-        max_epochs=1,
-        eval_tile=8,  # several windows per field: the constraint sees tiled rows
-    )
+    """Several windows per field (``eval_tile=8``): the constraint sees tiled rows."""
+    model = {"name": "srcnn", "hidden_channels": [8, 4], "constraint": constraint}
+    return one_variable_module(model, scale=SCALE, eval_tile=8)
 
 
 def test_evaluation_measures_the_conservation_error_with_and_without() -> None:

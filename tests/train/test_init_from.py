@@ -17,6 +17,7 @@ from oceansr.config.compose import compose_config
 from oceansr.core.errors import ConfigError, DataInvalidError
 from oceansr.engine.checkpoint import transfer_weights
 from oceansr.engine.module import SRModule
+from sr_modules import one_variable_module
 
 
 def _refused(root: Path, overrides: list[str]) -> dict:
@@ -81,19 +82,8 @@ def test_training_from_init_from_at_another_scale_records_it(tmp_path, smoke_run
 
 
 def _edsr(scale: int, seed: int) -> SRModule:
-    torch.manual_seed(seed)
-    return SRModule(
-        model={"name": "edsr_baseline", "n_resblocks": 1, "n_feats": 8},
-        variables=["t"],
-        units=["degC"],
-        scale=scale,
-        mean=[0.0],
-        std=[1.0],
-        data_range=[1.0],
-        optim={"name": "adam", "lr": 1e-3, "weight_decay": 0.0, "betas": [0.9, 0.999]},
-        loss={"name": "l1", "charbonnier_eps": 1e-3},
-        residual_learning=True,
-        max_epochs=1,
+    return one_variable_module(
+        {"name": "edsr_baseline", "n_resblocks": 1, "n_feats": 8}, scale=scale, seed=seed
     )
 
 

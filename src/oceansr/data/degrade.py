@@ -24,8 +24,10 @@ DEGRADATIONS`); each maps ``(..., H, W)`` to ``(..., H/scale, W/scale)`` over bl
   :func:`halo` HR cells, which the lazy path reads around each patch so that a patch's LR
   equals the whole field's.
 
-The conservation layer (``model.constraint=block_mean``) holds for the block means only:
-:data:`BLOCK_MEAN_OPERATORS`, weighted by :func:`row_weights`. See docs/architecture.md, data.
+The conservation layer (``model.constraint=block_mean``) holds for the unweighted block
+means only (``nanmean``, ``strict_mean``: ``oceansr.config.architectures.
+CONSERVING_OPERATORS``): training patches do not carry their latitude rows, so
+``area_mean``'s weights could not be enforced there. See docs/architecture.md, data.
 """
 
 from __future__ import annotations
@@ -44,8 +46,6 @@ DEFAULT_DEGRADATION = "nanmean"
 #: Recorded instead of an operator when the LR came with the data (``data.lr_path``, an
 #: npy folder's ``lr/``): oceansr did not make it, so no operator applies.
 GIVEN = "given"
-#: The operators whose LR cell is a (weighted) mean of its block's HR cells.
-BLOCK_MEAN_OPERATORS: frozenset[str] = frozenset({"nanmean", "strict_mean", "area_mean"})
 #: Gaussian kernel reach in sigmas (scipy's default ``truncate``).
 GAUSSIAN_TRUNCATE = 4.0
 
