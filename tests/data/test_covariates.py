@@ -12,11 +12,12 @@ import xarray as xr
 from oceansr.config.schema import rules
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
 from oceansr.data import covariates as cov
+from oceansr.data.geodesy import EARTH_RADIUS_KM
 from oceansr.data.sample import sample_path
 from oceansr.data.transforms import block_mean
 
 ETOPO = Path("/usr/share/ferret-vis/data/etopo60.cdf")
-KM_PER_DEG = np.pi * cov.EARTH_RADIUS_KM / 180.0
+KM_PER_DEG = np.pi * EARTH_RADIUS_KM / 180.0
 SCALE = 4
 
 

@@ -32,15 +32,14 @@ from typing import Any
 import numpy as np
 import xarray as xr
 from scipy import ndimage
-from scipy.spatial import cKDTree
 
 from oceansr.config.schema import COVARIATE_CHANNELS, COVARIATE_NAMES
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
 from oceansr.data.fields import spans_globe
+from oceansr.data.geodesy import geodesic_distance_to_land
 from oceansr.data.grid import plain, spatial_layout
 from oceansr.data.transforms import block_mean, fill_land_nearest
 
-EARTH_RADIUS_KM = 6371.0
 #: Distances to the coast beyond this are one value: the open ocean, for the model.
 COAST_CLIP_KM = 1000.0
 #: The same in LR cells, on a grid without coordinates.
@@ -161,36 +160,23 @@ def _ocean(lr: np.ndarray) -> np.ndarray:
     return np.asarray(np.isfinite(lr).all(axis=0))
 
 
-def _unit_vectors(lat: np.ndarray, lon: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """(h*w, 3) points on the unit sphere of a 1-D or 2-D lat/lon grid."""
-    if lat.ndim == 1 and lon.ndim == 1:
-        lat, lon = np.meshgrid(lat, lon, indexing="ij")
-    lat_r = np.deg2rad(np.broadcast_to(lat, shape)).ravel()
-    lon_r = np.deg2rad(np.broadcast_to(lon, shape)).ravel()
-    return np.stack(
-        [np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r)], axis=1
-    )
-
-
 def coast_distance(ocean: np.ndarray, grid: CovariateGrid, units: str) -> np.ndarray:
     """Distance of each cell of ``ocean`` (h, w) to the nearest land cell, clipped.
 
     ``km``: great-circle distance between cell centres (a k-d tree on the unit sphere, so
     the seam and the poles need no special case); ``cells``: Euclidean in LR cells.
     """
-    land = ~ocean
     if units == "cells":
-        if not land.any():
+        if ocean.all():
             return np.full(ocean.shape, COAST_CLIP_CELLS, dtype=np.float32)
         cells = ndimage.distance_transform_edt(ocean)
         return np.minimum(cells, COAST_CLIP_CELLS).astype(np.float32)
-    if not land.any():
-        return np.full(ocean.shape, COAST_CLIP_KM, dtype=np.float32)
     assert grid.lat is not None and grid.lon is not None
-    points = _unit_vectors(grid.lat, grid.lon, ocean.shape)
-    chord, _ = cKDTree(points[land.ravel()]).query(points)
-    km = 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
-    return np.minimum(km.reshape(ocean.shape), COAST_CLIP_KM).astype(np.float32)
+    lat, lon = np.asarray(grid.lat), np.asarray(grid.lon)
+    if lat.ndim == 1 and lon.ndim == 1:
+        lat, lon = np.meshgrid(lat, lon, indexing="ij")
+    km = geodesic_distance_to_land(ocean, lat, lon)  # inf without land: the clip
+    return np.minimum(km, COAST_CLIP_KM).astype(np.float32)
 
 
 def latitude_channels(grid: CovariateGrid, shape: tuple[int, int]) -> np.ndarray:
@@ -330,8 +316,10 @@ def resolve(specs: Sequence[Covariate], grid: CovariateGrid, field: str) -> list
 class CovariateBuilder:
     """Builds the ``(K, h, w)`` covariates of LR fields on one grid.
 
-    Static channels (latitude, files) are made once; land-derived ones once per distinct
-    land mask (fields of a series usually share one).
+    Static channels (latitude, files) are made once; land-derived ones again only when
+    the land mask changes from the previous field (fields of a series usually share
+    one). Only the last mask's are kept, so streaming predict stays flat in memory
+    whatever the number of fields.
     """
 
     def __init__(
@@ -341,7 +329,7 @@ class CovariateBuilder:
         self.grid = grid
         self.field = field
         self._static: dict[int, np.ndarray] = {}
-        self._by_land: dict[bytes, np.ndarray] = {}
+        self._last: tuple[bytes, np.ndarray] | None = None
         for i, spec in enumerate(self.specs):
             no_geo = grid.lat is None or grid.lon is None
             if spec.kind == "coast_distance" and spec.units == "km" and no_geo:
@@ -368,9 +356,8 @@ class CovariateBuilder:
         """``(K, h, w)`` float32 covariates of one LR field ``lr`` (C, h, w), NaN = land."""
         ocean = _ocean(lr)
         key = np.packbits(ocean).tobytes() + bytes(str(ocean.shape), "ascii")
-        cached = self._by_land.get(key)
-        if cached is not None:
-            return cached
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
         parts = []
         for i, spec in enumerate(self.specs):
             if spec.kind == "land_mask":
@@ -382,7 +369,7 @@ class CovariateBuilder:
             else:
                 parts.append(self._static[i])
         out = np.concatenate(parts).astype(np.float32)
-        self._by_land[key] = out
+        self._last = (key, out)
         return out
 
     def build(self, lr: np.ndarray) -> np.ndarray:

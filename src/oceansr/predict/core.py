@@ -34,7 +34,7 @@ from oceansr.inference.tiling import (
     tile_windows,
 )
 from oceansr.predict.degradation import check_input_operator, operator_warnings
-from oceansr.predict.grid import refine_1d, refine_2d
+from oceansr.predict.grid import refine_coord
 from oceansr.predict.masks import load_hr_mask
 from oceansr.predict.output import (
     build_output_dataset,
@@ -146,16 +146,6 @@ def _read(job: PredictJob, reading: Mapping[str, Any], hr_mask: Any, mask_var: A
         raise
 
 
-def _hr_coord(values: np.ndarray | None, scale: int, kind: str) -> np.ndarray | None:
-    """HR cell centres of an LR latitude or longitude (as the output's coordinates)."""
-    if values is None:
-        return None
-    if values.ndim == 2:
-        return refine_2d(values, scale, kind)
-    limits = (-90.0, 90.0) if kind == "lat" else None
-    return refine_1d(values, scale, circular=kind == "lon", limits=limits)
-
-
 def _covariates(job: PredictJob, files: Mapping[str, str] | str | None) -> None:
     """The checkpoint's covariates (docs/architecture.md, covariates), required: rebuilt
     from the input's grid and land, file fields from the recorded file or ``files``."""
@@ -169,9 +159,9 @@ def _covariates(job: PredictJob, files: Mapping[str, str] | str | None) -> None:
             )
         return
     lat, lon, scale = job.lr.lat, job.lr.lon, job.scale
-    grid = cov.CovariateGrid(
-        lat, lon, _hr_coord(lat, scale, "lat"), _hr_coord(lon, scale, "lon"), scale
-    )
+    hr_lat = None if lat is None else refine_coord(lat, scale, "lat")  # the output's
+    hr_lon = None if lon is None else refine_coord(lon, scale, "lon")
+    grid = cov.CovariateGrid(lat, lon, hr_lat, hr_lon, scale)
     job.covariates = cov.CovariateBuilder(specs, grid, field="covariates")
 
 

@@ -97,6 +97,15 @@ def refine_2d(values: np.ndarray, scale: int, kind: str | None = None) -> np.nda
     return np.clip(hr, -90.0, 90.0) if kind == "lat" else hr
 
 
+def refine_coord(values: np.ndarray, scale: int, kind: str | None) -> np.ndarray:
+    """HR cell centres of an LR coordinate, 1-D along its dim or 2-D (y, x); ``kind``
+    ``lat`` is clipped to the poles, ``lon`` is circular."""
+    if values.ndim == 2:
+        return refine_2d(values, scale, kind)
+    limits = (-90.0, 90.0) if kind == "lat" else None
+    return refine_1d(values, scale, circular=kind == "lon", limits=limits)
+
+
 def hr_coords(fields: LRFields, scale: int) -> tuple[dict[Hashable, xr.Variable], list[str]]:
     """Coordinates of the HR output: sample coords as they are, spatial ones refined.
 
@@ -125,11 +134,10 @@ def hr_coords(fields: LRFields, scale: int) -> tuple[dict[Hashable, xr.Variable]
         attrs = {k: v for k, v in var.attrs.items() if k not in ("bounds", "_FillValue")}
         dtype = np.result_type(var.dtype, np.float32) if numeric else None
         if numeric and len(dims) == 1:
-            limits = (-90.0, 90.0) if kind == "lat" else None
-            values = refine_1d(var.values, scale, circular=kind == "lon", limits=limits)
+            values = refine_coord(var.values, scale, kind)
             coords[name] = xr.Variable(dims, values.astype(dtype), attrs)
         elif numeric and set(dims) == {ydim, xdim}:
-            values = refine_2d(var.transpose(ydim, xdim).values, scale, kind)
+            values = refine_coord(var.transpose(ydim, xdim).values, scale, kind)
             coords[name] = xr.Variable((ydim, xdim), values.astype(dtype), attrs)
         else:
             dropped.append(str(name))

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from oceansr.data.geodesy import EARTH_RADIUS_KM, geodesic_distance_to_land
 from oceansr.i18n import tr, writing_lang
 from oceansr.report.figures import (
     BIC_COLOUR,
@@ -35,7 +36,6 @@ from oceansr.report.figures import (
 from oceansr.report.sr_fields import TestFields
 from oceansr.report.units import display_unit, format_lat
 
-EARTH_RADIUS_KM = 6371.0
 #: Edges of the distance-to-land bands [km], before merging what the grid cannot resolve.
 COAST_BANDS_KM = (0.0, 50.0, 200.0, 500.0, 1000.0, math.inf)
 #: Ocean farther than this from land is "open ocean" in the coast/open comparison.
@@ -56,27 +56,6 @@ def _centres(fields: TestFields) -> tuple[np.ndarray, np.ndarray] | None:
     if lat.ndim == 2 and lat.shape == lon.shape and lat.shape[0] >= height:
         return lat[:height, :width], lon[:height, :width]
     return None
-
-
-def unit_vectors(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Points on the unit sphere, ``(..., 3)``: chords between them give great circles,
-    and a longitude of 359° sits next to one of 0.5° without any wrapping rule."""
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)], -1)
-
-
-def geodesic_distance_to_land(ocean: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Great-circle distance [km] from every cell centre to the nearest land cell centre
-    (0 on land, ``inf`` when the grid shows no land). Land outside the grid is not seen."""
-    from scipy.spatial import cKDTree
-
-    out = np.zeros(ocean.shape, dtype=np.float64)
-    if ocean.all():
-        return np.full(ocean.shape, np.inf)
-    points = unit_vectors(lat, lon)
-    chord, _ = cKDTree(points[~ocean]).query(points[ocean])
-    out[ocean] = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
-    return out
 
 
 def _grid_distance_to_land(ocean: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from oceansr.data.geodesy import EARTH_RADIUS_KM
 from oceansr.i18n import text, tr, writing_in, writing_lang
 from oceansr.report.figures import (
     BIC_COLOUR,
@@ -51,7 +52,6 @@ from oceansr.report.sr_fields import TestFields
 
 KM_PER_DEG_LAT = 110.574
 KM_PER_DEG_LON_EQUATOR = 111.320
-EARTH_RADIUS_KM = 6371.0
 EFFECTIVE_FRACTION = 0.5
 #: A zonal ocean run shorter than this (HR cells) gives no spectrum: too few wavenumbers.
 MIN_SEGMENT_CELLS = 16
