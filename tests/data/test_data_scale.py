@@ -23,7 +23,10 @@ from oceansr.data.lazy.datasets import (
     WORKER_CONTEXT,
     LazyFieldDataset,
     LazyPatchDataset,
-    patch_lr,
+    concat_patches,
+    patches_per_read,
+    read_lr,
+    read_span,
 )
 from oceansr.data.lazy.plan import SplitReader
 from oceansr.data.lazy.source import LazyData, build_plan, lazy_plan, validate_metadata
@@ -205,22 +208,91 @@ def test_patches_read_from_disk_with_workers(monthly: Path) -> None:
         patches_per_field=2,
         min_ocean_fraction=0.5,
         fallback=[15.0, 35.0],
+        per_read=2,
     )
+    assert len(dataset) == 8  # one read of two patches per field
     torch.manual_seed(0)
     loader = DataLoader(
-        dataset, batch_size=4, num_workers=2, multiprocessing_context=WORKER_CONTEXT
+        dataset,
+        batch_size=2,
+        num_workers=2,
+        multiprocessing_context=WORKER_CONTEXT,
+        collate_fn=concat_patches,
     )
     batches = list(loader)
     assert len(batches) == 4
     for batch in batches:
         hr, lr = batch["hr"], batch["lr"]
         assert hr.shape == (4, 2, 32, 32) and lr.shape == (4, 2, 8, 8)
+        assert batch["index"].shape == (4,)
+        assert batch["index"][0] == batch["index"][1]  # two patches of one read
         assert torch.isfinite(lr).all()
         ocean = torch.isfinite(hr).all(dim=1).float().mean(dim=(1, 2))
         assert (ocean >= 0.5).all()
         expected = torch.from_numpy(block_mean(hr.numpy(), 4))
         finite = torch.isfinite(expected)
         torch.testing.assert_close(lr[finite], expected[finite])
+
+
+def test_one_read_per_item_of_several_patches(tmp_path: Path, field: xr.Dataset) -> None:
+    """A single store is read without dask, one window of storage chunks per item, and
+    the item's patches lie in it: reads per patch fall by ``per_read``."""
+    store = tmp_path / "chunked.zarr"
+    field.chunk({"time": 1, "lat": 16, "lon": 32}).to_zarr(store, zarr_format=2, consolidated=True)
+    plan = build_plan(data_cfg(str(store)), 4)
+    reader = SplitReader(plan, "train")
+    assert reader.chunk_shape == (16, 32)
+    assert all(not isinstance(a.variable._data, dask.array.Array) for a in reader._open())
+    dataset = LazyPatchDataset(
+        reader,
+        patch_size=8,
+        patches_per_field=4,
+        min_ocean_fraction=0.0,
+        fallback=[0, 0],
+        per_read=4,
+    )
+    windows: list[tuple[slice, slice]] = []
+    original = reader.read
+
+    def counted(index: int, window: tuple[slice, slice] | None = None) -> np.ndarray:
+        assert window is not None
+        windows.append(window)
+        return original(index, window)
+
+    reader.read = counted  # type: ignore[method-assign]
+    torch.manual_seed(3)
+    for index in range(len(dataset)):
+        item = dataset[index]
+        assert item["hr"].shape == (4, 2, 8, 8) and (item["index"] == index).all()
+        rows, cols = windows[-1]
+        whole = original(index)[:, rows, cols]
+        for patch in item["hr"].numpy():  # each patch is somewhere in the window read
+            assert any(
+                np.array_equal(patch, whole[:, i : i + 8, j : j + 8], equal_nan=True)
+                for i in range(0, whole.shape[1] - 7, 4)
+                for j in range(0, whole.shape[2] - 7, 4)
+            )
+    assert len(windows) == len(dataset)  # all ocean-enough: one read per item
+
+
+@pytest.mark.parametrize(
+    ("start", "patch", "chunk", "total", "scale"),
+    [(0, 8, 16, 64, 4), (28, 8, 16, 64, 4), (56, 8, 16, 64, 4), (12, 24, 10, 60, 3)],
+)
+def test_read_span_holds_the_patch_on_chunks_and_blocks(
+    start: int, patch: int, chunk: int, total: int, scale: int
+) -> None:
+    low, high = read_span(start, patch, chunk, total, scale)
+    assert low <= start and start + patch <= high <= total
+    assert low % scale == 0 and (high % scale == 0 or high == total)
+    assert low <= max(start - patch, 0) and high >= min(start + 2 * patch, total)
+
+
+def test_patches_per_read_divides_the_batch_and_the_epoch() -> None:
+    assert patches_per_read(16, 4, 4) == 4
+    assert patches_per_read(10, 4, 4) == 2
+    assert patches_per_read(16, 1, 4) == 1
+    assert patches_per_read(16, 8, 1) == 1
 
 
 @pytest.mark.parametrize("degradation", [None, "area_mean", "gaussian"])
@@ -312,8 +384,48 @@ def test_patch_lr_is_the_whole_fields_lr_under_it(monthly: Path, degradation: st
     assert plan.lat is not None and not np.allclose(plan.lat, plan.lat[0])
     full = degrade(whole, 4, degradation, lat=plan.lat)
     assert not np.array_equal(full, block_mean(whole, 4), equal_nan=True)  # not nanmean
-    for hi, hj in [(0, 0), (16, 24), (32, 64)]:  # corner, inside, bottom-right corner
-        hr = reader.read(1, (slice(hi, hi + 32), slice(hj, hj + 32)))
-        got = patch_lr(reader, 1, hr, hi, hj)
-        want = full[:, hi // 4 : hi // 4 + 8, hj // 4 : hj // 4 + 8]
-        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+    for top, left in [(0, 0), (16, 24), (32, 40)]:  # reads at a corner, inside, bottom
+        rows, cols = slice(top, top + 32), slice(left, left + 56)
+        hr = reader.read(1, (rows, cols))
+        offsets = [(0, 0), (0, 24), (16, 8)]  # patches at the read's corners and inside
+        got = read_lr(reader, 1, hr, rows, cols, offsets, 16)
+        for (i, j), lr in zip(offsets, got, strict=True):
+            r, c = (top + i) // 4, (left + j) // 4
+            np.testing.assert_allclose(lr, full[:, r : r + 4, c : c + 4], rtol=1e-6, atol=1e-6)
+
+
+def test_validation_samples_fields_and_its_workers_do_not_persist(monthly: Path) -> None:
+    """data.val_fields: the same spread fields at every validation (their own indices),
+    the test stays whole; evaluation workers come and go, training workers persist."""
+    from oceansr.config.compose import compose_config, normalise_config
+    from oceansr.data.datamodule import OceanDataModule
+
+    cfg = compose_config(
+        [
+            "data=xarray",
+            f"data.path={monthly}",
+            "data.variables=[temp,salt]",
+            "data.split.train={start: 0, stop: 6}",
+            "data.split.valid={start: 6, stop: 11}",
+            "data.split.test=[11]",
+            "data.cache=lazy",
+            "data.val_fields=3",
+            "data.num_workers=1",
+            "data.eval_workers=1",
+            "data.batch_size=4",
+            "data.patch_size=16",
+        ]
+    )
+    normalise_config(cfg)
+    module = OceanDataModule(cfg.data)
+    val, test, train = (
+        module.val_dataloader(),
+        module.test_dataloader(),
+        module.train_dataloader(),
+    )
+    assert [int(i) for b in val for i in b["index"]] == [0, 2, 4]
+    assert len(test.dataset) == 1
+    assert not val.persistent_workers and not test.persistent_workers
+    assert val.num_workers == 1 and train.num_workers == 1 and train.persistent_workers
+    assert train.batch_size == 1  # one read of the four patches of a batch
+    assert len(next(iter(train))["hr"]) == 4

@@ -429,6 +429,14 @@ class DataConf:
     batch_size: int = field(default=MISSING, metadata=meta(integer_at_least(1, "4")))
     eval_batch_size: int = field(default=MISSING, metadata=meta(integer_at_least(1, "4")))
     num_workers: int = field(default=MISSING, metadata=meta(integer_at_least(0, "0")))
+    # Lazy training: patches cut from the chunks one read brings (docs/architecture.md, data).
+    patches_per_read: int = field(default=MISSING, metadata=meta(integer_at_least(1, "4")))
+    # Workers of the validation/test loaders (not persistent): evaluation is compute-bound.
+    eval_workers: int = field(default=MISSING, metadata=meta(integer_at_least(0, "0")))
+    # Validation on this many spread fields of the valid split (null: all); test is full.
+    val_fields: int | None = field(
+        default=MISSING, metadata=meta(integer_at_least(1, "4", nullable=True))
+    )
     # In memory or read from disk (by size when auto), and the lazy dataset's dask chunks.
     cache: str = field(default=MISSING, metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
     chunks: Any = MISSING

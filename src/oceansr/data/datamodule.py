@@ -10,7 +10,7 @@ serves training, testing and predict.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,11 +18,18 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
-from oceansr.data.lazy.datasets import WORKER_CONTEXT, LazyFieldDataset, LazyPatchDataset
+from oceansr.data.lazy.datasets import (
+    WORKER_CONTEXT,
+    LazyFieldDataset,
+    LazyPatchDataset,
+    concat_patches,
+    patches_per_read,
+)
 from oceansr.data.lazy.plan import SplitReader
 from oceansr.data.lazy.source import LazyData, lazy_plan
+from oceansr.data.lazy.stats import sample_indices as spread_indices
 from oceansr.data.prepare import PreparedData, SplitArrays, _as_plain, _validate_scale, prepare_data
 from oceansr.data.shared_stats import StatsShare
 from oceansr.data.validation import check_patch_settings
@@ -157,14 +164,24 @@ class OceanDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         if isinstance(self.data, LazyData):
+            batch_size = int(self.cfg["batch_size"])
+            per_read = patches_per_read(
+                batch_size,
+                int(self.cfg["patches_per_field"]),
+                int(self.cfg.get("patches_per_read") or 1),
+            )
             lazy = LazyPatchDataset(
                 SplitReader(self.data.plan, "train"),
                 patch_size=self.cfg["patch_size"],
                 patches_per_field=self.cfg["patches_per_field"],
                 min_ocean_fraction=float(self.cfg["min_ocean_fraction"]),
                 fallback=self.data.mean,
+                per_read=per_read,
             )
-            return self._loader(lazy, self.cfg["batch_size"], shuffle=True)
+            # An item is one read of ``per_read`` patches: a batch is whole reads.
+            return self._loader(
+                lazy, batch_size // per_read, shuffle=True, collate_fn=concat_patches
+            )
         dataset = PatchDataset(
             self.data.splits["train"],
             scale=self.data.scale,
@@ -175,13 +192,38 @@ class OceanDataModule(L.LightningDataModule):
         return self._loader(dataset, self.cfg["batch_size"], shuffle=True)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self._eval_dataset("valid"), self.cfg["eval_batch_size"])
+        dataset = self._eval_dataset("valid")
+        fields = self.cfg.get("val_fields")
+        if fields is not None and int(fields) < len(dataset):  # type: ignore[arg-type]
+            # The same spread fields at every validation, so the curve stays comparable;
+            # each keeps its ``index`` in the split (labels, maps).
+            dataset = Subset(dataset, spread_indices(len(dataset), int(fields)))  # type: ignore[arg-type]
+        return self._eval_loader(dataset)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(self._eval_dataset("test"), self.cfg["eval_batch_size"])
+        return self._eval_loader(self._eval_dataset("test"))
 
-    def _loader(self, dataset: Dataset, batch_size: int, shuffle: bool = False) -> DataLoader:
-        workers = int(self.cfg.get("num_workers", 0))
+    def _eval_loader(self, dataset: Dataset) -> DataLoader:
+        """Whole fields: ``data.eval_workers`` workers (default none), started for each
+        evaluation and gone after it. Evaluating a field costs far more than reading it,
+        and a worker that lived on would hold its memory through training."""
+        return self._loader(
+            dataset, self.cfg["eval_batch_size"], workers=int(self.cfg.get("eval_workers") or 0)
+        )
+
+    def _loader(
+        self,
+        dataset: Dataset,
+        batch_size: int,
+        shuffle: bool = False,
+        workers: int | None = None,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+    ) -> DataLoader:
+        """A loader with ``workers`` (default ``data.num_workers``, kept alive across
+        epochs: the training loader); the evaluation loaders' workers are not persistent."""
+        training = workers is None
+        if workers is None:
+            workers = int(self.cfg.get("num_workers", 0))
         lazy = isinstance(self.data, LazyData) and workers > 0
         if lazy:
             # The forkserver imports torch and the readers once; workers fork from it.
@@ -191,6 +233,7 @@ class OceanDataModule(L.LightningDataModule):
             batch_size=batch_size,
             shuffle=shuffle,
             num_workers=workers,
-            persistent_workers=workers > 0,
+            persistent_workers=training and workers > 0,
             multiprocessing_context=WORKER_CONTEXT if lazy else None,
+            collate_fn=collate_fn,
         )

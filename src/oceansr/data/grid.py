@@ -74,13 +74,20 @@ def plain(obj: Any) -> Any:
 
 
 def open_source(
-    source: Any, decode_times: bool = True, chunks: dict[str, int] | None = None
+    source: Any,
+    decode_times: bool = True,
+    chunks: dict[str, int] | None = None,
+    use_dask: bool = True,
 ) -> tuple[xr.Dataset, str, bool]:
     """Open a NetCDF file, Zarr store, directory, glob or list (or pass a Dataset through).
 
-    Returns ``(dataset, description, opened_here)``, lazy (dask chunks), metadata only;
-    close the dataset when ``opened_here``. Errors name ``data.path`` /
-    ``data.decode_times`` (undecodable year-0000 time axes are the common case).
+    Returns ``(dataset, description, opened_here)``, lazy, metadata only; close the
+    dataset when ``opened_here``. Errors name ``data.path`` / ``data.decode_times``
+    (undecodable year-0000 time axes are the common case). ``use_dask=False`` opens one
+    file or store with xarray's own lazy indexing instead of dask arrays (when
+    ``chunks`` is None): a window then costs one read of the chunks under it, without
+    building and scheduling a dask graph, ten times cheaper for a training patch
+    (docs/architecture.md, data). Globs and lists always need dask to be combined.
     """
     if isinstance(source, xr.Dataset):
         return source, "in-memory xarray.Dataset", False
@@ -113,7 +120,9 @@ def open_source(
             "e.g. data.path=/abs/path/to/file.nc",
         )
     is_zarr = is_zarr_store(path)
-    lazy_chunks: dict[str, int] = {} if chunks is None else chunks
+    lazy_chunks: dict[str, int] | None = {} if chunks is None else chunks
+    if chunks is None and not use_dask:
+        lazy_chunks = None
     try:
         with warnings.catch_warnings():
             # consolidated=None falls back to unconsolidated metadata with a RuntimeWarning.

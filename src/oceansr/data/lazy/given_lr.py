@@ -19,7 +19,7 @@ data). The in-memory path reads whole LR fields through the same reader.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -40,12 +40,16 @@ class GivenLR:
 
     plan: DataPlan
     offset: tuple[int, int]
+    #: One reader per split, kept so that a training patch does not reopen the store
+    #: (each reader reopens its own handle in a new process).
+    readers: dict[str, SplitReader] = field(default_factory=dict, compare=False, repr=False)
 
     def read(self, split: str, index: int, rows: slice, cols: slice) -> np.ndarray:
         """LR window ``(rows, cols)`` of sample ``index`` (HR-aligned LR indices)."""
         oy, ox = self.offset
         window = (slice(rows.start + oy, rows.stop + oy), slice(cols.start + ox, cols.stop + ox))
-        return SplitReader(self.plan, split).read(index, window)
+        reader = self.readers.setdefault(split, SplitReader(self.plan, split))
+        return reader.read(index, window)
 
     def read_split(self, split: str, lr_shape: tuple[int, int]) -> np.ndarray:
         """Every LR field of ``split`` over the HR domain, ``(N, C, h, w)`` (in-memory path)."""

@@ -105,14 +105,16 @@ def _split_plans(
 
 
 def open_grid(
-    path: Any, cfg: Mapping[str, Any], variables: list[str]
+    path: Any, cfg: Mapping[str, Any], variables: list[str], use_dask: bool = True
 ) -> tuple[xr.Dataset, GridSelection, str]:
     """Open ``path`` as the ``data`` config says (CF decoding, chunks) and select its
     grid (variables, ``sel``/``isel``, lat/lon names), from metadata only: the one way
     the plan, its split readers and a given LR source see a store. Returns the dataset,
-    the grid and the source's description."""
+    the grid and the source's description. ``use_dask=False``: see
+    :func:`oceansr.data.grid.open_source` (what the split readers ask for)."""
     chunks = check_chunks(cfg.get("chunks"))
-    ds, description, _ = open_source(path, bool(cfg.get("decode_times", True)), chunks)
+    decode = bool(cfg.get("decode_times", True))
+    ds, description, _ = open_source(path, decode, chunks, use_dask=use_dask)
     check_variables(ds, variables)
     grid = select_grid(
         ds, variables, cfg.get("sel"), cfg.get("isel"), cfg.get("lat_name"), cfg.get("lon_name")
@@ -164,12 +166,29 @@ def build_hr_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan:
     )
 
 
+def storage_chunks(array: xr.DataArray, ydim: Hashable, xdim: Hashable) -> tuple[int, int]:
+    """The ``(rows, cols)`` of one storage chunk of ``array`` (its ``preferred_chunks``,
+    else its dask chunks), or the whole field when it is stored contiguously: a read of
+    any window fetches whole chunks, so the patch sampler cuts several patches from the
+    chunks one read brings (:class:`oceansr.data.lazy.datasets.LazyPatchDataset`)."""
+    preferred = array.encoding.get("preferred_chunks") or {}
+    sides: list[int] = []
+    for dim in (ydim, xdim):
+        size = int(array.sizes[dim])
+        side = preferred.get(dim)
+        if side is None and array.chunks is not None:
+            side = array.chunks[array.get_axis_num(dim)][0]
+        sides.append(min(int(side), size) if side else size)
+    return sides[0], sides[1]
+
+
 class SplitReader:
     """Reads windows of one split's HR fields as float32 ``(C, h, w)``, NaN = land.
 
     The dataset handle is opened on first use in each process and dropped when the
     object is pickled, so every DataLoader worker opens its own (file handles and
-    dask state are not shared across fork).
+    dask state are not shared across fork). One file or store is read without dask
+    (:func:`oceansr.data.grid.open_source`, ``use_dask=False``).
     """
 
     def __init__(self, plan: DataPlan, split: str) -> None:
@@ -190,12 +209,21 @@ class SplitReader:
         if self._arrays is not None and self._pid == os.getpid():
             return self._arrays
         plan = self.plan
-        _, grid, _ = open_grid(plan.cfg.get("path"), plan.cfg, plan.variables)
+        _, grid, _ = open_grid(plan.cfg.get("path"), plan.cfg, plan.variables, use_dask=False)
         sub = grid.ds.isel({plan.split_dim: plan.splits[self.split].positions})
         order = [*plan.sample_dims, plan.ydim, plan.xdim]
         self._arrays = [sub[v].transpose(*order) for v in plan.variables]
         self._pid = os.getpid()
         return self._arrays
+
+    @property
+    def chunk_shape(self) -> tuple[int, int]:
+        """The storage chunk of the HR fields (the smallest over the variables), cropped
+        to the field: what one read of a window fetches at least."""
+        sides = [storage_chunks(a, self.plan.ydim, self.plan.xdim) for a in self._open()]
+        rows = min(s[0] for s in sides)
+        cols = min(s[1] for s in sides)
+        return min(rows, self.plan.hr_shape[0]), min(cols, self.plan.hr_shape[1])
 
     def read(self, index: int, window: tuple[slice, slice] | None = None) -> np.ndarray:
         """Sample ``index`` (flattened over sample dims), HR window ``(rows, cols)``."""
