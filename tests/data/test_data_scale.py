@@ -176,25 +176,38 @@ def test_streaming_stats_equal_in_memory_and_are_cached(
     monthly: Path, tmp_path: Path, monkeypatch
 ) -> None:
     memory = prepare_data(data_cfg(str(monthly), cache="memory"))
-    monkeypatch.setattr(streaming, "BLOCK_CELLS", 64 * 96 * 2 * 3)  # blocks of 3 samples
     cache = tmp_path / "run" / streaming.STATS_FILE
-    lazy = LazyData(build_plan(data_cfg(str(monthly)), 4), stats_cache=cache)
+    exact = data_cfg(str(monthly), stats="exact", stats_threads=3)  # parallel, in order
+    lazy = LazyData(build_plan(exact, 4), stats_cache=cache)
     for key in ("mean", "std", "data_range"):
         np.testing.assert_allclose(getattr(lazy, key), getattr(memory, key), rtol=1e-6)
     assert json.loads(cache.read_text())["mean"] == lazy.mean
+    assert (
+        lazy.stats["sampling"]
+        == memory.stats_sampling
+        == {
+            "method": "exact",
+            "fields_read": 8,
+            "fields_total": 8,
+            "seed": None,
+        }
+    )
 
-    def no_pass(reader: SplitReader) -> None:
+    def no_pass(*args: Any) -> None:
         raise AssertionError("statistics recomputed despite the cache")
 
     monkeypatch.setattr(streaming, "streaming_stats", no_pass)
-    again = LazyData(build_plan(data_cfg(str(monthly)), 4), stats_cache=cache)
-    assert again.std == lazy.std
+    again = LazyData(build_plan({**exact, "stats_threads": 1}, 4), stats_cache=cache)
+    assert again.std == lazy.std  # the threads are not in the key
     monkeypatch.setenv(shared_stats.WAIT_ENV, str(PATIENCE_S))  # a hang fails, not stalls
-    rank1 = LazyData(build_plan(data_cfg(str(monthly)), 4), stats_cache=cache, rank=1)
+    rank1 = LazyData(build_plan(exact, 4), stats_cache=cache, rank=1)
     assert (rank1.mean, rank1.std) == (lazy.mean, lazy.std)  # rank 0's file, no pass
-    other = LazyData(build_plan(data_cfg(str(monthly), variables=["temp"]), 4), stats_cache=cache)
+    other = LazyData(build_plan({**exact, "variables": ["temp"]}, 4), stats_cache=cache)
     with pytest.raises(AssertionError, match="recomputed"):
         other.mean  # noqa: B018 - a different config must not reuse the cache
+    sampled = LazyData(build_plan(data_cfg(str(monthly), stats_fields=4), 4), stats_cache=cache)
+    with pytest.raises(AssertionError, match="recomputed"):
+        sampled.mean  # noqa: B018 - nor a different statistics choice
 
 
 def test_patches_read_from_disk_with_workers(monthly: Path) -> None:
@@ -283,7 +296,7 @@ def test_mode_test_takes_statistics_from_the_checkpoint(
     assert trained.best_checkpoint is not None
     hparams = read_hparams(trained.best_checkpoint)
 
-    def no_pass(reader: SplitReader) -> None:
+    def no_pass(*args: Any) -> None:
         raise AssertionError("statistics recomputed although the checkpoint has them")
 
     monkeypatch.setattr(streaming, "streaming_stats", no_pass)

@@ -275,6 +275,7 @@ STATES: dict[str, str] = {
     "failed": "失败",
     "killed": "已终止",
     "starting": "启动中",
+    "preparing_data": "准备数据中",
     "sanity_check": "健全性检查",
     "training": "训练中",
     "validating": "验证中",
