@@ -257,10 +257,24 @@ def test_auto_cache_keeps_small_data_in_memory(monthly: Path, monkeypatch) -> No
     assert lazy_plan(data_cfg(str(monthly), cache="auto"), 4) is not None
 
 
-def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path) -> None:
-    """A real (tiny) fit + test from a multi-file directory, two DataLoader workers."""
+def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path, monkeypatch) -> None:
+    """A real (tiny) fit + test from a multi-file directory, two DataLoader workers; while
+    the statistics are read, status.json says so; afterwards no progress is left."""
+    from oceansr.engine.callbacks.preparing import DataPreparation
+    from oceansr.runs import read_status
+    from oceansr.runs.checkpoint_file import read_hparams
     from oceansr.train.entry import train
 
+    seen: list[tuple[Any, Any]] = []
+    report = DataPreparation.__call__
+
+    def watched(self: DataPreparation, done: int, total: int) -> None:
+        report(self, done, total)
+        self.session.flush()  # what the heartbeat thread writes within a second
+        doc = read_status(self.session.paths)
+        seen.append((doc["phase"], doc["data_progress"]))
+
+    monkeypatch.setattr(DataPreparation, "__call__", watched)
     result = train(
         [
             "experiment=smoke",
@@ -274,6 +288,21 @@ def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path) -> No
     )
     stats = json.loads((Path(result.run_dir) / streaming.STATS_FILE).read_text())
     assert len(stats["mean"]) == 2
+    sampling = {"method": "sample", "fields_read": 8, "fields_total": 8, "seed": 0}
+    assert stats["sampling"] == sampling  # auto on the lazy path; 16 > 8 fields
+    assert seen[0] == (
+        "preparing_data",
+        {"stage": "statistics", "fields_read": 0, "fields_total": 8},
+    )
+    assert seen[-1][1]["fields_read"] == 8 and len(seen) == 9
+    final = json.loads((Path(result.run_dir) / "status.json").read_text())
+    assert final["status"] == "completed" and final["data_progress"] is None
+    assert result.best_checkpoint is not None
+    assert read_hparams(result.best_checkpoint)["stats_sampling"] == sampling
+    text = (Path(result.run_dir) / "events.jsonl").read_text()
+    events = [json.loads(line) for line in text.splitlines()]
+    start = next(e for e in events if e["event"] == "training_start")
+    assert start["data"]["stats_sampling"] == sampling
     metrics = result.test_metrics
     assert np.isfinite(metrics["test/temp/rmse"]) and np.isfinite(metrics["test/salt/ssim"])
 
@@ -313,6 +342,11 @@ def test_mode_test_takes_statistics_from_the_checkpoint(
         assert tested.test_metrics[key] == pytest.approx(value, rel=1e-6), key
     derived = yaml.safe_load((Path(tested.run_dir) / "config.yaml").read_text())["derived"]
     assert derived["mean"] == hparams["mean"] and derived["data_range"] == hparams["data_range"]
+    # Nothing was read: the record says the checkpoint gave them, and how it made them.
+    assert derived["stats_sampling"]["method"] == "checkpoint"
+    assert derived["stats_sampling"]["fields_read"] == 0
+    assert derived["stats_sampling"]["trained_with"] == hparams["stats_sampling"]
+    assert hparams["stats_sampling"]["method"] == "sample"
 
 
 @pytest.mark.parametrize("degradation", ["gaussian", "area_mean", "strict_mean"])
