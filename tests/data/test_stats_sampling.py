@@ -21,7 +21,7 @@ from oceansr.data.lazy import stats as streaming
 from oceansr.data.lazy.plan import SplitReader
 from oceansr.data.lazy.source import LazyData, build_plan
 from oceansr.data.prepare import prepare_data, split_stats
-from oceansr.data.stats_sampling import stats_choice
+from oceansr.data.stats_sampling import checkpoint_record, stats_choice
 from oceansr.data.synthetic import make_synthetic_dataset
 from oceansr.engine.callbacks.preparing import DataPreparation
 from oceansr.engine.callbacks.session import RunSession
@@ -178,6 +178,14 @@ def test_the_choice_is_recorded_and_keys_the_cache(store: Path, tmp_path: Path) 
         )
     }
     assert len(keys) == 4
+
+
+def test_resumes_keep_how_the_statistics_were_first_made() -> None:
+    first = {"method": "sample", "fields_read": 16, "fields_total": 900, "seed": 0}
+    resumed = checkpoint_record({"stats_sampling": first})
+    assert resumed["method"] == "checkpoint" and resumed["fields_read"] == 0
+    assert checkpoint_record({"stats_sampling": resumed})["trained_with"] == first
+    assert checkpoint_record({})["trained_with"] is None  # a checkpoint from before
 
 
 @pytest.mark.parametrize(

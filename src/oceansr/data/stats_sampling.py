@@ -85,8 +85,11 @@ class StatsChoice:
 
 def checkpoint_record(hparams: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``sampling`` entry of statistics a checkpoint gave (mode=test, resume): no field
-    was read; ``trained_with`` keeps the checkpoint's own record when it has one."""
+    was read; ``trained_with`` keeps how the statistics were first made when the checkpoint
+    records it (through any number of resumes: a resumed run's record is not nested)."""
     recorded = (hparams or {}).get("stats_sampling")
+    if isinstance(recorded, Mapping) and recorded.get("method") == "checkpoint":
+        recorded = recorded.get("trained_with")
     return {
         "method": "checkpoint",
         "fields_read": 0,

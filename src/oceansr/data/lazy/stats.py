@@ -166,10 +166,17 @@ def field_moments(reader: SplitReader, index: int) -> Moments:
 
 def in_order(reader: SplitReader, indices: list[int], threads: int) -> Iterator[Moments]:
     """Each field's moments in ``indices`` order, read by ``threads`` threads with at
-    most ``2 * threads`` fields in flight (memory bounded, whatever the split's length)."""
+    most ``2 * threads`` fields in flight (memory bounded, whatever the split's length).
+
+    The first field is read here, alone: it opens the reader's dataset once (a
+    multi-file source may take seconds to open) before the threads share it.
+    """
+    if not indices:
+        return
+    yield field_moments(reader, indices[0])
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="oceansr-stats") as pool:
         pending: list[Future[Moments]] = []
-        for index in indices:
+        for index in indices[1:]:
             pending.append(pool.submit(field_moments, reader, index))
             if len(pending) >= 2 * threads:
                 yield pending.pop(0).result()
