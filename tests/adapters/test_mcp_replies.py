@@ -174,6 +174,19 @@ def test_a_slow_start_is_started_with_its_phase_and_progress(root: Path) -> None
     assert not english_words(queued["message"], ["Priority"])
 
 
+@pytest.mark.parametrize(("lang", "said"), [("en", "3/16 fields"), ("zh", "已读取 3/16 个场")])
+def test_a_start_still_preparing_data_says_how_far(root: Path, lang: str, said: str) -> None:
+    paths = make_run(root, pid=os.getpid())
+    progress = {"stage": "statistics", "fields_read": 3, "fields_total": 16}
+    heartbeat(paths, {"phase": "preparing_data", "data_progress": progress})
+    reply = as_started({"status": "starting", "process_id": paths.run_id}, str(root), lang)
+    reply = compact_reply(reply, lang)
+    assert reply["status"] == "started" and reply["phase"] == "preparing_data"
+    assert reply["data_progress"] == progress
+    assert said in reply["message"] and "training_start" in reply["message"]
+    assert reply_size(reply) <= RUNNING_BUDGET
+
+
 def test_retries_drop_fault_injection_ask_the_user_and_skip_current_settings(
     root: Path,
 ) -> None:

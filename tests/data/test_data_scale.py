@@ -179,25 +179,38 @@ def test_streaming_stats_equal_in_memory_and_are_cached(
     monthly: Path, tmp_path: Path, monkeypatch
 ) -> None:
     memory = prepare_data(data_cfg(str(monthly), cache="memory"))
-    monkeypatch.setattr(streaming, "BLOCK_CELLS", 64 * 96 * 2 * 3)  # blocks of 3 samples
     cache = tmp_path / "run" / streaming.STATS_FILE
-    lazy = LazyData(build_plan(data_cfg(str(monthly)), 4), stats_cache=cache)
+    exact = data_cfg(str(monthly), stats="exact", stats_threads=3)  # parallel, in order
+    lazy = LazyData(build_plan(exact, 4), stats_cache=cache)
     for key in ("mean", "std", "data_range"):
         np.testing.assert_allclose(getattr(lazy, key), getattr(memory, key), rtol=1e-6)
     assert json.loads(cache.read_text())["mean"] == lazy.mean
+    assert (
+        lazy.stats["sampling"]
+        == memory.stats_sampling
+        == {
+            "method": "exact",
+            "fields_read": 8,
+            "fields_total": 8,
+            "seed": None,
+        }
+    )
 
-    def no_pass(reader: SplitReader) -> None:
+    def no_pass(*args: Any) -> None:
         raise AssertionError("statistics recomputed despite the cache")
 
     monkeypatch.setattr(streaming, "streaming_stats", no_pass)
-    again = LazyData(build_plan(data_cfg(str(monthly)), 4), stats_cache=cache)
-    assert again.std == lazy.std
+    again = LazyData(build_plan({**exact, "stats_threads": 1}, 4), stats_cache=cache)
+    assert again.std == lazy.std  # the threads are not in the key
     monkeypatch.setenv(shared_stats.WAIT_ENV, str(PATIENCE_S))  # a hang fails, not stalls
-    rank1 = LazyData(build_plan(data_cfg(str(monthly)), 4), stats_cache=cache, rank=1)
+    rank1 = LazyData(build_plan(exact, 4), stats_cache=cache, rank=1)
     assert (rank1.mean, rank1.std) == (lazy.mean, lazy.std)  # rank 0's file, no pass
-    other = LazyData(build_plan(data_cfg(str(monthly), variables=["temp"]), 4), stats_cache=cache)
+    other = LazyData(build_plan({**exact, "variables": ["temp"]}, 4), stats_cache=cache)
     with pytest.raises(AssertionError, match="recomputed"):
         other.mean  # noqa: B018 - a different config must not reuse the cache
+    sampled = LazyData(build_plan(data_cfg(str(monthly), stats_fields=4), 4), stats_cache=cache)
+    with pytest.raises(AssertionError, match="recomputed"):
+        sampled.mean  # noqa: B018 - nor a different statistics choice
 
 
 def test_patches_read_from_disk_with_workers(monthly: Path) -> None:
@@ -316,10 +329,24 @@ def test_auto_cache_keeps_small_data_in_memory(monthly: Path, monkeypatch) -> No
     assert lazy_plan(data_cfg(str(monthly), cache="auto"), 4) is not None
 
 
-def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path) -> None:
-    """A real (tiny) fit + test from a multi-file directory, two DataLoader workers."""
+def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path, monkeypatch) -> None:
+    """A real (tiny) fit + test from a multi-file directory, two DataLoader workers; while
+    the statistics are read, status.json says so; afterwards no progress is left."""
+    from oceansr.engine.callbacks.preparing import DataPreparation
+    from oceansr.runs import read_status
+    from oceansr.runs.checkpoint_file import read_hparams
     from oceansr.train.entry import train
 
+    seen: list[tuple[Any, Any]] = []
+    report = DataPreparation.__call__
+
+    def watched(self: DataPreparation, done: int, total: int) -> None:
+        report(self, done, total)
+        self.session.flush()  # what the heartbeat thread writes within a second
+        doc = read_status(self.session.paths)
+        seen.append((doc["phase"], doc["data_progress"]))
+
+    monkeypatch.setattr(DataPreparation, "__call__", watched)
     result = train(
         [
             "experiment=smoke",
@@ -333,6 +360,21 @@ def test_training_reads_lazily_with_workers(monthly: Path, tmp_path: Path) -> No
     )
     stats = json.loads((Path(result.run_dir) / streaming.STATS_FILE).read_text())
     assert len(stats["mean"]) == 2
+    sampling = {"method": "sample", "fields_read": 8, "fields_total": 8, "seed": 0}
+    assert stats["sampling"] == sampling  # auto on the lazy path; 16 > 8 fields
+    assert seen[0] == (
+        "preparing_data",
+        {"stage": "statistics", "fields_read": 0, "fields_total": 8},
+    )
+    assert seen[-1][1]["fields_read"] == 8 and len(seen) == 9
+    final = json.loads((Path(result.run_dir) / "status.json").read_text())
+    assert final["status"] == "completed" and final["data_progress"] is None
+    assert result.best_checkpoint is not None
+    assert read_hparams(result.best_checkpoint)["stats_sampling"] == sampling
+    text = (Path(result.run_dir) / "events.jsonl").read_text()
+    events = [json.loads(line) for line in text.splitlines()]
+    start = next(e for e in events if e["event"] == "training_start")
+    assert start["data"]["stats_sampling"] == sampling
     metrics = result.test_metrics
     assert np.isfinite(metrics["test/temp/rmse"]) and np.isfinite(metrics["test/salt/ssim"])
 
@@ -355,7 +397,7 @@ def test_mode_test_takes_statistics_from_the_checkpoint(
     assert trained.best_checkpoint is not None
     hparams = read_hparams(trained.best_checkpoint)
 
-    def no_pass(reader: SplitReader) -> None:
+    def no_pass(*args: Any) -> None:
         raise AssertionError("statistics recomputed although the checkpoint has them")
 
     monkeypatch.setattr(streaming, "streaming_stats", no_pass)
@@ -372,6 +414,11 @@ def test_mode_test_takes_statistics_from_the_checkpoint(
         assert tested.test_metrics[key] == pytest.approx(value, rel=1e-6), key
     derived = yaml.safe_load((Path(tested.run_dir) / "config.yaml").read_text())["derived"]
     assert derived["mean"] == hparams["mean"] and derived["data_range"] == hparams["data_range"]
+    # Nothing was read: the record says the checkpoint gave them, and how it made them.
+    assert derived["stats_sampling"]["method"] == "checkpoint"
+    assert derived["stats_sampling"]["fields_read"] == 0
+    assert derived["stats_sampling"]["trained_with"] == hparams["stats_sampling"]
+    assert hparams["stats_sampling"]["method"] == "sample"
 
 
 @pytest.mark.parametrize("degradation", ["gaussian", "area_mean", "strict_mean"])

@@ -45,6 +45,8 @@ CONF_DIR: Path = Path(__file__).resolve().parents[1] / "conf"
 MODES: tuple[str, ...] = ("train", "test")
 #: ``data.cache``: by size, eager, or from disk patch by patch.
 DATA_CACHE_MODES: tuple[str, ...] = ("auto", "memory", "lazy")
+#: ``data.stats``: exact in memory and sampled when lazy, or either forced on both paths.
+DATA_STATS_MODES: tuple[str, ...] = ("auto", "sample", "exact")
 #: ``data.degradation``: the operator that makes LR from HR (oceansr.data.degrade).
 DEGRADATIONS: tuple[str, ...] = ("nanmean", "strict_mean", "area_mean", "subsample", "gaussian")
 #: Named covariates of ``data.covariates`` (besides ``{file, variable}``): data/covariates.py.
@@ -440,6 +442,12 @@ class DataConf:
     # In memory or read from disk (by size when auto), and the lazy dataset's dask chunks.
     cache: str = field(default=MISSING, metadata=meta(one_of(DATA_CACHE_MODES, "auto")))
     chunks: Any = MISSING
+    # Normalisation statistics (docs/architecture.md, data): exact pass or a bounded,
+    # seeded sample of training fields, read by ``stats_threads`` threads.
+    stats: str = field(default=MISSING, metadata=meta(one_of(DATA_STATS_MODES, "auto")))
+    stats_fields: int = field(default=MISSING, metadata=meta(integer_at_least(1, "16")))
+    stats_seed: int = field(default=MISSING, metadata=meta(integer_at_least(0, "0")))
+    stats_threads: int = field(default=MISSING, metadata=meta(integer_at_least(1, "4")))
     # A given LR source for data.source=xarray (docs/architecture.md, data): same
     # variables and samples, a grid ``scale`` times coarser; null = block mean of HR.
     lr_path: Any = MISSING

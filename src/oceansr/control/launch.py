@@ -180,12 +180,16 @@ def _started(
 
 
 def _starting(paths: RunPaths, base: Mapping[str, Any], **extra: Any) -> JsonDict:
+    """The start-up timeout passed with the process alive: its phase and, while it reads
+    fields for the statistics (``preparing_data``), how far it is (``data_progress``)."""
     doc = read_status(paths)
+    progress = doc.get("data_progress")
     return {
         "status": "starting",
         **base,
         "run_status": doc.get("status"),
         "phase": doc.get("phase"),
+        **({"data_progress": progress} if progress else {}),
         **extra,
         "next": next_calls(paths, doc),
     }

@@ -210,6 +210,8 @@ def status_reply(paths: RunPaths, doc: Mapping[str, Any]) -> JsonDict:
     """The status doc plus where the run lives, its duration, results and next calls."""
     record = status_record(paths, doc)
     reply = dict(doc)
+    if not reply.get("data_progress"):  # null once data preparation ended
+        reply.pop("data_progress", None)
     if record.error_summary:
         reply["error_summary"] = fresh_suggestions(paths, record.error_summary)
     run_doc = read_run_doc(paths)

@@ -32,6 +32,7 @@ from oceansr.data.lazy.source import LazyData, lazy_plan
 from oceansr.data.lazy.stats import sample_indices as spread_indices
 from oceansr.data.prepare import PreparedData, SplitArrays, _as_plain, _validate_scale, prepare_data
 from oceansr.data.shared_stats import StatsShare
+from oceansr.data.stats_sampling import Progress, checkpoint_record, no_progress
 from oceansr.data.validation import check_patch_settings
 
 MAX_PATCH_TRIES = 20
@@ -115,7 +116,9 @@ class OceanDataModule(L.LightningDataModule):
     ``stats_cache``, the run directory's data_stats.json, which also spares a resume or
     a requeued attempt the pass; ``stats`` (a checkpoint's mean, std and data_range)
     replace the data's own, so a test or resume of a trained model normalises as it was
-    trained and no rank computes anything (docs/architecture.md, data).
+    trained and no rank computes anything (docs/architecture.md, data). ``progress``
+    hears the statistics pass (fields read / total; the trainer writes it to
+    status.json).
     """
 
     def __init__(
@@ -123,8 +126,9 @@ class OceanDataModule(L.LightningDataModule):
         cfg: Mapping[str, Any],
         prepared: PreparedData | None = None,
         stats_cache: Path | None = None,
-        stats: Mapping[str, list[float]] | None = None,
+        stats: Mapping[str, Any] | None = None,
         rank: int = 0,
+        progress: Progress = no_progress,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -134,17 +138,19 @@ class OceanDataModule(L.LightningDataModule):
             plain = _as_plain(cfg)
             plan = lazy_plan(plain, _validate_scale(plain))
         if plan is not None:
-            self.data = LazyData(plan, stats_cache, given=stats, rank=rank)
+            self.data = LazyData(plan, stats_cache, given=stats, rank=rank, progress=progress)
             train_shape: tuple[int, ...] = plan.hr_shape
         else:
             if prepared is None:
-                prepared = prepare_data(cfg, StatsShare(stats_cache, rank), stats=stats)
+                share = StatsShare(stats_cache, rank)
+                prepared = prepare_data(cfg, share, stats=stats, progress=progress)
             elif stats is not None:
                 prepared = replace(
                     prepared,
                     mean=list(stats["mean"]),
                     std=list(stats["std"]),
                     data_range=list(stats["data_range"]),
+                    stats_sampling=dict(stats.get("sampling") or checkpoint_record()),
                 )
             self.data = prepared
             train_shape = tuple(self.data.splits["train"].hr.shape[-2:])

@@ -41,6 +41,13 @@ from oceansr.data.fields import (
 )
 from oceansr.data.shared_stats import StatsShare, shared_stats
 from oceansr.data.sources import source_loader
+from oceansr.data.stats_sampling import (
+    Progress,
+    StatsChoice,
+    checkpoint_record,
+    no_progress,
+    stats_choice,
+)
 from oceansr.data.transforms import (
     crop_coord,
     crop_shape,
@@ -70,6 +77,12 @@ NOT_IN_STATS: frozenset[str] = frozenset(
         "eval_memory_mb",
         "degradation",  # changes the LR only; statistics are the HR's
         "covariates",  # extra inputs, with their own statistics (data/covariates.py)
+        # The statistics choice is in the key as resolved (StatsChoice.identity), and
+        # the threads never change the result.
+        "stats",
+        "stats_fields",
+        "stats_seed",
+        "stats_threads",
     }
 )
 
@@ -119,6 +132,8 @@ class PreparedData:
     #: data.covariates with their statistics, as the checkpoint records them
     #: (:func:`oceansr.data.covariates.record`); empty without covariates.
     covariates: list[dict[str, Any]] = field(default_factory=list)
+    #: How the statistics were made (data.stats): method, fields read out of all, seed.
+    stats_sampling: dict[str, Any] | None = None
 
     @property
     def channels(self) -> int:
@@ -141,6 +156,7 @@ class PreparedData:
             "mean": self.mean,
             "std": self.std,
             "data_range": self.data_range,
+            "stats_sampling": self.stats_sampling,
             **({"covariates": self.covariates} if self.covariates else {}),
             "notes": self.notes,
             "warnings": self.warnings,
@@ -236,15 +252,19 @@ def prepare_data(
     cfg: Mapping[str, Any],
     share: StatsShare | None = None,
     stats: Mapping[str, Any] | None = None,
+    progress: Progress = no_progress,
 ) -> PreparedData:
     """Load, check and resolve a data config; raise a classified error on bad input.
 
     The normalisation statistics are ``stats`` when given (a checkpoint's: nothing is
     computed), else shared through ``share`` (global rank 0 computes them, the other
-    ranks read its file), else computed here.
+    ranks read its file), else computed here, from the training fields ``data.stats``
+    picks (all of them by default: :mod:`oceansr.data.stats_sampling`), reporting to
+    ``progress``.
     """
     cfg = _as_plain(cfg)
     scale = _validate_scale(cfg)
+    choice = stats_choice(cfg, lazy=False)
     degradation = check_degradation(cfg.get("degradation"))
     fields = load_field_data(cfg)
     given = _given_lr(cfg, scale)
@@ -285,8 +305,12 @@ def prepare_data(
     if stats is None:
         train_hr = splits["train"].hr
         stats = shared_stats(
-            share or StatsShare(), memory_stats_key(cfg), lambda: split_stats(train_hr)
+            share or StatsShare(),
+            memory_stats_key(cfg, choice),
+            lambda: chosen_stats(train_hr, choice, progress),
         )
+    else:  # a checkpoint's: nothing read
+        stats = {"sampling": checkpoint_record(), **stats}
     warnings = data_warnings(
         list(fields.train.variables),
         has_coordinates=fields.train.lat is not None or fields.train.lon is not None,
@@ -308,6 +332,7 @@ def prepare_data(
         attrs=fields.attrs,
         degradation=made_by,
         covariates=recorded,
+        stats_sampling=stats.get("sampling"),
     )
 
 
@@ -346,10 +371,23 @@ def split_stats(hr: np.ndarray) -> dict[str, Any]:
     }
 
 
-def memory_stats_key(cfg: Mapping[str, Any]) -> str:
+def chosen_stats(hr: np.ndarray, choice: StatsChoice, progress: Progress) -> dict[str, Any]:
+    """:func:`split_stats` of the training fields ``choice`` picks, with its ``sampling``
+    record; the fields are in memory already, so progress is the pass's start and end."""
+    indices = choice.indices(hr.shape[0])
+    progress(0, len(indices))
+    picked = hr if len(indices) == hr.shape[0] else hr[indices]
+    stats = split_stats(picked)
+    progress(len(indices), len(indices))
+    return {**stats, "sampling": choice.record(len(indices), hr.shape[0])}
+
+
+def memory_stats_key(cfg: Mapping[str, Any], choice: StatsChoice | None = None) -> str:
     """Fingerprint of what in-memory statistics depend on: the data config less the keys
     that do not change the training fields (a new key counts, to be safe: it only costs
-    one recomputation)."""
-    payload = {k: v for k, v in _as_plain(cfg).items() if k not in NOT_IN_STATS}
+    one recomputation), plus the statistics choice as resolved."""
+    plain = _as_plain(cfg)
+    payload = {k: v for k, v in plain.items() if k not in NOT_IN_STATS}
+    payload["stats_choice"] = (choice or stats_choice(plain, lazy=False)).identity()
     text = json.dumps({"path_kind": "memory", **payload}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -174,6 +174,7 @@ class SRModule(L.LightningModule):
         degradation: str | None = None,
         init_from: dict[str, Any] | None = None,
         covariates: list[dict[str, Any]] | None = None,
+        stats_sampling: dict[str, Any] | None = None,  # data.stats, recorded only
     ) -> None:
         super().__init__()
         self.save_hyperparameters()

@@ -107,6 +107,10 @@ TEXTS: dict[str, str] = {
     "start.slow": (
         "started, still in phase {phase} after {seconds} s; wait once (rule 1) for training_start"
     ),
+    "start.preparing": (
+        "started, still preparing data after {seconds} s (statistics: {read}/{total} fields "
+        "read); wait once (rule 1) for training_start"
+    ),
     "start.queued": "started, the job is still waiting in the Slurm queue (reason {reason})",
     "arg.resume_only": "overrides apply to action='resume' only, not action={action}",
     "arg.drop_overrides": "call ocean_sr_train_status(action={action}) without overrides",

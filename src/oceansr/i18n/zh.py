@@ -98,6 +98,10 @@ TEXTS: dict[str, str] = {
     "start.slow": (
         "已启动，{seconds} 秒后仍处于 {phase} 阶段；等待一次（规则 1）直到 training_start"
     ),
+    "start.preparing": (
+        "已启动，{seconds} 秒后仍在准备数据（统计量：已读取 {read}/{total} 个场）；"
+        "等待一次（规则 1）直到 training_start"
+    ),
     "start.queued": "已提交，作业仍在 Slurm 队列中等待（原因 {reason}）",
     "arg.resume_only": "overrides 只适用于 action='resume'，不适用于 action={action}",
     "arg.drop_overrides": "去掉 overrides 后调用 ocean_sr_train_status(action={action})",
@@ -275,6 +279,7 @@ STATES: dict[str, str] = {
     "failed": "失败",
     "killed": "已终止",
     "starting": "启动中",
+    "preparing_data": "准备数据中",
     "sanity_check": "健全性检查",
     "training": "训练中",
     "validating": "验证中",

@@ -68,6 +68,7 @@ TERMINAL_STATUSES: frozenset[str] = frozenset(s.value for s in RunStatus if s.is
 
 PHASES: tuple[str, ...] = (
     "starting",
+    "preparing_data",  # the statistics pass before training_start (data_progress)
     "sanity_check",
     "training",
     "validating",

@@ -45,9 +45,11 @@ from oceansr.core.metric_names import verdict_text
 from oceansr.data.datamodule import OceanDataModule
 from oceansr.data.fields import grid_step_deg, spans_globe
 from oceansr.data.lazy.stats import STATS_FILE
+from oceansr.data.stats_sampling import Progress, checkpoint_record, no_progress
 from oceansr.engine import early_signals
 from oceansr.engine.callbacks.csv_logger import RunCSVLogger
 from oceansr.engine.callbacks.faults import FaultInjection, raise_startup_fault, startup_pause
+from oceansr.engine.callbacks.preparing import DataPreparation
 from oceansr.engine.callbacks.recorder import RunRecorder
 from oceansr.engine.callbacks.requeue import (
     RequeueWatch,
@@ -172,22 +174,29 @@ def new_module(cfg: DictConfig, data: Any) -> SRModule:
         degradation=data.degradation,
         # data.covariates with their statistics: predict rebuilds them from these.
         covariates=list(getattr(data, "covariates", None) or []),
+        # How the statistics were made (data.stats: sample or exact, fields read, seed).
+        stats_sampling=getattr(data, "stats_sampling", None),
     )
 
 
-def checkpoint_stats(cfg: DictConfig) -> dict[str, list[float]] | None:
+def checkpoint_stats(cfg: DictConfig) -> dict[str, Any] | None:
     """The normalisation statistics stored in ``ckpt_path`` (mode=test, resume), or None.
 
     The model was trained with them, so evaluating or resuming it must use them, and the
     data need no statistics pass (docs/architecture.md, data). ``read_hparams`` reads
     them without torch; an older checkpoint without ``data_range`` keeps the data's own.
+    Their ``sampling`` says so: method ``checkpoint``, nothing read, and how the
+    checkpoint's own were made when it records it.
     """
     if not cfg.ckpt_path:
         return None
     hparams = read_hparams(cfg.ckpt_path, field="ckpt_path")
     if not all(hparams.get(key) for key in ("mean", "std", "data_range")):
         return None
-    return {key: [float(v) for v in hparams[key]] for key in ("mean", "std", "data_range")}
+    given: dict[str, Any] = {
+        k: [float(v) for v in hparams[k]] for k in ("mean", "std", "data_range")
+    }
+    return {**given, "sampling": checkpoint_record(hparams)}
 
 
 def eval_tile(cfg: DictConfig) -> int:
@@ -303,18 +312,31 @@ def best_or_current(trainer: L.Trainer) -> str | None:
 
 
 def run_training(
-    cfg: DictConfig, paths: RunPaths, extra_callbacks: Sequence[Callback] = ()
+    cfg: DictConfig,
+    paths: RunPaths,
+    extra_callbacks: Sequence[Callback] = (),
+    preparing: DataPreparation | None = None,
 ) -> TrainResult:
-    """Validate everything, then fit and test (or only test, in mode=test)."""
+    """Validate everything, then fit and test (or only test, in mode=test).
+
+    ``preparing`` hears the statistics pass (status.json's ``preparing_data``) and ends
+    that phase once the data and the model are ready.
+    """
     check_config(cfg)
     L.seed_everything(int(cfg.seed), workers=True, verbose=False)
-    datamodule = OceanDataModule(  # statistics: global rank 0 computes, the others read
-        cfg.data,
-        stats_cache=paths.dir / STATS_FILE,
-        stats=checkpoint_stats(cfg),
-        rank=global_rank(),
-    )
-    module = build_module(cfg, datamodule)
+    progress: Progress = preparing if preparing is not None else no_progress
+    try:
+        datamodule = OceanDataModule(  # statistics: global rank 0 computes, the others read
+            cfg.data,
+            stats_cache=paths.dir / STATS_FILE,
+            stats=checkpoint_stats(cfg),
+            rank=global_rank(),
+            progress=progress,
+        )
+        module = build_module(cfg, datamodule)  # the lazy path's statistics are read here
+    finally:
+        if preparing is not None:
+            preparing.finish()
     if is_rank_zero():
         write_config(cfg, paths, datamodule)
     trainer = build_trainer(cfg, paths, [*build_callbacks(cfg, paths), *extra_callbacks])
@@ -420,7 +442,8 @@ def execute(
     try:
         raise_startup_fault(cfg.debug)
         startup_pause(cfg.debug)
-        result = run_training(cfg, paths, [recorder, requeue, *extra_callbacks])
+        preparing = DataPreparation(session)
+        result = run_training(cfg, paths, [recorder, requeue, *extra_callbacks], preparing)
         session.finish(
             "training_end",
             {"metrics": {"test": result.test_metrics}},

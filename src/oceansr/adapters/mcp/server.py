@@ -185,15 +185,25 @@ def as_started(reply: dict[str, Any], runs_root: str | None, lang: str) -> dict[
         return reply
     doc = control.status(str(reply.get("process_id")), runs_root=runs_root)
     phase = doc.get("phase") or reply.get("phase") or "starting"
-    waited = doc.get("duration_s") or 0
+    waited = f"{float(doc.get('duration_s') or 0):.0f}"
+    preparing = doc.get("data_progress") or reply.get("data_progress")
+    if isinstance(preparing, dict):  # the statistics pass: say how far it is
+        message = text(
+            "start.preparing",
+            lang,
+            read=preparing.get("fields_read"),
+            total=preparing.get("fields_total"),
+            seconds=waited,
+        )
+    else:
+        message = text("start.slow", lang, phase=state_word(phase, lang), seconds=waited)
     return {
         **reply,
         "status": "started",
         "phase": phase,
         "progress": doc.get("progress") or reply.get("progress"),
-        "message": text(
-            "start.slow", lang, phase=state_word(phase, lang), seconds=f"{float(waited):.0f}"
-        ),
+        **({"data_progress": preparing} if isinstance(preparing, dict) else {}),
+        "message": message,
     }
 
 

@@ -25,6 +25,7 @@ from oceansr.data.lazy.given_lr import plan_given_lr
 from oceansr.data.lazy.plan import DataPlan, build_hr_plan
 from oceansr.data.lazy.stats import cached_stats, sample_check
 from oceansr.data.shared_stats import StatsShare
+from oceansr.data.stats_sampling import Progress, checkpoint_record, no_progress, stats_choice
 
 #: Selected HR bytes (float32) above which ``data.cache=auto`` reads lazily.
 MEMORY_BYTES = 1 << 30
@@ -73,9 +74,10 @@ def lazy_plan(cfg: Mapping[str, Any], scale: int) -> DataPlan | None:
 class LazyData:
     """The lazy counterpart of ``PreparedData``: same attributes, statistics on demand.
 
-    The statistics come from one streaming pass over the training split the first time
-    they are asked for, made by global rank 0 only (``rank``), or from the run
-    directory's cache (``stats_cache``, also the other ranks' hand-over), or are
+    The statistics come from one streaming pass over the training fields that
+    ``data.stats`` picks (a seeded sample by default) the first time they are asked
+    for, made by global rank 0 only (``rank``, reporting to ``progress``), or from the
+    run directory's cache (``stats_cache``, also the other ranks' hand-over), or are
     ``given`` (a checkpoint's, in mode=test and on resume: the model was trained with
     them, so no pass over the data is needed; docs/architecture.md, data).
     """
@@ -86,10 +88,15 @@ class LazyData:
         stats_cache: Path | None = None,
         given: Mapping[str, Any] | None = None,
         rank: int = 0,
+        progress: Progress = no_progress,
     ) -> None:
         self.plan = plan
         self.share = StatsShare(stats_cache, rank)
-        self._stats: dict[str, Any] | None = dict(given) if given is not None else None
+        self.choice = stats_choice(plan.cfg, lazy=True)
+        self.progress = progress
+        self._stats: dict[str, Any] | None = None
+        if given is not None:  # a checkpoint's: nothing read
+            self._stats = {"sampling": checkpoint_record(), **given}
         self.variables = list(plan.variables)
         self.units = list(plan.units)
         self.attrs = [dict(a) for a in plan.attrs]
@@ -110,7 +117,7 @@ class LazyData:
     @property
     def stats(self) -> dict[str, Any]:
         if self._stats is None:
-            self._stats = cached_stats(self.plan, self.share)
+            self._stats = cached_stats(self.plan, self.share, self.choice, self.progress)
         return self._stats
 
     @property
@@ -124,6 +131,11 @@ class LazyData:
     @property
     def data_range(self) -> list[float]:
         return self.stats["data_range"]
+
+    @property
+    def stats_sampling(self) -> dict[str, Any] | None:
+        """How the statistics were made (``data.stats``; a checkpoint's: method checkpoint)."""
+        return self.stats.get("sampling")
 
     def summary(self, with_stats: bool = True) -> dict[str, Any]:
         """Same keys as ``PreparedData.summary``; statistics None when not computed."""
@@ -142,6 +154,7 @@ class LazyData:
             "mean": stats["mean"] if stats else None,
             "std": stats["std"] if stats else None,
             "data_range": stats["data_range"] if stats else None,
+            "stats_sampling": stats.get("sampling") if stats else None,
             "notes": self.notes,
             "warnings": self.warnings((stats or {}).get("constant") or []),
             "lazy": True,

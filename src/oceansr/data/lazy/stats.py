@@ -3,9 +3,12 @@
 - :func:`sample_check` reads a bounded sample of fields (a few per split, within a
   cell budget) for the controller: all-NaN fields and infinite ocean values give the
   same classified errors as the in-memory path, at a cost independent of the data size.
-- :func:`streaming_stats` is one chunked pass over the training split: per-channel
-  count, sum, min, max and the centred sum of squares merged block by block (Chan et
-  al.), which equals the in-memory two-pass result to rounding.
+- :func:`streaming_stats` reads the training fields that the statistics choice picks
+  (:mod:`oceansr.data.stats_sampling`: a bounded seeded sample by default, or all of
+  them), ``threads`` at a time (zarr and numpy release the GIL while reading and
+  decompressing): per field, per channel count, mean, min, max and the centred sum of
+  squares, merged in field order (Chan et al.), so the result does not depend on the
+  threads and the exact pass equals the in-memory two-pass result to rounding.
 - :func:`cached_stats` keeps the result in the run directory so a resume or a test of
   the same run does not read the data again, and so that only global rank 0 makes the
   pass: the other ranks read its file (:mod:`oceansr.data.shared_stats`;
@@ -17,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,12 +33,13 @@ from oceansr.data.grid import short_list
 from oceansr.data.lazy.plan import DataPlan, SplitReader
 from oceansr.data.shared_stats import STATS_FILE as STATS_FILE  # its old home, re-exported
 from oceansr.data.shared_stats import StatsShare, shared_stats
+from oceansr.data.stats_sampling import Progress, StatsChoice, no_progress
 from oceansr.runs.protocol import SPLITS
 
 #: Cells (all channels) the controller's sample check may read, over all splits.
 SAMPLE_CELLS = 2**23
-#: Cells per block of the streaming pass (bounds its float64 temporaries).
-BLOCK_CELLS = 2**24
+#: The choice of an exact pass, one reading thread (streaming_stats' default).
+EXACT = StatsChoice(method="exact", fields=1, seed=0, threads=1)
 
 
 def sample_indices(n: int, k: int) -> list[int]:
@@ -123,54 +129,115 @@ class Moments:
         v = values[np.isfinite(values)].astype(np.float64)
         if not v.size:
             return
-        n_b, mean_b = float(v.size), float(v.mean())
-        m2_b = float(((v - mean_b) ** 2).sum())
+        low, high, mean_b = float(v.min()), float(v.max()), float(v.mean())
+        v -= mean_b  # in place: one float64 copy of the channel per reading thread
+        np.square(v, out=v)
+        self._merge_channel(c, (float(v.size), mean_b, float(v.sum())), low, high)
+
+    def merge(self, other: Moments) -> None:
+        """Merge another set of moments into this one, channel by channel (same update)."""
+        for c in range(len(self.count)):
+            if other.count[c]:
+                part = (float(other.count[c]), float(other.mean[c]), float(other.m2[c]))
+                self._merge_channel(c, part, float(other.vmin[c]), float(other.vmax[c]))
+
+    def _merge_channel(
+        self, c: int, part: tuple[float, float, float], low: float, high: float
+    ) -> None:
+        n_b, mean_b, m2_b = part
         n_a = self.count[c]
         delta = mean_b - self.mean[c]
         total = n_a + n_b
         self.mean[c] += delta * n_b / total
         self.m2[c] += m2_b + delta * delta * n_a * n_b / total
         self.count[c] = total
-        self.vmin[c] = min(self.vmin[c], float(v.min()))
-        self.vmax[c] = max(self.vmax[c], float(v.max()))
+        self.vmin[c] = min(self.vmin[c], low)
+        self.vmax[c] = max(self.vmax[c], high)
 
 
-def streaming_stats(reader: SplitReader) -> dict[str, Any]:
-    """Mean, std and PSNR data range of the split's ocean cells, in one chunked pass."""
+def field_moments(reader: SplitReader, index: int) -> Moments:
+    """The moments of one training field (run in a reading thread)."""
+    hr = reader.read(index)
+    moments = Moments.empty(hr.shape[0])
+    for c in range(hr.shape[0]):
+        moments.add(c, hr[c])
+    return moments
+
+
+def in_order(reader: SplitReader, indices: list[int], threads: int) -> Iterator[Moments]:
+    """Each field's moments in ``indices`` order, read by ``threads`` threads with at
+    most ``2 * threads`` fields in flight (memory bounded, whatever the split's length).
+
+    The first field is read here, alone: it opens the reader's dataset once (a
+    multi-file source may take seconds to open) before the threads share it.
+    """
+    if not indices:
+        return
+    yield field_moments(reader, indices[0])
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="oceansr-stats") as pool:
+        pending: list[Future[Moments]] = []
+        for index in indices[1:]:
+            pending.append(pool.submit(field_moments, reader, index))
+            if len(pending) >= 2 * threads:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def streaming_stats(
+    reader: SplitReader, choice: StatsChoice = EXACT, progress: Progress = no_progress
+) -> dict[str, Any]:
+    """Mean, std and PSNR data range of the ocean cells of the training fields that
+    ``choice`` picks, with the ``sampling`` record; ``progress(done, total)`` after each."""
     plan = reader.plan
+    indices = choice.indices(len(reader))
     moments = Moments.empty(len(plan.variables))
-    block = max(1, BLOCK_CELLS // (math.prod(plan.hr_shape) * len(plan.variables)))
-    for start in range(0, len(reader), block):
-        hr = reader.read_block(start, min(start + block, len(reader)))
-        for c in range(hr.shape[1]):
-            moments.add(c, hr[:, c])
+    progress(0, len(indices))
+    for done, part in enumerate(in_order(reader, indices, max(1, choice.threads)), start=1):
+        moments.merge(part)
+        progress(done, len(indices))
     if (moments.count == 0).any():
         ch = int(np.flatnonzero(moments.count == 0)[0])
         raise DataInvalidError(
-            f"channel {ch} has no ocean (finite) value",
+            f"channel {ch} has no ocean (finite) value in the {len(indices)} training "
+            "field(s) read for the statistics",
             field="data.variables",
-            fix="check the variable and its land mask, or drop it from data.variables",
+            fix="check the variable and its land mask, or drop it from data.variables "
+            "(with data.stats=sample, more data.stats_fields or data.stats=exact)",
         )
     std = np.sqrt(moments.m2 / moments.count)
+    cells = len(indices) * math.prod(plan.hr_shape)
     return {
         "constant": constant_channels(std),  # std 0 replaced by 1.0 below (warned)
         "mean": [float(v) for v in moments.mean],
         "std": [float(v) if v > 0 else 1.0 for v in std],
         "data_range": [float(v) for v in np.maximum(moments.vmax - moments.vmin, 1e-6)],
-        "ocean_fraction": [float(moments.count.sum() / (len(reader) * math.prod(plan.hr_shape)))],
+        "ocean_fraction": [float(moments.count.sum() / cells)],
+        "sampling": choice.record(len(indices), len(reader)),
     }
 
 
-def stats_key(plan: DataPlan) -> str:
-    """Fingerprint of what the statistics depend on: the data config and the train split."""
+def stats_key(plan: DataPlan, choice: StatsChoice = EXACT) -> str:
+    """Fingerprint of what the statistics depend on: the data config, the train split and
+    the statistics choice (method, sample size, seed: a changed choice recomputes)."""
     keys = ("path", "variables", "sel", "isel", "split", "scale", "crop_to_scale", "decode_times")
     payload: dict[str, Any] = {k: plan.cfg.get(k) for k in keys}
     payload["train_positions"] = plan.splits["train"].positions.tolist()
+    payload["stats"] = choice.identity()
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cached_stats(plan: DataPlan, share: StatsShare) -> dict[str, Any]:
-    """Statistics from the run's file when it matches this data, else computed (and
-    written) by global rank 0; the other ranks wait for rank 0's file."""
-    return shared_stats(share, stats_key(plan), lambda: streaming_stats(SplitReader(plan, "train")))
+def cached_stats(
+    plan: DataPlan,
+    share: StatsShare,
+    choice: StatsChoice = EXACT,
+    progress: Progress = no_progress,
+) -> dict[str, Any]:
+    """Statistics from the run's file when it matches this data and choice, else computed
+    (and written) by global rank 0; the other ranks wait for rank 0's file."""
+    return shared_stats(
+        share,
+        stats_key(plan, choice),
+        lambda: streaming_stats(SplitReader(plan, "train"), choice, progress),
+    )

@@ -49,6 +49,7 @@ from oceansr.runs import (
     record_killed,
     transition,
     update_run,
+    update_status,
 )
 from oceansr.runs.errorfile import write_error_file
 from oceansr.runs.failures import classify_exception
@@ -143,6 +144,7 @@ class RunSession:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._pending_progress: dict[str, Any] | None = None
+        self._pending_status: dict[str, Any] | None = None
         self._write_lock = threading.Lock()
         self._last_beat = 0.0
         self._parent = parse_parent(os.environ.get(PARENT_ENV))
@@ -253,15 +255,31 @@ class RunSession:
         """
         self._pending_progress = progress
 
+    def publish_status(self, changes: dict[str, Any]) -> None:
+        """Hand status changes (data preparation's phase and progress) to the heartbeat
+        thread, like :meth:`publish_progress`: the newest replaces any not yet written."""
+        self._pending_status = changes
+
+    def write_status_now(self, changes: dict[str, Any]) -> None:
+        """Write ``changes`` at once, dropping any published status not yet written (so
+        an older ``data_progress`` can never land after them)."""
+        if not self.enabled:
+            return
+        with self._write_lock:
+            self._pending_status = None
+            update_status(self.paths, changes)
+
     def flush(self) -> None:
         """Write pending progress now (with the heartbeat), or just beat when it is due."""
         with self._write_lock:
             pending, self._pending_progress = self._pending_progress, None
+            status, self._pending_status = self._pending_status, None
             now = time.monotonic()
             # The memory goes with each beat: if the kernel's OOM killer ends the run, the
             # last value near the limit is the evidence (docs/architecture.md, failure taxonomy).
-            if pending is not None:
-                heartbeat(self.paths, {"progress": pending, "memory": memory_sample()})
+            if pending is not None or status is not None:
+                progress = {} if pending is None else {"progress": pending}
+                heartbeat(self.paths, {**(status or {}), **progress, "memory": memory_sample()})
             elif now - self._last_beat >= HEARTBEAT_S:
                 heartbeat(self.paths, {"memory": memory_sample()})
             else:
