@@ -7,10 +7,11 @@ import itertools
 import warnings
 
 import numpy as np
+import pytest
 import torch
 
 from oceansr.engine.breakdown import block_ids, breakdown, parse_label
-from oceansr.engine.metrics import FieldErrors
+from oceansr.engine.metrics import FieldErrors, field_errors
 from oceansr.engine.module import ESTIMATORS
 from sr_modules import two_variable_module
 
@@ -139,3 +140,14 @@ def test_labels_without_numbers_still_group() -> None:
         "2000-03-01",
     ]
     assert parse_label("sample=0") == {"sample": "0"}
+
+
+@pytest.mark.parametrize("estimators", [1, 3])
+def test_one_test_field_keeps_its_dims(estimators: int) -> None:
+    """torchmetrics squeezes a one-element result: a test of one field of one variable
+    must still give ``index`` (1,), ``squared`` (1, 1, K) and ``cells`` (1, 1)."""
+    errors = FieldErrors()
+    errors.update(torch.tensor([7]), torch.full((1, 1, estimators), 2.0), torch.ones(1, 1))
+    got = field_errors(errors.compute(), channels=1)
+    assert got["index"].tolist() == [7]
+    assert got["squared"].shape == (1, 1, estimators) and got["cells"].shape == (1, 1)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from torchmetrics import Metric
 from torchmetrics.functional.image import structural_similarity_index_measure
@@ -351,6 +352,18 @@ class FieldErrors(Metric):
             "squared": _as_tensor(self.squared)[order][keep],
             "cells": _as_tensor(self.cells)[order][keep],
         }
+
+
+def field_errors(found: dict[str, torch.Tensor], channels: int) -> dict[str, np.ndarray]:
+    """:class:`FieldErrors`' result as numpy in its documented shapes: torchmetrics
+    squeezes a one-element result to 0-d, so a test of one field (one variable) would
+    lose its ``index`` and ``cells`` dims."""
+    index = found["index"].reshape(-1).cpu().numpy()
+    return {
+        "index": index,
+        "squared": found["squared"].reshape(len(index), channels, -1).cpu().numpy(),
+        "cells": found["cells"].reshape(len(index), channels).cpu().numpy(),
+    }
 
 
 def _as_tensor(state: list[torch.Tensor] | torch.Tensor) -> torch.Tensor:
