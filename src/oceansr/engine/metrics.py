@@ -353,6 +353,24 @@ class FieldErrors(Metric):
         }
 
 
+def field_error_arrays(found: dict[str, torch.Tensor], channels: int) -> dict[str, Any]:
+    """:meth:`FieldErrors.compute`'s result as numpy arrays of its documented shapes.
+
+    torchmetrics squeezes a one-element result to 0-d, so a test split of one field gave
+    a 0-d ``index`` (and, with one variable, 0-d ``cells``), and the breakdown at the end
+    of the run failed on ``len()``. The shapes are restored here.
+    """
+    index = found["index"].reshape(-1)
+    fields = int(index.numel())
+    if fields == 0:
+        return {key: value.cpu().numpy() for key, value in found.items()}
+    return {
+        "index": index.cpu().numpy(),
+        "squared": found["squared"].reshape(fields, channels, -1).cpu().numpy(),
+        "cells": found["cells"].reshape(fields, channels).cpu().numpy(),
+    }
+
+
 def _as_tensor(state: list[torch.Tensor] | torch.Tensor) -> torch.Tensor:
     """A ``cat`` state as one tensor (torchmetrics gives a tensor after a DDP sync)."""
     return torch.cat(state) if isinstance(state, list) else state

@@ -55,6 +55,7 @@ from oceansr.engine.metrics import (
     FieldSums,
     LossSums,
     MaskedFieldMetrics,
+    field_error_arrays,
     field_sums,
     gain,
     masked_field_mean,
@@ -440,7 +441,7 @@ class SRModule(L.LightningModule):
             self.metrics[f"{stage}_{kind}"].reset()
         if stage == "test":
             found = self.test_errors.compute()
-            self.last_test_errors = {key: value.cpu().numpy() for key, value in found.items()}
+            self.last_test_errors = field_error_arrays(found, len(self.variables))
             self.test_errors.reset()
         loss = self.eval_loss[stage]
         values[f"{stage}/loss"] = float(loss.compute())
