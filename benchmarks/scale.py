@@ -84,6 +84,7 @@ of 32 x 64 predicted with 16-cell windows. Its figures mean nothing.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -95,7 +96,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -358,7 +359,7 @@ class TreeSampler:
     processes_at_peak: int = 0
     max_processes: int = 0
     phase_at_peak: str | None = None
-    breakdown_at_peak: dict[str, float] = field(default_factory=dict)
+    breakdown_at_peak: dict[str, float] = dataclasses.field(default_factory=dict)
     cpu_s: float = 0.0
     ticks: int = 0
 
@@ -445,10 +446,11 @@ class RunWatch:
 
     paths: RunPaths
     spawned_at: float
-    phases: dict[str, float] = field(default_factory=dict)
-    progress: dict[int, float] = field(default_factory=dict)  # step -> elapsed_s, first seen
-    last_progress: dict[str, Any] = field(default_factory=dict)
-    status: dict[str, Any] = field(default_factory=dict)
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: step -> the trainer's elapsed_s when that step's progress was first seen
+    progress: dict[int, float] = dataclasses.field(default_factory=dict)
+    last_progress: dict[str, Any] = dataclasses.field(default_factory=dict)
+    status: dict[str, Any] = dataclasses.field(default_factory=dict)
     started_at: float | None = None
     _status_mtime: float = 0.0
 
