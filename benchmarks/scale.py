@@ -51,7 +51,8 @@ Figures (one JSON document on stdout):
     over all steps.
   * ``warm``: time to ``training_start`` again after reading every file of the store
     once (``resident_mb`` says how much of it the page cache then held); that run is
-    stopped (SIGTERM to its process group) as soon as ``training_start`` appears.
+    stopped as soon as ``training_start`` appears (SIGTERM to the trainer, as ``kill``
+    does; its group is killed 60 s later if still alive), so it ends ``killed``.
 - ``train_subset_memory`` / ``train_subset_lazy``: the same trainer, model, patch, batch,
   workers and steps on the first ``--subset`` fields (``data.isel``), which fit in memory,
   ``data.cache=memory`` then ``data.cache=lazy`` back to back; ``lazy_over_memory_speed``
@@ -84,6 +85,7 @@ of 32 x 64 predicted with 16-cell windows. Its figures mean nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import math
@@ -113,6 +115,8 @@ MB = 2**20
 #: How often the run's files are read (status.json progress is written at most once a
 #: second, so this only bounds how late a phase or training_start is seen).
 POLL_S = 0.05
+#: Seconds a run stopped at training_start gets to end before its group is killed.
+STOP_GRACE_S = 60.0
 SMOKE_LR = (32, 64)
 SMOKE = {
     "size_gb": 0.0,
@@ -532,6 +536,7 @@ def run_trainer(
         watch = RunWatch(paths, spawned)
         sampler = TreeSampler(proc.pid)
         stopped = timed_out = False
+        stopped_at = math.inf
         sampled = -math.inf
         while proc.poll() is None:
             # The run files every POLL_S (cheap: a stat, and a read when status.json
@@ -542,13 +547,20 @@ def run_trainer(
                 sampler.sample(watch.phase)
                 sampled = tick
             if stop_at_start and watch.started_at is not None and not stopped:
-                os.killpg(proc.pid, signal.SIGTERM)
-                stopped = True
+                # As `kill` does: SIGTERM to the trainer alone (it stops its workers); to
+                # the whole group, the workers die first and the run ends `failed`.
+                proc.send_signal(signal.SIGTERM)
+                stopped, stopped_at = True, time.time()
+            if stopped and time.time() - stopped_at > STOP_GRACE_S and not timed_out:
+                os.killpg(proc.pid, signal.SIGKILL)
+                timed_out = True
             if time.time() - spawned > args.run_timeout_s and not timed_out:
                 os.killpg(proc.pid, signal.SIGKILL)
                 timed_out = True
             time.sleep(max(0.0, min(interval, POLL_S) - (time.monotonic() - tick)))
         wall = time.time() - spawned
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # no worker of this run outlives it
     watch.poll()
     result: dict[str, Any] = {
         "run_id": run_id,

@@ -43,6 +43,7 @@ OUTCOMES: dict[tuple[str, ...], dict[str, Any]] = {
     SCALE_TRAIN: {
         "train_lazy.status": "completed",
         "train_lazy.warm.stopped_at_training_start": True,
+        "train_lazy.warm.status": "killed",
         "train_subset_memory.status": "completed",
         "train_subset_lazy.status": "completed",
         "start_scaling.long.stopped_at_training_start": True,
