@@ -48,7 +48,7 @@ Figures (one JSON document on stdout):
     the end of a step): first progress at or after step ``--warmup-steps`` (default
     ``steps // 5``, at least 1) to the last one before validation; ``steady`` gives the
     steps and seconds it spans. ``samples_per_s_trainer`` is the recorder's own average
-    over all steps.
+    over all steps (its last progress in the training phase).
   * ``warm``: time to ``training_start`` again after reading every file of the store
     once (``resident_mb`` says how much of it the page cache then held); that run is
     stopped as soon as ``training_start`` appears (SIGTERM to the trainer, as ``kill``
@@ -346,7 +346,13 @@ def role(proc: psutil.Process, root_pid: int) -> str:
     except psutil.Error:
         return "gone"
     if "forkserver" in cmdline:
-        return "forkserver"
+        # The forkserver's children are forked, not executed: they keep its command
+        # line, so the DataLoader workers are told apart by their parent.
+        try:
+            parent = proc.ppid()
+        except psutil.Error:
+            return "gone"
+        return "forkserver" if parent == root_pid else "worker"
     if "resource_tracker" in cmdline:
         return "resource_tracker"
     return "worker"
@@ -478,7 +484,7 @@ class RunWatch:
             progress = self.status.get("progress") or {}
             if self.phase == "training" and progress.get("elapsed_s") is not None:
                 self.progress.setdefault(int(progress["step"]), float(progress["elapsed_s"]))
-            if progress:
+                # Later phases rewrite progress with a growing elapsed_s: training's only.
                 self.last_progress = progress
         if self.started_at is None:
             events = read_events(self.paths, names="training_start")
