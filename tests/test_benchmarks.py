@@ -30,6 +30,27 @@ TIMEOUT_S = 600.0
 
 # Script (and its options besides --smoke) -> dotted key paths its JSON must have; an
 # integer part indexes a list ("models.0.params").
+SCALE_TRAIN = (
+    "scale.py",
+    "--skip-predict",
+    "--start-scaling",
+    "--extra",
+    "data.min_ocean_fraction=0.25",
+)
+# Script -> dotted key paths and the values they must have: outcomes, not figures (a
+# benchmark whose runs fail still prints its keys).
+OUTCOMES: dict[tuple[str, ...], dict[str, Any]] = {
+    SCALE_TRAIN: {
+        "train_lazy.status": "completed",
+        "train_lazy.warm.stopped_at_training_start": True,
+        "train_lazy.warm.status": "killed",
+        "train_subset_memory.status": "completed",
+        "train_subset_lazy.status": "completed",
+        "start_scaling.long.stopped_at_training_start": True,
+        "store.reused": False,
+    },
+}
+
 PROMISES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("quality.py",): (
         "benchmark",
@@ -118,23 +139,42 @@ PROMISES: dict[tuple[str, ...], tuple[str, ...]] = {
         "disk_full_at_start",  # measured as root, else {"measured": false, "why": ...}
         "not_run.kill_last_ckpt",  # --smoke leaves the real-trainer drills out, visibly
     ),
-    ("scale.py",): (
+    # The real trainer (cold and warm start, memory vs lazy), the 4x store's start and an
+    # extra override passed through; predict's slope separately (each run < 2 min).
+    SCALE_TRAIN: (
+        "settings.extra.0",
         "store.n_time",
+        "store.reused",
         "validation.seconds",
         "validation.peak_rss_mb",
-        "train_lazy.samples_per_s",
+        "train_lazy.peak_pss_tree_mb",
+        "train_lazy.rss_at_peak_mb",
+        "train_lazy.processes_at_peak",
         "train_lazy.peak_rss_tree_mb",
-        "train_subset_memory.samples_per_s",
-        "train_subset_lazy.samples_per_s",
+        "train_lazy.peak_breakdown.main",
+        "train_lazy.sampler.cpu_share",
+        "train_lazy.time_to_training_start_s",
+        "train_lazy.phases_s.training",
+        "train_lazy.steps_per_s",
+        "train_lazy.eviction.resident_mb_after",
+        "train_lazy.warm.time_to_training_start_s",
+        "train_subset_memory.steps_per_s",
+        "train_subset_lazy.steps_per_s",
         "lazy_over_memory_speed",
+        "start_scaling.short_cold_s",
+        "start_scaling.long_cold_s",
+        "start_scaling.long_over_short",
+        "start_scaling.long.store.n_time",
+        "goals.peak_pss_tree_mb.met",
     ),
     ("scale.py", "--predict-only"): (
-        "lr_store.n_time",
-        "predict_zarr.seconds",
-        "predict_zarr.fields_per_s",
-        "predict_zarr.peak_rss_tree_mb",
-        "projected_seconds_2gb_lr",
-        "output_bytes",
+        "predict_slope.runs.0.lr_store.n_time",
+        "predict_slope.runs.1.predict_zarr.seconds",
+        "predict_slope.runs.1.predict_zarr.peak_pss_tree_mb",
+        "predict_slope.runs.1.predict_zarr.peak_rss_tree_mb",
+        "predict_slope.pss_mb_per_field",
+        "predict_slope.rss_mb_per_field",
+        "predict_slope.projected_seconds_2gb_lr",
     ),
     ("gpu.py",): (
         "throughput.srcnn.gpu_fp32_samples_s",
@@ -198,6 +238,12 @@ def check_promises(command: tuple[str, ...], doc: dict[str, Any]) -> None:
         except KeyError:
             missing.append(path)
     assert not missing, f"{' '.join(command)}: keys missing {missing} in\n{json.dumps(doc)}"
+    wrong = {
+        path: lookup(doc, path)
+        for path, value in OUTCOMES.get(command, {}).items()
+        if lookup(doc, path) != value
+    }
+    assert not wrong, f"{' '.join(command)}: unexpected {wrong} in\n{json.dumps(doc)[-4000:]}"
 
 
 def test_every_benchmark_has_a_smoke_test() -> None:

@@ -18,6 +18,7 @@ from oceansr.data.lazy.source import LazyData, build_plan
 from oceansr.data.lr_input import open_lr_fields
 from oceansr.data.stores import check_openable, check_source_paths
 from oceansr.data.validation import validate_overrides
+from oceansr.runs import override
 from waiting import returns_within
 
 
@@ -109,3 +110,36 @@ def test_the_lazy_statistics_name_the_constant_field_and_split_labels_are_positi
     summary = LazyData(plan).summary()
     assert summary["std"][1] == 1.0  # replaced, so nothing divides by zero
     assert any("'flat' is constant over the training split" in w for w in summary["warnings"])
+
+
+def _daily_files(folder: Path, count: int) -> list[Path]:
+    """``count`` NetCDF files of one (time, lat, lon) field each, consecutive in time."""
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    paths = []
+    for day in range(count):
+        ds = xr.Dataset(
+            {"temp": (("time", "lat", "lon"), rng.normal(size=(1, 8, 16)).astype("float32"))},
+            coords={
+                "time": [day],
+                "lat": np.linspace(-10, 10, 8),
+                "lon": np.linspace(0, 30, 16),
+            },
+        )
+        paths.append(folder / f"day{day}.nc")
+        ds.to_netcdf(paths[-1])
+    return paths
+
+
+def test_describe_of_several_files_reports_the_source_as_given(tmp_path: Path) -> None:
+    """A glob (or a list) is reported as given, with the number of files it matched, and
+    the suggested ``data.path`` is that glob: it was ``null`` / ``<path>`` before."""
+    files = _daily_files(tmp_path / "daily", 3)
+    pattern = str(tmp_path / "daily" / "day*.nc")
+    info = describe_dataset(pattern)
+    assert (info["path"], info["n_files"], info["dims"]["time"]) == (pattern, 3, 3)
+    assert override("data.path", pattern) in info["suggested_overrides"]
+    listed = describe_dataset([str(p) for p in files[:2]])
+    assert (listed["path"], listed["n_files"]) == ([str(p) for p in files[:2]], 2)
+    one = describe_dataset(files[0])
+    assert one["path"] == str(files[0]) and "n_files" not in one

@@ -44,6 +44,8 @@ MIN_LR_SIDE = 8
 _YEAR_ZERO_RE = re.compile(r"since\s+0{1,4}-", re.IGNORECASE)
 _BOUNDS_DIM_RE = re.compile(r"^(nv|nv\d|bnds?|nbnds?|nbounds|vertices|nvertex|d2|two)$")
 _HUGE_VALUE = 1e15
+#: ``open_many``'s description of several files: ``multi:<N> files from <first>``.
+_MULTI_COUNT_RE = re.compile(r"(\d+) files\b")
 
 
 def _num(value: Any, digits: int = 6) -> float | None:
@@ -308,7 +310,8 @@ def _suggest(
 def describe_dataset(path: str | Path | xr.Dataset, *, decode_times: bool = True) -> dict[str, Any]:
     """Describe a NetCDF file / Zarr store as a JSON-friendly dict (for agents and users).
 
-    Keys: ``path``, ``format``, ``decode_times`` (as used), ``dims``, ``grids`` (per pair
+    Keys: ``path`` (a glob, directory or list as given, with ``n_files`` matched),
+    ``format``, ``decode_times`` (as used), ``dims``, ``grids`` (per pair
     of spatial dims: lat/lon names, kind rectilinear/curvilinear/index, shape, spacing,
     extent), ``sample_dims``, ``variables`` (name, dims, shape, dtype, units, long_name,
     standard_name, grid, sample dims, land fraction over the samples, ocean min/max/mean,
@@ -350,7 +353,7 @@ def _open_and_describe(path: str | Path | xr.Dataset, decode_times: bool) -> dic
     except OceanSRError as exc:
         raise relabel(exc) from exc
     try:
-        result = _describe(ds, description, used_decode)
+        result = _describe(ds, description, used_decode, path)
     finally:
         if opened:
             ds.close()
@@ -359,7 +362,28 @@ def _open_and_describe(path: str | Path | xr.Dataset, decode_times: bool) -> dic
     return result
 
 
-def _describe(ds: xr.Dataset, description: str, decode_times: bool) -> dict[str, Any]:
+def _source_path(kind: str, where: str, source: Any) -> tuple[Any, int | None]:
+    """The ``path`` to report and, for several files, how many were opened.
+
+    One file or store reports where it was opened. A glob, a directory or a list reports
+    what the user gave (the glob, not one of its matches: that is what ``data.path``
+    takes back in ``suggested_overrides``) and the number of files it matched, read
+    from :func:`~oceansr.data.stores.open_many`'s description (no second glob).
+    """
+    if kind in ("netcdf", "zarr"):
+        return where, None
+    if kind != "multi" or isinstance(source, xr.Dataset | xr.DataArray):
+        return None, None
+    count = _MULTI_COUNT_RE.match(where)
+    n_files = int(count.group(1)) if count else None
+    if isinstance(source, str | Path):
+        return str(source), n_files
+    return [str(p) for p in source], n_files
+
+
+def _describe(
+    ds: xr.Dataset, description: str, decode_times: bool, source: Any = None
+) -> dict[str, Any]:
     kind, _, where = description.partition(":")
     warnings: list[str] = []
     notes = _time_notes(ds) if not decode_times else []
@@ -415,9 +439,10 @@ def _describe(ds: xr.Dataset, description: str, decode_times: bool) -> dict[str,
         variables.append(info)
     if not any(v.get("gridded") for v in variables):
         warnings.append("no gridded (2-D or more) data variable found")
-    path = where if kind in ("netcdf", "zarr") else None
+    path, n_files = _source_path(kind, where, source)
     return {
         "path": path,
+        **({"n_files": n_files} if n_files is not None else {}),
         "format": kind if kind in ("netcdf", "zarr") else "dataset",
         "decode_times": decode_times,
         "dims": {str(d): int(n) for d, n in ds.sizes.items()},

@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from typing import Any, NamedTuple
 
-import numpy as np
 import torch
 from torchmetrics import Metric
 from torchmetrics.functional.image import structural_similarity_index_measure
@@ -354,15 +353,21 @@ class FieldErrors(Metric):
         }
 
 
-def field_errors(found: dict[str, torch.Tensor], channels: int) -> dict[str, np.ndarray]:
-    """:class:`FieldErrors`' result as numpy in its documented shapes: torchmetrics
-    squeezes a one-element result to 0-d, so a test of one field (one variable) would
-    lose its ``index`` and ``cells`` dims."""
-    index = found["index"].reshape(-1).cpu().numpy()
+def field_error_arrays(found: dict[str, torch.Tensor], channels: int) -> dict[str, Any]:
+    """:meth:`FieldErrors.compute`'s result as numpy arrays of its documented shapes.
+
+    torchmetrics squeezes a one-element result to 0-d, so a test split of one field gave
+    a 0-d ``index`` (and, with one variable, 0-d ``cells``), and the breakdown at the end
+    of the run failed on ``len()``. The shapes are restored here.
+    """
+    index = found["index"].reshape(-1)
+    fields = int(index.numel())
+    if fields == 0:
+        return {key: value.cpu().numpy() for key, value in found.items()}
     return {
-        "index": index,
-        "squared": found["squared"].reshape(len(index), channels, -1).cpu().numpy(),
-        "cells": found["cells"].reshape(len(index), channels).cpu().numpy(),
+        "index": index.cpu().numpy(),
+        "squared": found["squared"].reshape(fields, channels, -1).cpu().numpy(),
+        "cells": found["cells"].reshape(fields, channels).cpu().numpy(),
     }
 
 

@@ -55,7 +55,7 @@ from oceansr.engine.metrics import (
     FieldSums,
     LossSums,
     MaskedFieldMetrics,
-    field_errors,
+    field_error_arrays,
     field_sums,
     gain,
     masked_field_mean,
@@ -441,7 +441,8 @@ class SRModule(L.LightningModule):
         for kind in ESTIMATORS:
             self.metrics[f"{stage}_{kind}"].reset()
         if stage == "test":
-            self.last_test_errors = field_errors(self.test_errors.compute(), len(self.variables))
+            found = self.test_errors.compute()
+            self.last_test_errors = field_error_arrays(found, len(self.variables))
             self.test_errors.reset()
         loss = self.eval_loss[stage]
         values[f"{stage}/loss"] = float(loss.compute())
