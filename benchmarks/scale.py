@@ -759,6 +759,8 @@ def data_benchmark(
     n_time = fields_for(args.size_gb, grid)
     store, info = ensure_store(root, n_time, grid, args.chunk, made)
     result: dict[str, Any] = {"store": info}
+    if args.speed_only:
+        return result | speed_pairs(store, n_time, tmp, args)
     lazy = trainer_overrides(store, n_time, args, "lazy")
     result["validation"] = run_child(CHILD_VALIDATE, lazy, args.sample_ms)
     eviction = evict(store)
@@ -898,6 +900,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--run-timeout-s", type=float, default=7200.0, help="kill a hung run")
     parser.add_argument("--predict-only", action="store_true", help="only the predict slope")
     parser.add_argument("--skip-predict", action="store_true", help="no predict slope")
+    parser.add_argument(
+        "--speed-only", action="store_true", help="only the memory/lazy speed pairs"
+    )
     parser.add_argument("--predict-lr-gb", type=float, nargs=2, default=[0.0625, 0.25])
     parser.add_argument("--lr-height", type=int, default=LR_H, help="predict's LR field")
     parser.add_argument("--lr-width", type=int, default=LR_W)

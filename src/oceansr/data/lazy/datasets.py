@@ -186,26 +186,22 @@ class LazyPatchDataset(Dataset):
         :data:`MAX_READ_TRIES` times) while it holds no patch with enough ocean; the
         read and the ``per_read`` patch offsets drawn in it."""
         lr_h, lr_w = (n // self.scale for n in self.reader.plan.hr_shape)
-        best: tuple[slice, slice, np.ndarray, float] | None = None
+        p = self.patch_size
+        best: tuple[float, slice, slice, np.ndarray, np.ndarray] | None = None
         for _ in range(MAX_READ_TRIES):
             i = int(torch.randint(0, lr_h - self.lr_patch + 1, ())) * self.scale
             j = int(torch.randint(0, lr_w - self.lr_patch + 1, ())) * self.scale
             rows, cols = self._region((i, j))
             hr = self.reader.read(field_index, (rows, cols))
             ocean = np.isfinite(hr).all(axis=0)
-            p = self.patch_size
-            lead = float(
-                ocean[
-                    i - rows.start : i - rows.start + p, j - cols.start : j - cols.start + p
-                ].mean()
-            )
-            if best is None or lead > best[3]:
-                best = (rows, cols, hr, lead)
+            top, left = i - rows.start, j - cols.start
+            lead = float(ocean[top : top + p, left : left + p].mean())
+            if best is None or lead > best[0]:
+                best = (lead, rows, cols, hr, ocean)
             if lead >= self.min_ocean_fraction:
                 break
         assert best is not None
-        rows, cols, hr, _ = best
-        ocean = np.isfinite(hr).all(axis=0)
+        _, rows, cols, hr, ocean = best
         offsets = [self._draw_in(ocean) for _ in range(self.per_read)]
         return rows, cols, hr, offsets
 

@@ -10,6 +10,7 @@ See docs/architecture.md, data.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -216,10 +217,11 @@ class SplitReader:
         self._pid = os.getpid()
         return self._arrays
 
-    @property
+    @functools.cached_property
     def chunk_shape(self) -> tuple[int, int]:
         """The storage chunk of the HR fields (the smallest over the variables), cropped
-        to the field: what one read of a window fetches at least."""
+        to the field: what one read of a window fetches at least (the same in every
+        process, so it survives pickling)."""
         sides = [storage_chunks(a, self.plan.ydim, self.plan.xdim) for a in self._open()]
         rows = min(s[0] for s in sides)
         cols = min(s[1] for s in sides)
