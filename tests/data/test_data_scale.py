@@ -15,6 +15,7 @@ import xarray as xr
 import yaml
 from torch.utils.data import DataLoader
 
+from lazy_data import lazy_data_cfg
 from oceansr.core.errors import ConfigError, DataInvalidError, DataNotFoundError
 from oceansr.data import shared_stats
 from oceansr.data.degrade import degrade
@@ -59,18 +60,7 @@ def monthly(tmp_path_factory: pytest.TempPathFactory, field: xr.Dataset) -> Path
 
 
 def data_cfg(path: Any, **extra: Any) -> dict[str, Any]:
-    cfg = {
-        "source": "xarray",
-        "path": path,
-        "variables": ["temp", "salt"],
-        "split": SPLIT,
-        "decode_times": True,
-        "scale": 4,
-        "crop_to_scale": True,
-        "cache": "lazy",
-        "chunks": None,
-    }
-    return cfg | extra
+    return lazy_data_cfg(path, SPLIT, **extra)
 
 
 class CountingScheduler:

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from lazy_data import lazy_data_cfg
 from oceansr.config.checks import check_config
 from oceansr.config.compose import compose_config
 from oceansr.control import launch
@@ -51,19 +52,8 @@ def store(tmp_path_factory: pytest.TempPathFactory, field: xr.Dataset) -> Path:
     return path
 
 
-def data_cfg(path: Path, **extra: Any) -> dict[str, Any]:
-    cfg = {
-        "source": "xarray",
-        "path": str(path),
-        "variables": ["temp", "salt"],
-        "split": SPLIT,
-        "decode_times": True,
-        "scale": 4,
-        "crop_to_scale": True,
-        "cache": "lazy",
-        "chunks": None,
-    }
-    return cfg | extra
+def data_cfg(path: Any, **extra: Any) -> dict[str, Any]:
+    return lazy_data_cfg(str(path), SPLIT, **extra)
 
 
 class CountingReads:
