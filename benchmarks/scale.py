@@ -107,7 +107,7 @@ from typing import Any
 import numpy as np
 import psutil
 
-from oceansr.runs import RunPaths, new_run_id, override, read_events
+from oceansr.runs import RunPaths, new_run_id, override, read_events, read_status
 from smoke import emit, parse_args
 
 HEIGHT, WIDTH, CHUNK = 2048, 4096, 512
@@ -480,8 +480,8 @@ class RunWatch:
         if mtime != self._status_mtime:
             self._status_mtime = mtime
             try:
-                self.status = json.loads(self.paths.status_json.read_text())
-            except (OSError, ValueError):
+                self.status = read_status(self.paths)
+            except (OSError, ValueError):  # RunNotFoundError, CorruptRunFileError
                 return  # replaced atomically, so only a race with the first write
             self.phases.setdefault(str(self.phase), time.time() - self.spawned_at)
             progress = self.status.get("progress") or {}

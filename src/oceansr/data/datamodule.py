@@ -186,7 +186,7 @@ class OceanDataModule(L.LightningDataModule):
             )
             # An item is one read of ``per_read`` patches: a batch is whole reads.
             return self._loader(
-                lazy, batch_size // per_read, shuffle=True, collate_fn=concat_patches
+                lazy, batch_size // per_read, training=True, collate_fn=concat_patches
             )
         dataset = PatchDataset(
             self.data.splits["train"],
@@ -195,7 +195,7 @@ class OceanDataModule(L.LightningDataModule):
             patches_per_field=self.cfg["patches_per_field"],
             min_ocean_fraction=float(self.cfg["min_ocean_fraction"]),
         )
-        return self._loader(dataset, self.cfg["batch_size"], shuffle=True)
+        return self._loader(dataset, self.cfg["batch_size"], training=True)
 
     def val_dataloader(self) -> DataLoader:
         dataset = self._eval_dataset("valid")
@@ -213,23 +213,19 @@ class OceanDataModule(L.LightningDataModule):
         """Whole fields: ``data.eval_workers`` workers (default none), started for each
         evaluation and gone after it. Evaluating a field costs far more than reading it,
         and a worker that lived on would hold its memory through training."""
-        return self._loader(
-            dataset, self.cfg["eval_batch_size"], workers=int(self.cfg.get("eval_workers") or 0)
-        )
+        return self._loader(dataset, self.cfg["eval_batch_size"], training=False)
 
     def _loader(
         self,
         dataset: Dataset,
         batch_size: int,
-        shuffle: bool = False,
-        workers: int | None = None,
+        training: bool,
         collate_fn: Callable[[list[Any]], Any] | None = None,
     ) -> DataLoader:
-        """A loader with ``workers`` (default ``data.num_workers``, kept alive across
-        epochs: the training loader); the evaluation loaders' workers are not persistent."""
-        training = workers is None
-        if workers is None:
-            workers = int(self.cfg.get("num_workers", 0))
+        """The training loader (shuffled, ``data.num_workers`` kept alive across epochs)
+        or an evaluation loader (in order, ``data.eval_workers`` for each evaluation)."""
+        key = "num_workers" if training else "eval_workers"
+        workers = int(self.cfg.get(key) or 0)
         lazy = isinstance(self.data, LazyData) and workers > 0
         if lazy:
             # The forkserver imports torch and the readers once; workers fork from it.
@@ -237,7 +233,7 @@ class OceanDataModule(L.LightningDataModule):
         return DataLoader(
             dataset,
             batch_size=batch_size,
-            shuffle=shuffle,
+            shuffle=training,
             num_workers=workers,
             persistent_workers=training and workers > 0,
             multiprocessing_context=WORKER_CONTEXT if lazy else None,

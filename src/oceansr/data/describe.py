@@ -31,7 +31,7 @@ from oceansr.data.grid import (
     spatial_layout,
 )
 from oceansr.data.labels import dim_units, sample_label
-from oceansr.data.stores import check_openable, reading
+from oceansr.data.stores import check_openable, expand_paths, reading
 from oceansr.runs import override
 
 #: Scale factors :func:`describe_dataset` checks against each grid.
@@ -44,8 +44,6 @@ MIN_LR_SIDE = 8
 _YEAR_ZERO_RE = re.compile(r"since\s+0{1,4}-", re.IGNORECASE)
 _BOUNDS_DIM_RE = re.compile(r"^(nv|nv\d|bnds?|nbnds?|nbounds|vertices|nvertex|d2|two)$")
 _HUGE_VALUE = 1e15
-#: ``open_many``'s description of several files: ``multi:<N> files from <first>``.
-_MULTI_COUNT_RE = re.compile(r"(\d+) files\b")
 
 
 def _num(value: Any, digits: int = 6) -> float | None:
@@ -367,15 +365,14 @@ def _source_path(kind: str, where: str, source: Any) -> tuple[Any, int | None]:
 
     One file or store reports where it was opened. A glob, a directory or a list reports
     what the user gave (the glob, not one of its matches: that is what ``data.path``
-    takes back in ``suggested_overrides``) and the number of files it matched, read
-    from :func:`~oceansr.data.stores.open_many`'s description (no second glob).
+    takes back in ``suggested_overrides``) and the number of files it names, by the same
+    expansion that opened them (:func:`~oceansr.data.stores.expand_paths`).
     """
     if kind in ("netcdf", "zarr"):
         return where, None
     if kind != "multi" or isinstance(source, xr.Dataset | xr.DataArray):
         return None, None
-    count = _MULTI_COUNT_RE.match(where)
-    n_files = int(count.group(1)) if count else None
+    n_files = len(expand_paths(source) or [])
     if isinstance(source, str | Path):
         return str(source), n_files
     return [str(p) for p in source], n_files
